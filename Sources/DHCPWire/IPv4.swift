@@ -1,0 +1,106 @@
+/// An IPv4 address, stored as its 32-bit big-endian value.
+///
+/// Parsing follows the original library's lenient rules (spec/wire.md §6.1): pieces are trimmed,
+/// decimal with leading zeros allowed, and only the first four pieces of a longer dotted string
+/// are used, provided every piece parses.
+public struct IPv4: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var value: UInt32
+
+    public static let zero = IPv4(0)
+    public static let broadcast = IPv4(0xFFFF_FFFF)
+
+    @inlinable public init(_ value: UInt32) { self.value = value }
+
+    @inlinable public init(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) {
+        value = UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d)
+    }
+
+    /// The first four bytes of `bytes`; throws when fewer than four are given.
+    public init<C: Collection>(bytes: C) throws(WireError) where C.Element == UInt8 {
+        var iterator = bytes.makeIterator()
+        var result: UInt32 = 0
+        for _ in 0..<4 {
+            guard let byte = iterator.next() else {
+                throw WireError.invalidValue("an IPv4 address needs 4 bytes, got \(bytes.count)")
+            }
+            result = result << 8 | UInt32(byte)
+        }
+        value = result
+    }
+
+    /// Parses a dotted quad with the original's lenient rules; nil when it is not an address.
+    public init?(_ text: some StringProtocol) {
+        var octets: [UInt32] = []
+        octets.reserveCapacity(4)
+        for piece in Substring(text).split(separator: ".", omittingEmptySubsequences: false) {
+            guard let number = IPv4.parseDecimal(piece), number <= 255 else { return nil }
+            octets.append(number)
+        }
+        guard octets.count >= 4 else { return nil }
+        value = octets[0] << 24 | octets[1] << 16 | octets[2] << 8 | octets[3]
+    }
+
+    /// Parses `text` or throws an error that quotes it.
+    public static func parse(_ text: some StringProtocol) throws(WireError) -> IPv4 {
+        guard let address = IPv4(text) else {
+            throw WireError.invalidValue("'\(text)' is not an IPv4 address")
+        }
+        return address
+    }
+
+    /// Decimal with optional surrounding whitespace, a leading '+', and '_' between digits.
+    private static func parseDecimal(_ piece: Substring) -> UInt32? {
+        let trimmed = piece.trimmingSpaces
+        var digits = trimmed[...]
+        if digits.first == "+" { digits = digits.dropFirst() }
+        guard let first = digits.first, first.isASCII, first.isNumber, digits.last?.isNumber == true else { return nil }
+        var result: UInt32 = 0
+        var previousUnderscore = false
+        for character in digits {
+            if character == "_" {
+                if previousUnderscore { return nil }
+                previousUnderscore = true
+                continue
+            }
+            previousUnderscore = false
+            guard let digit = character.asciiValue, digit >= 48, digit <= 57 else { return nil }
+            result = result &* 10 &+ UInt32(digit - 48)
+            if result > 0xFFFF { return nil }
+        }
+        return result
+    }
+
+    public var bytes: [UInt8] {
+        [UInt8(truncatingIfNeeded: value >> 24), UInt8(truncatingIfNeeded: value >> 16),
+         UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)]
+    }
+
+    public var isZero: Bool { value == 0 }
+
+    /// True when `self` and `address` agree on the top `prefix` bits (0 matches everything).
+    public func isSubnetMember(_ address: IPv4, prefix: Int) -> Bool {
+        guard prefix > 0 else { return true }
+        let mask: UInt32 = prefix >= 32 ? 0xFFFF_FFFF : ~(UInt32.max >> UInt32(prefix))
+        return mask & address.value == mask & value
+    }
+
+    /// True when `self` and `address` agree on the bits set in `mask`.
+    public func isSubnetMember(_ address: IPv4, mask: IPv4) -> Bool {
+        mask.value & address.value == mask.value & value
+    }
+
+    public var description: String {
+        "\(value >> 24).\((value >> 16) & 0xFF).\((value >> 8) & 0xFF).\(value & 0xFF)"
+    }
+
+    public static func < (lhs: IPv4, rhs: IPv4) -> Bool { lhs.value < rhs.value }
+}
+
+extension Substring {
+    var trimmingSpaces: Substring {
+        var result = self
+        while let first = result.first, first.isWhitespace { result = result.dropFirst() }
+        while let last = result.last, last.isWhitespace { result = result.dropLast() }
+        return result
+    }
+}

@@ -1,0 +1,1 @@
+// Placeholder; the fuzz entry point is written with the decoder.

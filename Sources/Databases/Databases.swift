@@ -1,0 +1,1 @@
+// Definitions and database engines; see docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// The DHCP engine; see docs/ARCHITECTURE.md.

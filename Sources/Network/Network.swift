@@ -1,0 +1,1 @@
+// Sockets and reply addressing; see docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// Placeholder; the codec benchmark is written with the decoder.

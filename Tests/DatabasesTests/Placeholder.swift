@@ -1,0 +1,6 @@
+import Databases
+import Testing
+
+@Test func databasesModuleLoads() {
+    #expect(Bool(true))
+}

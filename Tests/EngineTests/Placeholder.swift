@@ -1,0 +1,6 @@
+import Engine
+import Testing
+
+@Test func engineModuleLoads() {
+    #expect(Bool(true))
+}

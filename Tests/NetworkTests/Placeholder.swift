@@ -1,0 +1,6 @@
+import Network
+import Testing
+
+@Test func networkModuleLoads() {
+    #expect(Bool(true))
+}

@@ -1,0 +1,6 @@
+import Scripting
+import Testing
+
+@Test func scriptingModuleLoads() {
+    #expect(Bool(true))
+}

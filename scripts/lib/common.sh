@@ -1,0 +1,28 @@
+# Shared by the scripts in scripts/: package installation and the Swift toolchain's path.
+# Source it; it defines functions and changes nothing by itself.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export PATH="/opt/swift/usr/bin:$PATH"
+
+# Packages every build needs.
+BUILD_PACKAGES=(liblua5.4-dev lua5.4 pkg-config libsqlite3-dev sqlite3)
+# Packages the end-to-end tests need: real clients, perfdhcp, namespaces.
+E2E_PACKAGES=(busybox isc-dhcp-client dhcpcd-base kea-admin iproute2 ethtool procps)
+
+# Installs the Debian packages given as arguments, running 'apt-get update' once first,
+# and only when something is missing (so repeated runs cost nothing).
+ensure_packages() {
+    local missing=()
+    local package
+    for package in "$@"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "error: missing Debian packages (${missing[*]}); run as root or install them" >&2
+        return 1
+    fi
+    echo "==> installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
