@@ -1,1 +1,0 @@
-// Definitions and database engines; see docs/ARCHITECTURE.md.
