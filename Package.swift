@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.25.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.20.0"),
     ],
     targets: [
         // Lua 5.4 from Debian's liblua5.4-dev: a module map and a shim header, nothing else.
@@ -56,10 +58,17 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        .target(
+            name: "Web",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "staticdhcpd",
             dependencies: [
-                "DHCPWire", "Scripting", "Databases", "Engine", "Network",
+                "DHCPWire", "Scripting", "Databases", "Engine", "Network", "Web",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -74,5 +83,9 @@ let package = Package(
         .testTarget(name: "DatabasesTests", dependencies: ["Databases", "DHCPWire"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "DHCPWire", "Databases"]),
         .testTarget(name: "NetworkTests", dependencies: ["Network", "DHCPWire"]),
+        .testTarget(
+            name: "WebTests",
+            dependencies: ["Web", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
     ]
 )

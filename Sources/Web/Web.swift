@@ -1,0 +1,1 @@
+// The web dashboard, HTTP API and metrics; see docs/ARCHITECTURE.md.

@@ -1,0 +1,6 @@
+import Web
+import Testing
+
+@Test func webModuleLoads() {
+    #expect(Bool(true))
+}
