@@ -4,6 +4,7 @@ perfdhcp -4 always acts as a relay agent (giaddr = its -l address, hops = 1), so
 server under test sees relayed traffic from 198.51.100.2 and answers to port 67 there.
 """
 import bisect
+import math
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -143,5 +144,5 @@ def percentile(values: list, fraction: float):
     if not values:
         return None
     ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, int(round(fraction * len(ordered) + 0.5)) - 1))
+    rank = max(0, min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1))
     return ordered[rank]
