@@ -5,6 +5,7 @@ python3 -m benchkit --server-ns NS --client-ns NS --server-if IF --workdir DIR -
 """
 import argparse
 import datetime
+import os
 import signal
 import sys
 import time
@@ -29,6 +30,11 @@ def server_specs(ours_binary: str, web: bool) -> list:
         ServerSpec("CoreDHCP file", "coredhcp", "coredhcp"),
         ServerSpec("Kea 2.2 memfile", "kea", "kea"),
     ]
+
+
+def load_average() -> str:
+    with open("/proc/loadavg") as loadavg:
+        return loadavg.read().split()[0]
 
 
 def log(message: str) -> None:
@@ -105,6 +111,7 @@ def parse_arguments(argv):
 def main(argv) -> int:
     args = parse_arguments(argv)
     started = time.monotonic()
+    load_before = load_average()
     topology = Topology(args.server_ns, args.client_ns, args.server_if)
     plan = Plan.quick() if args.quick else Plan()
     entries = rsv.reservations(args.mac_base, args.clients)
@@ -136,6 +143,8 @@ def main(argv) -> int:
         "reservations": f"{args.clients} MACs, 203.0.113.1-250 repeating (serial = k / 250)",
         "MAC check": mac_summary,
         "wall time": f"{time.monotonic() - started:.0f} s",
+        "machine load (1-min average, before / after)": f"{load_before} / {load_average()} on "
+            f"{os.cpu_count()} CPUs: other processes share the pinned CPUs, so compare ratios, not absolutes",
     }
     date = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     text = render(results, {"date": date, "settings": settings})
