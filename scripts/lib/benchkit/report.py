@@ -43,17 +43,16 @@ def _ratio(ours, peer, digits=2):
 
 
 def ratios_table(results: list) -> list:
-    ours = [r for r in results if r.family == "ours"]
+    ours = [r for r in results if r.family == "ours" and r.available]
     peers = [r for r in results if r.family != "ours" and r.available]
-    if not ours or not peers:
+    if not peers or not any(r.family == "ours" for r in results):
         return []
+    if not ours:
+        return ["Not available: none of our configurations was measured (see the notes)."]
     header = "| Ours | vs | Clean rate | Flood rate | CPU µs / exchange | p99 | Peak RSS |"
     lines = [header, "|---|---|---:|---:|---:|---:|---:|"]
     for mine in ours:
         for peer in peers:
-            if not mine.available:
-                lines.append(f"| {mine.name} | {peer.name} | {NA} | {NA} | {NA} | {NA} | {NA} |")
-                continue
             mine_clean = mine.clean_rate if mine.clean_confirmed else None
             peer_clean = peer.clean_rate if peer.clean_confirmed else None
             lines.append(f"| {mine.name} | {peer.name} | {_ratio(mine_clean, peer_clean)} "
