@@ -111,3 +111,11 @@ extension IPv4 {
     /// nil for 0.0.0.0, as the original's `extractIPOrNone`.
     var nonZero: IPv4? { isZero ? nil : self }
 }
+
+extension DHCPEngine {
+    /// Runs `body` on the engine's executor, between packets. This is how anything else that
+    /// must touch the scripts (web callbacks, a Lua-defined database, reloads) gets in line.
+    public func perform<T: Sendable>(_ body: @Sendable () throws -> T) rethrows -> T {
+        try body()
+    }
+}

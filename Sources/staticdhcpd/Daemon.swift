@@ -1,0 +1,123 @@
+import Databases
+import DHCPNetwork
+import DHCPWire
+import Dispatch
+import Engine
+import Foundation
+import Glibc
+import Logging
+import Scripting
+import Synchronization
+
+/// The daemon's life: load conf.lua, detach if asked, bind, serve, reload on SIGHUP, stop on
+/// SIGTERM. Start-up order follows server.md §5.1; anything failing before "now serving" is
+/// reported and ends the process with status 1.
+final class Daemon: Sendable {
+    struct Options: Sendable {
+        var configPath: String?
+        var debug: Bool
+        var verbose: Bool
+    }
+
+    let options: Options
+
+    init(options: Options) {
+        self.options = options
+    }
+
+    func run() -> Int32 {
+        let configFile: URL
+        do {
+            configFile = try ScriptRuntime.locateConfig(
+                explicit: options.configPath, environment: ProcessInfo.processInfo.environment,
+                cwd: FileManager.default.currentDirectoryPath
+            )
+        } catch {
+            printError("staticdhcpd: \(error.description)")
+            return 1
+        }
+        // Messages conf.lua logs while it loads wait here until logging is set up.
+        let early = DeferredScriptLog()
+        let runtime: ScriptRuntime
+        do {
+            runtime = try ScriptRuntime(configFile: configFile, log: early)
+        } catch {
+            printError("staticdhcpd: \(configFile.path): configuration rejected:\n\(error.description)")
+            return 1
+        }
+        var settings = runtime.settings
+        if options.debug { settings.debug = true }
+        let console = options.verbose || !settings.daemon
+        if !console {
+            if let failure = Daemonizer.detach() {
+                printError("staticdhcpd: \(failure)")
+                return 1
+            }
+        }
+        let hub = LogHub(configuration: settings.logConfiguration(debugFlag: options.debug, console: console))
+        LoggingSystem.bootstrap { label in HubLogHandler(label: label, hub: hub) }
+        early.attach(Logger(label: "conf"))
+
+        let finished = DispatchSemaphore(value: 0)
+        let status = Mutex<Int32>(0)
+        let server = Server(configFile: configFile, options: options, hub: hub)
+        Task {
+            let code = await server.serve(firstRuntime: runtime, settings: settings)
+            status.withLock { $0 = code }
+            finished.signal()
+        }
+        finished.wait()
+        hub.flush()
+        return status.withLock { $0 }
+    }
+}
+
+/// The scripts' log: buffers records until logging is set up (conf.lua's top level runs before
+/// that), then forwards every record to swift-log.
+final class DeferredScriptLog: ScriptLog {
+    private let state = Mutex<(buffer: [(ScriptLogLevel, String)], target: Logger?)>(([], nil))
+
+    func log(_ level: ScriptLogLevel, logger: String, _ message: String) {
+        let target: Logger? = state.withLock { state in
+            if state.target == nil { state.buffer.append((level, message)) }
+            return state.target
+        }
+        target?.log(level: level.swiftLogLevel, "\(message)")
+    }
+
+    func attach(_ logger: Logger) {
+        let buffered = state.withLock { state in
+            state.target = logger
+            defer { state.buffer.removeAll() }
+            return state.buffer
+        }
+        for (level, message) in buffered { logger.log(level: level.swiftLogLevel, "\(message)") }
+    }
+}
+
+/// `DAEMON = true`: the classic double fork, done before any thread exists.
+enum Daemonizer {
+    /// Returns an error text, or nil in the detached grandchild.
+    static func detach() -> String? {
+        switch fork() {
+        case -1: return "cannot fork: \(String(cString: strerror(errno)))"
+        case 0: break
+        default: exit(0)
+        }
+        if setsid() == -1 { return "setsid failed: \(String(cString: strerror(errno)))" }
+        switch fork() {
+        case -1: return "cannot fork: \(String(cString: strerror(errno)))"
+        case 0: break
+        default: exit(0)
+        }
+        _ = chdir("/")
+        let null = open("/dev/null", O_RDWR)
+        if null >= 0 {
+            dup2(null, 0)
+            dup2(null, 1)
+            dup2(null, 2)
+            if null > 2 { close(null) }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,98 @@
+import Databases
+import Engine
+import Foundation
+import Logging
+import Scripting
+
+/// How a reload went, for the log, the dashboard and `staticdhcpd reload`.
+struct ReloadOutcome: Sendable, Codable {
+    var succeeded: Bool
+    var generation: Int
+    var trigger: String
+    var finishedAt: Date
+    var seconds: Double
+    var error: String?
+    var warnings: [String]
+}
+
+extension Server {
+    /// Loads conf.lua into a fresh Lua state, validates it, runs its `init()`, and only then lets
+    /// it take over, at a packet boundary. Any failure leaves the running generation serving.
+    func reload(trigger: String) async -> ReloadOutcome {
+        let started = ContinuousClock.now
+        guard let engine = engineForWeb, let previous = generationForWeb else {
+            return ReloadOutcome(succeeded: false, generation: 0, trigger: trigger, finishedAt: Date(), seconds: 0,
+                                 error: "the server is not serving yet", warnings: [])
+        }
+        logger.warning("System reinitialisation commencing (\(trigger))...")
+        var warnings: [String] = []
+        let outcome: ReloadOutcome
+        do {
+            let runtime: ScriptRuntime
+            do {
+                runtime = try ScriptRuntime(configFile: configFile, log: SwiftLogScriptLog(Logger(label: "conf")))
+            } catch {
+                throw DaemonError("\(configFile.path): \(error.description)")
+            }
+            var settings = runtime.settings
+            if options.debug { settings.debug = true }
+            if !settings.sameSockets(as: previous.settings) {
+                warnings.append("DHCP socket settings changed (address, ports, response interface or relays); the old sockets stay bound until a restart")
+            }
+            let database = try await makeDatabase(runtime: runtime, settings: settings, engine: engine, previous: previous)
+            do {
+                try await engine.perform { try runtime.callInit() }
+            } catch {
+                throw DaemonError("init() failed: \(error.description)")
+            }
+            // The old generation's reinit handlers, then the database (server.md §5.2). A failing
+            // handler is reported; unlike the original it does not stop the server.
+            let handlerErrors = await engine.perform { previous.runtime.runReinitHandlers() }
+            for error in handlerErrors {
+                warnings.append("reinitialisation handler failed: \(error.description)")
+            }
+            do {
+                try await database.reinitialise()
+            } catch {
+                throw DaemonError("the \(database.engineName) database could not be reinitialised: \(error)")
+            }
+            await install(LoadedGeneration(number: previous.number + 1, runtime: runtime, settings: settings, database: database), on: engine)
+            outcome = ReloadOutcome(succeeded: true, generation: previous.number + 1, trigger: trigger, finishedAt: Date(),
+                                    seconds: (ContinuousClock.now - started).seconds, error: nil, warnings: warnings)
+            for warning in warnings { logger.warning("Reload: \(warning)") }
+            logger.warning("System reinitialisation complete: generation \(outcome.generation) is live (\(String(format: "%.4f", outcome.seconds)) s)")
+        } catch {
+            outcome = ReloadOutcome(succeeded: false, generation: previous.number, trigger: trigger, finishedAt: Date(),
+                                    seconds: (ContinuousClock.now - started).seconds, error: "\(error)", warnings: warnings)
+            logger.error("Reload rejected; generation \(previous.number) keeps serving: \(error)")
+        }
+        recordReload(outcome)
+        return outcome
+    }
+
+    private func recordReload(_ outcome: ReloadOutcome) {
+        noteReload(outcome)
+        if let pidFile = generationForWeb?.settings.pidFile {
+            ReloadStatusFile.write(outcome, pidFile: pidFile)
+        }
+    }
+}
+
+/// `<PID_FILE>.reload`: the outcome of the last reload, which `staticdhcpd reload` waits for.
+enum ReloadStatusFile {
+    static func path(pidFile: String) -> String { pidFile + ".reload" }
+
+    static func write(_ outcome: ReloadOutcome, pidFile: String) {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        guard let data = try? encoder.encode(outcome) else { return }
+        try? data.write(to: URL(fileURLWithPath: path(pidFile: pidFile)), options: .atomic)
+    }
+
+    static func read(pidFile: String) -> ReloadOutcome? {
+        guard let data = FileManager.default.contents(atPath: path(pidFile: pidFile)) else { return nil }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try? decoder.decode(ReloadOutcome.self, from: data)
+    }
+}

@@ -1,0 +1,246 @@
+import Databases
+import DHCPNetwork
+import DHCPWire
+import Dispatch
+import Engine
+import Foundation
+import Glibc
+import Logging
+import Scripting
+import Synchronization
+
+/// One script generation as the daemon keeps it: the runtime, its settings, the database it uses.
+struct LoadedGeneration: Sendable {
+    var number: Int
+    var runtime: ScriptRuntime
+    var settings: Settings
+    var database: any Database
+}
+
+/// The running server: sockets, engine, ticks, signals, reloads and shutdown.
+actor Server {
+    let configFile: URL
+    let options: Daemon.Options
+    let hub: LogHub
+    let logger = Logger(label: "main")
+    let telemetry = Telemetry()
+    let startedAt = Date()
+
+    private var engine: DHCPEngine?
+    private var sockets: DHCPSockets?
+    private var current: LoadedGeneration?
+    private var signalSources: [any DispatchSourceSignal] = []
+    private var shuttingDown = false
+    private var stopped: CheckedContinuation<Int32, Never>?
+    let inFlight = Atomic<Int>(0)
+    private(set) var lastReload: ReloadOutcome?
+    private(set) var reloadCount = 0
+    private(set) var reloadFailures = 0
+
+    init(configFile: URL, options: Daemon.Options, hub: LogHub) {
+        self.configFile = configFile
+        self.options = options
+        self.hub = hub
+    }
+
+    /// Serves until SIGTERM; returns the exit status.
+    func serve(firstRuntime runtime: ScriptRuntime, settings: Settings) async -> Int32 {
+        logger.warning("----------------------------------------")
+        logger.warning("staticdhcpd \(StaticDHCPDCommand.version) starting (pid \(getpid())) with \(configFile.path)")
+        logger.warning("----------------------------------------")
+        if let pidFile = settings.pidFile {
+            PIDFile.write(pidFile, logger: logger)
+        }
+        installSignalHandlers()
+        do {
+            let sockets = try DHCPSockets(config: settings.networkConfiguration(), logger: Logger(label: "network"))
+            self.sockets = sockets
+            let engine = DHCPEngine(
+                generation: Generation(number: 0, configuration: settings.engineConfiguration, hooks: NoHooks(), database: NullDatabase()),
+                sender: NetworkReplySender(sockets: sockets), logger: Logger(label: "dhcp")
+            )
+            self.engine = engine
+            let database = try await makeDatabase(runtime: runtime, settings: settings, engine: engine, previous: nil)
+            logger.info("Initialising custom code...")
+            try await engine.perform { try runtime.callInit() }
+            let generation = LoadedGeneration(number: 1, runtime: runtime, settings: settings, database: database)
+            await install(generation, on: engine)
+            startReceiving(sockets, engine: engine)
+            try Privileges.drop(uid: settings.uid, gid: settings.gid, logger: logger)
+            startTicks(engine)
+            logger.warning("All subsystems initialised; now serving on \(settings.dhcpServerIP):\(settings.dhcpServerPort)\(settings.proxyPort.map { " and proxy port \($0)" } ?? "") with the \(database.engineName) database")
+        } catch {
+            logger.critical("Start-up failed: \(error)")
+            shutdownSockets()
+            removePIDFile(settings)
+            return 1
+        }
+        return await withCheckedContinuation { continuation in
+            stopped = continuation
+        }
+    }
+
+    // MARK: pieces
+
+    func makeDatabase(runtime: ScriptRuntime, settings: Settings, engine: DHCPEngine, previous: LoadedGeneration?) async throws -> any Database {
+        if let previous, settings.sameDatabase(as: previous.settings) {
+            return previous.database
+        }
+        var custom: (any Database)?
+        if settings.databaseEngine == .luaFunction {
+            let executor = EngineExecutor(engine: engine)
+            custom = try await engine.perform { try runtime.makeLuaDatabase(executor: executor) }
+        } else if settings.databaseEngine == .none {
+            logger.warning("DATABASE_ENGINE is nil (or unset): no database; every client is unknown unless handleUnknownMAC answers for it")
+        }
+        return try DatabaseFactory.make(settings.databaseConfiguration(custom: custom), logger: Logger(label: "databases"))
+    }
+
+    func install(_ generation: LoadedGeneration, on engine: DHCPEngine) async {
+        let hooks = LuaHooks(runtime: generation.runtime, telemetry: telemetry)
+        await engine.install(Generation(
+            number: generation.number, configuration: generation.settings.engineConfiguration,
+            hooks: hooks, database: generation.database
+        ))
+        current = generation
+        hub.reconfigure(generation.settings.logConfiguration(debugFlag: options.debug, console: hubConsole))
+    }
+
+    private var hubConsole: Bool { options.verbose || !(current?.settings.daemon ?? true) }
+
+    /// The receive threads only count and enqueue; the engine does the rest.
+    private func startReceiving(_ sockets: DHCPSockets, engine: DHCPEngine) {
+        let inFlight = inFlight
+        sockets.run { datagram in
+            inFlight.add(1, ordering: .relaxed)
+            Task {
+                await engine.handle(Datagram(
+                    bytes: datagram.bytes, sourceIP: datagram.sourceIP, sourcePort: datagram.sourcePort,
+                    localPort: datagram.localPort
+                ))
+                inFlight.subtract(1, ordering: .relaxed)
+            }
+        }
+    }
+
+    /// The 1 Hz tick (server.md §5.2): a wake-up, not a precise clock.
+    private func startTicks(_ engine: DHCPEngine) {
+        Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                await engine.tick()
+            }
+        }
+    }
+
+    private func installSignalHandlers() {
+        for signalNumber in [SIGHUP, SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { [self] in
+                Task {
+                    if signalNumber == SIGHUP {
+                        _ = await self.reload(trigger: "SIGHUP")
+                    } else {
+                        await self.shutdown(signal: signalNumber)
+                    }
+                }
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+
+    // MARK: shutdown
+
+    /// First SIGTERM: stop taking packets, let those in flight finish (a few seconds at most),
+    /// remove the pid file, exit 0. A second one exits at once.
+    func shutdown(signal signalNumber: Int32) async {
+        if shuttingDown {
+            logger.warning("Second stop signal; exiting now")
+            hub.flush()
+            exit(1)
+        }
+        shuttingDown = true
+        logger.warning("System shutdown beginning (signal \(signalNumber))...")
+        shutdownSockets()
+        let deadline = ContinuousClock.now + .seconds(4)
+        while inFlight.load(ordering: .relaxed) > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let left = inFlight.load(ordering: .relaxed)
+        if left > 0 { logger.warning("\(left) requests were still in flight at shutdown") }
+        if let settings = current?.settings { removePIDFile(settings) }
+        logger.warning("System shutdown complete")
+        stopped?.resume(returning: 0)
+        stopped = nil
+    }
+
+    private func shutdownSockets() {
+        sockets?.shutdown()
+    }
+
+    private func removePIDFile(_ settings: Settings) {
+        if let pidFile = settings.pidFile { PIDFile.remove(pidFile) }
+    }
+
+    func noteReload(_ outcome: ReloadOutcome) {
+        lastReload = outcome
+        reloadCount += 1
+        if !outcome.succeeded { reloadFailures += 1 }
+    }
+
+    // MARK: state for the dashboard
+
+    var engineForWeb: DHCPEngine? { engine }
+    var generationForWeb: LoadedGeneration? { current }
+    var socketsForWeb: DHCPSockets? { sockets }
+}
+
+/// `PID_FILE`.
+enum PIDFile {
+    static func write(_ path: String, logger: Logger) {
+        if FileManager.default.fileExists(atPath: path) {
+            logger.warning("PID file \(path) already exists; overwriting it")
+        }
+        do {
+            try "\(getpid())\n".write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            logger.error("Cannot write PID file \(path): \(error)")
+        }
+    }
+
+    static func remove(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    static func read(_ path: String) -> pid_t? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
+
+/// `UID`/`GID`: dropped after the sockets are bound. Raw replies keep working because the
+/// packet socket is already open.
+enum Privileges {
+    static func drop(uid: Int?, gid: Int?, logger: Logger) throws {
+        if let gid {
+            guard setregid(gid_t(gid), gid_t(gid)) == 0 else {
+                throw DaemonError("cannot switch to GID \(gid): \(String(cString: strerror(errno)))")
+            }
+        }
+        if let uid {
+            guard setreuid(uid_t(uid), uid_t(uid)) == 0 else {
+                throw DaemonError("cannot switch to UID \(uid): \(String(cString: strerror(errno)))")
+            }
+        }
+        if uid != nil || gid != nil {
+            logger.info("Running as UID \(getuid()), GID \(getgid())")
+        }
+    }
+}
+
+struct DaemonError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

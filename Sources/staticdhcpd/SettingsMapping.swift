@@ -1,0 +1,114 @@
+import Databases
+import DHCPNetwork
+import DHCPWire
+import Engine
+import Logging
+import Scripting
+
+/// Turns conf.lua's validated settings into each module's own configuration, so no module
+/// below the executable depends on the scripting layer's types.
+extension Settings {
+    var engineConfiguration: EngineConfiguration {
+        EngineConfiguration(
+            serverIP: dhcpServerIP,
+            serverPort: UInt16(dhcpServerPort),
+            proxyPort: proxyPort.map { UInt16($0) },
+            authoritative: authoritative,
+            nakRenewals: nakRenewals,
+            allowLocalDHCP: allowLocalDHCP,
+            allowDHCPRelays: allowDHCPRelays,
+            allowedDHCPRelays: Set(allowedDHCPRelays),
+            enableRapidCommit: enableRapidCommit,
+            abuse: AbuseGuard.Configuration(
+                unauthorizedTimeout: unauthorizedClientTimeout,
+                misbehavingTimeout: misbehavingClientTimeout,
+                enableSuspend: enableSuspend,
+                suspendThreshold: suspendThreshold
+            )
+        )
+    }
+
+    func networkConfiguration() throws -> NetworkConfig {
+        let tags = try (dhcpResponseInterfaceQTags ?? []).map { tag throws(NetworkError) in
+            try DHCPNetwork.QTag(pcp: Int(tag.pcp), dei: tag.dei, vid: Int(tag.vid))
+        }
+        return NetworkConfig(
+            serverIP: dhcpServerIP,
+            serverPort: UInt16(dhcpServerPort),
+            clientPort: UInt16(dhcpClientPort),
+            proxyPort: proxyPort.map { UInt16($0) },
+            responseInterface: ResponseInterface(setting: dhcpResponseInterface),
+            qtags: tags,
+            allowRelays: allowDHCPRelays
+        )
+    }
+
+    /// The database settings; `custom` is the engine built from a Lua `DATABASE_ENGINE` function.
+    func databaseConfiguration(custom: (any Database)? = nil) -> DatabaseConfiguration {
+        var configuration = DatabaseConfiguration()
+        switch databaseEngine {
+        case .none: configuration.engine = .null
+        case .named(let name): configuration.engine = .named(name)
+        case .luaFunction: configuration.engine = custom.map { .custom($0) } ?? .null
+        }
+        configuration.sqliteFile = sqliteFile
+        configuration.iniFile = iniFile
+        configuration.postgresql.database = postgresqlDatabase
+        configuration.postgresql.username = postgresqlUsername
+        configuration.postgresql.password = postgresqlPassword
+        configuration.postgresql.host = postgresqlHost
+        configuration.postgresql.port = postgresqlPort
+        configuration.postgresql.sslMode = postgresqlSSLMode
+        configuration.postgresql.maximumConnections = postgresqlMaximumConnections
+        configuration.caseInsensitiveMACs = caseInsensitiveMACs
+        configuration.extraMaps = extraMaps ?? []
+        configuration.extraSubnets = extraSubnets ?? []
+        configuration.useCache = useCache
+        configuration.cachingModel = cachingModel
+        configuration.diskCache = diskCache
+        configuration.diskCachePersistent = diskCachePersistent
+        configuration.memcachedHost = memcachedHost
+        configuration.memcachedPort = memcachedPort
+        configuration.memcachedAgeTime = memcachedAgeTime
+        configuration.lookupTimeout = databaseTimeout
+        return configuration
+    }
+
+    /// Whether two settings describe the same database, so a reload can keep the open one.
+    func sameDatabase(as other: Settings) -> Bool {
+        databaseEngine == other.databaseEngine && databaseEngine != .luaFunction
+            && sqliteFile == other.sqliteFile && iniFile == other.iniFile
+            && postgresqlDatabase == other.postgresqlDatabase && postgresqlUsername == other.postgresqlUsername
+            && postgresqlPassword == other.postgresqlPassword && postgresqlHost == other.postgresqlHost
+            && postgresqlPort == other.postgresqlPort && postgresqlSSLMode == other.postgresqlSSLMode
+            && postgresqlMaximumConnections == other.postgresqlMaximumConnections
+            && caseInsensitiveMACs == other.caseInsensitiveMACs && extraMaps == other.extraMaps
+            && extraSubnets == other.extraSubnets && useCache == other.useCache
+            && cachingModel == other.cachingModel && diskCache == other.diskCache
+            && diskCachePersistent == other.diskCachePersistent && memcachedHost == other.memcachedHost
+            && memcachedPort == other.memcachedPort && memcachedAgeTime == other.memcachedAgeTime
+            && databaseTimeout == other.databaseTimeout
+    }
+
+    /// Whether the sockets must be rebound for these settings.
+    func sameSockets(as other: Settings) -> Bool {
+        dhcpServerIP == other.dhcpServerIP && dhcpServerPort == other.dhcpServerPort
+            && dhcpClientPort == other.dhcpClientPort && proxyPort == other.proxyPort
+            && dhcpResponseInterface == other.dhcpResponseInterface
+            && dhcpResponseInterfaceQTags == other.dhcpResponseInterfaceQTags
+            && allowDHCPRelays == other.allowDHCPRelays
+    }
+
+    func logConfiguration(debugFlag: Bool, console: Bool) -> LogHub.Configuration {
+        var configuration = LogHub.Configuration()
+        let forceDebug = debugFlag
+        configuration.consoleLevel = console ? (forceDebug ? .debug : Severity.parse(logConsoleSeverity) ?? .info) : nil
+        configuration.fileLevel = forceDebug ? .debug : Severity.parse(logFileSeverity) ?? .warning
+        configuration.filePath = logFile
+        configuration.fileHistory = logFileHistory ?? 0
+        configuration.fifoLevel = Severity.parse(webLogSeverity) ?? .info
+        configuration.fifoCapacity = webLogHistory
+        configuration.debugFormat = debug || forceDebug
+        return configuration
+    }
+}

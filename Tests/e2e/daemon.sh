@@ -1,0 +1,45 @@
+# Helpers for the end-to-end tests of staticdhcpd itself (sourced after lib.sh).
+
+# sd_database FILE: an SQLite database made with `staticdhcpd db`, holding subnet 192.0.2.0/24 and
+# a reservation of 192.0.2.10 for the client interface's MAC ($E2E_CLIENT_MAC).
+sd_database() {
+    local db="$1"
+    "$STATICDHCPD_BIN" db init --file "$db" >/dev/null || return 1
+    "$STATICDHCPD_BIN" db subnet add 192.0.2.0/24 --file "$db" --lease-time 3600 --gateway 192.0.2.1 \
+        --subnet-mask 255.255.255.0 --broadcast-address 192.0.2.255 --domain-name example.org \
+        --dns 192.0.2.53,192.0.2.54 --ntp 192.0.2.123 >/dev/null || return 1
+    "$STATICDHCPD_BIN" db add "$E2E_CLIENT_MAC" 192.0.2.10 --subnet 192.0.2.0/24 --hostname alpha --file "$db" >/dev/null
+}
+
+# sd_conf FILE DB [LUA...]: a conf.lua serving DB on the test topology; extra Lua lines are appended.
+sd_conf() {
+    local conf="$1" db="$2"
+    shift 2
+    cat >"$conf" <<LUA
+DHCP_SERVER_IP = "$E2E_SERVER_IP"
+DAEMON = false
+DATABASE_ENGINE = "SQLite"
+SQLITE_FILE = "$db"
+WEB_ENABLED = false
+LOG_CONSOLE_SEVERITY = "DEBUG"
+PID_FILE = "$E2E_TMP/staticdhcpd.pid"
+LUA
+    local line
+    for line in "$@"; do printf '%s\n' "$line" >>"$conf"; done
+}
+
+# sd_log_has WHAT PATTERN: asserts that the daemon's log has a line matching PATTERN.
+sd_log_has() {
+    local seen
+    seen="$(grep -E -m1 -- "$2" "$E2E_TMP/server.log" || true)"
+    if [ -n "$seen" ]; then e2e_pass "$1"; else e2e_fail "$1" "no line matching /$2/ in the daemon's log"; fi
+}
+
+# sd_probe ARGS...: dhcp_probe.py from the client namespace (the client interface gets 192.0.2.77).
+sd_probe() {
+    e2e_cli python3 "$E2E_LIB_DIR/dhcp_probe.py" --server "$E2E_SERVER_IP" --source 192.0.2.77 "$@"
+}
+
+sd_probe_address() {
+    e2e_cli ip addr add 192.0.2.77/24 dev "$E2E_CLIENT_IF" 2>/dev/null || true
+}

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Sends hand-made DHCP packets from inside a test namespace and prints what comes back.
+
+Used by the end-to-end tests for the cases real clients cannot be made to produce on demand:
+INIT-REBOOT for a wrong address, malformed datagrams, floods from one MAC. Standard library only.
+
+    dhcp_probe.py --server 192.0.2.1 --source 192.0.2.77 --mac 02:00:00:00:00:01 \
+        --type request --requested 192.0.2.99          # prints the reply type: NAK, ACK, ... or NONE
+    dhcp_probe.py --server 192.0.2.1 --source 192.0.2.77 --garbage 20   # sends 20 malformed datagrams
+"""
+import argparse
+import os
+import random
+import socket
+import struct
+import sys
+
+TYPES = {"discover": 1, "request": 3, "decline": 4, "release": 7, "inform": 8}
+NAMES = {2: "OFFER", 5: "ACK", 6: "NAK"}
+
+
+def build(mac, message_type, xid, requested=None, server_id=None, ciaddr="0.0.0.0", giaddr="0.0.0.0", broadcast=False):
+    header = struct.pack(
+        "!BBBBIHH4s4s4s4s16s64s128s",
+        1, 1, 6, 0, xid, 0, 0x8000 if broadcast else 0,
+        socket.inet_aton(ciaddr), socket.inet_aton("0.0.0.0"), socket.inet_aton("0.0.0.0"),
+        socket.inet_aton(giaddr), bytes.fromhex(mac.replace(":", "")) + bytes(10), bytes(64), bytes(128),
+    )
+    options = bytes([99, 130, 83, 99, 53, 1, message_type])
+    if requested:
+        options += bytes([50, 4]) + socket.inet_aton(requested)
+    if server_id:
+        options += bytes([54, 4]) + socket.inet_aton(server_id)
+    options += bytes([55, 4, 1, 3, 6, 15, 255])
+    return header + options
+
+
+def reply_type(data, xid):
+    if len(data) < 240 or struct.unpack("!I", data[4:8])[0] != xid:
+        return None
+    position = 240
+    while position + 1 < len(data):
+        code = data[position]
+        if code == 255:
+            break
+        if code == 0:
+            position += 1
+            continue
+        length = data[position + 1]
+        if code == 53 and length >= 1:
+            return NAMES.get(data[position + 2], str(data[position + 2]))
+        position += 2 + length
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--server", required=True)
+    parser.add_argument("--source", required=True, help="the address to send from (client side)")
+    parser.add_argument("--port", type=int, default=67)
+    parser.add_argument("--mac", default="02:00:00:00:00:01")
+    parser.add_argument("--type", choices=sorted(TYPES), default="discover")
+    parser.add_argument("--requested")
+    parser.add_argument("--server-id")
+    parser.add_argument("--ciaddr", default="0.0.0.0")
+    parser.add_argument("--count", type=int, default=1, help="send this many and count the replies")
+    parser.add_argument("--garbage", type=int, default=0, help="send this many malformed datagrams instead")
+    parser.add_argument("--timeout", type=float, default=2.0)
+    args = parser.parse_args()
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((args.source, 68))
+    sock.settimeout(args.timeout)
+
+    if args.garbage:
+        rng = random.Random(7)
+        valid = build(args.mac, 1, 1)
+        samples = [b"", b"\x01", os.urandom(100), valid[:239], valid[:236] + b"\x00\x00\x00\x00" + valid[240:],
+                   valid[:-1] + b"\x35", valid + b"\x0c\xff"]
+        for index in range(args.garbage):
+            if index < len(samples):
+                payload = samples[index]
+            else:
+                payload = bytearray(valid)
+                for _ in range(rng.randint(1, 8)):
+                    payload[rng.randrange(len(payload))] = rng.randrange(256)
+                payload = bytes(payload[: rng.randint(0, len(payload))])
+            sock.sendto(payload, (args.server, args.port))
+        print("SENT", args.garbage)
+        return 0
+
+    replies = []
+    for index in range(args.count):
+        xid = random.getrandbits(32)
+        packet = build(args.mac, TYPES[args.type], xid, args.requested, args.server_id, args.ciaddr)
+        sock.sendto(packet, (args.server, args.port))
+        try:
+            while True:
+                data, _ = sock.recvfrom(4096)
+                kind = reply_type(data, xid)
+                if kind:
+                    replies.append(kind)
+                    break
+        except socket.timeout:
+            replies.append("NONE")
+    if args.count == 1:
+        print(replies[0])
+    else:
+        print(" ".join(f"{kind}={replies.count(kind)}" for kind in sorted(set(replies))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
