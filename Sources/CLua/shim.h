@@ -208,6 +208,7 @@ static inline void clua_pushstring_len(lua_State *L, const char *s, size_t len) 
 static inline int clua_ref(lua_State *L) { return luaL_ref(L, LUA_REGISTRYINDEX); }
 static inline void clua_unref(lua_State *L, int ref) { luaL_unref(L, LUA_REGISTRYINDEX, ref); }
 static inline int clua_getref(lua_State *L, int ref) { return lua_rawgeti(L, LUA_REGISTRYINDEX, ref); }
+static inline void clua_fullgc(lua_State *L) { lua_gc(L, LUA_GCCOLLECT); }
 static inline int clua_loadfile(lua_State *L, const char *path) { return luaL_loadfilex(L, path, "t"); }
 
 #endif

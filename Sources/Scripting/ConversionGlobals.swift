@@ -49,7 +49,7 @@ func integerList(_ L: LuaState, _ index: Int32, _ what: String) throws(LuaArgume
 private let listToIP: LuaFunction = { L in
     luaEntry(L, "listToIP") { L in
         let bytes = try requireByteList(L, 1, "argument 1")
-        do { pushString(L, try Conversions.listToIP(bytes).description) } catch { throw LuaArgumentError(error.description) }
+        do { pushString(L, try Conversions.listToIP(bytes).description) } catch { throw LuaArgumentError("\(error)") }
         return 1
     }
 }
@@ -71,7 +71,7 @@ private let ipToList: LuaFunction = { L in
 private let ipsToList: LuaFunction = { L in
     luaEntry(L, "ipsToList") { L in
         if let text = stringValue(L, 1) {
-            do { pushByteList(L, try Conversions.ipsToList(text)) } catch { throw LuaArgumentError(error.description) }
+            do { pushByteList(L, try Conversions.ipsToList(text)) } catch { throw LuaArgumentError("\(error)") }
         } else {
             pushByteList(L, Conversions.ipsToList(try ipv4ListValue(L, 1, "argument 1")))
         }
@@ -86,7 +86,7 @@ private let listToNumber: LuaFunction = { L in
             let value = try Conversions.listToNumber(bytes)
             guard value <= UInt64(Int64.max) else { throw LuaArgumentError("the value does not fit a Lua integer") }
             lua_pushinteger(L, lua_Integer(value))
-        } catch let error as WireError { throw LuaArgumentError(error.description) }
+        } catch let error as WireError { throw LuaArgumentError("\(error)") }
         return 1
     }
 }
@@ -164,7 +164,7 @@ private let strToPaddedList: LuaFunction = { L in
         let bytes: [UInt8]
         if let text = stringBytes(L, 1) { bytes = text } else { bytes = try requireByteList(L, 1, "argument 1 (a string)") }
         let length = try requireInteger(L, 2, "argument 2 (the length)")
-        do { pushByteList(L, try Conversions.strToPaddedList(bytes, length)) } catch { throw LuaArgumentError(error.description) }
+        do { pushByteList(L, try Conversions.strToPaddedList(bytes, length)) } catch { throw LuaArgumentError("\(error)") }
         return 1
     }
 }
@@ -173,7 +173,7 @@ private let strToPaddedList: LuaFunction = { L in
 private let listToStr: LuaFunction = { L in
     luaEntry(L, "listToStr") { L in
         let values = try integerList(L, 1, "argument 1")
-        do { pushBytesAsString(L, try Conversions.listToStr(values)) } catch { throw LuaArgumentError(error.description) }
+        do { pushBytesAsString(L, try Conversions.listToStr(values)) } catch { throw LuaArgumentError("\(error)") }
         return 1
     }
 }

@@ -212,7 +212,7 @@ public final class ScriptRuntime: @unchecked Sendable {
         let message = stringValue(L, -1) ?? "(no message)"
         lua_settop(L, functionIndex - 1)
         if status == LUA_ERRMEM || limitsState.pointee.used > limitsState.pointee.limit / 10 * 9 {
-            lua_gc(L, LUA_GCCOLLECT, 0)
+            clua_fullgc(L)
         }
         let kind: ScriptError.Kind = tripped != 0 ? .limit : status == LUA_ERRMEM ? .memory : .runtime
         let detail = status == LUA_ERRMEM

@@ -75,7 +75,7 @@ public enum ScriptValue: Sendable, Equatable {
             }
             return .table(array: array, fields: fields)
         default:
-            return .opaque(typeName(L, index))
+            return .opaque(Scripting.typeName(L, index))
         }
     }
 

@@ -184,9 +184,14 @@ struct SettingsReader {
                 others[name] = value
                 continue
             }
-            let nearest = known.map { ($0, editDistance(name, $0, limit: 3)) }
-                .filter { $0.1 <= typoThreshold(name) }
-                .min { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
+            let threshold = typoThreshold(name)
+            var nearest: (String, Int)? = nil
+            for candidate in known {
+                let distance = editDistance(name, candidate, limit: 3)
+                guard distance <= threshold else { continue }
+                if let best = nearest, best.1 < distance || (best.1 == distance && best.0 < candidate) { continue }
+                nearest = (candidate, distance)
+            }
             if let nearest {
                 fail("\(name): unknown setting; did you mean \(nearest.0)? (found \(value.shortDescription))")
             } else {

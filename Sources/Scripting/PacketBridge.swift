@@ -1,0 +1,6 @@
+import CLua
+import DHCPWire
+
+extension ScriptRuntime {
+    func installPacketType() {}
+}
