@@ -14,6 +14,8 @@ extension ScriptRuntime {
         setFunction(L, "__tostring", definitionToString)
         setFunction(L, "__eq", definitionEquals)
         setFunction(L, "__gc", definitionCollect)
+        lua_pushboolean(L, 0)
+        lua_setfield(L, -2, "__metatable") // scripts must not reach __gc
         definitionMetatableRef = clua_ref(L)
         setGlobalFunction(L, "Definition", definitionConstructor)
     }

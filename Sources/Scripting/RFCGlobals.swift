@@ -15,6 +15,8 @@ extension ScriptRuntime {
         setFunction(L, "__eq", rfcEquals)
         setFunction(L, "__tostring", rfcToString)
         setFunction(L, "__gc", rfcCollect)
+        lua_pushboolean(L, 0)
+        lua_setfield(L, -2, "__metatable") // scripts must not reach __gc
         rfcMetatableRef = clua_ref(L)
 
         lua_rawgeti(L, clua_registryindex(), lua_Integer(LUA_RIDX_GLOBALS))

@@ -24,6 +24,7 @@ public final class ScriptRuntime: @unchecked Sendable {
     var hookRefs: [Int32] = Array(repeating: LUA_NOREF, count: 5)
     /// Registry reference of the runtime's private Lua table (callbacks, metas, ...).
     var privateRef: Int32 = LUA_NOREF
+    var luaDatabaseRef: Int32 = LUA_NOREF
     var metasRef: Int32 = LUA_NOREF
     var packetMetatableRef: Int32 = LUA_NOREF
     var definitionMetatableRef: Int32 = LUA_NOREF
@@ -32,6 +33,8 @@ public final class ScriptRuntime: @unchecked Sendable {
     var packetBoxRefs: [Int32] = [LUA_NOREF, LUA_NOREF]
     /// Packets visible to Lua during the current call; nil outside a call.
     var packetSlots: [UnsafeMutablePointer<DHCPPacket>?] = [nil, nil]
+    /// The memory of the two reusable packet userdata (kept alive by `packetBoxRefs`).
+    var packetBoxes: [UnsafeMutablePointer<PacketBox>] = []
     private let busy = Atomic<Bool>(false)
 
     /// Finds conf.lua: `explicit` (a file, or a directory holding conf.lua), else env
