@@ -26,7 +26,7 @@ public indirect enum OptionInput: Sendable, Equatable {
                 guard let byte = UInt8(exactly: value) else { return nil }
                 bytes.append(byte)
             case .number(let value):
-                guard let byte = UInt8(exactly: value) else { return nil }
+                guard let integral = OptionInput.exactInteger(value), let byte = UInt8(exactly: integral) else { return nil }
                 bytes.append(byte)
             default:
                 return nil
@@ -40,13 +40,21 @@ public indirect enum OptionInput: Sendable, Equatable {
         switch self {
         case .integer(let value): return value
         case .number(let value):
-            guard let exact = Int64(exactly: value) else {
+            guard let exact = OptionInput.exactInteger(value) else {
                 throw WireError.invalidValue("\(what) needs an integer, got \(value)")
             }
             return exact
         case .bool(let value): return value ? 1 : 0
         default: throw WireError.invalidValue("\(what) needs an integer, got \(kindName)")
         }
+    }
+
+    /// `value` as an integer when it is integral and in range (done by hand: the Double rounding
+    /// functions would pull libm into every executable that links this module).
+    static func exactInteger(_ value: Double) -> Int64? {
+        guard value.isFinite, value >= -9.2e18, value <= 9.2e18 else { return nil }
+        let integral = Int64(value)
+        return Double(integral) == value ? integral : nil
     }
 
     var kindName: String {

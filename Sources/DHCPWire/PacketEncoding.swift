@@ -14,7 +14,12 @@
 /// 255-byte chunks of the same code (RFC 3396); the options end with `FF 00 00 00` (END plus room for
 /// option 52), and with overload those four bytes become `34 01 <bits> FF`. No padding to 300 bytes.
 /// The encoder owns option 52: a stored option 52 is never emitted.
+/// A client maximum size below 576 (the smallest RFC 2132 allows) is treated as 576; honouring it
+/// literally would leave no room even for option 53.
 extension DHCPPacket {
+    /// The smallest maximum message size RFC 2132 allows (option 57).
+    public static let minimumMessageSize = 576
+
     /// The datagram for this packet.
     public func encode() -> [UInt8] {
         var out: [UInt8] = []
@@ -24,7 +29,7 @@ extension DHCPPacket {
 
     /// Replaces the contents of `out` with the datagram, reusing its capacity.
     public func encode(into out: inout [UInt8]) {
-        let limit = (maximumSize ?? 65535) - DHCPPacket.headerSize - 68 - 3
+        let limit = max(maximumSize ?? 65535, DHCPPacket.minimumMessageSize) - DHCPPacket.headerSize - 68 - 3
         let mainBudget = max(limit - 1, 0)
         let selection = self.selection
         storage.withUnsafeBufferPointer { records in
