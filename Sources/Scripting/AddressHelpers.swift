@@ -1,0 +1,271 @@
+import CLua
+import DHCPWire
+
+// MACs and IPv4 addresses cross into Lua as canonical strings ("aa:bb:cc:dd:ee:ff", "192.0.2.10"),
+// so that `mac == "aa:bb:cc:dd:ee:ff"` works as in the guide (Lua's == never calls a metamethod
+// between a string and a userdata). Zero addresses are nil. The MAC and IPv4 tables give what
+// plain strings cannot: other spellings, integers, ordering and subnet tests.
+
+/// Pushes an address as its canonical string, or nil when it is absent or zero.
+@inline(__always) func pushIPv4(_ L: LuaState, _ address: IPv4?) {
+    guard let address, !address.isZero else { lua_pushnil(L); return }
+    pushString(L, address.description)
+}
+
+@inline(__always) func pushMAC(_ L: LuaState, _ mac: MAC?) {
+    guard let mac, !mac.isZero else { lua_pushnil(L); return }
+    pushString(L, mac.description)
+}
+
+/// An IPv4 from a Lua value: a dotted string (lenient), an integer 0...2^32-1, or a byte list of at
+/// least four bytes (the first four are used). Nil when the value is none of these.
+func ipv4Value(_ L: LuaState, _ index: Int32) -> IPv4? {
+    switch lua_type(L, index) {
+    case LUA_TSTRING:
+        return stringValue(L, index).flatMap { IPv4($0) }
+    case LUA_TNUMBER:
+        guard let value = integerValue(L, index), value >= 0, value <= Int(UInt32.max) else { return nil }
+        return IPv4(UInt32(value))
+    case LUA_TTABLE:
+        guard let bytes = byteList(L, index), bytes.count >= 4 else { return nil }
+        return try? IPv4(bytes: bytes)
+    default:
+        return nil
+    }
+}
+
+func requireIPv4(_ L: LuaState, _ index: Int32, _ what: String) throws(LuaArgumentError) -> IPv4 {
+    guard let address = ipv4Value(L, index) else {
+        throw LuaArgumentError("\(what) must be an IPv4 address (\"192.0.2.1\", an integer or 4 bytes), got \(describe(L, index))")
+    }
+    return address
+}
+
+/// A list of addresses: a comma-separated string, an array of address values, or a flat array of
+/// integers taken as packed octets (4 per address; the original meant this but crashed).
+func ipv4ListValue(_ L: LuaState, _ index: Int32, _ what: String) throws(LuaArgumentError) -> [IPv4] {
+    switch lua_type(L, index) {
+    case LUA_TNIL, LUA_TNONE:
+        return []
+    case LUA_TSTRING:
+        let text = stringValue(L, index) ?? ""
+        var result: [IPv4] = []
+        for piece in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let address = IPv4(piece) else {
+                throw LuaArgumentError("\(what): '\(piece)' in \"\(text)\" is not an IPv4 address")
+            }
+            result.append(address)
+        }
+        return result
+    case LUA_TTABLE:
+        if let bytes = byteList(L, index), !bytes.isEmpty {
+            guard bytes.count % 4 == 0 else {
+                throw LuaArgumentError("\(what): a flat list of octets needs a multiple of 4 bytes, got \(bytes.count)")
+            }
+            return Conversions.listToIPs(bytes)
+        }
+        let absolute = lua_absindex(L, index)
+        let count = Int(lua_rawlen(L, absolute))
+        var result: [IPv4] = []
+        for position in 1...max(count, 1) where count > 0 {
+            lua_rawgeti(L, absolute, lua_Integer(position))
+            defer { clua_pop(L, 1) }
+            guard let address = ipv4Value(L, -1) else {
+                throw LuaArgumentError("\(what): item \(position) is not an IPv4 address (\(describe(L, -1)))")
+            }
+            result.append(address)
+        }
+        return result
+    default:
+        throw LuaArgumentError("\(what) must be a list of IPv4 addresses or a comma-separated string, got \(describe(L, index))")
+    }
+}
+
+/// A MAC from a Lua value: any spelling with 12 hex digits, a 6-byte list, or a 48-bit integer.
+func macValue(_ L: LuaState, _ index: Int32) -> MAC? {
+    switch lua_type(L, index) {
+    case LUA_TSTRING:
+        return stringValue(L, index).flatMap { MAC($0) }
+    case LUA_TNUMBER:
+        guard let value = integerValue(L, index), value >= 0, value <= 0xFFFF_FFFF_FFFF else { return nil }
+        return MAC(UInt64(value))
+    case LUA_TTABLE:
+        guard let bytes = byteList(L, index) else { return nil }
+        return try? MAC(bytes: bytes)
+    default:
+        return nil
+    }
+}
+
+func requireMAC(_ L: LuaState, _ index: Int32, _ what: String) throws(LuaArgumentError) -> MAC {
+    guard let mac = macValue(L, index) else {
+        throw LuaArgumentError("\(what) must be a MAC address (12 hex digits, 6 bytes or an integer), got \(describe(L, index))")
+    }
+    return mac
+}
+
+extension ScriptRuntime {
+    func installAddressHelpers() {
+        lua_createtable(L, 0, 10)
+        setFunction(L, "parse", macParse)
+        setFunction(L, "toInt", macToInt)
+        setFunction(L, "fromInt", macFromInt)
+        setFunction(L, "toList", macToList)
+        setFunction(L, "fromList", macFromInt) // accepts any MAC value, lists included
+        setFunction(L, "equals", macEquals)
+        setFunction(L, "compare", macCompare)
+        setFunction(L, "isValid", macIsValid)
+        clua_setglobal(L, "MAC")
+
+        lua_createtable(L, 0, 12)
+        setFunction(L, "parse", ipParse)
+        setFunction(L, "toInt", ipToInt)
+        setFunction(L, "fromInt", ipParse)
+        setFunction(L, "toList", ipToListHelper)
+        setFunction(L, "fromList", ipParse)
+        setFunction(L, "equals", ipEquals)
+        setFunction(L, "compare", ipCompare)
+        setFunction(L, "isValid", ipIsValid)
+        setFunction(L, "inSubnet", ipInSubnet)
+        clua_setglobal(L, "IPv4")
+    }
+}
+
+/// MAC.parse(x) -> canonical string, or nil and a reason.
+private let macParse: LuaFunction = { L in
+    luaEntry(L, "MAC.parse") { L in
+        guard let mac = macValue(L, 1) else {
+            lua_pushnil(L)
+            pushString(L, "not a MAC address: \(describe(L, 1))")
+            return 2
+        }
+        pushString(L, mac.description)
+        return 1
+    }
+}
+
+private let macIsValid: LuaFunction = { L in
+    luaEntry(L, "MAC.isValid") { L in
+        lua_pushboolean(L, macValue(L, 1) != nil ? 1 : 0)
+        return 1
+    }
+}
+
+private let macToInt: LuaFunction = { L in
+    luaEntry(L, "MAC.toInt") { L in
+        lua_pushinteger(L, lua_Integer(try requireMAC(L, 1, "argument 1").value))
+        return 1
+    }
+}
+
+private let macFromInt: LuaFunction = { L in
+    luaEntry(L, "MAC.fromInt") { L in
+        pushString(L, try requireMAC(L, 1, "argument 1").description)
+        return 1
+    }
+}
+
+private let macToList: LuaFunction = { L in
+    luaEntry(L, "MAC.toList") { L in
+        pushByteList(L, try requireMAC(L, 1, "argument 1").bytes)
+        return 1
+    }
+}
+
+private let macEquals: LuaFunction = { L in
+    luaEntry(L, "MAC.equals") { L in
+        let a = macValue(L, 1), b = macValue(L, 2)
+        lua_pushboolean(L, a != nil && a == b ? 1 : 0)
+        return 1
+    }
+}
+
+private let macCompare: LuaFunction = { L in
+    luaEntry(L, "MAC.compare") { L in
+        let a = try requireMAC(L, 1, "argument 1"), b = try requireMAC(L, 2, "argument 2")
+        lua_pushinteger(L, a < b ? -1 : a == b ? 0 : 1)
+        return 1
+    }
+}
+
+/// IPv4.parse(x) -> canonical string, or nil and a reason (IPv4.fromInt/fromList are the same).
+private let ipParse: LuaFunction = { L in
+    luaEntry(L, "IPv4.parse") { L in
+        guard let address = ipv4Value(L, 1) else {
+            lua_pushnil(L)
+            pushString(L, "not an IPv4 address: \(describe(L, 1))")
+            return 2
+        }
+        pushString(L, address.description)
+        return 1
+    }
+}
+
+private let ipIsValid: LuaFunction = { L in
+    luaEntry(L, "IPv4.isValid") { L in
+        lua_pushboolean(L, ipv4Value(L, 1) != nil ? 1 : 0)
+        return 1
+    }
+}
+
+private let ipToInt: LuaFunction = { L in
+    luaEntry(L, "IPv4.toInt") { L in
+        lua_pushinteger(L, lua_Integer(try requireIPv4(L, 1, "argument 1").value))
+        return 1
+    }
+}
+
+private let ipToListHelper: LuaFunction = { L in
+    luaEntry(L, "IPv4.toList") { L in
+        pushByteList(L, try requireIPv4(L, 1, "argument 1").bytes)
+        return 1
+    }
+}
+
+private let ipEquals: LuaFunction = { L in
+    luaEntry(L, "IPv4.equals") { L in
+        let a = ipv4Value(L, 1), b = ipv4Value(L, 2)
+        lua_pushboolean(L, a != nil && a == b ? 1 : 0)
+        return 1
+    }
+}
+
+private let ipCompare: LuaFunction = { L in
+    luaEntry(L, "IPv4.compare") { L in
+        let a = try requireIPv4(L, 1, "argument 1"), b = try requireIPv4(L, 2, "argument 2")
+        lua_pushinteger(L, a < b ? -1 : a == b ? 0 : 1)
+        return 1
+    }
+}
+
+/// IPv4.inSubnet(ip, "192.0.2.0/24"), IPv4.inSubnet(ip, "192.0.2.0", 24) or
+/// IPv4.inSubnet(ip, "192.0.2.0", "255.255.255.0").
+private let ipInSubnet: LuaFunction = { L in
+    luaEntry(L, "IPv4.inSubnet") { L in
+        let address = try requireIPv4(L, 1, "argument 1 (the address)")
+        var network: IPv4
+        var prefix: Int? = nil
+        var mask: IPv4? = nil
+        if let text = stringValue(L, 2), let slash = text.firstIndex(of: "/") {
+            guard let parsed = IPv4(text[..<slash]), let length = Int(text[text.index(after: slash)...]),
+                  (0...32).contains(length) else {
+                throw LuaArgumentError("argument 2 must be a subnet like \"192.0.2.0/24\", got \"\(text)\"")
+            }
+            network = parsed
+            prefix = length
+        } else {
+            network = try requireIPv4(L, 2, "argument 2 (the network)")
+            if let length = integerValue(L, 3) {
+                guard (0...32).contains(length) else { throw LuaArgumentError("argument 3: a prefix length is 0...32, got \(length)") }
+                prefix = length
+            } else if lua_type(L, 3) != LUA_TNONE, lua_type(L, 3) != LUA_TNIL {
+                mask = try requireIPv4(L, 3, "argument 3 (a prefix length or a netmask)")
+            } else {
+                throw LuaArgumentError("give the subnet as \"192.0.2.0/24\", or a network and a prefix length or netmask")
+            }
+        }
+        let member = if let mask { address.isSubnetMember(network, mask: mask) } else { address.isSubnetMember(network, prefix: prefix ?? 32) }
+        lua_pushboolean(L, member ? 1 : 0)
+        return 1
+    }
+}

@@ -1,0 +1,242 @@
+import CLua
+import DHCPWire
+
+/// A web registration made by conf.lua through `callbacks.web*` (spec/server.md §5.4, §6.3).
+/// Module and name are kept as given; the web layer escapes them when rendering.
+public struct WebHeaderRegistration: Sendable, Equatable {
+    public var id: Int
+}
+
+public struct WebDashboardRegistration: Sendable, Equatable {
+    public var id: Int
+    public var module: String
+    public var name: String
+    public var ordering: Int
+}
+
+public enum WebDisplayMode: Int, Sendable {
+    case dashboard = 1, template = 2, raw = 3
+}
+
+public struct WebMethodRegistration: Sendable, Equatable {
+    public var id: Int
+    public var path: String
+    public var cacheable: Bool
+    public var hidden: Bool
+    public var secure: Bool
+    public var module: String?
+    public var name: String?
+    public var confirm: Bool
+    public var displayMode: WebDisplayMode
+}
+
+public struct WebRegistrations: Sendable, Equatable {
+    public var headers: [WebHeaderRegistration] = []
+    /// Sorted by (ordering, module, name).
+    public var dashboard: [WebDashboardRegistration] = []
+    /// Sorted by path.
+    public var methods: [WebMethodRegistration] = []
+}
+
+/// What a web callback receives: `(path, queryargs, mimetype, data, headers)`.
+public struct WebCallRequest: Sendable {
+    public var path: String
+    /// Each query key with all its values.
+    public var queryArguments: [String: [String]]
+    public var mimeType: String?
+    public var data: [UInt8]?
+    public var headers: [String: String]
+
+    public init(path: String, queryArguments: [String: [String]] = [:], mimeType: String? = nil,
+                data: [UInt8]? = nil, headers: [String: String] = [:]) {
+        self.path = path
+        self.queryArguments = queryArguments
+        self.mimeType = mimeType
+        self.data = data
+        self.headers = headers
+    }
+}
+
+/// A web callback's answer: nothing (nil), a fragment (a string), or `(mimetype, data[, headers])`.
+public enum WebCallResult: Sendable, Equatable {
+    case none
+    case fragment(String)
+    case content(mimeType: String, data: [UInt8], headers: [String: String])
+}
+
+extension ScriptRuntime {
+    /// Pushes `private[name]`.
+    private func pushPrivateField(_ name: String) {
+        pushRef(privateRef)
+        lua_getfield(L, -1, name)
+        clua_remove(L, -2)
+    }
+
+    /// Calls every function of the private list `name` with `arguments` pushed by `push`;
+    /// returns the errors (each callback runs even when an earlier one failed).
+    private func runList(_ name: String, what: String, arguments: Int32 = 0, push: () -> Void = {}) -> [ScriptError] {
+        enter()
+        defer { leave() }
+        pushPrivateField(name)
+        let list = lua_gettop(L)
+        defer { lua_settop(L, list - 1) }
+        var errors: [ScriptError] = []
+        let count = Int(lua_rawlen(L, list))
+        // Snapshot first: a callback may remove itself while the list runs.
+        lua_createtable(L, Int32(count), 0)
+        for position in 1...max(count, 1) where count > 0 {
+            lua_rawgeti(L, list, lua_Integer(position))
+            lua_rawseti(L, -2, lua_Integer(position))
+        }
+        let snapshot = lua_gettop(L)
+        for position in 1...max(count, 1) where count > 0 {
+            lua_rawgeti(L, snapshot, lua_Integer(position))
+            push()
+            do { try protectedCall(arguments: arguments, results: 0, what: what) } catch { errors.append(error) }
+        }
+        return errors
+    }
+
+    /// Runs the tick handlers in registration order; each failure is logged CRITICAL and the
+    /// rest still run.
+    public func runTickHandlers() {
+        for error in runList("tick", what: "tick handler") { report(.critical, error.description) }
+    }
+
+    /// Runs the reinitialisation handlers in registration order and returns their errors (the
+    /// caller decides: the original shuts the server down when one fails).
+    public func runReinitHandlers() -> [ScriptError] {
+        runList("reinit", what: "reinitialisation handler")
+    }
+
+    /// Whether any statistics handler is registered (so the engine can skip building records).
+    public var hasStatisticsHandlers: Bool {
+        pushPrivateField("stats")
+        defer { clua_pop(L, 1) }
+        return lua_rawlen(L, -1) > 0
+    }
+
+    /// Delivers one statistics record to every stats handler as a table with the fields of
+    /// spec/server.md §5.3 (`source_address` is `{ip, port}`); failures are logged CRITICAL.
+    public func deliverStatistics(_ record: ScriptStatistics) {
+        let errors = runList("stats", what: "statistics handler", arguments: 1) { pushStatistics(record) }
+        for error in errors { report(.critical, error.description) }
+    }
+
+    private func pushStatistics(_ record: ScriptStatistics) {
+        lua_createtable(L, 0, 10)
+        lua_createtable(L, 2, 0)
+        pushString(L, record.sourceIP.description)
+        lua_rawseti(L, -2, 1)
+        lua_pushinteger(L, lua_Integer(record.sourcePort))
+        lua_rawseti(L, -2, 2)
+        lua_setfield(L, -2, "source_address")
+        pushMAC(L, record.mac); lua_setfield(L, -2, "mac")
+        pushIPv4(L, record.ip); lua_setfield(L, -2, "ip")
+        if let subnet = record.subnet { pushString(L, subnet); lua_setfield(L, -2, "subnet") }
+        if let serial = record.serial { lua_pushinteger(L, lua_Integer(serial)); lua_setfield(L, -2, "serial") }
+        if let method = record.method { pushString(L, method); lua_setfield(L, -2, "method") }
+        lua_pushnumber(L, record.processingTime); lua_setfield(L, -2, "processing_time")
+        lua_pushboolean(L, record.processed ? 1 : 0); lua_setfield(L, -2, "processed")
+        if let port = record.port { lua_pushinteger(L, lua_Integer(port)); lua_setfield(L, -2, "port") }
+    }
+
+    // MARK: - Web
+
+    /// Everything conf.lua registered for the web layer, read from the private tables.
+    public func webRegistrations() -> WebRegistrations {
+        enter()
+        defer { leave() }
+        var result = WebRegistrations()
+        let top = lua_gettop(L)
+        defer { lua_settop(L, top) }
+        pushPrivateField("headers")
+        for entry in arrayEntries() { result.headers.append(WebHeaderRegistration(id: entry["id"]?.intValue ?? 0)) }
+        clua_pop(L, 1)
+        pushPrivateField("dashboard")
+        for entry in arrayEntries() {
+            result.dashboard.append(WebDashboardRegistration(
+                id: entry["id"]?.intValue ?? 0, module: entry["module"]?.textValue ?? "",
+                name: entry["name"]?.textValue ?? "", ordering: entry["ordering"]?.intValue ?? 0))
+        }
+        clua_pop(L, 1)
+        result.dashboard.sort { ($0.ordering, $0.module, $0.name) < ($1.ordering, $1.module, $1.name) }
+        pushPrivateField("methods")
+        guard case .table(_, let methods) = ScriptValue.read(L, -1, depth: 2) else { return result }
+        for (path, value) in methods {
+            guard case .table(_, let entry) = value else { continue }
+            result.methods.append(WebMethodRegistration(
+                id: entry["id"]?.intValue ?? 0, path: path,
+                cacheable: entry["cacheable"]?.boolValue ?? false, hidden: entry["hidden"]?.boolValue ?? true,
+                secure: entry["secure"]?.boolValue ?? false, module: entry["module"]?.textValue,
+                name: entry["name"]?.textValue, confirm: entry["confirm"]?.boolValue ?? false,
+                displayMode: WebDisplayMode(rawValue: entry["display_mode"]?.intValue ?? 3) ?? .raw))
+        }
+        result.methods.sort { $0.path < $1.path }
+        return result
+    }
+
+    private func arrayEntries() -> [[String: ScriptValue]] {
+        guard case .table(let array, _) = ScriptValue.read(L, -1, depth: 2) else { return [] }
+        return array.compactMap { if case .table(_, let fields) = $0 { fields } else { nil } }
+    }
+
+    /// Runs the web callback registered under `id` with `(path, queryargs, mimetype, data, headers)`.
+    /// A Lua error is thrown (the web layer answers 500 and logs it).
+    public func callWebCallback(id: Int, request: WebCallRequest) throws(ScriptError) -> WebCallResult {
+        enter()
+        defer { leave() }
+        pushPrivateField("byId")
+        defer { clua_pop(L, 1) }
+        guard lua_rawgeti(L, -1, lua_Integer(id)) == LUA_TTABLE else {
+            clua_pop(L, 1)
+            throw ScriptError(.badResult, "no web callback is registered with id \(id)")
+        }
+        lua_getfield(L, -1, "callback")
+        clua_remove(L, -2)
+        pushString(L, request.path)
+        lua_createtable(L, 0, Int32(request.queryArguments.count))
+        for (key, values) in request.queryArguments {
+            pushStringList(L, values)
+            lua_setfield(L, -2, key)
+        }
+        if let mimeType = request.mimeType { pushString(L, mimeType) } else { lua_pushnil(L) }
+        if let data = request.data { pushBytesAsString(L, data) } else { lua_pushnil(L) }
+        lua_createtable(L, 0, Int32(request.headers.count))
+        for (key, value) in request.headers {
+            pushString(L, value)
+            lua_setfield(L, -2, key)
+        }
+        try protectedCall(arguments: 5, results: 3, what: "web callback for \(request.path)")
+        defer { clua_pop(L, 3) }
+        // Either a string (or nil), or mimetype, data[, headers] as multiple results or one table.
+        if lua_type(L, -3) == LUA_TTABLE {
+            lua_rawgeti(L, -3, 1); lua_rawgeti(L, -4, 2); lua_rawgeti(L, -5, 3)
+            defer { clua_pop(L, 3) }
+            return try webContent(L, mimeIndex: -3)
+        }
+        if lua_type(L, -2) != LUA_TNIL { return try webContent(L, mimeIndex: -3) }
+        switch lua_type(L, -3) {
+        case LUA_TNIL: return .none
+        case LUA_TSTRING: return .fragment(stringValue(L, -3) ?? "")
+        default: throw ScriptError(.badResult, "web callback for \(request.path) returned \(describe(L, -3)); expected a string, nil or (mimetype, data[, headers])")
+        }
+    }
+
+    private func webContent(_ L: LuaState, mimeIndex: Int32) throws(ScriptError) -> WebCallResult {
+        guard let mimeType = stringValue(L, mimeIndex), let data = stringBytes(L, mimeIndex + 1) else {
+            throw ScriptError(.badResult, "a web method must return (mimetype, data[, headers]) as strings")
+        }
+        var headers: [String: String] = [:]
+        if case .table(_, let fields) = ScriptValue.read(L, mimeIndex + 2, depth: 1) {
+            for (key, value) in fields { if case .string(let text) = value { headers[key] = text } }
+        }
+        return .content(mimeType: mimeType, data: data, headers: headers)
+    }
+}
+
+extension ScriptValue {
+    var intValue: Int? { if case .integer(let value) = self { value } else { nil } }
+    var textValue: String? { if case .string(let value) = self { value } else { nil } }
+    var boolValue: Bool? { if case .bool(let value) = self { value } else { nil } }
+}

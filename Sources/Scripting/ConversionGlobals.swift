@@ -1,0 +1,179 @@
+import CLua
+import DHCPWire
+
+// The conversion functions of spec/wire.md §4 in their Lua forms: byte lists are 1-based arrays of
+// integers, addresses are canonical strings, byte strings are Lua strings. All backed by DHCPWire.
+
+extension ScriptRuntime {
+    func installConversions() {
+        lua_rawgeti(L, clua_registryindex(), lua_Integer(LUA_RIDX_GLOBALS))
+        setFunction(L, "listToIP", listToIP)
+        setFunction(L, "listToIPs", listToIPs)
+        setFunction(L, "ipToList", ipToList)
+        setFunction(L, "ipsToList", ipsToList)
+        setFunction(L, "listToNumber", listToNumber)
+        setFunction(L, "listToInt", listToInt)
+        setFunction(L, "listToInts", listToInts)
+        setFunction(L, "listToLong", listToLong)
+        setFunction(L, "listToLongs", listToLongs)
+        setFunction(L, "intToList", intToList)
+        setFunction(L, "intsToList", intsToList)
+        setFunction(L, "longToList", longToList)
+        setFunction(L, "longsToList", longsToList)
+        setFunction(L, "strToList", strToList)
+        setFunction(L, "strToPaddedList", strToPaddedList)
+        setFunction(L, "listToStr", listToStr)
+        clua_pop(L, 1)
+    }
+}
+
+/// A list of integers (any range: the 16/32-bit encoders mask), for intsToList/longsToList.
+func integerList(_ L: LuaState, _ index: Int32, _ what: String) throws(LuaArgumentError) -> [Int64] {
+    guard lua_type(L, index) == LUA_TTABLE else {
+        throw LuaArgumentError("\(what) must be an array of integers, got \(describe(L, index))")
+    }
+    let count = Int(lua_rawlen(L, index))
+    var values: [Int64] = []
+    values.reserveCapacity(count)
+    for position in 0..<count {
+        lua_rawgeti(L, index, lua_Integer(position + 1))
+        defer { clua_pop(L, 1) }
+        guard let value = integerValue(L, -1) else {
+            throw LuaArgumentError("\(what): item \(position + 1) must be an integer, got \(describe(L, -1))")
+        }
+        values.append(Int64(value))
+    }
+    return values
+}
+
+private let listToIP: LuaFunction = { L in
+    luaEntry(L, "listToIP") { L in
+        let bytes = try requireByteList(L, 1, "argument 1")
+        do { pushString(L, try Conversions.listToIP(bytes).description) } catch { throw LuaArgumentError("\(error)") }
+        return 1
+    }
+}
+
+private let listToIPs: LuaFunction = { L in
+    luaEntry(L, "listToIPs") { L in
+        pushStringList(L, Conversions.listToIPs(try requireByteList(L, 1, "argument 1")).map(\.description))
+        return 1
+    }
+}
+
+private let ipToList: LuaFunction = { L in
+    luaEntry(L, "ipToList") { L in
+        pushByteList(L, try requireIPv4(L, 1, "argument 1").bytes)
+        return 1
+    }
+}
+
+private let ipsToList: LuaFunction = { L in
+    luaEntry(L, "ipsToList") { L in
+        if let text = stringValue(L, 1) {
+            do { pushByteList(L, try Conversions.ipsToList(text)) } catch { throw LuaArgumentError("\(error)") }
+        } else {
+            pushByteList(L, Conversions.ipsToList(try ipv4ListValue(L, 1, "argument 1")))
+        }
+        return 1
+    }
+}
+
+private let listToNumber: LuaFunction = { L in
+    luaEntry(L, "listToNumber") { L in
+        let bytes = try requireByteList(L, 1, "argument 1")
+        do {
+            let value = try Conversions.listToNumber(bytes)
+            guard value <= UInt64(Int64.max) else { throw LuaArgumentError("the value does not fit a Lua integer") }
+            lua_pushinteger(L, lua_Integer(value))
+        } catch let error as WireError { throw LuaArgumentError("\(error)") }
+        return 1
+    }
+}
+
+private let listToInt: LuaFunction = { L in
+    luaEntry(L, "listToInt") { L in
+        lua_pushinteger(L, lua_Integer(Conversions.listToInt(try requireByteList(L, 1, "argument 1"))))
+        return 1
+    }
+}
+
+private let listToInts: LuaFunction = { L in
+    luaEntry(L, "listToInts") { L in
+        pushIntegerList(L, Conversions.listToInts(try requireByteList(L, 1, "argument 1")))
+        return 1
+    }
+}
+
+private let listToLong: LuaFunction = { L in
+    luaEntry(L, "listToLong") { L in
+        lua_pushinteger(L, lua_Integer(Conversions.listToLong(try requireByteList(L, 1, "argument 1"))))
+        return 1
+    }
+}
+
+private let listToLongs: LuaFunction = { L in
+    luaEntry(L, "listToLongs") { L in
+        pushIntegerList(L, Conversions.listToLongs(try requireByteList(L, 1, "argument 1")))
+        return 1
+    }
+}
+
+private let intToList: LuaFunction = { L in
+    luaEntry(L, "intToList") { L in
+        pushByteList(L, Conversions.intToList(Int64(try requireInteger(L, 1, "argument 1"))))
+        return 1
+    }
+}
+
+private let intsToList: LuaFunction = { L in
+    luaEntry(L, "intsToList") { L in
+        pushByteList(L, Conversions.intsToList(try integerList(L, 1, "argument 1")))
+        return 1
+    }
+}
+
+private let longToList: LuaFunction = { L in
+    luaEntry(L, "longToList") { L in
+        pushByteList(L, Conversions.longToList(Int64(try requireInteger(L, 1, "argument 1"))))
+        return 1
+    }
+}
+
+private let longsToList: LuaFunction = { L in
+    luaEntry(L, "longsToList") { L in
+        pushByteList(L, Conversions.longsToList(try integerList(L, 1, "argument 1")))
+        return 1
+    }
+}
+
+/// strToList("hi") -> {104, 105}; a table is returned as a copy (the original passes lists through).
+private let strToList: LuaFunction = { L in
+    luaEntry(L, "strToList") { L in
+        if let bytes = stringBytes(L, 1) {
+            pushByteList(L, bytes)
+        } else {
+            pushByteList(L, try requireByteList(L, 1, "argument 1 (a string)"))
+        }
+        return 1
+    }
+}
+
+private let strToPaddedList: LuaFunction = { L in
+    luaEntry(L, "strToPaddedList") { L in
+        let bytes: [UInt8]
+        if let text = stringBytes(L, 1) { bytes = text } else { bytes = try requireByteList(L, 1, "argument 1 (a string)") }
+        let length = try requireInteger(L, 2, "argument 2 (the length)")
+        do { pushByteList(L, try Conversions.strToPaddedList(bytes, length)) } catch { throw LuaArgumentError("\(error)") }
+        return 1
+    }
+}
+
+/// listToStr({104, 105}) -> "hi" (a Lua string holds bytes as they are).
+private let listToStr: LuaFunction = { L in
+    luaEntry(L, "listToStr") { L in
+        let values = try integerList(L, 1, "argument 1")
+        do { pushBytesAsString(L, try Conversions.listToStr(values)) } catch { throw LuaArgumentError("\(error)") }
+        return 1
+    }
+}

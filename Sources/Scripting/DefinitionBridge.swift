@@ -1,0 +1,212 @@
+import CLua
+import DHCPWire
+import Databases
+
+// Definition{ip=..., lease_time=..., subnet=..., serial=..., ...} (or positional, in the original's
+// order) builds a read-only Definition userdata holding the Swift value. Fields read as in the
+// guide: addresses are strings, address lists are arrays of strings, extra is a fresh table.
+
+extension ScriptRuntime {
+    func installDefinition() {
+        luaL_newmetatable(L, "staticdhcpd.definition")
+        setFunction(L, "__index", definitionIndex)
+        setFunction(L, "__newindex", definitionNewIndex)
+        setFunction(L, "__tostring", definitionToString)
+        setFunction(L, "__eq", definitionEquals)
+        setFunction(L, "__gc", definitionCollect)
+        lua_pushboolean(L, 0)
+        lua_setfield(L, -2, "__metatable") // scripts must not reach __gc
+        definitionMetatableRef = clua_ref(L)
+        setGlobalFunction(L, "Definition", definitionConstructor)
+    }
+
+    func pushDefinition(_ definition: Definition) {
+        let raw = clua_newuserdata(L, MemoryLayout<Definition>.stride)!
+        raw.bindMemory(to: Definition.self, capacity: 1).initialize(to: definition)
+        pushRef(definitionMetatableRef)
+        lua_setmetatable(L, -2)
+    }
+
+    func definition(at index: Int32) -> Definition? {
+        userdata(at: index, metatable: definitionMetatableRef)?.assumingMemoryBound(to: Definition.self).pointee
+    }
+
+    /// A hook's result as definitions: a Definition, a list of them, a table of Definition fields,
+    /// or nil (empty).
+    func definitions(at index: Int32, hook: String) throws(ScriptError) -> [Definition] {
+        if lua_type(L, index) == LUA_TNIL || lua_type(L, index) == LUA_TNONE { return [] }
+        if let single = definition(at: index) { return [single] }
+        guard lua_type(L, index) == LUA_TTABLE else {
+            throw ScriptError(.badResult, "\(hook) returned \(describe(L, index)); expected a Definition, a list of them, or nil")
+        }
+        let absolute = lua_absindex(L, index)
+        if lua_rawlen(L, absolute) == 0 {
+            // A table of fields: build it as Definition{...} would.
+            do { return [try makeDefinition(L, absolute)] } catch {
+                throw ScriptError(.badResult, "\(hook) returned a table that is not a Definition: \(error.message)")
+            }
+        }
+        var result: [Definition] = []
+        for position in 1...Int(lua_rawlen(L, absolute)) {
+            lua_rawgeti(L, absolute, lua_Integer(position))
+            defer { clua_pop(L, 1) }
+            guard let item = definition(at: -1) else {
+                throw ScriptError(.badResult, "\(hook) returned a list whose item \(position) is \(describe(L, -1)), not a Definition")
+            }
+            result.append(item)
+        }
+        return result
+    }
+}
+
+private let fieldNames: Set<String> = [
+    "ip", "lease_time", "subnet", "serial", "hostname", "gateways", "subnet_mask", "broadcast_address",
+    "domain_name", "domain_name_servers", "ntp_servers", "extra",
+]
+private let positionalOrder = [
+    "ip", "lease_time", "subnet", "serial", "hostname", "gateways", "subnet_mask", "broadcast_address",
+    "domain_name", "domain_name_servers", "ntp_servers", "extra",
+]
+
+/// Builds a Definition from the table at `index` (keys are the field names), applying the
+/// original's normalisation (spec/server.md §4.1).
+func makeDefinition(_ L: LuaState, _ index: Int32) throws(LuaArgumentError) -> Definition {
+    let table = lua_absindex(L, index)
+    lua_pushnil(L)
+    while lua_next(L, table) != 0 {
+        clua_pop(L, 1)
+        guard let key = stringValue(L, -1), fieldNames.contains(key) else {
+            let name = describe(L, -1)
+            clua_pop(L, 1)
+            throw LuaArgumentError("unknown field \(name); the fields are \(positionalOrder.joined(separator: ", "))")
+        }
+    }
+    func field<T>(_ name: String, _ read: (Int32) throws(LuaArgumentError) -> T) throws(LuaArgumentError) -> T {
+        lua_getfield(L, table, name)
+        defer { clua_pop(L, 1) }
+        return try read(-1)
+    }
+    func isNil(_ at: Int32) -> Bool { lua_type(L, at) == LUA_TNIL }
+    func optionalText(_ name: String) throws(LuaArgumentError) -> String? {
+        try field(name) { (at) throws(LuaArgumentError) in
+            if isNil(at) { return nil }
+            return try requireString(L, at, name)
+        }
+    }
+    func optionalAddress(_ name: String) throws(LuaArgumentError) -> IPv4? {
+        try field(name) { (at) throws(LuaArgumentError) in isNil(at) ? nil : try requireIPv4(L, at, name) }
+    }
+    let ip = try field("ip") { (at) throws(LuaArgumentError) -> IPv4 in
+        if isNil(at) { throw LuaArgumentError("ip is required") }
+        return try requireIPv4(L, at, "ip")
+    }
+    let leaseTime = try field("lease_time") { (at) throws(LuaArgumentError) -> UInt32 in
+        if isNil(at) { throw LuaArgumentError("lease_time is required (seconds)") }
+        let value = try requireInteger(L, at, "lease_time")
+        guard (0...Int(UInt32.max)).contains(value) else { throw LuaArgumentError("lease_time must be 0...4294967295 seconds, got \(value)") }
+        return UInt32(value)
+    }
+    let subnet = try field("subnet") { (at) throws(LuaArgumentError) -> String in
+        switch lua_type(L, at) {
+        case LUA_TSTRING: return stringValue(L, at) ?? ""
+        case LUA_TNUMBER: return integerValue(L, at).map(String.init) ?? "\(lua_tonumberx(L, at, nil))"
+        case LUA_TNIL: throw LuaArgumentError("subnet is required (a label such as \"192.0.2.0/24\")")
+        default: throw LuaArgumentError("subnet must be a string, got \(describe(L, at))")
+        }
+    }
+    let serial = try field("serial") { (at) throws(LuaArgumentError) -> Int in
+        if isNil(at) { throw LuaArgumentError("serial is required (an integer)") }
+        return try requireInteger(L, at, "serial")
+    }
+    let extra = try field("extra") { (at) throws(LuaArgumentError) -> [String: ExtraValue]? in
+        if isNil(at) { return nil }
+        guard lua_type(L, at) == LUA_TTABLE else { throw LuaArgumentError("extra must be a table, got \(describe(L, at))") }
+        guard case .table(let array, let fields) = ScriptValue.read(L, at) else { return nil }
+        return ScriptValue.merge(array, fields).compactMapValues(\.extraValue)
+    }
+    return Definition(
+        ip: ip, leaseTime: leaseTime, subnet: subnet, serial: serial,
+        hostname: try optionalText("hostname"),
+        gateways: try field("gateways") { (at) throws(LuaArgumentError) in try ipv4ListValue(L, at, "gateways") },
+        subnetMask: try optionalAddress("subnet_mask"),
+        broadcastAddress: try optionalAddress("broadcast_address"),
+        domainName: try optionalText("domain_name"),
+        domainNameServers: try field("domain_name_servers") { (at) throws(LuaArgumentError) in try ipv4ListValue(L, at, "domain_name_servers") },
+        ntpServers: try field("ntp_servers") { (at) throws(LuaArgumentError) in try ipv4ListValue(L, at, "ntp_servers") },
+        extra: extra
+    )
+}
+
+/// Definition{...} or Definition(ip, lease_time, subnet, serial, ...).
+private let definitionConstructor: LuaFunction = { L in
+    luaEntry(L, "Definition") { L in
+        if lua_gettop(L) == 1, lua_type(L, 1) == LUA_TTABLE, ScriptRuntime.from(L).definition(at: 1) == nil, byteList(L, 1) == nil {
+            ScriptRuntime.from(L).pushDefinition(try makeDefinition(L, 1))
+            return 1
+        }
+        // Positional form: gather the arguments into a table of fields.
+        let count = min(Int(lua_gettop(L)), positionalOrder.count)
+        lua_createtable(L, 0, Int32(count))
+        for position in 0..<count {
+            lua_pushvalue(L, Int32(position + 1))
+            lua_setfield(L, -2, positionalOrder[position])
+        }
+        let built = try makeDefinition(L, -1)
+        clua_pop(L, 1)
+        ScriptRuntime.from(L).pushDefinition(built)
+        return 1
+    }
+}
+
+private let definitionIndex: LuaFunction = { L in
+    luaEntry(L, "Definition") { L in
+        guard let definition = ScriptRuntime.from(L).definition(at: 1) else { return 0 }
+        guard let key = stringValue(L, 2) else { lua_pushnil(L); return 1 }
+        switch key {
+        case "ip": pushString(L, definition.ip.description)
+        case "lease_time": lua_pushinteger(L, lua_Integer(definition.leaseTime))
+        case "subnet": pushString(L, definition.subnet)
+        case "serial": lua_pushinteger(L, lua_Integer(definition.serial))
+        case "hostname": if let value = definition.hostname { pushString(L, value) } else { lua_pushnil(L) }
+        case "gateways": pushStringList(L, definition.gateways.map(\.description))
+        case "subnet_mask": pushIPv4(L, definition.subnetMask)
+        case "broadcast_address": pushIPv4(L, definition.broadcastAddress)
+        case "domain_name": if let value = definition.domainName { pushString(L, value) } else { lua_pushnil(L) }
+        case "domain_name_servers": pushStringList(L, definition.domainNameServers.map(\.description))
+        case "ntp_servers": pushStringList(L, definition.ntpServers.map(\.description))
+        case "extra":
+            if let extra = definition.extra { ScriptValue(.table(extra)).push(L) } else { lua_pushnil(L) }
+        default: lua_pushnil(L)
+        }
+        return 1
+    }
+}
+
+private let definitionNewIndex: LuaFunction = { L in
+    luaEntry(L, "Definition") { _ in
+        throw LuaArgumentError("definitions are read-only; build a new one with Definition{...}")
+    }
+}
+
+private let definitionToString: LuaFunction = { L in
+    luaEntry(L, "Definition") { L in
+        guard let d = ScriptRuntime.from(L).definition(at: 1) else { return 0 }
+        pushString(L, "Definition(ip=\(d.ip), lease_time=\(d.leaseTime), subnet=\(d.subnet), serial=\(d.serial), hostname=\(d.hostname ?? "nil"))")
+        return 1
+    }
+}
+
+private let definitionEquals: LuaFunction = { L in
+    luaEntry(L, "Definition") { L in
+        let runtime = ScriptRuntime.from(L)
+        let a = runtime.definition(at: 1), b = runtime.definition(at: 2)
+        lua_pushboolean(L, a != nil && a == b ? 1 : 0)
+        return 1
+    }
+}
+
+private let definitionCollect: LuaFunction = { L in
+    guard let L, let raw = lua_touserdata(L, 1) else { return 0 }
+    raw.assumingMemoryBound(to: Definition.self).deinitialize(count: 1)
+    return 0
+}

@@ -1,0 +1,112 @@
+import CLua
+import DHCPWire
+import Databases
+
+// The five hooks of spec/server.md §2.2, called with the guide's arguments. Absent hooks cost
+// nothing: the engine checks `hooks` first, and each call returns the default at once.
+
+extension ScriptRuntime {
+    private enum Hook: Int {
+        case initialise, filterPacket, handleUnknownMAC, filterRetrievedDefinitions, loadDHCPPacket
+    }
+
+    /// Pushes method, mac, client_ip (or definition), relay_ip, port.
+    @inline(__always) private func pushContext(_ ctx: HookContext, third: () -> Void) {
+        pushString(L, ctx.method)
+        pushMAC(L, ctx.mac)
+        third()
+        pushIPv4(L, ctx.relayIP)
+        lua_pushinteger(L, lua_Integer(ctx.port))
+    }
+
+    /// `filterPacket(packet, method, mac, client_ip, relay_ip, port)`: true accepts, false drops,
+    /// nil blocklists. A Lua error is logged with its traceback and drops the packet.
+    public func filterPacket(_ packet: inout DHCPPacket, _ ctx: HookContext) -> FilterVerdict {
+        guard hooks.filterPacket else { return .accept }
+        enter()
+        defer { leave() }
+        do {
+            return try bind(&packet, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> FilterVerdict in
+                pushRef(hookRefs[Hook.filterPacket.rawValue])
+                pushPacketBox(0)
+                pushContext(ctx) { pushIPv4(L, ctx.clientIP) }
+                try protectedCall(arguments: 6, results: 1, what: "filterPacket")
+                defer { clua_pop(L, 1) }
+                switch lua_type(L, -1) {
+                case LUA_TNIL: return .blocklist
+                case LUA_TBOOLEAN: return lua_toboolean(L, -1) != 0 ? .accept : .drop
+                default: return .accept // any other value is truthy, as in the original
+                }
+            }
+        } catch {
+            report(.critical, "filterPacket failed for \(ctx.method) from \(ctx.mac); dropping it: \(error)")
+            return .drop
+        }
+    }
+
+    /// `handleUnknownMAC(packet, method, mac, client_ip, relay_ip, port)`: a Definition, a list of
+    /// them, or nil (empty). Errors are thrown for the engine to log and drop the request.
+    public func handleUnknownMAC(_ packet: inout DHCPPacket, _ ctx: HookContext) throws(ScriptError) -> [Definition] {
+        guard hooks.handleUnknownMAC else { return [] }
+        enter()
+        defer { leave() }
+        return try bind(&packet, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> [Definition] in
+            pushRef(hookRefs[Hook.handleUnknownMAC.rawValue])
+            pushPacketBox(0)
+            pushContext(ctx) { pushIPv4(L, ctx.clientIP) }
+            try protectedCall(arguments: 6, results: 1, what: "handleUnknownMAC")
+            defer { clua_pop(L, 1) }
+            return try definitions(at: -1, hook: "handleUnknownMAC")
+        }
+    }
+
+    /// `filterRetrievedDefinitions(definitions, packet, method, mac, client_ip, relay_ip, port)`:
+    /// the chosen Definition or nil. Without the hook, several definitions are an error (as in the original).
+    public func filterRetrievedDefinitions(_ defs: [Definition], _ packet: inout DHCPPacket, _ ctx: HookContext) throws(ScriptError) -> Definition? {
+        guard hooks.filterRetrievedDefinitions else {
+            throw ScriptError(.badResult, "\(defs.count) definitions match \(ctx.mac), and conf.lua defines no filterRetrievedDefinitions to choose one")
+        }
+        enter()
+        defer { leave() }
+        return try bind(&packet, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> Definition? in
+            pushRef(hookRefs[Hook.filterRetrievedDefinitions.rawValue])
+            lua_createtable(L, Int32(defs.count), 0)
+            for (index, definition) in defs.enumerated() {
+                pushDefinition(definition)
+                lua_rawseti(L, -2, lua_Integer(index + 1))
+            }
+            pushPacketBox(0)
+            pushContext(ctx) { pushIPv4(L, ctx.clientIP) }
+            try protectedCall(arguments: 7, results: 1, what: "filterRetrievedDefinitions")
+            defer { clua_pop(L, 1) }
+            if lua_type(L, -1) == LUA_TNIL { return nil }
+            guard let chosen = definition(at: -1) else {
+                throw ScriptError(.badResult, "filterRetrievedDefinitions returned \(describe(L, -1)); expected a Definition or nil")
+            }
+            return chosen
+        }
+    }
+
+    /// `loadDHCPPacket(packet, method, mac, definition, relay_ip, port, source_packet)`: true sends
+    /// the response, false drops it. `source` is a pristine copy of the request; changes to it are
+    /// discarded.
+    public func loadDHCPPacket(_ response: inout DHCPPacket, _ ctx: HookContext, definition: Definition?, source: DHCPPacket) throws(ScriptError) -> Bool {
+        guard hooks.loadDHCPPacket else { return true }
+        enter()
+        defer { leave() }
+        var sourceCopy = source
+        return try bind(&response, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> Bool in
+            try bind(&sourceCopy, slot: 1, requestID: ctx.requestID) { () throws(ScriptError) -> Bool in
+                pushRef(hookRefs[Hook.loadDHCPPacket.rawValue])
+                pushPacketBox(0)
+                pushContext(ctx) {
+                    if let definition { pushDefinition(definition) } else { lua_pushnil(L) }
+                }
+                pushPacketBox(1)
+                try protectedCall(arguments: 7, results: 1, what: "loadDHCPPacket")
+                defer { clua_pop(L, 1) }
+                return lua_toboolean(L, -1) != 0
+            }
+        }
+    }
+}

@@ -1,0 +1,280 @@
+import CLua
+import DHCPWire
+
+// The packet methods of spec/wire.md §3, called as packet:method(...). Each one resolves the
+// packet (argument 1), calls DHCPWire, and reports a WireError as a Lua error naming the method.
+
+let packetMethods: [(String, LuaFunction)] = [
+    ("getOption", getOption), ("setOption", setOption), ("deleteOption", deleteOption),
+    ("isOption", isOption), ("isSelectedOption", isSelectedOption), ("isRequestedOption", isSelectedOption),
+    ("getSelectedOptions", getSelectedOptions), ("getRequestedOptions", getSelectedOptions),
+    ("setSelectedOptions", setSelectedOptions), ("setRequestedOptions", setSelectedOptions),
+    ("getHardwareAddress", getHardwareAddress), ("setHardwareAddress", setHardwareAddress),
+    ("getFlag", getFlag), ("setFlag", setFlag), ("extractIPOrNone", extractIPOrNone),
+    ("getDHCPMessageTypeName", getDHCPMessageTypeName), ("getDHCPMessageType", getDHCPMessageType),
+    ("encodePacket", encodePacket), ("copy", copyPacket),
+    ("transformToDHCPAckPacket", transformAck), ("transformToDHCPOfferPacket", transformOffer),
+    ("transformToDHCPNakPacket", transformNak), ("transformToDHCPLeaseActivePacket", transformLeaseActive),
+    ("transformToDHCPLeaseUnassignedPacket", transformLeaseUnassigned),
+    ("transformToDHCPLeaseUnknownPacket", transformLeaseUnknown),
+] + messageTypePredicates
+
+private let getOption: LuaFunction = { L in
+    luaEntry(L, "getOption") { L in
+        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
+        let key = try optionKey(L, 2)
+        let convert = optionalFlag(L, 3, false)
+        pushOptionValue(L, try wireCall { () throws(WireError) in try packet.pointee.getOption(key, convert: convert) })
+        return 1
+    }
+}
+
+private let setOption: LuaFunction = { L in
+    luaEntry(L, "setOption") { L in
+        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
+        let key = try optionKey(L, 2)
+        let value = try optionInput(L, 3)
+        let validate = optionalFlag(L, 4, true)
+        let force = optionalFlag(L, 5, false)
+        try wireCall { () throws(WireError) in
+            try packet.pointee.setOption(key, value, validate: validate, forceSelection: force)
+        }
+        return 0
+    }
+}
+
+private let deleteOption: LuaFunction = { L in
+    luaEntry(L, "deleteOption") { L in
+        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
+        let key = try optionKey(L, 2)
+        let removed = try wireCall { () throws(WireError) in try packet.pointee.deleteOption(key) }
+        lua_pushboolean(L, removed ? 1 : 0)
+        return 1
+    }
+}
+
+private let isOption: LuaFunction = { L in
+    luaEntry(L, "isOption") { L in
+        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
+        let key = try optionKey(L, 2)
+        lua_pushboolean(L, try wireCall { () throws(WireError) in try packet.pointee.isOption(key) } ? 1 : 0)
+        return 1
+    }
+}
+
+private let isSelectedOption: LuaFunction = { L in
+    luaEntry(L, "isSelectedOption") { L in
+        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
+        let key = try optionKey(L, 2)
+        lua_pushboolean(L, try wireCall { () throws(WireError) in try packet.pointee.isSelectedOption(key) } ? 1 : 0)
+        return 1
+    }
+}
+
+private let getSelectedOptions: LuaFunction = { L in
+    luaEntry(L, "getSelectedOptions") { L in
+        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
+        let keys = packet.pointee.getSelectedOptions(translate: optionalFlag(L, 2, false))
+        lua_createtable(L, Int32(keys.count), 0)
+        for (index, key) in keys.enumerated() {
+            switch key {
+            case .name(let name): pushString(L, name)
+            case .code(let code): lua_pushinteger(L, lua_Integer(code))
+            }
+            lua_rawseti(L, -2, lua_Integer(index + 1))
+        }
+        return 1
+    }
+}
+
+private let setSelectedOptions: LuaFunction = { L in
+    luaEntry(L, "setSelectedOptions") { L in
+        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
+        let added = try optionKeyList(L, 2)
+        let removed = try optionKeyList(L, 3)
+        try wireCall { () throws(WireError) in try packet.pointee.setSelectedOptions(added: added, removed: removed) }
+        return 0
+    }
+}
+
+private let getHardwareAddress: LuaFunction = { L in
+    luaEntry(L, "getHardwareAddress") { L in
+        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
+        let mac = try wireCall { () throws(WireError) in try packet.pointee.hardwareAddress() }
+        pushString(L, mac.description)
+        return 1
+    }
+}
+
+/// Accepts any MAC spelling, a 6-byte list (shorter lists are zero-padded) or an integer.
+private let setHardwareAddress: LuaFunction = { L in
+    luaEntry(L, "setHardwareAddress") { L in
+        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
+        if var bytes = byteList(L, 2), bytes.count < 6 {
+            bytes += [UInt8](repeating: 0, count: 6 - bytes.count)
+            packet.pointee.setHardwareAddress(try wireCall { () throws(WireError) in try MAC(bytes: bytes) })
+        } else {
+            packet.pointee.setHardwareAddress(try requireMAC(L, 2, "argument 1"))
+        }
+        return 0
+    }
+}
+
+private let getFlag: LuaFunction = { L in
+    luaEntry(L, "getFlag") { L in
+        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
+        let bit = try requireInteger(L, 2, "the flag bit")
+        lua_pushboolean(L, packet.pointee.getFlag(UInt16(truncatingIfNeeded: bit)) ? 1 : 0)
+        return 1
+    }
+}
+
+/// packet:setFlag(bit, state) -> changed, previous
+private let setFlag: LuaFunction = { L in
+    luaEntry(L, "setFlag") { L in
+        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
+        let bit = try requireInteger(L, 2, "the flag bit")
+        let result = packet.pointee.setFlag(UInt16(truncatingIfNeeded: bit), lua_toboolean(L, 3) != 0)
+        lua_pushboolean(L, result.changed ? 1 : 0)
+        lua_pushboolean(L, result.previous ? 1 : 0)
+        return 2
+    }
+}
+
+private let extractIPOrNone: LuaFunction = { L in
+    luaEntry(L, "extractIPOrNone") { L in
+        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
+        let key = try optionKey(L, 2)
+        pushIPv4(L, try wireCall { () throws(WireError) in try packet.pointee.extractIPOrNone(key) })
+        return 1
+    }
+}
+
+private let getDHCPMessageTypeName: LuaFunction = { L in
+    luaEntry(L, "getDHCPMessageTypeName") { L in
+        pushString(L, try ScriptRuntime.from(L).packetPointer(at: 1).pointee.getDHCPMessageTypeName())
+        return 1
+    }
+}
+
+/// The option 53 value, or -1 when absent.
+private let getDHCPMessageType: LuaFunction = { L in
+    luaEntry(L, "getDHCPMessageType") { L in
+        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
+        lua_pushinteger(L, packet.pointee.firstByte(ofOption: 53).map { lua_Integer($0) } ?? -1)
+        return 1
+    }
+}
+
+private let encodePacket: LuaFunction = { L in
+    luaEntry(L, "encodePacket") { L in
+        pushBytesAsString(L, try ScriptRuntime.from(L).packetPointer(at: 1).pointee.encode())
+        return 1
+    }
+}
+
+/// packet:copy(): an independent packet owned by Lua, sharing the request's meta.
+private let copyPacket: LuaFunction = { L in
+    luaEntry(L, "copy") { L in
+        let runtime = ScriptRuntime.from(L)
+        let packet = try runtime.packetPointer(at: 1).pointee
+        let requestID = runtime.packetBox(at: 1)?.pointee.requestID ?? 0
+        let raw = clua_newuserdata(L, MemoryLayout<PacketBox>.stride)!
+        raw.bindMemory(to: PacketBox.self, capacity: 1).initialize(to: PacketBox(slot: -1, requestID: requestID, owned: packet))
+        runtime.pushRef(runtime.packetMetatableRef)
+        lua_setmetatable(L, -2)
+        return 1
+    }
+}
+
+private func transform(_ L: LuaState?, _ name: StaticString, _ body: @escaping (inout DHCPPacket) -> Void) -> Int32 {
+    luaEntry(L, name) { L in
+        body(&(try ScriptRuntime.from(L).packetPointer(at: 1).pointee))
+        return 0
+    }
+}
+
+private let transformAck: LuaFunction = { L in transform(L, "transformToDHCPAckPacket") { $0.transformToAck() } }
+private let transformOffer: LuaFunction = { L in transform(L, "transformToDHCPOfferPacket") { $0.transformToOffer() } }
+private let transformNak: LuaFunction = { L in transform(L, "transformToDHCPNakPacket") { $0.transformToNak() } }
+private let transformLeaseActive: LuaFunction = { L in
+    transform(L, "transformToDHCPLeaseActivePacket") { $0.transformToLeaseActive() }
+}
+private let transformLeaseUnassigned: LuaFunction = { L in
+    transform(L, "transformToDHCPLeaseUnassignedPacket") { $0.transformToLeaseUnassigned() }
+}
+private let transformLeaseUnknown: LuaFunction = { L in
+    transform(L, "transformToDHCPLeaseUnknownPacket") { $0.transformToLeaseUnknown() }
+}
+
+private func predicate(_ L: LuaState?, _ body: (DHCPPacket) -> Bool) -> Int32 {
+    luaEntry(L, "isDHCP...Packet") { L in
+        lua_pushboolean(L, body(try ScriptRuntime.from(L).packetPointer(at: 1).pointee) ? 1 : 0)
+        return 1
+    }
+}
+
+private let messageTypePredicates: [(String, LuaFunction)] = [
+    ("isDHCPDiscoverPacket", { L in predicate(L) { $0.isDHCPDiscoverPacket } }),
+    ("isDHCPOfferPacket", { L in predicate(L) { $0.isDHCPOfferPacket } }),
+    ("isDHCPRequestPacket", { L in predicate(L) { $0.isDHCPRequestPacket } }),
+    ("isDHCPDeclinePacket", { L in predicate(L) { $0.isDHCPDeclinePacket } }),
+    ("isDHCPAckPacket", { L in predicate(L) { $0.isDHCPAckPacket } }),
+    ("isDHCPNakPacket", { L in predicate(L) { $0.isDHCPNakPacket } }),
+    ("isDHCPReleasePacket", { L in predicate(L) { $0.isDHCPReleasePacket } }),
+    ("isDHCPInformPacket", { L in predicate(L) { $0.isDHCPInformPacket } }),
+    ("isDHCPLeaseQueryPacket", { L in predicate(L) { $0.isDHCPLeaseQueryPacket } }),
+    ("isDHCPLeaseUnassignedPacket", { L in predicate(L) { $0.isDHCPLeaseUnassignedPacket } }),
+    ("isDHCPLeaseUnknownPacket", { L in predicate(L) { $0.isDHCPLeaseUnknownPacket } }),
+    ("isDHCPLeaseActivePacket", { L in predicate(L) { $0.isDHCPLeaseActivePacket } }),
+]
+
+/// packet.meta, packet.response_ip/_port/_mac/_source_port, word_align, word_size, terminal_pad.
+let packetGetProperty: LuaFunction = { L in
+    luaEntry(L, "packet") { L in
+        let runtime = ScriptRuntime.from(L)
+        let packet = try runtime.packetPointer(at: 1)
+        guard let key = stringValue(L, 2) else { lua_pushnil(L); return 1 }
+        switch key {
+        case "meta": runtime.pushMeta(requestID: runtime.packetBox(at: 1)?.pointee.requestID ?? 0)
+        case "response_ip": pushIPv4(L, packet.pointee.responseIP)
+        case "response_mac": pushMAC(L, packet.pointee.responseMAC)
+        case "response_port":
+            if let port = packet.pointee.responsePort { lua_pushinteger(L, lua_Integer(port)) } else { lua_pushnil(L) }
+        case "response_source_port":
+            if let port = packet.pointee.responseSourcePort { lua_pushinteger(L, lua_Integer(port)) } else { lua_pushnil(L) }
+        case "word_align": lua_pushboolean(L, packet.pointee.wordAlign ? 1 : 0)
+        case "terminal_pad": lua_pushboolean(L, packet.pointee.terminalPad ? 1 : 0)
+        case "word_size": lua_pushinteger(L, 4)
+        default: lua_pushnil(L)
+        }
+        return 1
+    }
+}
+
+private func optionalPort(_ L: LuaState, _ key: String) throws(LuaArgumentError) -> UInt16? {
+    if lua_type(L, 3) == LUA_TNIL || (lua_type(L, 3) == LUA_TBOOLEAN && lua_toboolean(L, 3) == 0) { return nil }
+    let port = try requireInteger(L, 3, key)
+    guard (1...65535).contains(port) else { throw LuaArgumentError("\(key) must be a port 1...65535 or nil, got \(port)") }
+    return UInt16(port)
+}
+
+let packetSetProperty: LuaFunction = { L in
+    luaEntry(L, "packet") { L in
+        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
+        let key = try requireString(L, 2, "a packet property name")
+        let clear = lua_type(L, 3) == LUA_TNIL || (lua_type(L, 3) == LUA_TBOOLEAN && lua_toboolean(L, 3) == 0)
+        switch key {
+        case "response_ip": packet.pointee.responseIP = clear ? nil : try requireIPv4(L, 3, key)
+        case "response_mac": packet.pointee.responseMAC = clear ? nil : try requireMAC(L, 3, key)
+        case "response_port": packet.pointee.responsePort = try optionalPort(L, key)
+        case "response_source_port": packet.pointee.responseSourcePort = try optionalPort(L, key)
+        case "word_align": packet.pointee.wordAlign = lua_toboolean(L, 3) != 0
+        case "terminal_pad": packet.pointee.terminalPad = lua_toboolean(L, 3) != 0
+        case "meta": throw LuaArgumentError("packet.meta cannot be replaced; store values in it (packet.meta.key = value)")
+        default:
+            throw LuaArgumentError("packets have no settable property '\(key)' (use setOption for options and header fields)")
+        }
+        return 0
+    }
+}

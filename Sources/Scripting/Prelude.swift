@@ -1,0 +1,252 @@
+import CLua
+
+/// The parts of the script environment that are plain Lua: `logger`/`writeLog`, `callbacks`
+/// (spec/server.md §5.4; registrations are kept in the runtime's private table, where Swift reads
+/// them) and the `extensions` namespace (§8.1). It runs once, before conf.lua, with the private
+/// table as its argument.
+let preludeSource = #"""
+local private = ...
+local log = private.log
+local type, tostring, select, error, ipairs, pairs, next, rawset, setmetatable =
+      type, tostring, select, error, ipairs, pairs, next, rawset, setmetatable
+local format = string.format
+
+-- logging ---------------------------------------------------------------------------------------
+local function message(text, ...)
+  if select("#", ...) > 0 then return format(tostring(text), ...) end
+  return tostring(text)
+end
+
+local function newLogger(name)
+  local l = {}
+  l.debug = function(text, ...) log(0, name, message(text, ...)) end
+  l.info = function(text, ...) log(1, name, message(text, ...)) end
+  l.warning = function(text, ...) log(2, name, message(text, ...)) end
+  l.warn = l.warning
+  l.error = function(text, ...) log(3, name, message(text, ...)) end
+  l.critical = function(text, ...) log(4, name, message(text, ...)) end
+  l.getLogger = newLogger
+  l.name = name
+  return l
+end
+logger = newLogger("conf")
+logging = { getLogger = newLogger }
+writeLog = function(text, ...) log(2, "conf", message(text, ...)) end
+
+-- callbacks ------------------------------------------------------------------------------------
+private.reinit, private.tick, private.stats = {}, {}, {}
+private.headers, private.dashboard, private.methods = {}, {}, {}
+private.byId, private.nextId = {}, 1
+
+local function requireFunction(what, callback)
+  if type(callback) ~= "function" then
+    error(what .. ": the callback must be a function, got " .. type(callback), 3)
+  end
+end
+
+local function indexOf(list, callback)
+  for index, entry in ipairs(list) do
+    if entry == callback or (type(entry) == "table" and entry.callback == callback) then return index end
+  end
+  return nil
+end
+
+local function add(list, what, callback)
+  requireFunction(what, callback)
+  if indexOf(list, callback) then
+    log(3, "callbacks", what .. ": this callback is already registered; not added again")
+    return false
+  end
+  list[#list + 1] = callback
+  return true
+end
+
+local function remove(list, what, callback)
+  local index = indexOf(list, callback)
+  if not index then
+    log(3, "callbacks", what .. ": this callback is not registered")
+    return false
+  end
+  local entry = table.remove(list, index)
+  if type(entry) == "table" and entry.id then private.byId[entry.id] = nil end
+  return true
+end
+
+local function newId(entry)
+  local id = private.nextId
+  private.nextId = id + 1
+  entry.id = id
+  private.byId[id] = entry
+  return id
+end
+
+local function optionalBoolean(what, name, value, default)
+  if value == nil then return default end
+  if type(value) ~= "boolean" then error(what .. ": " .. name .. " must be a boolean, got " .. type(value), 4) end
+  return value
+end
+
+local function optionalString(what, name, value)
+  if value == nil then return nil end
+  if type(value) ~= "string" then error(what .. ": " .. name .. " must be a string, got " .. type(value), 4) end
+  return value
+end
+
+callbacks = {
+  WEB_METHOD_DASHBOARD = 1,
+  WEB_METHOD_TEMPLATE = 2,
+  WEB_METHOD_RAW = 3,
+}
+
+function callbacks.systemAddReinitHandler(cb) return add(private.reinit, "systemAddReinitHandler", cb) end
+function callbacks.systemRemoveReinitHandler(cb) return remove(private.reinit, "systemRemoveReinitHandler", cb) end
+function callbacks.systemAddTickHandler(cb) return add(private.tick, "systemAddTickHandler", cb) end
+function callbacks.systemRemoveTickHandler(cb) return remove(private.tick, "systemRemoveTickHandler", cb) end
+function callbacks.statsAddHandler(cb) return add(private.stats, "statsAddHandler", cb) end
+function callbacks.statsRemoveHandler(cb) return remove(private.stats, "statsRemoveHandler", cb) end
+
+function callbacks.webAddHeader(cb)
+  requireFunction("webAddHeader", cb)
+  if indexOf(private.headers, cb) then
+    log(3, "callbacks", "webAddHeader: this callback is already registered; not added again")
+    return false
+  end
+  local entry = { callback = cb }
+  newId(entry)
+  private.headers[#private.headers + 1] = entry
+  return true
+end
+function callbacks.webRemoveHeader(cb) return remove(private.headers, "webRemoveHeader", cb) end
+
+function callbacks.webAddDashboard(module, name, cb, ordering)
+  local what = "webAddDashboard"
+  if type(module) ~= "string" then error(what .. ": module must be a string, got " .. type(module), 2) end
+  if type(name) ~= "string" then error(what .. ": name must be a string, got " .. type(name), 2) end
+  requireFunction(what, cb)
+  if ordering ~= nil and math.type(ordering) ~= "integer" then
+    error(what .. ": ordering must be an integer or nil, got " .. type(ordering), 2)
+  end
+  if indexOf(private.dashboard, cb) then
+    log(3, "callbacks", what .. ": this callback is already registered; not added again")
+    return false
+  end
+  if ordering == nil then
+    local highest
+    for _, entry in ipairs(private.dashboard) do
+      if highest == nil or entry.ordering > highest then highest = entry.ordering end
+    end
+    ordering = highest and highest + 1 or 0
+  end
+  local entry = { module = module, name = name, callback = cb, ordering = ordering }
+  newId(entry)
+  private.dashboard[#private.dashboard + 1] = entry
+  return true
+end
+function callbacks.webRemoveDashboard(cb) return remove(private.dashboard, "webRemoveDashboard", cb) end
+
+-- webAddMethod(path, cb, cacheable, hidden, secure, module, name, confirm, display_mode), or
+-- webAddMethod(path, cb, { cacheable = ..., hidden = ..., ... }) since Lua has no keyword arguments.
+function callbacks.webAddMethod(path, cb, cacheable, hidden, secure, module, name, confirm, display_mode)
+  local what = "webAddMethod"
+  if type(path) ~= "string" or path:sub(1, 1) ~= "/" then
+    error(what .. ": path must be a string starting with '/', got " .. (type(path) == "string" and ("'" .. path .. "'") or type(path)), 2)
+  end
+  requireFunction(what, cb)
+  if type(cacheable) == "table" then
+    local o = cacheable
+    cacheable, hidden, secure, module, name, confirm, display_mode =
+      o.cacheable, o.hidden, o.secure, o.module, o.name, o.confirm, o.display_mode
+  end
+  local entry = {
+    path = path, callback = cb,
+    cacheable = optionalBoolean(what, "cacheable", cacheable, false),
+    hidden = optionalBoolean(what, "hidden", hidden, true),
+    secure = optionalBoolean(what, "secure", secure, false),
+    module = optionalString(what, "module", module),
+    name = optionalString(what, "name", name),
+    confirm = optionalBoolean(what, "confirm", confirm, false),
+    display_mode = display_mode == nil and 3 or display_mode,
+  }
+  if entry.display_mode ~= 1 and entry.display_mode ~= 2 and entry.display_mode ~= 3 then
+    error(what .. ": display_mode must be one of callbacks.WEB_METHOD_DASHBOARD, _TEMPLATE, _RAW (1, 2, 3), got " .. tostring(display_mode), 2)
+  end
+  if private.methods[path] then
+    log(3, "callbacks", what .. ": a method is already registered at " .. path .. "; not added again")
+    return false
+  end
+  newId(entry)
+  private.methods[path] = entry
+  return true
+end
+
+function callbacks.webRemoveMethod(path)
+  local entry = private.methods[path]
+  if not entry then
+    log(3, "callbacks", "webRemoveMethod: no method is registered at " .. tostring(path))
+    return false
+  end
+  private.methods[path] = nil
+  private.byId[entry.id] = nil
+  return true
+end
+
+-- extensions (§8.1) ------------------------------------------------------------------------------
+local function isPublic(key)
+  return type(key) ~= "string" or (key:sub(1, 1) ~= "_" and key:sub(1, 17) ~= "extension_config_")
+end
+
+local function newNamespace(path)
+  local values = {}
+  local namespace = {}
+  local function dict()
+    local copy = {}
+    for key, value in pairs(values) do if isPublic(key) then copy[key] = value end end
+    return copy
+  end
+  local methods = {
+    extension_config_dict = dict,
+    extension_config_iter = function() return next, dict(), nil end,
+    extension_config_merge = function(defaults, required)
+      local merged = {}
+      for key, value in pairs(defaults or {}) do merged[key] = value end
+      for key, value in pairs(dict()) do merged[key] = value end
+      for _, key in ipairs(required or {}) do
+        if merged[key] == nil then
+          error("extensions." .. path .. ": required setting '" .. tostring(key) .. "' is not set", 3)
+        end
+      end
+      return merged
+    end,
+  }
+  return setmetatable(namespace, {
+    __name = "extensions namespace",
+    __index = function(_, key)
+      local method = methods[key]
+      if method then
+        -- works as ns:method(...) and as ns.method(...)
+        return function(first, ...)
+          if first == namespace then return method(...) end
+          return method(first, ...)
+        end
+      end
+      local value = values[key]
+      if value == nil then
+        error("extensions." .. path .. " has no setting '" .. tostring(key) .. "'", 2)
+      end
+      return value
+    end,
+    __newindex = function(_, key, value) values[key] = value end,
+    __pairs = function() return next, dict(), nil end,
+  })
+end
+
+extensions = setmetatable({}, {
+  __name = "extensions",
+  __index = function(self, key)
+    if type(key) ~= "string" then error("extensions: namespace names are strings, got " .. type(key), 2) end
+    local namespace = newNamespace(key)
+    rawset(self, key, namespace)
+    return namespace
+  end,
+})
+"""#

@@ -1,0 +1,252 @@
+import CLua
+import DHCPWire
+import Databases
+import Foundation
+import Synchronization
+
+/// The bridge between the Swift core and one Lua 5.4 state running the operator's conf.lua.
+///
+/// **Threading contract.** Lua states are single-threaded, so every method of this class is
+/// synchronous and must be called from one serial executor at a time (the engine's). Debug builds
+/// trap a second caller entering while a call is in progress. There is no `async` inside: a hook
+/// that runs too long is stopped by the instruction budget and the wall-clock limit instead.
+public final class ScriptRuntime: @unchecked Sendable {
+    let L: LuaState
+    let limitsState: UnsafeMutablePointer<clua_Limits>
+    let log: any ScriptLog
+    /// The file that was loaded, and its directory (for package.path).
+    public let configFile: URL
+    public private(set) var settings: Settings
+    public private(set) var hooks = HookPresence()
+    /// Limits of the current phase: the constructor's for the top level, the settings' afterwards.
+    var limits: ScriptLimits
+
+    var hookRefs: [Int32] = Array(repeating: LUA_NOREF, count: 5)
+    /// Registry reference of the runtime's private Lua table (callbacks, metas, ...).
+    var privateRef: Int32 = LUA_NOREF
+    var luaDatabaseRef: Int32 = LUA_NOREF
+    var metasRef: Int32 = LUA_NOREF
+    var packetMetatableRef: Int32 = LUA_NOREF
+    var definitionMetatableRef: Int32 = LUA_NOREF
+    var rfcMetatableRef: Int32 = LUA_NOREF
+    /// The two reusable packet userdata (slot 0: the hook's packet, slot 1: source_packet).
+    var packetBoxRefs: [Int32] = [LUA_NOREF, LUA_NOREF]
+    /// Packets visible to Lua during the current call; nil outside a call.
+    var packetSlots: [UnsafeMutablePointer<DHCPPacket>?] = [nil, nil]
+    /// The memory of the two reusable packet userdata (kept alive by `packetBoxRefs`).
+    var packetBoxes: [UnsafeMutablePointer<PacketBox>] = []
+    private let busy = Atomic<Bool>(false)
+
+    /// Finds conf.lua: `explicit` (a file, or a directory holding conf.lua), else env
+    /// `STATICDHCPD_CONF_PATH` (its directory part), else `./conf/conf.lua`, else
+    /// `/etc/staticDHCPd/conf.lua`. The error lists every path searched.
+    public static func locateConfig(explicit: String?, environment: [String: String], cwd: String) throws(ScriptError) -> URL {
+        let cwdURL = URL(fileURLWithPath: cwd, isDirectory: true)
+        var candidates: [URL] = []
+        func resolve(_ path: String) -> URL {
+            path.hasPrefix("/") ? URL(fileURLWithPath: path) : URL(fileURLWithPath: path, relativeTo: cwdURL).standardizedFileURL
+        }
+        if let explicit, !explicit.isEmpty {
+            let url = resolve(explicit)
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+                candidates.append(url.appendingPathComponent("conf.lua"))
+            } else {
+                candidates.append(url)
+            }
+        } else if let fromEnvironment = environment["STATICDHCPD_CONF_PATH"], !fromEnvironment.isEmpty {
+            let url = resolve(fromEnvironment)
+            var isDirectory: ObjCBool = false
+            let directory = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue
+                ? url : url.deletingLastPathComponent()
+            candidates.append(directory.appendingPathComponent("conf.lua"))
+        } else {
+            candidates.append(cwdURL.appendingPathComponent("conf").appendingPathComponent("conf.lua"))
+            candidates.append(URL(fileURLWithPath: "/etc/staticDHCPd/conf.lua"))
+        }
+        for candidate in candidates {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                return candidate.standardizedFileURL
+            }
+        }
+        throw ScriptError(.configNotFound, "conf.lua not found; searched: " + candidates.map(\.path).joined(separator: ", "))
+    }
+
+    /// Creates the state, installs every global, runs conf.lua's top level and validates its
+    /// settings. Does not call `init()`: the server calls `callInit()` when its subsystems are up.
+    public init(configFile: URL, limits: ScriptLimits = .default, log: any ScriptLog) throws(ScriptError) {
+        self.configFile = configFile
+        self.log = log
+        self.limits = limits
+        self.settings = Settings()
+        limitsState = UnsafeMutablePointer<clua_Limits>.allocate(capacity: 1)
+        limitsState.initialize(to: clua_Limits())
+        limitsState.pointee.hook_step = 1000
+        limitsState.pointee.unlimited_depth = 1 // only lua_pcall from `protectedCall` runs capped
+        limitsState.pointee.limit = limits.memoryBytes > 0 ? Int(limits.memoryBytes) : 0
+        guard let state = clua_newstate(limitsState) else {
+            limitsState.deallocate()
+            throw ScriptError(.memory, "could not create a Lua state")
+        }
+        L = state
+        let slot = clua_getextraspace(L)!.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+        slot.pointee = Unmanaged.passUnretained(self).toOpaque()
+        luaL_openlibs(L)
+        try installGlobals()
+        try runTopLevel()
+        try readSettingsAndHooks(strictHooks: true)
+    }
+
+    deinit {
+        lua_close(L)
+        limitsState.deallocate()
+    }
+
+    /// The runtime whose state `L` is (stored in the state's extra space).
+    @inline(__always) static func from(_ L: LuaState) -> ScriptRuntime {
+        let slot = clua_getextraspace(L)!.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+        return Unmanaged<ScriptRuntime>.fromOpaque(slot.pointee!).takeUnretainedValue()
+    }
+
+    // MARK: - Loading
+
+    private func runTopLevel() throws(ScriptError) {
+        let directory = configFile.deletingLastPathComponent().path
+        setPackagePath(directory: directory)
+        let status = configFile.path.withCString { clua_loadfile(L, $0) }
+        guard status == LUA_OK else {
+            let message = stringValue(L, -1) ?? "unknown error"
+            clua_pop(L, 1)
+            throw ScriptError(status == LUA_ERRSYNTAX ? .syntax : .runtime, "\(configFile.path): \(message)")
+        }
+        try protectedCall(arguments: 0, results: 0, what: "conf.lua")
+    }
+
+    private func setPackagePath(directory: String) {
+        let extensions = directory + "/staticDHCPd_extensions"
+        let prefix = "\(extensions)/?.lua;\(extensions)/?/init.lua;\(directory)/?.lua;\(directory)/?/init.lua;"
+        clua_getglobal(L, "package")
+        lua_getfield(L, -1, "path")
+        let current = stringValue(L, -1) ?? ""
+        clua_pop(L, 1)
+        pushString(L, prefix + current)
+        lua_setfield(L, -2, "path")
+        clua_pop(L, 1)
+    }
+
+    /// Reads every upper-case global into settings and records which hooks exist.
+    private func readSettingsAndHooks(strictHooks: Bool) throws(ScriptError) {
+        var globals: [String: ScriptValue] = [:]
+        lua_rawgeti(L, clua_registryindex(), lua_Integer(LUA_RIDX_GLOBALS))
+        lua_pushnil(L)
+        while lua_next(L, -2) != 0 {
+            if let name = stringValue(L, -2), Self.isSettingName(name) {
+                globals[name] = ScriptValue.read(L, -1)
+            }
+            clua_pop(L, 1)
+        }
+        clua_pop(L, 1)
+        var problems: [String] = []
+        do {
+            settings = try Settings.validate(globals)
+        } catch {
+            problems += error.problems
+        }
+        for (index, name) in HookPresence.names.enumerated() {
+            let type = clua_getglobal(L, name)
+            if type == LUA_TFUNCTION {
+                hookRefs[index] = clua_ref(L)
+            } else {
+                if type != LUA_TNIL {
+                    problems.append("\(name): expected a function (the \(name) hook), found \(typeName(L, -1))")
+                }
+                clua_pop(L, 1)
+            }
+        }
+        hooks.initialise = hookRefs[0] != LUA_NOREF
+        hooks.filterPacket = hookRefs[1] != LUA_NOREF
+        hooks.handleUnknownMAC = hookRefs[2] != LUA_NOREF
+        hooks.filterRetrievedDefinitions = hookRefs[3] != LUA_NOREF
+        hooks.loadDHCPPacket = hookRefs[4] != LUA_NOREF
+        guard problems.isEmpty else { throw ScriptError(.settings, problems) }
+        for warning in settings.warnings { log.log(.warning, logger: "conf", warning) }
+        limits = settings.limits
+        limitsState.pointee.limit = limits.memoryBytes > 0 ? Int(limits.memoryBytes) : 0
+    }
+
+    static func isSettingName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, first >= 65, first <= 90 else { return false }
+        return name.utf8.allSatisfy { ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
+    }
+
+    // MARK: - Calling into Lua
+
+    /// Marks the start of a call from the serial executor; traps overlapping callers in debug builds.
+    @inline(__always) func enter() {
+        #if DEBUG
+        let (exchanged, _) = busy.compareExchange(expected: false, desired: true, ordering: .acquiring)
+        precondition(exchanged, "ScriptRuntime used from two executors at once; calls must be serialised")
+        #endif
+    }
+
+    @inline(__always) func leave() {
+        #if DEBUG
+        busy.store(false, ordering: .releasing)
+        #endif
+    }
+
+    /// Calls the function below `arguments` values on the stack with the traceback handler, the
+    /// instruction/time budget and the memory cap. On success `results` values are left on the
+    /// stack; on failure nothing is, and the error says what happened.
+    func protectedCall(arguments: Int32, results: Int32, what: String) throws(ScriptError) {
+        let functionIndex = lua_gettop(L) - arguments
+        clua_pushtraceback_handler(L)
+        clua_insert(L, functionIndex)
+        clua_arm_budget(L, Int64(limits.instructions), limits.seconds)
+        limitsState.pointee.unlimited_depth = 0
+        let status = clua_pcall(L, arguments, results, functionIndex)
+        limitsState.pointee.unlimited_depth = 1
+        let tripped = limitsState.pointee.tripped
+        if status == LUA_OK {
+            clua_remove(L, functionIndex)
+            return
+        }
+        let message = stringValue(L, -1) ?? "(no message)"
+        lua_settop(L, functionIndex - 1)
+        if status == LUA_ERRMEM || limitsState.pointee.used > limitsState.pointee.limit / 10 * 9 {
+            clua_fullgc(L)
+        }
+        let kind: ScriptError.Kind = tripped != 0 ? .limit : status == LUA_ERRMEM ? .memory : .runtime
+        let detail = status == LUA_ERRMEM
+            ? "not enough memory (the Lua state is capped at \(limits.memoryBytes) bytes by LUA_MEMORY_LIMIT)" : message
+        throw ScriptError(kind, "\(what): \(detail)")
+    }
+
+    /// Pushes the function held by a registry reference.
+    @inline(__always) func pushRef(_ ref: Int32) { _ = clua_getref(L, ref) }
+
+    /// Bytes the Lua state holds now, and its high-water mark.
+    public var memoryInUse: Int { Int(limitsState.pointee.used) }
+    public var memoryPeak: Int { Int(limitsState.pointee.peak) }
+
+    // MARK: - init()
+
+    /// Calls conf.lua's `init()` if it exists (after the server's subsystems are configured).
+    public func callInit() throws(ScriptError) {
+        guard hooks.initialise else { return }
+        enter()
+        defer { leave() }
+        let saved = limits
+        // init() does the run-once work: it gets ten times the per-hook budget.
+        limits = ScriptLimits(instructions: saved.instructions * 10, seconds: saved.seconds * 10, memoryBytes: saved.memoryBytes)
+        defer { limits = saved }
+        pushRef(hookRefs[0])
+        try protectedCall(arguments: 0, results: 0, what: "init()")
+    }
+
+    /// Logs on behalf of the runtime.
+    func report(_ level: ScriptLogLevel, _ message: String) {
+        log.log(level, logger: "conf", message)
+    }
+}

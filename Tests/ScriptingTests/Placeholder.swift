@@ -1,6 +1,0 @@
-import Scripting
-import Testing
-
-@Test func scriptingModuleLoads() {
-    #expect(Bool(true))
-}
