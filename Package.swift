@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.25.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.20.0"),
     ],
     targets: [
@@ -33,6 +34,8 @@ let package = Package(
                 "DHCPWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .target(
@@ -77,10 +80,18 @@ let package = Package(
         .executableTarget(name: "DHCPWireFuzz", dependencies: ["DHCPWire"]),
         // Codec micro-benchmark (scripts/bench-wire).
         .executableTarget(name: "WireBench", dependencies: ["DHCPWire"]),
+        // Database lookup benchmark (scripts/bench-db).
+        .executableTarget(
+            name: "DBBench",
+            dependencies: ["DHCPWire", "Databases", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "CLuaTests", dependencies: ["CLua"]),
         .testTarget(name: "DHCPWireTests", dependencies: ["DHCPWire"], resources: [.copy("Captures")]),
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting", "DHCPWire", "Databases"]),
-        .testTarget(name: "DatabasesTests", dependencies: ["Databases", "DHCPWire"]),
+        .testTarget(
+            name: "DatabasesTests",
+            dependencies: ["Databases", "DHCPWire", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "DHCPWire", "Databases"]),
         .testTarget(name: "NetworkTests", dependencies: ["Network", "DHCPWire"]),
         .testTarget(

@@ -1,0 +1,131 @@
+import DHCPWire
+import Logging
+
+/// The cache layer in front of a backend (`USE_CACHE`, server spec §4.2 and §4.5).
+///
+/// - A current-generation hit is answered without touching the backend.
+/// - A miss or a stale entry asks the backend; a positive answer is stored in every node, a
+///   negative one is never cached (and evicts a stale entry: the reservation was removed).
+/// - When the backend fails (down, timed out), a stale entry is served with a warning; with no
+///   entry at all the error propagates and the engine drops that request.
+/// - `reinitialise` starts a new generation instead of wiping, so a reload while the database is
+///   unreachable does not throw away the ability to serve known clients.
+/// - Cache errors are logged and otherwise ignored: a broken cache must never stop service.
+public final class CachingDatabase: Database {
+    public var engineName: String { backend.engineName }
+
+    private let backend: any Database
+    private let cache: CacheChain
+    private let logger: Logger
+    private let generation = Locked<UInt64?>(nil)
+
+    init(backend: any Database, cache: CacheChain, logger: Logger) {
+        self.backend = backend
+        self.cache = cache
+        self.logger = logger
+    }
+
+    public func lookupMAC(_ mac: MAC) async throws -> [Definition] {
+        let current = try await currentGeneration()
+        var cached: CacheEntry?
+        do {
+            cached = try await cache.entry(for: mac)
+        } catch {
+            logger.error("cache lookup for \(mac) failed, asking the database: \(error)")
+        }
+        if let cached, cached.generation == current { return cached.definitions }
+
+        let fresh: [Definition]
+        do {
+            fresh = try await backend.lookupMAC(mac)
+        } catch {
+            guard let cached else { throw error }
+            logger.warning("serving cached definition for \(mac) because the database failed: \(error)")
+            return cached.definitions
+        }
+        do {
+            if !fresh.isEmpty {
+                try await cache.store(CacheEntry(definitions: fresh, generation: current), for: mac)
+            } else if cached != nil {
+                try await cache.remove(mac)
+            }
+        } catch {
+            logger.error("cannot update the cache for \(mac): \(error)")
+        }
+        return fresh
+    }
+
+    /// Refreshes the backend, then makes every cached entry stale (revalidated on next use).
+    /// A backend that cannot be refreshed is reported, but the stale entries remain servable.
+    public func reinitialise() async throws {
+        var backendError: (any Error)?
+        do {
+            try await backend.reinitialise()
+        } catch {
+            backendError = error
+            logger.warning("database reinitialisation failed; cached clients stay servable: \(error)")
+        }
+        let next = try await currentGeneration() + 1
+        do {
+            try await cache.record(generation: next)
+        } catch {
+            logger.error("cannot record the new cache generation: \(error)")
+        }
+        generation.withLock { $0 = next }
+        if let backendError { throw backendError }
+    }
+
+    /// The generation lookups store under: one above anything recorded before this process.
+    private func currentGeneration() async throws -> UInt64 {
+        if let known = generation.withLock({ $0 }) { return known }
+        var recorded: UInt64 = 0
+        do {
+            recorded = try await cache.recordedGeneration()
+        } catch {
+            logger.error("cannot read the cache generation: \(error)")
+        }
+        let start = recorded + 1
+        let chosen = generation.withLock { value -> (UInt64, Bool) in
+            if let value { return (value, false) }
+            value = start
+            return (start, true)
+        }
+        if chosen.1 {
+            do { try await cache.record(generation: start) } catch { logger.error("cannot record the cache generation: \(error)") }
+        }
+        return chosen.0
+    }
+}
+
+/// Builds the cache chain from `CACHING_MODEL`, `DISK_CACHE` and `DISK_CACHE_PERSISTENT`
+/// (server spec §4.5, including its fallbacks when a disk cache cannot be opened).
+enum CacheChainFactory {
+    static func make(_ config: DatabaseConfiguration, logger: Logger) throws -> CacheChain? {
+        switch config.cachingModel {
+        case "in-process":
+            break
+        case "memcached":
+            logger.error("CACHING_MODEL 'memcached' is not available in this build; caching is disabled")
+            return nil
+        default:
+            throw DatabaseError.configuration(
+                "CACHING_MODEL '\(config.cachingModel)' is not a caching model; use 'in-process' or 'memcached'")
+        }
+        let persistent = config.diskCachePersistent.flatMap { $0.isEmpty ? nil : $0 }
+        if config.diskCache {
+            do {
+                return CacheChain(nodes: [try DiskCache(path: persistent)])
+            } catch {
+                logger.warning("disk cache \(persistent ?? "(temporary)") cannot be opened, caching is disabled: \(error)")
+                return nil
+            }
+        }
+        guard let persistent else { return CacheChain(nodes: [MemoryCache()]) }
+        do {
+            return CacheChain(nodes: [MemoryCache(), try DiskCache(path: persistent)])
+        } catch {
+            logger.warning("persistent disk cache \(persistent) cannot be opened, using the memory cache only: \(error)")
+            return CacheChain(nodes: [MemoryCache()])
+        }
+    }
+}

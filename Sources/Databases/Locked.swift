@@ -1,0 +1,16 @@
+import Foundation
+
+/// A value guarded by a lock, for the few places that share mutable state between threads
+/// (caches, lazily opened connections). Critical sections must stay short and never await.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}

@@ -1,0 +1,178 @@
+import DHCPWire
+import Foundation
+import GRDB
+import Logging
+
+/// `DATABASE_ENGINE = "SQLite"`: the spec's schema and query on `SQLITE_FILE`, read-only.
+///
+/// - Connections are read-only GRDB readers; another process (the reservations tool, the web UI,
+///   `sqlite3`) edits the file, and every lookup is its own read transaction, so committed edits
+///   are seen at once. In WAL mode (which the reservations tool sets) readers never block writers.
+/// - The query is a cached prepared statement per connection; GRDB runs the read on its own
+///   dispatch queue, so the caller's executor (and the receive loop) is never blocked.
+/// - The file is opened lazily: a missing or broken file fails lookups with a clear error and is
+///   retried on the next lookup, so the server recovers by itself. If the file is replaced
+///   (renamed over, deleted and recreated), the change is noticed within a second and reopened.
+public final class SQLiteDatabase: Database {
+    public var engineName: String { "SQLite" }
+
+    private struct OpenFile {
+        var reader: any DatabaseReader
+        var identity: FileIdentity
+        var checkedAt: UInt64
+    }
+
+    private let path: String
+    private let sql: String
+    private let extraKeys: [String]
+    private let logger: Logger
+    private let state = Locked<OpenFile?>(nil)
+    /// How often the file's identity is rechecked, in nanoseconds.
+    private let recheckInterval: UInt64 = 1_000_000_000
+
+    public init(path: String, query: DefinitionQuery, logger: Logger) throws {
+        self.path = path
+        self.sql = query.sql(.sqlite)
+        self.extraKeys = query.extraKeys
+        self.logger = logger
+        do {
+            _ = try reader()
+        } catch {
+            logger.warning("SQLite database not usable yet; lookups will fail until it is: \(error)")
+        }
+    }
+
+    public func lookupMAC(_ mac: MAC) async throws -> [Definition] {
+        let reader = try reader()
+        let macText = mac.description
+        let sql = self.sql
+        let extraKeys = self.extraKeys
+        let record: DefinitionRecord?
+        do {
+            record = try await reader.read { db in
+                let statement = try db.cachedStatement(sql: sql)
+                guard let row = try Row.fetchOne(statement, arguments: [macText]) else { return nil }
+                return try SQLiteRow(row: row, mac: macText).record(extraKeys: extraKeys)
+            }
+        } catch let error as DatabaseError {
+            throw error
+        } catch let error as GRDB.DatabaseError {
+            // A connection that failed may be pointing at a vanished file: reopen next time.
+            state.withLock { $0 = nil }
+            throw DatabaseError.unavailable(engine: engineName, reason: "\(path): \(error.message ?? error.description)")
+        }
+        return try record.map { [try $0.definition(for: mac)] } ?? []
+    }
+
+    public func reinitialise() async throws {
+        state.withLock { $0 = nil }
+        _ = try reader()
+    }
+
+    /// The open reader, opening or reopening the file when needed.
+    private func reader() throws -> any DatabaseReader {
+        let now = DispatchTime.now().uptimeNanoseconds
+        if let open = state.withLock({ current -> OpenFile? in
+            guard let file = current, now &- file.checkedAt < recheckInterval else { return nil }
+            return file
+        }) {
+            return open.reader
+        }
+        guard let identity = FileIdentity(path: path) else {
+            state.withLock { $0 = nil }
+            throw DatabaseError.unavailable(engine: engineName, reason: "\(path) does not exist or cannot be read")
+        }
+        if let reader = state.withLock({ current -> (any DatabaseReader)? in
+            guard let file = current, file.identity == identity else { return nil }
+            current?.checkedAt = now
+            return file.reader
+        }) {
+            return reader
+        }
+        let reader = try Self.open(path)
+        state.withLock { $0 = OpenFile(reader: reader, identity: identity, checkedAt: now) }
+        logger.info("SQLite database \(path) opened read-only")
+        return reader
+    }
+
+    private static func open(_ path: String) throws -> any DatabaseReader {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.label = "staticdhcpd.sqlite"
+        configuration.maximumReaderCount = 2
+        do {
+            return try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw DatabaseError.unavailable(engine: "SQLite", reason: "cannot open \(path): \(error)")
+        }
+    }
+}
+
+/// Device and inode of a file: tells a file replaced under the same name from the one opened.
+struct FileIdentity: Equatable {
+    var device: UInt64
+    var inode: UInt64
+
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0, access(path, R_OK) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+    }
+}
+
+/// Reads one result row of `DefinitionQuery` without ever trapping on an unexpected type.
+private struct SQLiteRow {
+    let row: Row
+    let mac: String
+
+    func record(extraKeys: [String]) throws -> DefinitionRecord {
+        typealias C = DefinitionQuery.Column
+        var extra: [String: ExtraValue] = [:]
+        for (offset, key) in extraKeys.enumerated() {
+            if let value = extraValue(C.firstExtra + offset) { extra[key] = value }
+        }
+        return DefinitionRecord(
+            ip: text(C.ip), hostname: text(C.hostname), gateway: text(C.gateway),
+            subnetMask: text(C.subnetMask), broadcastAddress: text(C.broadcastAddress),
+            domainName: text(C.domainName), domainNameServers: text(C.domainNameServers),
+            ntpServers: text(C.ntpServers),
+            leaseTime: try integer(C.leaseTime, column: "subnets.lease_time"),
+            subnet: text(C.subnet) ?? "",
+            serial: try integer(C.serial, column: "maps.serial") ?? 0,
+            extra: extra)
+    }
+
+    private func value(_ index: Int) -> DatabaseValue { row[index] }
+
+    private func text(_ index: Int) -> String? {
+        switch value(index).storage {
+        case .null: nil
+        case .string(let text): text
+        case .int64(let number): String(number)
+        case .double(let number): String(number)
+        case .blob(let data): String(decoding: data, as: UTF8.self)
+        }
+    }
+
+    private func integer(_ index: Int, column: String) throws -> Int64? {
+        switch value(index).storage {
+        case .null: return nil
+        case .int64(let number): return number
+        case .double(let number) where number == number.rounded() && abs(number) < 9e18: return Int64(number)
+        case .string(let text) where Int64(text.trimmingCharacters()) != nil: return Int64(text.trimmingCharacters())
+        default:
+            throw DatabaseError.malformedRecord(mac: mac, column: column, value: text(index) ?? "?", reason: "not an integer")
+        }
+    }
+
+    private func extraValue(_ index: Int) -> ExtraValue? {
+        switch value(index).storage {
+        case .null: nil
+        case .string(let text): .string(text)
+        case .int64(let number): .integer(Int(number))
+        case .double(let number): .double(number)
+        case .blob(let data): .string(data.map { String(format: "%02x", $0) }.joined())
+        }
+    }
+}
