@@ -88,7 +88,12 @@ let package = Package(
         .testTarget(name: "NetworkTests", dependencies: ["Network", "DHCPWire"]),
         .testTarget(
             name: "WebTests",
-            dependencies: ["Web", .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: [
+                "Web",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ]
 )
