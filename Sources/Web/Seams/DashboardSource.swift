@@ -1,0 +1,150 @@
+import Foundation
+
+/// What the dashboard shows, provided by the executable (engine statistics, log FIFO, reload).
+/// Every call must return quickly: the dashboard calls several of them per page.
+public protocol DashboardSource: Sendable {
+    func status() async -> StatusSnapshot
+    /// Packets per second by method over the last hour.
+    func activity() async -> ActivitySeries
+    /// The latest event per MAC, newest first.
+    func recentClients() async -> [RecentClient]
+    /// The web log FIFO of server.md 6.5, newest first.
+    func logRecords() async -> [LogRecord]
+    func metrics() async -> MetricsSnapshot
+    /// Reinitialises the server (as SIGHUP does) and reports how it went.
+    func reload() async -> ReloadOutcome
+}
+
+public struct StatusSnapshot: Sendable, Codable, Equatable {
+    public var startTime: Date
+    /// Increments on every successful reload.
+    public var configGeneration: Int
+    public var lastReload: ReloadOutcome?
+    /// Sockets served, e.g. "udp 192.0.2.1:67".
+    public var sockets: [String]
+    public var databaseEngine: String
+    /// Fraction of lookups answered by the cache, nil when there is no cache.
+    public var cacheHitRate: Double?
+
+    public init(
+        startTime: Date, configGeneration: Int, lastReload: ReloadOutcome?, sockets: [String],
+        databaseEngine: String, cacheHitRate: Double?
+    ) {
+        self.startTime = startTime
+        self.configGeneration = configGeneration
+        self.lastReload = lastReload
+        self.sockets = sockets
+        self.databaseEngine = databaseEngine
+        self.cacheHitRate = cacheHitRate
+    }
+}
+
+public struct ReloadOutcome: Sendable, Codable, Equatable {
+    public var time: Date
+    public var succeeded: Bool
+    public var durationSeconds: Double
+    /// The error text when the reload failed (shown to the operator as is).
+    public var error: String?
+
+    public init(time: Date, succeeded: Bool, durationSeconds: Double, error: String? = nil) {
+        self.time = time
+        self.succeeded = succeeded
+        self.durationSeconds = durationSeconds
+        self.error = error
+    }
+}
+
+/// Packets per second by method, one point per `intervalSeconds`, oldest first, the last point ending at `end`.
+public struct ActivitySeries: Sendable, Codable, Equatable {
+    public var intervalSeconds: Int
+    public var end: Date
+    public var series: [String: [Double]]
+
+    public init(intervalSeconds: Int, end: Date, series: [String: [Double]]) {
+        self.intervalSeconds = intervalSeconds
+        self.end = end
+        self.series = series
+    }
+}
+
+public struct RecentClient: Sendable, Codable, Equatable {
+    public var mac: String
+    public var method: String
+    public var ip: String?
+    public var subnet: String?
+    public var serial: Int?
+    public var port: Int
+    public var time: Date
+
+    public init(mac: String, method: String, ip: String?, subnet: String?, serial: Int?, port: Int, time: Date) {
+        self.mac = mac
+        self.method = method
+        self.ip = ip
+        self.subnet = subnet
+        self.serial = serial
+        self.port = port
+        self.time = time
+    }
+}
+
+public enum LogLevel: String, Sendable, Codable, CaseIterable {
+    case debug, info, warn, error, critical
+}
+
+public struct LogRecord: Sendable, Codable, Equatable {
+    public var time: Date
+    public var level: LogLevel
+    public var message: String
+
+    public init(time: Date, level: LogLevel, message: String) {
+        self.time = time
+        self.level = level
+        self.message = message
+    }
+}
+
+/// Running totals of a timed operation (a Prometheus summary without quantiles).
+public struct DurationTotal: Sendable, Codable, Equatable {
+    public var count: Int
+    public var seconds: Double
+
+    public init(count: Int = 0, seconds: Double = 0) {
+        self.count = count
+        self.seconds = seconds
+    }
+}
+
+/// Counters since start, exposed at /metrics and /api/statistics.
+public struct MetricsSnapshot: Sendable, Codable, Equatable {
+    /// Packets by method (e.g. "DISCOVER", "REQUEST:RENEW", "non-DHCP") and then by outcome
+    /// (e.g. "replied", "ignored", "dropped", "error").
+    public var packets: [String: [String: Int]]
+    /// Replies sent, by reply type (e.g. "OFFER", "ACK", "NAK").
+    public var repliesSent: [String: Int]
+    /// Packets dropped before handling, by reason (e.g. "blocklisted", "relay-not-allowed", "malformed").
+    public var drops: [String: Int]
+    public var hookErrors: Int
+    public var hookTime: DurationTotal
+    public var databaseLookups: DurationTotal
+    public var databaseErrors: Int
+    public var cacheHits: Int
+    public var reloads: Int
+    public var reloadFailures: Int
+
+    public init(
+        packets: [String: [String: Int]] = [:], repliesSent: [String: Int] = [:], drops: [String: Int] = [:],
+        hookErrors: Int = 0, hookTime: DurationTotal = .init(), databaseLookups: DurationTotal = .init(),
+        databaseErrors: Int = 0, cacheHits: Int = 0, reloads: Int = 0, reloadFailures: Int = 0
+    ) {
+        self.packets = packets
+        self.repliesSent = repliesSent
+        self.drops = drops
+        self.hookErrors = hookErrors
+        self.hookTime = hookTime
+        self.databaseLookups = databaseLookups
+        self.databaseErrors = databaseErrors
+        self.cacheHits = cacheHits
+        self.reloads = reloads
+        self.reloadFailures = reloadFailures
+    }
+}

@@ -1,0 +1,63 @@
+import Logging
+
+/// The settings the web server needs: every WEB_* setting of server.md section 1.2 plus SYSTEM_NAME
+/// and DEBUG, and a few operational limits this port adds. The executable fills it from conf.lua.
+public struct WebConfiguration: Sendable {
+    public var systemName: String = "staticDHCPd"
+    public var debug: Bool = false
+
+    public var enabled: Bool = true
+    public var ip: String = "0.0.0.0"
+    public var port: Int = 30880
+    /// Records kept for the dashboard log; 0 disables the events element.
+    public var logHistory: Int = 200
+    /// Minimum level captured for the dashboard log (the source applies it; kept here for display).
+    public var logSeverity: Logger.Level = .info
+    /// Maximum pixel height of the events box; nil means unlimited.
+    public var logMaxHeight: Int? = 400
+    public var digestUsername: String?
+    public var digestPassword: String?
+    public var dashboardSecure: Bool = false
+    public var reinitialiseConfirm: Bool = true
+    public var reinitialiseSecure: Bool = false
+    public var reinitialiseHidden: Bool = false
+    public var reinitialiseEnabled: Bool = true
+    public var dashboardOrderLog: Int = 1000
+    public var headerTitle: Bool = true
+    public var headerCSS: Bool = true
+    public var headerFavicon: Bool = true
+
+    // Limits this port adds (not WEB_* settings of the original).
+    /// Largest request body accepted; larger ones get 413.
+    public var maxBodyBytes: Int = 64 * 1024
+    /// How long a script callback may run before the request gives up on it.
+    public var callbackTimeout: Duration = .seconds(5)
+    /// How long a client may take to send its request body.
+    public var bodyReadTimeout: Duration = .seconds(10)
+    /// Seconds an idle connection is kept open (slow or stalled clients are dropped after this).
+    public var idleTimeoutSeconds: Int64 = 30
+    /// Lifetime of a digest nonce; within it the nonce is reused with an increasing nonce count.
+    public var digestNonceLifetime: Duration = .seconds(300)
+    /// Ordering of the built-in dashboard elements (the events log uses `dashboardOrderLog`).
+    public var dashboardOrderStatus: Int = -300
+    public var dashboardOrderActivity: Int = -200
+    public var dashboardOrderClients: Int = -100
+    /// Daemon version shown in the footer.
+    public var version: String = "dev"
+
+    public init() {}
+
+    /// Digest authentication is active only when both credentials are set (server.md 6.4).
+    public var authenticationEnabled: Bool {
+        guard let user = digestUsername, let password = digestPassword else { return false }
+        return !user.isEmpty && !password.isEmpty
+    }
+
+    /// The digest realm: SYSTEM_NAME with `"` replaced by `'` (server.md 1.2).
+    public var realm: String {
+        systemName.replacingOccurrences(of: "\"", with: "'")
+    }
+}
+
+/// Path of the built-in reinitialise method, kept from the original so bookmarks keep working.
+public let reinitialisePath = "/ca/uguu/puukusoft/staticDHCPd/reinitialise"

@@ -1,0 +1,118 @@
+import Foundation
+import Hummingbird
+
+/// JSON under /api/ and Prometheus text at /metrics.
+struct APIRoutes: Sendable {
+    let state: WebState
+
+    struct StatusDocument: Encodable {
+        var systemName: String
+        var version: String
+        var startTime: Date
+        var uptimeSeconds: Int
+        var configGeneration: Int
+        var lastReload: ReloadOutcome?
+        var sockets: [String]
+        var databaseEngine: String
+        var cacheHitRate: Double?
+    }
+
+    func status() async -> Reply {
+        let status = await state.source.status()
+        return .json(StatusDocument(
+            systemName: state.configuration.systemName, version: state.configuration.version, startTime: status.startTime,
+            uptimeSeconds: max(0, Int(state.now().timeIntervalSince(status.startTime))), configGeneration: status.configGeneration,
+            lastReload: status.lastReload, sockets: status.sockets, databaseEngine: status.databaseEngine,
+            cacheHitRate: status.cacheHitRate))
+    }
+
+    func statistics() async -> Reply { .json(await state.source.metrics()) }
+    func activity() async -> Reply { .json(await state.source.activity()) }
+    func clients() async -> Reply { .json(await state.source.recentClients()) }
+    func log() async -> Reply { .json(await state.source.logRecords()) }
+
+    func metrics() async -> Reply {
+        async let metrics = state.source.metrics()
+        async let status = state.source.status()
+        let text = MetricsExposition.render(await metrics, status: await status, now: state.now().timeIntervalSince1970)
+        return Reply(status: .ok, contentType: MetricsExposition.contentType, body: Array(text.utf8))
+    }
+
+    func reload(_ request: IncomingRequest) async -> Reply {
+        guard passesCSRF(request) else { return csrfRefusal }
+        let outcome = await state.source.reload()
+        return .json(outcome, status: outcome.succeeded ? .ok : .internalServerError)
+    }
+
+    /// Cross-site forms can send neither a JSON body nor a custom header, so either one proves the
+    /// request did not come from a forged form.
+    func passesCSRF(_ request: IncomingRequest) -> Bool {
+        request.mimetype == "application/json" || state.csrf.matches(request.headers["x-csrf-token"])
+    }
+
+    var csrfRefusal: Reply {
+        .jsonError("send the request with Content-Type: application/json or the X-CSRF-Token header", status: .forbidden)
+    }
+
+    // MARK: Reservations
+
+    /// `/api/reservations` and `/api/reservations/<mac>`.
+    func reservations(_ request: IncomingRequest, mac: String?) async -> Reply {
+        guard let store = state.reservations else {
+            return .jsonError("reservations can be edited only with an SQL database engine", status: .notFound)
+        }
+        do {
+            switch (request.method, mac) {
+            case (.get, nil), (.head, nil):
+                let limit = request.firstQuery("limit").flatMap(Int.init) ?? 200
+                guard (1...10_000).contains(limit) else { return .jsonError("limit must be between 1 and 10000", status: .badRequest) }
+                return .json(try await store.searchReservations(matching: request.firstQuery("q") ?? "", limit: limit))
+            case (.get, let mac?), (.head, let mac?):
+                guard let found = try await store.reservation(mac: mac) else {
+                    return .jsonError("no reservation for \(mac)", status: .notFound)
+                }
+                return .json(found)
+            case (.post, nil):
+                guard passesCSRF(request) else { return csrfRefusal }
+                guard state.authenticator != nil else { return writesNeedAuthentication }
+                let reservation = try decode(Reservation.self, from: request)
+                try await store.addReservation(try ReservationValidation.validated(reservation))
+                return .json(reservation, status: .created)
+            case (.put, let mac?):
+                guard passesCSRF(request) else { return csrfRefusal }
+                guard state.authenticator != nil else { return writesNeedAuthentication }
+                let reservation = try decode(Reservation.self, from: request)
+                try await store.updateReservation(mac: mac, with: try ReservationValidation.validated(reservation))
+                return .json(reservation)
+            case (.delete, let mac?):
+                guard state.authenticator != nil else { return writesNeedAuthentication }
+                guard try await store.removeReservation(mac: mac) else {
+                    return .jsonError("no reservation for \(mac)", status: .notFound)
+                }
+                return Reply(status: .noContent, contentType: "application/json", body: [])
+            default:
+                return .jsonError("method not allowed", status: .methodNotAllowed)
+            }
+        } catch let error as UserFacingError {
+            return .jsonError(error.userMessage, status: .badRequest)
+        } catch {
+            state.logger.error("reservation API failed: \(String(describing: error))")
+            return .jsonError("the reservation store failed; see the server log", status: .internalServerError)
+        }
+    }
+
+    var writesNeedAuthentication: Reply {
+        .jsonError("editing reservations needs WEB_DIGEST_USERNAME and WEB_DIGEST_PASSWORD to be set", status: .forbidden)
+    }
+
+    private func decode<Value: Decodable>(_ type: Value.Type, from request: IncomingRequest) throws -> Value {
+        guard request.mimetype == "application/json", let body = request.body, !body.isEmpty else {
+            throw ReservationInputError("send a JSON object with Content-Type: application/json")
+        }
+        do {
+            return try JSONDecoder().decode(type, from: Data(body))
+        } catch {
+            throw ReservationInputError("the JSON body is not a reservation object (mac, ip, hostname, subnet, serial)")
+        }
+    }
+}

@@ -1,0 +1,70 @@
+/// The Prometheus text exposition format (version 0.0.4) of a `MetricsSnapshot`.
+/// Written by hand: the numbers already live in the engine, so a metrics registry would only copy them.
+enum MetricsExposition {
+    static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    static func render(_ metrics: MetricsSnapshot, status: StatusSnapshot, now: Double) -> String {
+        var out = ""
+        func family(_ name: String, _ type: String, _ help: String) {
+            out += "# HELP staticdhcpd_\(name) \(help)\n# TYPE staticdhcpd_\(name) \(type)\n"
+        }
+        func sample(_ name: String, _ value: Double, _ labels: [(String, String)] = []) {
+            let labelText = labels.isEmpty ? "" : "{" + labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",") + "}"
+            out += "staticdhcpd_\(name)\(labelText) \(format(value))\n"
+        }
+
+        family("packets_total", "counter", "DHCP packets handled, by method and outcome.")
+        for method in metrics.packets.keys.sorted() {
+            for (outcome, count) in (metrics.packets[method] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                sample("packets_total", Double(count), [("method", method), ("outcome", outcome)])
+            }
+        }
+        family("replies_sent_total", "counter", "Replies sent, by DHCP message type.")
+        for (type, count) in metrics.repliesSent.sorted(by: { $0.key < $1.key }) {
+            sample("replies_sent_total", Double(count), [("type", type)])
+        }
+        family("drops_total", "counter", "Packets dropped before handling, by reason.")
+        for (reason, count) in metrics.drops.sorted(by: { $0.key < $1.key }) {
+            sample("drops_total", Double(count), [("reason", reason)])
+        }
+        family("hook_errors_total", "counter", "Script hook calls that raised an error.")
+        sample("hook_errors_total", Double(metrics.hookErrors))
+        family("hook_duration_seconds", "summary", "Time spent in script hooks.")
+        sample("hook_duration_seconds_sum", metrics.hookTime.seconds)
+        sample("hook_duration_seconds_count", Double(metrics.hookTime.count))
+        family("database_lookup_duration_seconds", "summary", "Time spent in database lookups.")
+        sample("database_lookup_duration_seconds_sum", metrics.databaseLookups.seconds)
+        sample("database_lookup_duration_seconds_count", Double(metrics.databaseLookups.count))
+        family("database_errors_total", "counter", "Database lookups that failed.")
+        sample("database_errors_total", Double(metrics.databaseErrors))
+        family("cache_hits_total", "counter", "Lookups answered by the cache.")
+        sample("cache_hits_total", Double(metrics.cacheHits))
+        family("reloads_total", "counter", "Reinitialisations attempted.")
+        sample("reloads_total", Double(metrics.reloads))
+        family("reload_failures_total", "counter", "Reinitialisations that failed.")
+        sample("reload_failures_total", Double(metrics.reloadFailures))
+        family("config_generation", "gauge", "Configuration generation (increments on each successful reload).")
+        sample("config_generation", Double(status.configGeneration))
+        family("start_time_seconds", "gauge", "Start time of the daemon since the Unix epoch.")
+        sample("start_time_seconds", status.startTime.timeIntervalSince1970)
+        if let rate = status.cacheHitRate {
+            family("cache_hit_ratio", "gauge", "Fraction of lookups answered by the cache.")
+            sample("cache_hit_ratio", rate)
+        }
+        return out
+    }
+
+    /// Label values escape backslash, double quote and newline.
+    static func escape(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    static func format(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return "\(value)"
+    }
+}

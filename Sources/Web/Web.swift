@@ -1,1 +1,0 @@
-// The web dashboard, HTTP API and metrics; see docs/ARCHITECTURE.md.

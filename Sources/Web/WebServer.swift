@@ -1,0 +1,53 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import Logging
+
+/// The dashboard and HTTP API. Build it once with the executable's adapters, then either `run()` it
+/// or add `makeApplication()` to a ServiceGroup.
+public struct WebServer: Sendable {
+    let state: WebState
+
+    public init(
+        config: WebConfiguration, source: any DashboardSource, reservations: (any ReservationStore)?,
+        scripts: (any ScriptWebHost)?, logger: Logger
+    ) {
+        state = WebState(configuration: config, source: source, reservations: reservations, scripts: scripts, logger: logger)
+    }
+
+    /// For tests: a fixed CSRF token and clock.
+    init(
+        config: WebConfiguration, source: any DashboardSource, reservations: (any ReservationStore)?,
+        scripts: (any ScriptWebHost)?, logger: Logger, csrfToken: String, now: @escaping @Sendable () -> Date
+    ) {
+        state = WebState(
+            configuration: config, source: source, reservations: reservations, scripts: scripts, logger: logger,
+            csrf: CSRFToken(fixed: csrfToken), now: now)
+    }
+
+    /// The responder, usable on its own (HummingbirdTesting's `.router` framework drives it without a socket).
+    public func makeResponder() -> WebResponder { WebResponder(state: state) }
+
+    /// The token the forms carry; exposed for tests and for a preview harness.
+    public var csrfToken: String { state.csrf.value }
+
+    /// The Hummingbird application bound to WEB_IP:WEB_PORT; slow or idle connections are closed
+    /// after the idle timeout, and oversized headers are refused by the HTTP decoder.
+    public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let configuration = state.configuration
+        let http1 = HTTP1Channel.Configuration(
+            idleTimeout: .seconds(configuration.idleTimeoutSeconds),
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 32 * 1024, maxHeaderFieldCount: 100))
+        return Application(
+            responder: makeResponder(),
+            server: .http1(configuration: http1),
+            configuration: .init(address: .hostname(configuration.ip, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: state.logger)
+    }
+
+    /// Serves until the task is cancelled.
+    public func run() async throws {
+        try await makeApplication().run()
+    }
+}

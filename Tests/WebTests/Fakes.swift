@@ -1,0 +1,195 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+@testable import Web
+
+/// A dashboard source with fixed data that counts reloads.
+actor FakeSource: DashboardSource {
+    let start = Date(timeIntervalSince1970: 1_790_000_000)
+    var reloadCount = 0
+    var reloadSucceeds = true
+    var records: [LogRecord] = [
+        LogRecord(time: Date(timeIntervalSince1970: 1_790_000_100), level: .warn, message: "<script>alert(1)</script> blocked"),
+        LogRecord(time: Date(timeIntervalSince1970: 1_790_000_050), level: .info, message: "DHCP server started"),
+    ]
+
+    func setReloadSucceeds(_ value: Bool) { reloadSucceeds = value }
+
+    func status() async -> StatusSnapshot {
+        StatusSnapshot(
+            startTime: start, configGeneration: 3 + reloadCount,
+            lastReload: ReloadOutcome(time: start.addingTimeInterval(60), succeeded: false, durationSeconds: 0.012, error: "conf.lua:12: unexpected symbol"),
+            sockets: ["udp 192.0.2.1:67"], databaseEngine: "SQLite", cacheHitRate: 0.875)
+    }
+
+    func activity() async -> ActivitySeries {
+        ActivitySeries(intervalSeconds: 10, end: start.addingTimeInterval(3600), series: [
+            "DISCOVER": (0..<360).map { Double($0 % 20) / 4 },
+            "REQUEST": (0..<360).map { Double(($0 + 7) % 30) / 6 },
+        ])
+    }
+
+    func recentClients() async -> [RecentClient] {
+        [RecentClient(mac: "aa:bb:cc:dd:ee:01", method: "REQUEST:SELECTING", ip: "192.0.2.10", subnet: "192.0.2.0/24", serial: 0, port: 67, time: start.addingTimeInterval(3590))]
+    }
+
+    func logRecords() async -> [LogRecord] { records }
+
+    func metrics() async -> MetricsSnapshot {
+        MetricsSnapshot(
+            packets: ["DISCOVER": ["replied": 10, "ignored": 2]], repliesSent: ["OFFER": 10], drops: ["blocklisted": 1],
+            hookErrors: 1, hookTime: DurationTotal(count: 12, seconds: 0.25), databaseLookups: DurationTotal(count: 10, seconds: 0.5),
+            databaseErrors: 0, cacheHits: 7, reloads: reloadCount, reloadFailures: 0)
+    }
+
+    func reload() async -> ReloadOutcome {
+        reloadCount += 1
+        return reloadSucceeds
+            ? ReloadOutcome(time: start, succeeded: true, durationSeconds: 0.0421)
+            : ReloadOutcome(time: start, succeeded: false, durationSeconds: 0.01, error: "conf.lua:3: <bad> token")
+    }
+}
+
+/// An in-memory reservation store.
+actor FakeStore: ReservationStore {
+    var rows: [String: Reservation] = [
+        "aa:bb:cc:dd:ee:01": Reservation(mac: "aa:bb:cc:dd:ee:01", ip: "192.0.2.10", hostname: "printer", subnet: "192.0.2.0/24", serial: 0),
+    ]
+    var subnets: [SubnetRecord] = [SubnetRecord(subnet: "192.0.2.0/24", serial: 0, leaseTime: 3600)]
+
+    func searchReservations(matching query: String, limit: Int) async throws -> [Reservation] {
+        let all = rows.values.sorted { $0.mac < $1.mac }
+        guard !query.isEmpty else { return Array(all.prefix(limit)) }
+        return Array(all.filter { [$0.mac, $0.ip, $0.hostname ?? "", $0.subnet].contains { $0.contains(query) } }.prefix(limit))
+    }
+    func reservation(mac: String) async throws -> Reservation? { rows[mac] }
+    func addReservation(_ reservation: Reservation) async throws {
+        guard rows[reservation.mac] == nil else { throw ReservationInputError("\(reservation.mac) already has a reservation") }
+        guard subnets.contains(where: { $0.subnet == reservation.subnet && $0.serial == reservation.serial }) else {
+            throw ReservationInputError("unknown subnet \(reservation.subnet) serial \(reservation.serial)")
+        }
+        rows[reservation.mac] = reservation
+    }
+    func updateReservation(mac: String, with reservation: Reservation) async throws {
+        guard rows.removeValue(forKey: mac) != nil else { throw ReservationInputError("there is no reservation for \(mac)") }
+        rows[reservation.mac] = reservation
+    }
+    func removeReservation(mac: String) async throws -> Bool { rows.removeValue(forKey: mac) != nil }
+    func listSubnets() async throws -> [SubnetRecord] { subnets }
+    func addSubnet(_ subnet: SubnetRecord) async throws { subnets.append(subnet) }
+    func updateSubnet(_ subnet: SubnetRecord) async throws {}
+    func removeSubnet(subnet: String, serial: Int) async throws -> Bool { false }
+}
+
+/// A script host imitating what a Lua extension registers: a header, a dashboard element, and one
+/// method per display mode, plus a failing and a hanging callback.
+struct FakeScripts: ScriptWebHost {
+    var failingElement = false
+    var slowElement = false
+
+    func registrations() async -> WebRegistrations {
+        var elements = [WebDashboardRegistration(id: 1, module: "lab", name: "greeting", ordering: -500)]
+        if failingElement { elements.append(WebDashboardRegistration(id: 2, module: "lab", name: "broken", ordering: 5)) }
+        if slowElement { elements.append(WebDashboardRegistration(id: 3, module: "lab", name: "sleepy", ordering: 6)) }
+        return WebRegistrations(
+            headers: [WebHeaderRegistration(id: 1)],
+            dashboardElements: elements,
+            methods: [
+                WebMethodRegistration(path: "/ext/raw", hidden: true, displayMode: .raw),
+                WebMethodRegistration(path: "/ext/raw-headers", cacheable: true, hidden: true, displayMode: .raw),
+                WebMethodRegistration(path: "/ext/template", hidden: false, module: "lab", name: "template page", displayMode: .template),
+                WebMethodRegistration(path: "/ext/dashboard", hidden: false, module: "lab", name: "dashboard page", confirm: true, displayMode: .dashboard),
+                WebMethodRegistration(path: "/ext/secret", hidden: false, secure: true, module: "lab", name: "secret", displayMode: .template),
+                WebMethodRegistration(path: "/ext/fails", hidden: true, displayMode: .template),
+                WebMethodRegistration(path: "/ext/fails-raw", hidden: true, displayMode: .raw),
+                WebMethodRegistration(path: "/ext/hangs", hidden: true, displayMode: .raw),
+            ])
+    }
+
+    func callHeader(id: Int, request: WebCallbackRequest) async throws -> String? {
+        "<meta name=\"lab-extension\" content=\"loaded\">"
+    }
+
+    func callDashboardElement(id: Int, request: WebCallbackRequest) async throws -> String? {
+        switch id {
+        case 1: return "<p id=\"greeting\">hello from Lua</p>"
+        case 2: throw ScriptFailure(text: "conf.lua:42: attempt to index a nil value (secret internals)")
+        default:
+            try await Task.sleep(for: .seconds(30))
+            return "<p>too late</p>"
+        }
+    }
+
+    func callMethod(path: String, request: WebCallbackRequest) async throws -> WebMethodOutput {
+        switch path {
+        case "/ext/raw":
+            let name = request.queryArguments["name"]?.first ?? "nobody"
+            let posted = request.data.map { String(decoding: $0, as: UTF8.self) } ?? "-"
+            return .raw(mimetype: "text/plain", body: Array("hello \(name) \(request.mimetype ?? "-") \(posted)".utf8), headers: [:])
+        case "/ext/raw-headers":
+            return .raw(mimetype: "text/csv", body: Array("a,b\n".utf8), headers: ["X-Extension": "yes", "Content-Length": "9999"])
+        case "/ext/template": return .fragment("<p id=\"templated\">template body</p>")
+        case "/ext/dashboard": return .fragment("<p id=\"dashboarded\">dashboard body</p>")
+        case "/ext/secret": return .fragment("<p>secret body</p>")
+        case "/ext/fails", "/ext/fails-raw": throw ScriptFailure(text: "stack traceback: [C]: in function 'error' (internals)")
+        default:
+            // Ignores cancellation, like a Lua callback stuck in a loop.
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().asyncAfter(deadline: .now() + 5) { continuation.resume() }
+            }
+            return .raw(mimetype: "text/plain", body: [], headers: [:])
+        }
+    }
+}
+
+struct ScriptFailure: Error { let text: String }
+
+/// A clock tests can move.
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Date
+    init(_ date: Date) { current = date }
+    var now: Date { lock.withLock { current } }
+    func advance(_ seconds: TimeInterval) { lock.withLock { current = current.addingTimeInterval(seconds) } }
+}
+
+let testCSRF = "test-csrf-token"
+
+struct Harness {
+    var configuration = WebConfiguration()
+    var source = FakeSource()
+    var store: FakeStore? = FakeStore()
+    var scripts: FakeScripts? = FakeScripts()
+    var clock = TestClock(Date(timeIntervalSince1970: 1_790_003_600))
+
+    init(_ configure: (inout WebConfiguration) -> Void = { _ in }) {
+        configuration.callbackTimeout = .milliseconds(300)
+        configure(&configuration)
+    }
+
+    func run<Value: Sendable>(_ test: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+        let clock = self.clock
+        let server = WebServer(
+            config: configuration, source: source, reservations: store, scripts: scripts,
+            logger: Logger(label: "web-test"), csrfToken: testCSRF, now: { clock.now })
+        let app = Application(responder: server.makeResponder())
+        return try await app.test(.router, test)
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+    func header(_ name: String) -> String? { headers[HTTPField.Name(name)!] }
+    func headerValues(_ name: String) -> [String] { headers[values: HTTPField.Name(name)!] }
+}
+
+func formBody(_ pairs: [(String, String)]) -> ByteBuffer {
+    let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+    let text = pairs.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(separator: "&")
+    return ByteBuffer(string: text)
+}
+
+let formHeaders: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+let jsonHeaders: HTTPFields = [.contentType: "application/json"]

@@ -1,6 +1,0 @@
-import Web
-import Testing
-
-@Test func webModuleLoads() {
-    #expect(Bool(true))
-}
