@@ -52,10 +52,9 @@ let package = Package(
         .target(
             name: "Network",
             dependencies: [
+                // Plain sockets and receive threads, not SwiftNIO: see the Network notes in ARCHITECTURE.md.
                 "CNetLinux", "DHCPWire",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .target(
@@ -82,7 +81,7 @@ let package = Package(
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting", "DHCPWire", "Databases"]),
         .testTarget(name: "DatabasesTests", dependencies: ["Databases", "DHCPWire"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "DHCPWire", "Databases"]),
-        .testTarget(name: "NetworkTests", dependencies: ["Network", "DHCPWire"]),
+        .testTarget(name: "NetworkTests", dependencies: ["Network", "DHCPWire", "CNetLinux"]),
         .testTarget(
             name: "WebTests",
             dependencies: ["Web", .product(name: "HummingbirdTesting", package: "hummingbird")]
