@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Harness self-test: busybox udhcpd serves a static lease in the server namespace, and udhcpc,
-# dhclient and dhcpcd each obtain the address, mask, router, DNS, domain and lease time.
+# dhclient and dhcpcd each obtain the address, mask, router, DNS, domain and lease time, and
+# perfdhcp completes exchanges through the relay path.
 # It proves the topology and client helpers of lib.sh without needing staticdhcpd.
 set -u
 source "$(dirname "$0")/lib.sh"
@@ -24,7 +25,7 @@ option domain example.org
 option lease 3600
 CONF
 touch "$E2E_TMP/udhcpd.leases"
-e2e_start_server busybox udhcpd -f -I "$E2E_SERVER_IP" "$conf" || e2e_finish
+e2e_start_server busybox udhcpd -f -a 100 -I "$E2E_SERVER_IP" "$conf" || e2e_finish
 
 echo "udhcpc"
 lease="$(e2e_udhcpc)"
@@ -62,6 +63,13 @@ e2e_assert_env "dhcpcd" "$lease" new_routers 192.0.2.1
 e2e_assert_env "dhcpcd" "$lease" new_domain_name_servers "192.0.2.53 192.0.2.54"
 e2e_assert_env "dhcpcd" "$lease" new_domain_name example.org
 e2e_assert_env "dhcpcd" "$lease" new_dhcp_lease_time 3600
+
+echo "perfdhcp (relay path, giaddr $E2E_RELAY_IP)"
+e2e_perfdhcp 5 5 2
+e2e_assert_status "perfdhcp" 0 $?
+e2e_assert_eq "perfdhcp drops" 0 "$E2E_PERF_DROPS"
+e2e_assert_ge "perfdhcp REQUEST-ACK exchanges" 5 "$E2E_PERF_EXCHANGES"
+e2e_assert_contains "perfdhcp rate line" "exchanges/second" "$E2E_PERF_RATE"
 
 e2e_assert_eq "udhcpd still running" yes "$(e2e_server_alive && echo yes || echo no)"
 e2e_finish
