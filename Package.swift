@@ -56,10 +56,9 @@ let package = Package(
         .target(
             name: "Network",
             dependencies: [
+                // Plain sockets and receive threads, not SwiftNIO: see the Network notes in ARCHITECTURE.md.
                 "CNetLinux", "DHCPWire",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .target(
@@ -96,7 +95,7 @@ let package = Package(
             dependencies: ["Databases", "DHCPWire", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "DHCPWire", "Databases"]),
-        .testTarget(name: "NetworkTests", dependencies: ["Network", "DHCPWire"]),
+        .testTarget(name: "NetworkTests", dependencies: ["Network", "DHCPWire", "CNetLinux"]),
         .testTarget(
             name: "WebTests",
             dependencies: [

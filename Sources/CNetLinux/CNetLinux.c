@@ -1,1 +1,190 @@
-/* Intentionally empty: the target exists to export CNetLinux.h. */
+/* The syscall wrappers declared in CNetLinux.h; see there for the contracts. */
+#define _GNU_SOURCE 1
+#include "CNetLinux.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <linux/if_ether.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netpacket/packet.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* The largest batch one call accepts; the Swift side asks for fewer. */
+#define CNET_MAX_BATCH 64
+
+int cnet_recv_batch(int fd, uint8_t *slots, size_t slot_size, cnet_datagram_info *infos, unsigned int count) {
+    if (count > CNET_MAX_BATCH) count = CNET_MAX_BATCH;
+    struct mmsghdr messages[CNET_MAX_BATCH];
+    struct iovec vectors[CNET_MAX_BATCH];
+    struct sockaddr_in sources[CNET_MAX_BATCH];
+    /* Room for one in_pktinfo control message per datagram. */
+    union {
+        char bytes[CMSG_SPACE(sizeof(struct in_pktinfo))];
+        struct cmsghdr align;
+    } controls[CNET_MAX_BATCH];
+
+    memset(messages, 0, sizeof(struct mmsghdr) * count);
+    for (unsigned int i = 0; i < count; i++) {
+        vectors[i].iov_base = slots + i * slot_size;
+        vectors[i].iov_len = slot_size;
+        messages[i].msg_hdr.msg_iov = &vectors[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+        messages[i].msg_hdr.msg_name = &sources[i];
+        messages[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
+        messages[i].msg_hdr.msg_control = controls[i].bytes;
+        messages[i].msg_hdr.msg_controllen = sizeof(controls[i].bytes);
+    }
+    int received = recvmmsg(fd, messages, count, MSG_WAITFORONE, NULL);
+    if (received < 0) return -1;
+    for (int i = 0; i < received; i++) {
+        cnet_datagram_info *info = &infos[i];
+        memset(info, 0, sizeof(*info));
+        if (messages[i].msg_hdr.msg_namelen >= sizeof(struct sockaddr_in) && sources[i].sin_family == AF_INET) {
+            info->source_ip = ntohl(sources[i].sin_addr.s_addr);
+            info->source_port = ntohs(sources[i].sin_port);
+        }
+        info->length = messages[i].msg_len > slot_size ? (uint32_t)slot_size : messages[i].msg_len;
+        info->truncated = (messages[i].msg_hdr.msg_flags & MSG_TRUNC) ? 1 : 0;
+        for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(&messages[i].msg_hdr); cmsg != NULL;
+             cmsg = CMSG_NXTHDR(&messages[i].msg_hdr, cmsg)) {
+            if (cmsg->cmsg_level == IPPROTO_IP && cmsg->cmsg_type == IP_PKTINFO) {
+                struct in_pktinfo packet_info;
+                memcpy(&packet_info, CMSG_DATA(cmsg), sizeof(packet_info));
+                info->destination_ip = ntohl(packet_info.ipi_addr.s_addr);
+                info->interface_index = packet_info.ipi_ifindex;
+            }
+        }
+    }
+    return received;
+}
+
+long cnet_send_to(int fd, const uint8_t *data, size_t length, uint32_t dest_ip, uint16_t dest_port,
+                  uint32_t source_ip, int interface_index) {
+    struct sockaddr_in destination;
+    memset(&destination, 0, sizeof(destination));
+    destination.sin_family = AF_INET;
+    destination.sin_addr.s_addr = htonl(dest_ip);
+    destination.sin_port = htons(dest_port);
+
+    struct iovec vector = { .iov_base = (void *)data, .iov_len = length };
+    struct msghdr message;
+    memset(&message, 0, sizeof(message));
+    message.msg_name = &destination;
+    message.msg_namelen = sizeof(destination);
+    message.msg_iov = &vector;
+    message.msg_iovlen = 1;
+
+    union {
+        char bytes[CMSG_SPACE(sizeof(struct in_pktinfo))];
+        struct cmsghdr align;
+    } control;
+    if (source_ip != 0 || interface_index != 0) {
+        memset(&control, 0, sizeof(control));
+        message.msg_control = control.bytes;
+        message.msg_controllen = sizeof(control.bytes);
+        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
+        cmsg->cmsg_level = IPPROTO_IP;
+        cmsg->cmsg_type = IP_PKTINFO;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+        struct in_pktinfo packet_info;
+        memset(&packet_info, 0, sizeof(packet_info));
+        packet_info.ipi_ifindex = interface_index;
+        packet_info.ipi_spec_dst.s_addr = htonl(source_ip);
+        memcpy(CMSG_DATA(cmsg), &packet_info, sizeof(packet_info));
+    }
+    return (long)sendmsg(fd, &message, 0);
+}
+
+int cnet_enable_pktinfo(int fd) {
+    int on = 1;
+    return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+}
+
+int cnet_bind_ipv4(int fd, uint32_t ip, uint16_t port) {
+    struct sockaddr_in address;
+    memset(&address, 0, sizeof(address));
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(ip);
+    address.sin_port = htons(port);
+    return bind(fd, (struct sockaddr *)&address, sizeof(address));
+}
+
+int cnet_local_port(int fd) {
+    struct sockaddr_in address;
+    socklen_t length = sizeof(address);
+    if (getsockname(fd, (struct sockaddr *)&address, &length) != 0) return -1;
+    return ntohs(address.sin_port);
+}
+
+int cnet_interface_owning(uint32_t ip, char *name, size_t name_size) {
+    struct ifaddrs *list = NULL;
+    if (getifaddrs(&list) != 0) return -1;
+    int found = -1;
+    for (struct ifaddrs *entry = list; entry != NULL; entry = entry->ifa_next) {
+        if (entry->ifa_addr == NULL || entry->ifa_addr->sa_family != AF_INET || entry->ifa_name == NULL) continue;
+        const struct sockaddr_in *address = (const struct sockaddr_in *)entry->ifa_addr;
+        if (ntohl(address->sin_addr.s_addr) != ip) continue;
+        /* "eth0:1" is an alias label of eth0; SO_BINDTODEVICE wants the device. */
+        size_t length = strcspn(entry->ifa_name, ":");
+        if (length >= name_size) length = name_size - 1;
+        memcpy(name, entry->ifa_name, length);
+        name[length] = '\0';
+        found = 0;
+        break;
+    }
+    freeifaddrs(list);
+    if (found != 0) errno = ENODEV;
+    return found;
+}
+
+int cnet_packet_open_sender(int interface_index, uint8_t *mac_out) {
+    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_ll link;
+    memset(&link, 0, sizeof(link));
+    link.sll_family = AF_PACKET;
+    link.sll_protocol = 0; /* receive nothing: this socket only sends */
+    link.sll_ifindex = interface_index;
+    if (bind(fd, (struct sockaddr *)&link, sizeof(link)) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    struct sockaddr_ll bound;
+    socklen_t length = sizeof(bound);
+    if (getsockname(fd, (struct sockaddr *)&bound, &length) != 0 || bound.sll_halen != 6) {
+        int saved = bound.sll_halen != 6 ? EAFNOSUPPORT : errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    memcpy(mac_out, bound.sll_addr, 6);
+    return fd;
+}
+
+int cnet_packet_open_listener(int interface_index) {
+    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    if (fd < 0) return -1;
+    struct sockaddr_ll link;
+    memset(&link, 0, sizeof(link));
+    link.sll_family = AF_PACKET;
+    link.sll_protocol = htons(ETH_P_ALL);
+    link.sll_ifindex = interface_index;
+    if (bind(fd, (struct sockaddr *)&link, sizeof(link)) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+int cnet_enter_netns(int fd) {
+    return setns(fd, CLONE_NEWNET);
+}

@@ -1,16 +1,59 @@
-/* Linux packet-socket and batching definitions that Swift's Glibc module does not export. */
+/* Linux packet-socket and batching definitions that Swift's Glibc module does not export.
+ *
+ * The helpers below wrap the calls whose structures Swift cannot see (recvmmsg's mmsghdr, sendmsg
+ * with IP_PKTINFO control data, sockaddr_ll, setns). Every helper returns -1 and leaves errno set on
+ * failure, so the Swift side can name the reason. Addresses and ports cross this boundary in host
+ * byte order. */
 #ifndef CNETLINUX_H
 #define CNETLINUX_H
 
-#define _GNU_SOURCE 1
-#include <sys/socket.h>
-#include <netpacket/packet.h>
-#include <linux/if_ether.h>
-#include <net/if.h>
-#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
 
-static inline int cnet_eth_p_ip(void) { return ETH_P_IP; }
-static inline int cnet_eth_p_all(void) { return ETH_P_ALL; }
-static inline int cnet_af_packet(void) { return AF_PACKET; }
+static inline int cnet_eth_p_ip(void) { return 0x0800; }
+static inline int cnet_eth_p_all(void) { return 0x0003; }
+static inline int cnet_af_packet(void) { return 17; }
+
+/* What the kernel told us about one received datagram. */
+typedef struct {
+    uint32_t source_ip;       /* host order */
+    uint16_t source_port;     /* host order */
+    uint32_t destination_ip;  /* from IP_PKTINFO (ipi_addr); 0 when absent */
+    int32_t interface_index;  /* from IP_PKTINFO; 0 when absent */
+    uint32_t length;          /* bytes stored in the slot */
+    int32_t truncated;        /* 1 when the datagram was longer than the slot */
+} cnet_datagram_info;
+
+/* Blocking recvmmsg of up to `count` datagrams into `count` consecutive slots of `slot_size` bytes.
+ * Waits for the first one only (MSG_WAITFORONE). Returns how many were read (0 after shutdown). */
+int cnet_recv_batch(int fd, uint8_t *slots, size_t slot_size, cnet_datagram_info *infos, unsigned int count);
+
+/* sendmsg to dest_ip:dest_port. When source_ip or interface_index is non-zero, an IP_PKTINFO control
+ * message pins the source address and the outgoing interface. Returns the bytes sent. */
+long cnet_send_to(int fd, const uint8_t *data, size_t length, uint32_t dest_ip, uint16_t dest_port,
+                  uint32_t source_ip, int interface_index);
+
+/* Turns on IP_PKTINFO reception. */
+int cnet_enable_pktinfo(int fd);
+
+/* Binds a UDP socket to ip:port (host order). */
+int cnet_bind_ipv4(int fd, uint32_t ip, uint16_t port);
+
+/* The port a socket is bound to (host order), or -1. */
+int cnet_local_port(int fd);
+
+/* Finds the interface owning `ip` (host order) with getifaddrs: writes its name (alias suffix after ':'
+ * removed, at most `name_size` - 1 bytes) and returns 0; returns -1 with errno ENODEV when none owns it. */
+int cnet_interface_owning(uint32_t ip, char *name, size_t name_size);
+
+/* Opens an AF_PACKET raw socket bound to `interface_index` with protocol 0, so that it receives
+ * nothing, and writes the interface's hardware address into mac_out (6 bytes). Returns the fd. */
+int cnet_packet_open_sender(int interface_index, uint8_t *mac_out);
+
+/* Opens an AF_PACKET raw socket that receives every frame on `interface_index` (for tests). */
+int cnet_packet_open_listener(int interface_index);
+
+/* Enters the network namespace open as `fd` on the calling thread only (setns, CLONE_NEWNET). */
+int cnet_enter_netns(int fd);
 
 #endif

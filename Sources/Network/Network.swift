@@ -1,1 +1,0 @@
-// Sockets and reply addressing; see docs/ARCHITECTURE.md.

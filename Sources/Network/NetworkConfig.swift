@@ -1,0 +1,105 @@
+import DHCPWire
+
+/// One 802.1Q tag for layer-2 replies (`DHCP_RESPONSE_INTERFACE_QTAGS` entries are `(pcp, dei, vid)`).
+public struct QTag: Hashable, Sendable {
+    /// Priority code point, 0...7.
+    public let pcp: UInt8
+    /// Drop-eligible indicator.
+    public let dei: Bool
+    /// VLAN identifier, 1...4094 (0 and 4095 are reserved by 802.1Q).
+    public let vid: UInt16
+
+    public init(pcp: Int, dei: Bool, vid: Int) throws(NetworkError) {
+        guard (0...7).contains(pcp) else {
+            throw NetworkError.invalidConfiguration("802.1Q tag priority (pcp) must be 0-7, got \(pcp)")
+        }
+        guard (1...4094).contains(vid) else {
+            throw NetworkError.invalidConfiguration("802.1Q tag VLAN id (vid) must be 1-4094, got \(vid)")
+        }
+        self.pcp = UInt8(pcp)
+        self.dei = dei
+        self.vid = UInt16(vid)
+    }
+
+    /// The tag control information: pcp in bits 15-13, dei in bit 12, vid in bits 11-0.
+    public var controlInformation: UInt16 {
+        UInt16(pcp) << 13 | (dei ? 1 << 12 : 0) | vid
+    }
+}
+
+/// Where layer-2 (raw) replies leave from (`DHCP_RESPONSE_INTERFACE`).
+public enum ResponseInterface: Hashable, Sendable {
+    /// No raw responder: broadcasts go out at layer 3 (`nil` or empty in conf.lua).
+    case none
+    /// The interface that owns `DHCP_SERVER_IP` (`"-"`, the default).
+    case serverInterface
+    /// A named interface.
+    case named(String)
+
+    /// Reads the conf.lua spelling: nil or "" is `.none`, "-" is `.serverInterface`, anything else a name.
+    public init(setting: String?) {
+        switch setting {
+        case nil, "": self = .none
+        case "-": self = .serverInterface
+        case let name?: self = .named(name)
+        }
+    }
+}
+
+/// Everything the network layer needs from the configuration.
+public struct NetworkConfig: Sendable {
+    /// `DHCP_SERVER_IP`: picks the listening interface, and is the source address of every reply.
+    public var serverIP: IPv4
+    /// `DHCP_SERVER_PORT`; 0 binds an ephemeral port (tests).
+    public var serverPort: UInt16
+    /// `DHCP_CLIENT_PORT`: the destination port of replies to clients; never bound.
+    public var clientPort: UInt16
+    /// `PROXY_PORT`: a second listening socket when set; 0 binds an ephemeral port (tests).
+    public var proxyPort: UInt16?
+    /// `DHCP_RESPONSE_INTERFACE`.
+    public var responseInterface: ResponseInterface
+    /// `DHCP_RESPONSE_INTERFACE_QTAGS`, outermost first.
+    public var qtags: [QTag]
+    /// `ALLOW_DHCP_RELAYS`: when false the main socket gets SO_DONTROUTE (link-local only).
+    public var allowRelays: Bool
+    /// Datagrams read per `recvmmsg` call.
+    public var receiveBatchSize: Int
+    /// Kernel receive buffer for the listening sockets, in bytes (nil keeps the system default).
+    public var receiveBufferBytes: Int?
+
+    public init(
+        serverIP: IPv4, serverPort: UInt16 = 67, clientPort: UInt16 = 68, proxyPort: UInt16? = nil,
+        responseInterface: ResponseInterface = .serverInterface, qtags: [QTag] = [], allowRelays: Bool = false,
+        receiveBatchSize: Int = 32, receiveBufferBytes: Int? = 4 << 20
+    ) {
+        self.serverIP = serverIP
+        self.serverPort = serverPort
+        self.clientPort = clientPort
+        self.proxyPort = proxyPort
+        self.responseInterface = responseInterface
+        self.qtags = qtags
+        self.allowRelays = allowRelays
+        self.receiveBatchSize = receiveBatchSize
+        self.receiveBufferBytes = receiveBufferBytes
+    }
+
+    /// True for 127.0.0.0/8: the main socket is then not bound to a device (loopback tests).
+    public var isLoopback: Bool { serverIP.value >> 24 == 127 }
+}
+
+/// Every error the network layer throws; each names the address, port or interface and the reason.
+public enum NetworkError: Error, Equatable, Sendable, CustomStringConvertible {
+    case invalidConfiguration(String)
+    /// A socket could not be opened, configured or bound: what was being done, and the reason.
+    case socketSetup(String)
+    /// A reply could not be sent.
+    case sendFailed(String)
+
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let text): "invalid network configuration: \(text)"
+        case .socketSetup(let text): "socket setup failed: \(text)"
+        case .sendFailed(let text): "send failed: \(text)"
+        }
+    }
+}

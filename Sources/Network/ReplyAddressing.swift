@@ -1,0 +1,157 @@
+import DHCPWire
+
+/// The facts about a reply that decide where it goes. The engine computes them from the reply packet
+/// (and the hooks' `response_*` overrides), so this module never sees the packet type.
+public struct ReplyFacts: Hashable, Sendable {
+    /// The reply's broadcast flag as the engine left it, before addressing forces it.
+    public var broadcastFlag: Bool
+    public var ciaddr: IPv4
+    public var giaddr: IPv4
+    public var yiaddr: IPv4
+    /// chaddr: the destination of layer-2 unicast replies.
+    public var clientMAC: MAC
+    /// `packet.response_ip`: replaces the destination, only when the flag was clear.
+    public var responseIP: IPv4?
+    /// `packet.response_port`: replaces the destination port.
+    public var responsePort: UInt16?
+    /// `packet.response_mac`: replaces chaddr as the layer-2 destination.
+    public var responseMAC: MAC?
+    /// `packet.response_source_port`: the UDP source port of layer-2 replies.
+    public var responseSourcePort: UInt16?
+
+    public init(
+        broadcastFlag: Bool, ciaddr: IPv4, giaddr: IPv4, yiaddr: IPv4, clientMAC: MAC,
+        responseIP: IPv4? = nil, responsePort: UInt16? = nil, responseMAC: MAC? = nil, responseSourcePort: UInt16? = nil
+    ) {
+        self.broadcastFlag = broadcastFlag
+        self.ciaddr = ciaddr
+        self.giaddr = giaddr
+        self.yiaddr = yiaddr
+        self.clientMAC = clientMAC
+        self.responseIP = responseIP
+        self.responsePort = responsePort
+        self.responseMAC = responseMAC
+        self.responseSourcePort = responseSourcePort
+    }
+}
+
+/// What reply addressing needs to know about the server.
+public struct AddressingConfig: Hashable, Sendable {
+    public var serverPort: UInt16
+    public var clientPort: UInt16
+    /// The proxy socket's port, when one is open.
+    public var proxyPort: UInt16?
+    /// True when a raw layer-2 responder is open.
+    public var hasLayer2Responder: Bool
+
+    public init(serverPort: UInt16 = 67, clientPort: UInt16 = 68, proxyPort: UInt16? = nil, hasLayer2Responder: Bool) {
+        self.serverPort = serverPort
+        self.clientPort = clientPort
+        self.proxyPort = proxyPort
+        self.hasLayer2Responder = hasLayer2Responder
+    }
+}
+
+/// Which socket a reply leaves from.
+public enum ReplySocket: Hashable, Sendable {
+    /// The main socket (source port DHCP_SERVER_PORT).
+    case main
+    /// The ProxyDHCP socket (source port PROXY_PORT).
+    case proxy
+    /// A layer-3 broadcast to 255.255.255.255. `DHCPSockets` sends it from the main socket, which is bound
+    /// to the server's interface, so it leaves on the right link from port DHCP_SERVER_PORT.
+    case broadcastL3
+    /// A raw Ethernet frame from the layer-2 responder.
+    case layer2
+}
+
+/// Where one reply goes, and the broadcast flag to write into it before encoding.
+public struct ReplyRoute: Hashable, Sendable, CustomStringConvertible {
+    public var socket: ReplySocket
+    public var destinationIP: IPv4
+    public var destinationPort: UInt16
+    /// The UDP source port the reply carries: the socket's own port at layer 3; for layer 2 the server
+    /// port or `response_source_port`.
+    public var sourcePort: UInt16
+    /// The Ethernet destination; set only for `.layer2`.
+    public var destinationMAC: MAC?
+    /// The broadcast flag (bit 15 of `flags`) to write into the reply before encoding it.
+    public var broadcastFlag: Bool
+
+    public init(
+        socket: ReplySocket, destinationIP: IPv4, destinationPort: UInt16, sourcePort: UInt16,
+        destinationMAC: MAC? = nil, broadcastFlag: Bool
+    ) {
+        self.socket = socket
+        self.destinationIP = destinationIP
+        self.destinationPort = destinationPort
+        self.sourcePort = sourcePort
+        self.destinationMAC = destinationMAC
+        self.broadcastFlag = broadcastFlag
+    }
+
+    public var description: String {
+        let mac = destinationMAC.map { " mac \($0)" } ?? ""
+        return "\(destinationIP):\(destinationPort) via \(socket) from port \(sourcePort)\(mac) flag \(broadcastFlag ? 1 : 0)"
+    }
+}
+
+/// Reply addressing: spec/wire.md §7.4, with its defects fixed:
+/// - a request that arrived on the ProxyDHCP socket is answered from that socket, to ciaddr (or the
+///   request's source address) at the request's source port (the original's branch was dead);
+/// - a relayed request (giaddr set) is answered to giaddr on DHCP_SERVER_PORT, the relay agent's own
+///   address, whatever source the engine passes (the original answered the UDP source of the relayed
+///   datagram, and for RENEW, where the engine passes ciaddr, even ciaddr:67);
+/// - a RENEW reply (the engine passes ciaddr as the source) goes to ciaddr:DHCP_CLIENT_PORT.
+public enum ReplyAddressing {
+    public static func route(
+        facts: ReplyFacts, requestSource: (ip: IPv4, port: UInt16), arrivedOnProxy: Bool, config: AddressingConfig
+    ) -> ReplyRoute {
+        var socket = ReplySocket.main
+        var destinationIP: IPv4
+        var destinationPort = config.clientPort
+        var sourcePort = config.serverPort
+        var relayed = false
+        let unspecifiedSource = requestSource.ip.isZero || requestSource.ip == .broadcast
+
+        if arrivedOnProxy, let proxyPort = config.proxyPort {
+            socket = .proxy
+            sourcePort = proxyPort
+            destinationIP = !facts.ciaddr.isZero ? facts.ciaddr : requestSource.ip
+            if destinationIP.isZero { destinationIP = .broadcast }
+            destinationPort = requestSource.port != 0 ? requestSource.port : config.clientPort
+        } else if !facts.giaddr.isZero {
+            relayed = true
+            destinationIP = facts.giaddr
+            destinationPort = config.serverPort
+        } else if unspecifiedSource {
+            if !config.hasLayer2Responder || facts.broadcastFlag {
+                destinationIP = .broadcast
+            } else {
+                destinationIP = facts.yiaddr.isZero ? .broadcast : facts.yiaddr
+            }
+            socket = config.hasLayer2Responder ? .layer2 : .broadcastL3
+        } else {
+            destinationIP = requestSource.ip
+        }
+
+        // A relay broadcasts to the client when it has no address yet; otherwise the flag says whether
+        // the reply itself is a broadcast.
+        let forcedFlag = relayed ? facts.ciaddr.isZero : (destinationIP.isZero || destinationIP == .broadcast)
+
+        if !facts.broadcastFlag, let override = facts.responseIP {
+            destinationIP = override
+        }
+        if let override = facts.responsePort { destinationPort = override }
+        var destinationMAC: MAC?
+        if socket == .layer2 {
+            if let override = facts.responseSourcePort { sourcePort = override }
+            destinationMAC = destinationIP == .broadcast
+                ? MAC(0xFFFF_FFFF_FFFF) : (facts.responseMAC ?? facts.clientMAC)
+        }
+        return ReplyRoute(
+            socket: socket, destinationIP: destinationIP, destinationPort: destinationPort,
+            sourcePort: sourcePort, destinationMAC: destinationMAC, broadcastFlag: forcedFlag
+        )
+    }
+}

@@ -1,0 +1,376 @@
+# End-to-end test library: network namespaces, real DHCP clients, perfdhcp and assertions.
+# Source it from a Tests/e2e/test-*.sh script (bash, run as root). Nothing happens until a function
+# is called; e2e_setup builds the topology and arranges for everything to be removed on exit.
+#
+# Topology (RFC 5737 addresses only, everything inside namespaces this run creates):
+#
+#   $E2E_SRV_NS                         $E2E_CLI_NS
+#   br0 192.0.2.1/24, 198.51.100.1/24   vc0 (DHCP clients; MAC set with e2e_client_mac)
+#    +- vs0 <------- veth -------->     
+#    +- vs1 <------- veth --------> $E2E_RLY_NS: vr0 198.51.100.2/24 (the "relay": perfdhcp, giaddr)
+#
+# The bridge lets one interface own the server address (so the daemon binds to br0) and still see
+# both the clients' link and the relay path. Transmit checksum offload is off on every link, so raw
+# sockets (udhcpc, dhclient) never see partial checksums.
+
+E2E_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+E2E_ROOT="$(cd "$E2E_LIB_DIR/../.." && pwd)"
+E2E_SERVER_IP=192.0.2.1
+E2E_SERVER_RELAY_IP=198.51.100.1
+E2E_RELAY_IP=198.51.100.2
+E2E_CLIENT_IF=vc0
+E2E_CLIENT_MAC=02:00:00:00:00:01
+E2E_FAILURES=0
+E2E_CHECKS=0
+E2E_SERVER_PID=
+E2E_TMP=
+E2E_SRV_NS=
+E2E_CLI_NS=
+E2E_RLY_NS=
+
+# The daemon under test.
+STATICDHCPD_BIN="${STATICDHCPD_BIN:-$E2E_ROOT/.build/debug/staticdhcpd}"
+
+e2e_log() { printf '    %s\n' "$*"; }
+
+# ---------------------------------------------------------------------------------------------
+# Assertions: each prints what was expected and what was seen; failures are counted, and
+# e2e_finish turns them into the exit status.
+
+e2e_pass() { E2E_CHECKS=$((E2E_CHECKS + 1)); printf '  ok   %s\n' "$1"; }
+
+e2e_fail() {
+    E2E_CHECKS=$((E2E_CHECKS + 1))
+    E2E_FAILURES=$((E2E_FAILURES + 1))
+    printf '  FAIL %s\n' "$1"
+    shift
+    local line
+    for line in "$@"; do printf '         %s\n' "$line"; done
+}
+
+# e2e_assert_eq WHAT EXPECTED SEEN
+e2e_assert_eq() {
+    if [ "$2" = "$3" ]; then e2e_pass "$1 = '$3'"
+    else e2e_fail "$1" "expected: '$2'" "seen:     '$3'"; fi
+}
+
+# e2e_assert_contains WHAT NEEDLE HAYSTACK
+e2e_assert_contains() {
+    case "$3" in
+        *"$2"*) e2e_pass "$1 contains '$2'" ;;
+        *) e2e_fail "$1" "expected to contain: '$2'" "seen: '$3'" ;;
+    esac
+}
+
+# e2e_assert_not_contains WHAT NEEDLE HAYSTACK
+e2e_assert_not_contains() {
+    case "$3" in
+        *"$2"*) e2e_fail "$1" "expected not to contain: '$2'" "seen: '$3'" ;;
+        *) e2e_pass "$1 lacks '$2'" ;;
+    esac
+}
+
+# e2e_assert_status WHAT EXPECTED_STATUS SEEN_STATUS
+e2e_assert_status() {
+    if [ "$2" = "$3" ]; then e2e_pass "$1 exits $3"
+    else e2e_fail "$1" "expected exit status: $2" "seen exit status:     $3"; fi
+}
+
+# e2e_assert_ge WHAT MINIMUM SEEN (integers)
+e2e_assert_ge() {
+    if [ -n "$3" ] && [ "$3" -ge "$2" ] 2>/dev/null; then e2e_pass "$1 = $3 (>= $2)"
+    else e2e_fail "$1" "expected: >= $2" "seen:     '$3'"; fi
+}
+
+# e2e_env_get FILE KEY: the value of KEY=VALUE in a lease file written by a hook ('' when absent).
+e2e_env_get() {
+    [ -f "$1" ] || return 0
+    sed -n "s/^$2=//p" "$1" | tail -n 1 | sed -e "s/^'//" -e "s/'$//"
+}
+
+# e2e_assert_env WHAT FILE KEY EXPECTED
+e2e_assert_env() {
+    e2e_assert_eq "$1 ($3)" "$4" "$(e2e_env_get "$2" "$3")"
+}
+
+# Prints the summary and exits: 0 when every check passed.
+e2e_finish() {
+    if [ "$E2E_FAILURES" -eq 0 ]; then
+        printf '  %d checks passed\n' "$E2E_CHECKS"
+        exit 0
+    fi
+    printf '  %d of %d checks failed\n' "$E2E_FAILURES" "$E2E_CHECKS"
+    if [ -n "$E2E_TMP" ] && [ -s "$E2E_TMP/server.log" ]; then
+        echo "  --- last lines of the server log ---"
+        tail -n 30 "$E2E_TMP/server.log" | sed 's/^/  | /'
+    fi
+    exit 1
+}
+
+# Skips the whole test (run-all.sh reports SKIP) with a reason.
+e2e_skip() { echo "  SKIP: $*"; exit 77; }
+
+# ---------------------------------------------------------------------------------------------
+# Topology
+
+e2e_require_root() {
+    [ "$(id -u)" -eq 0 ] || e2e_skip "needs root to create network namespaces"
+    local tool
+    for tool in ip ethtool; do
+        command -v "$tool" >/dev/null || e2e_skip "'$tool' is not installed (scripts/lib/common.sh E2E_PACKAGES)"
+    done
+}
+
+# Runs a command inside a namespace.
+e2e_srv() { ip netns exec "$E2E_SRV_NS" "$@"; }
+e2e_cli() { ip netns exec "$E2E_CLI_NS" "$@"; }
+e2e_rly() { ip netns exec "$E2E_RLY_NS" "$@"; }
+
+# Builds the topology with unique namespace names and a temporary directory ($E2E_TMP), and installs
+# the EXIT trap that removes them (and stops anything started through this library).
+e2e_setup() {
+    e2e_require_root
+    local run="sdh$$r$RANDOM"
+    E2E_SRV_NS="$run-srv"
+    E2E_CLI_NS="$run-cli"
+    E2E_RLY_NS="$run-rly"
+    E2E_TMP="$(mktemp -d /tmp/staticdhcpd-e2e.XXXXXX)"
+    trap e2e_cleanup EXIT
+    trap 'exit 130' INT TERM
+
+    ip netns add "$E2E_SRV_NS"
+    ip netns add "$E2E_CLI_NS"
+    ip netns add "$E2E_RLY_NS"
+    local ns
+    for ns in "$E2E_SRV_NS" "$E2E_CLI_NS" "$E2E_RLY_NS"; do
+        ip -n "$ns" link set lo up
+        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    done
+    ip link add vs0 netns "$E2E_SRV_NS" type veth peer "$E2E_CLIENT_IF" netns "$E2E_CLI_NS"
+    ip link add vs1 netns "$E2E_SRV_NS" type veth peer vr0 netns "$E2E_RLY_NS"
+    ip -n "$E2E_SRV_NS" link add br0 type bridge forward_delay 0 stp_state 0
+    ip -n "$E2E_SRV_NS" link set vs0 master br0
+    ip -n "$E2E_SRV_NS" link set vs1 master br0
+    ip -n "$E2E_SRV_NS" addr add "$E2E_SERVER_IP/24" dev br0
+    ip -n "$E2E_SRV_NS" addr add "$E2E_SERVER_RELAY_IP/24" dev br0
+    ip -n "$E2E_RLY_NS" addr add "$E2E_RELAY_IP/24" dev vr0
+    ip -n "$E2E_CLI_NS" link set "$E2E_CLIENT_IF" address "$E2E_CLIENT_MAC"
+    for ns_if in "$E2E_SRV_NS:vs0" "$E2E_SRV_NS:vs1" "$E2E_SRV_NS:br0" "$E2E_CLI_NS:$E2E_CLIENT_IF" "$E2E_RLY_NS:vr0"; do
+        ip -n "${ns_if%%:*}" link set "${ns_if#*:}" up
+        ip netns exec "${ns_if%%:*}" ethtool -K "${ns_if#*:}" tx off >/dev/null 2>&1 || true
+    done
+    # The bridge forwards only once its ports are up; wait until br0 reports carrier.
+    local tries=0
+    until ip -n "$E2E_SRV_NS" -br link show br0 | grep -q UP || [ $tries -ge 50 ]; do
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+}
+
+# Stops what this library started and deletes the namespaces and temporary files.
+e2e_cleanup() {
+    local status=$?
+    e2e_stop_server
+    local ns pid
+    for ns in "$E2E_SRV_NS" "$E2E_CLI_NS" "$E2E_RLY_NS"; do
+        [ -n "$ns" ] || continue
+        # Anything still running inside (a daemonised dhclient, say) dies with its namespace's processes.
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    [ -n "$E2E_TMP" ] && [ -z "${E2E_KEEP_TMP:-}" ] && rm -rf "$E2E_TMP"
+    exit "$status"
+}
+
+# Sets the client interface's MAC (to match a reservation, or to be unknown).
+e2e_client_mac() {
+    E2E_CLIENT_MAC="$1"
+    ip -n "$E2E_CLI_NS" link set "$E2E_CLIENT_IF" address "$1"
+}
+
+# Removes any address a previous client configured on the client interface.
+e2e_client_reset() { ip -n "$E2E_CLI_NS" addr flush dev "$E2E_CLIENT_IF"; }
+
+# ---------------------------------------------------------------------------------------------
+# The server
+
+# e2e_start_server COMMAND...: runs COMMAND in the server namespace in the background, output to
+# $E2E_TMP/server.log, and waits until something listens on UDP port ${E2E_SERVER_PORT:-67}.
+e2e_start_server() {
+    e2e_srv "$@" >"$E2E_TMP/server.log" 2>&1 &
+    E2E_SERVER_PID=$!
+    e2e_wait_udp_listening "${E2E_SERVER_PORT:-67}" || {
+        e2e_fail "server starts and listens on UDP ${E2E_SERVER_PORT:-67}" "command: $*"
+        tail -n 20 "$E2E_TMP/server.log" | sed 's/^/         | /'
+        return 1
+    }
+}
+
+# e2e_start_staticdhcpd CONF_LUA [ARGS...]: starts the daemon under test with a configuration file.
+e2e_start_staticdhcpd() {
+    [ -x "$STATICDHCPD_BIN" ] || { e2e_fail "staticdhcpd binary exists" "not executable: $STATICDHCPD_BIN"; return 1; }
+    local conf="$1"
+    shift
+    e2e_start_server "$STATICDHCPD_BIN" --config "$conf" "$@"
+}
+
+e2e_wait_udp_listening() {
+    local port="$1" tries=0
+    while [ $tries -lt 100 ]; do
+        if [ -n "$E2E_SERVER_PID" ] && ! kill -0 "$E2E_SERVER_PID" 2>/dev/null; then return 1; fi
+        e2e_srv ss -Hlun "sport = :$port" 2>/dev/null | grep -q . && return 0
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+    return 1
+}
+
+e2e_stop_server() {
+    [ -n "$E2E_SERVER_PID" ] || return 0
+    kill "$E2E_SERVER_PID" 2>/dev/null || true
+    local tries=0
+    while kill -0 "$E2E_SERVER_PID" 2>/dev/null && [ $tries -lt 50 ]; do sleep 0.1; tries=$((tries + 1)); done
+    kill -9 "$E2E_SERVER_PID" 2>/dev/null || true
+    wait "$E2E_SERVER_PID" 2>/dev/null || true
+    E2E_SERVER_PID=
+}
+
+# True while the server started by e2e_start_server is still running.
+e2e_server_alive() { [ -n "$E2E_SERVER_PID" ] && kill -0 "$E2E_SERVER_PID" 2>/dev/null; }
+
+# The server's CPU time (user + system) in clock ticks, from /proc/PID/stat.
+e2e_server_cpu_ticks() {
+    local pid
+    pid="$(e2e_server_main_pid)"
+    awk '{ print $14 + $15 }' "/proc/$pid/stat"
+}
+
+# `ip netns exec` execs the command, so $E2E_SERVER_PID is the server process itself.
+e2e_server_main_pid() { echo "$E2E_SERVER_PID"; }
+
+# ---------------------------------------------------------------------------------------------
+# Clients. Each writes the lease its hook saw to a KEY=VALUE file and prints that file's path;
+# the exit status is the client's. Read values with e2e_env_get / e2e_assert_env.
+# dhclient and dhcpcd use their own variable names (new_ip_address, new_routers, ...); udhcpc's are
+# ip, subnet, router, dns, domain, hostname, ntpsrv, lease, serverid.
+
+# e2e_udhcpc [EXTRA UDHCPC ARGS...]: one DORA with busybox udhcpc (quits once bound).
+# The file keeps the last event; $E2E_TMP/udhcpc.events lists every event in order.
+e2e_udhcpc() {
+    local hook="$E2E_TMP/udhcpc-hook.sh" lease="$E2E_TMP/udhcpc.lease"
+    cat >"$hook" <<EOF
+#!/bin/sh
+echo "\$1" >>"$E2E_TMP/udhcpc.events"
+case "\$1" in
+    bound|renew) { echo "event=\$1"; env | grep -E '^(ip|subnet|mask|router|dns|domain|hostname|ntpsrv|lease|serverid|broadcast|opt[0-9]+)=' ; } >"$lease" ;;
+esac
+exit 0
+EOF
+    chmod +x "$hook"
+    rm -f "$lease"
+    e2e_cli timeout 30 busybox udhcpc -i "$E2E_CLIENT_IF" -f -q -n -t 3 -T 2 -s "$hook" \
+        -O ntpsrv -O hostname -O domain "$@" >"$E2E_TMP/udhcpc.log" 2>&1
+    local status=$?
+    echo "$lease"
+    return $status
+}
+
+# Writes the dhclient configuration and hook for e2e_dhclient / e2e_dhclient_release.
+e2e_dhclient_files() {
+    local dir="$E2E_TMP/dhclient"
+    mkdir -p "$dir"
+    cat >"$dir/dhclient.conf" <<'EOF'
+timeout 15;
+retry 1;
+initial-interval 1;
+request subnet-mask, broadcast-address, routers, domain-name-servers, domain-name, host-name,
+        ntp-servers, dhcp-lease-time, dhcp-server-identifier;
+EOF
+    cat >"$dir/hook.sh" <<EOF
+#!/bin/sh
+echo "\$reason" >>"$dir/events"
+case "\$reason" in
+    BOUND|RENEW|REBIND|REBOOT) { echo "reason=\$reason"; env | grep -E '^new_' ; } >"$dir/lease.env" ;;
+esac
+exit 0
+EOF
+    chmod +x "$dir/hook.sh"
+}
+
+# e2e_dhclient [EXTRA ARGS...]: one DORA with ISC dhclient; it daemonises once bound (so it can renew
+# and release later); e2e_dhclient_release and the cleanup stop it.
+e2e_dhclient() {
+    e2e_dhclient_files
+    local dir="$E2E_TMP/dhclient"
+    rm -f "$dir/lease.env"
+    e2e_cli timeout 40 dhclient -4 -1 -lf "$dir/leases" -pf "$dir/pid" -sf "$dir/hook.sh" -cf "$dir/dhclient.conf" \
+        "$@" "$E2E_CLIENT_IF" >"$dir/log" 2>&1
+    local status=$?
+    echo "$dir/lease.env"
+    return $status
+}
+
+# Sends a DHCPRELEASE from the running dhclient and stops it.
+e2e_dhclient_release() {
+    local dir="$E2E_TMP/dhclient"
+    e2e_cli timeout 20 dhclient -4 -r -lf "$dir/leases" -pf "$dir/pid" -sf "$dir/hook.sh" -cf "$dir/dhclient.conf" \
+        "$E2E_CLIENT_IF" >>"$dir/log" 2>&1
+}
+
+# e2e_dhcpcd [EXTRA ARGS...]: one DORA with dhcpcd, in a private mount namespace with tmpfs over /run
+# and /var/lib so that it touches nothing on the host; noarp skips the 5 s probe.
+e2e_dhcpcd() {
+    local dir="$E2E_TMP/dhcpcd"
+    mkdir -p "$dir"
+    cat >"$dir/dhcpcd.conf" <<'EOF'
+noarp
+ipv4only
+noipv4ll
+nohook resolv.conf, timezone, ntp, ypbind, hostname
+option subnet_mask, routers, domain_name_servers, domain_name, host_name, ntp_servers, dhcp_lease_time
+EOF
+    cat >"$dir/hook.sh" <<EOF
+#!/bin/sh
+echo "\$reason" >>"$dir/events"
+case "\$reason" in
+    BOUND|RENEW|REBIND|REBOOT) { echo "reason=\$reason"; env | grep -E '^new_' ; } >"$dir/lease.env" ;;
+esac
+exit 0
+EOF
+    chmod +x "$dir/hook.sh"
+    rm -f "$dir/lease.env"
+    e2e_cli timeout 40 unshare -m --propagation private sh -c '
+        mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/lib &&
+        mkdir -p /run/dhcpcd /var/lib/dhcpcd && exec "$@"' dhcpcd \
+        dhcpcd -f "$dir/dhcpcd.conf" -c "$dir/hook.sh" -B -1 -4 -t 20 "$@" "$E2E_CLIENT_IF" >"$dir/log" 2>&1
+    local status=$?
+    echo "$dir/lease.env"
+    return $status
+}
+
+# e2e_perfdhcp CLIENTS RATE SECONDS [EXTRA ARGS...]: perfdhcp as a relay (giaddr 198.51.100.2) from the
+# relay namespace to the server's 198.51.100.1, clients 02:00:00:01:HH:LL (HHLL = 0..CLIENTS-1).
+# Sets E2E_PERF_SENT, E2E_PERF_RECEIVED, E2E_PERF_DROPS (DISCOVER-OFFER and REQUEST-ACK summed),
+# E2E_PERF_EXCHANGES (completed REQUEST-ACK exchanges) and E2E_PERF_RATE (perfdhcp's rate line);
+# the output is in $E2E_TMP/perfdhcp.log.
+e2e_perfdhcp() {
+    local clients="$1" rate="$2" seconds="$3"
+    shift 3
+    command -v perfdhcp >/dev/null || { e2e_fail "perfdhcp is installed" "package kea-admin is missing"; return 1; }
+    e2e_rly timeout $((seconds + 30)) perfdhcp -4 -l "$E2E_RELAY_IP" -R "$clients" -b mac=02:00:00:01:00:00 \
+        -r "$rate" -p "$seconds" -d 1 "$@" "$E2E_SERVER_RELAY_IP" >"$E2E_TMP/perfdhcp.log" 2>&1
+    local status=$?
+    e2e_parse_perfdhcp "$E2E_TMP/perfdhcp.log"
+    return $status
+}
+
+# Reads perfdhcp's statistics blocks ("***Statistics for: DISCOVER-OFFER***", "...REQUEST-ACK***").
+e2e_parse_perfdhcp() {
+    local log="$1"
+    E2E_PERF_SENT="$(awk -F': *' '/^sent packets:/ { s += $2 } END { print s + 0 }' "$log")"
+    E2E_PERF_RECEIVED="$(awk -F': *' '/^received packets:/ { s += $2 } END { print s + 0 }' "$log")"
+    E2E_PERF_DROPS="$(awk -F': *' '/^drops:/ { s += $2 } END { print s + 0 }' "$log")"
+    E2E_PERF_EXCHANGES="$(awk -F': *' '/Statistics for: REQUEST-ACK/ { on = 1 } on && /^received packets:/ { print $2; exit }' "$log")"
+    E2E_PERF_EXCHANGES="${E2E_PERF_EXCHANGES:-0}"
+    E2E_PERF_RATE="$(grep -m1 -E '^Rate:' "$log" || true)"
+}

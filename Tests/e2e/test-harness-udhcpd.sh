@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Harness self-test: busybox udhcpd serves a static lease in the server namespace, and udhcpc,
+# dhclient and dhcpcd each obtain the address, mask, router, DNS, domain and lease time, and
+# perfdhcp completes exchanges through the relay path.
+# It proves the topology and client helpers of lib.sh without needing staticdhcpd.
+set -u
+source "$(dirname "$0")/lib.sh"
+
+command -v busybox >/dev/null || e2e_skip "busybox is not installed"
+e2e_setup
+
+conf="$E2E_TMP/udhcpd.conf"
+cat >"$conf" <<CONF
+interface br0
+start 192.0.2.100
+end 192.0.2.110
+max_leases 10
+lease_file $E2E_TMP/udhcpd.leases
+pidfile $E2E_TMP/udhcpd.pid
+static_lease $E2E_CLIENT_MAC 192.0.2.50
+option subnet 255.255.255.0
+option router 192.0.2.1
+option dns 192.0.2.53 192.0.2.54
+option domain example.org
+option lease 3600
+CONF
+touch "$E2E_TMP/udhcpd.leases"
+e2e_start_server busybox udhcpd -f -a 100 -I "$E2E_SERVER_IP" "$conf" || e2e_finish
+
+echo "udhcpc"
+lease="$(e2e_udhcpc)"
+e2e_assert_status "udhcpc" 0 $?
+e2e_assert_env "udhcpc" "$lease" ip 192.0.2.50
+e2e_assert_env "udhcpc" "$lease" subnet 255.255.255.0
+e2e_assert_env "udhcpc" "$lease" router 192.0.2.1
+e2e_assert_env "udhcpc" "$lease" dns "192.0.2.53 192.0.2.54"
+e2e_assert_env "udhcpc" "$lease" domain example.org
+e2e_assert_env "udhcpc" "$lease" lease 3600
+e2e_assert_env "udhcpc" "$lease" serverid 192.0.2.1
+
+echo "dhclient"
+e2e_client_reset
+lease="$(e2e_dhclient)"
+e2e_assert_status "dhclient" 0 $?
+e2e_assert_env "dhclient" "$lease" new_ip_address 192.0.2.50
+e2e_assert_env "dhclient" "$lease" new_subnet_mask 255.255.255.0
+e2e_assert_env "dhclient" "$lease" new_routers 192.0.2.1
+e2e_assert_env "dhclient" "$lease" new_domain_name_servers "192.0.2.53 192.0.2.54"
+e2e_assert_env "dhclient" "$lease" new_domain_name example.org
+e2e_assert_env "dhclient" "$lease" new_dhcp_lease_time 3600
+e2e_dhclient_release
+e2e_assert_status "dhclient -r" 0 $?
+e2e_assert_contains "dhclient events" "BOUND" "$(tr '\n' ' ' <"$E2E_TMP/dhclient/events")"
+e2e_assert_contains "dhclient events after -r" "RELEASE" "$(tr '\n' ' ' <"$E2E_TMP/dhclient/events")"
+
+echo "dhcpcd"
+e2e_client_reset
+lease="$(e2e_dhcpcd)"
+e2e_assert_status "dhcpcd" 0 $?
+e2e_assert_env "dhcpcd" "$lease" new_ip_address 192.0.2.50
+e2e_assert_env "dhcpcd" "$lease" new_subnet_mask 255.255.255.0
+e2e_assert_env "dhcpcd" "$lease" new_routers 192.0.2.1
+e2e_assert_env "dhcpcd" "$lease" new_domain_name_servers "192.0.2.53 192.0.2.54"
+e2e_assert_env "dhcpcd" "$lease" new_domain_name example.org
+e2e_assert_env "dhcpcd" "$lease" new_dhcp_lease_time 3600
+
+echo "perfdhcp (relay path, giaddr $E2E_RELAY_IP)"
+e2e_perfdhcp 5 5 2
+e2e_assert_status "perfdhcp" 0 $?
+e2e_assert_eq "perfdhcp drops" 0 "$E2E_PERF_DROPS"
+e2e_assert_ge "perfdhcp REQUEST-ACK exchanges" 5 "$E2E_PERF_EXCHANGES"
+e2e_assert_contains "perfdhcp rate line" "exchanges/second" "$E2E_PERF_RATE"
+
+e2e_assert_eq "udhcpd still running" yes "$(e2e_server_alive && echo yes || echo no)"
+e2e_finish
