@@ -54,7 +54,9 @@ let package = Package(
             ]
         ),
         .target(
-            name: "Network",
+            // Not "Network": that name is Apple's Network.framework, which Hummingbird probes with
+            // `#if canImport(Network)`; a module of ours by that name breaks the Web build.
+            name: "DHCPNetwork",
             dependencies: [
                 // Plain sockets and receive threads, not SwiftNIO: see the Network notes in ARCHITECTURE.md.
                 "CNetLinux", "DHCPWire",
@@ -73,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "staticdhcpd",
             dependencies: [
-                "DHCPWire", "Scripting", "Databases", "Engine", "Network", "Web",
+                "DHCPWire", "Scripting", "Databases", "Engine", "DHCPNetwork", "Web",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -95,7 +97,7 @@ let package = Package(
             dependencies: ["Databases", "DHCPWire", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "DHCPWire", "Databases"]),
-        .testTarget(name: "NetworkTests", dependencies: ["Network", "DHCPWire", "CNetLinux"]),
+        .testTarget(name: "DHCPNetworkTests", dependencies: ["DHCPNetwork", "DHCPWire", "CNetLinux"]),
         .testTarget(
             name: "WebTests",
             dependencies: [

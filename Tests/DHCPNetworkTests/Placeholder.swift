@@ -1,4 +1,4 @@
-import Network
+import DHCPNetwork
 import Testing
 
 @Test func networkModuleLoads() {
