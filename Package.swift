@@ -84,11 +84,6 @@ let package = Package(
         .executableTarget(name: "DHCPWireFuzz", dependencies: ["DHCPWire"]),
         // Codec micro-benchmark (scripts/bench-wire).
         .executableTarget(name: "WireBench", dependencies: ["DHCPWire"]),
-        // Database lookup benchmark (scripts/bench-db).
-        .executableTarget(
-            name: "DBBench",
-            dependencies: ["DHCPWire", "Databases", .product(name: "Logging", package: "swift-log")]
-        ),
         .testTarget(name: "CLuaTests", dependencies: ["CLua"]),
         .testTarget(name: "DHCPWireTests", dependencies: ["DHCPWire"], resources: [.copy("Captures")]),
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting", "DHCPWire", "Databases"]),
