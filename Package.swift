@@ -82,6 +82,11 @@ let package = Package(
         ),
         // Decoder fuzz target: built only by scripts/fuzz with -sanitize=fuzzer.
         .executableTarget(name: "DHCPWireFuzz", dependencies: ["DHCPWire"]),
+        // Serves the dashboard with fake data (Tests/e2e/test-dashboard-browser.sh).
+        .executableTarget(
+            name: "WebPreview",
+            dependencies: ["Web", .product(name: "Logging", package: "swift-log")]
+        ),
         // Codec micro-benchmark (scripts/bench-wire).
         .executableTarget(name: "WireBench", dependencies: ["DHCPWire"]),
         .testTarget(name: "CLuaTests", dependencies: ["CLua"]),

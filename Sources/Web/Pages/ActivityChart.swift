@@ -3,18 +3,18 @@ import Foundation
 /// Server-side rendering of the activity chart. The script in `Assets.javascript` (drawActivity)
 /// redraws the same picture from /api/activity; keep the two geometries in step.
 enum ActivityChart {
-    static let width = 600.0, height = 160.0, left = 40.0, bottom = 16.0
+    static let width = 600.0, height = 170.0, left = 40.0, bottom = 16.0, top = 8.0
 
     static func svg(_ activity: ActivitySeries) -> String {
         let names = activity.series.keys.sorted()
         let count = activity.series.values.map(\.count).max() ?? 0
         let peak = activity.series.values.flatMap { $0 }.max() ?? 0
-        let top = niceMaximum(peak)
-        var svg = "<svg id=\"activity-chart\" class=\"chart\" viewBox=\"0 0 600 160\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"packets per second by method, last hour\" data-updated=\"\(iso(activity.end))\">"
+        let ceiling = niceMaximum(peak)
+        var svg = "<svg id=\"activity-chart\" class=\"chart\" viewBox=\"0 0 600 170\" role=\"img\" aria-label=\"packets per second by method, last hour\" data-updated=\"\(iso(activity.end))\">"
         for step in 0...4 {
-            let y = (height - bottom) * Double(step) / 4 + 0.5
+            let y = top + (height - bottom - top) * Double(step) / 4 + 0.5
             svg += "<line class=\"grid\" x1=\"\(Int(left))\" x2=\"\(Int(width))\" y1=\"\(y)\" y2=\"\(y)\"/>"
-            svg += "<text class=\"axis\" x=\"\(Int(left) - 4)\" y=\"\(y + 3)\" text-anchor=\"end\">\(formatRate(top * Double(4 - step) / 4))</text>"
+            svg += "<text class=\"axis\" x=\"\(Int(left) - 4)\" y=\"\(y + 3)\" text-anchor=\"end\">\(formatRate(ceiling * Double(4 - step) / 4))</text>"
         }
         for (index, label) in ["-60m", "-45m", "-30m", "-15m", "now"].enumerated() {
             let anchor = index == 0 ? "start" : (index == 4 ? "end" : "middle")
@@ -26,7 +26,7 @@ enum ActivityChart {
             let points = activity.series[name] ?? []
             let coordinates = points.enumerated().map { offset, value in
                 let x = left + (width - left) * Double(offset + count - points.count) / span
-                let y = (height - bottom) * (1 - value / top)
+                let y = top + (height - bottom - top) * (1 - value / ceiling)
                 return String(format: "%.1f,%.1f", x, y)
             }.joined(separator: " ")
             svg += "<polyline class=\"s\(index % 8)\" points=\"\(coordinates)\" data-method=\"\(HTML.escape(name))\"/>"

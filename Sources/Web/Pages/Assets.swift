@@ -56,7 +56,7 @@ enum Assets {
         #log div { padding: 1px 0; white-space: pre-wrap; word-break: break-word; }
         #log .time { color: #8b949e; margin-right: 8px; }
         #log .level { display: inline-block; width: 64px; text-transform: uppercase; font-size: 11px; }
-        svg.chart { width: 100%; height: 180px; display: block; }
+        svg.chart { width: 100%; height: auto; display: block; }
         svg.chart .grid { stroke: #e6e9ee; stroke-width: 1; }
         svg.chart .axis { fill: #8b949e; font: 10px var(--mono); }
         svg.chart polyline { fill: none; stroke-width: 1.6; stroke-linejoin: round; }
@@ -118,7 +118,7 @@ enum Assets {
     }
     function formatRate(value) { return value >= 10 ? value.toFixed(0) : value.toFixed(value >= 1 ? 1 : 2); }
     function drawActivity(chart, activity) {
-      var W = 600, H = 160, LEFT = 40, BOTTOM = 16;
+      var W = 600, H = 170, LEFT = 40, BOTTOM = 16, TOP = 8;
       var names = Object.keys(activity.series).sort();
       var count = 0, peak = 0;
       names.forEach(function (name) {
@@ -126,12 +126,12 @@ enum Assets {
         count = Math.max(count, points.length);
         points.forEach(function (value) { peak = Math.max(peak, value); });
       });
-      var top = niceMaximum(peak);
+      var ceiling = niceMaximum(peak);
       while (chart.firstChild) { chart.removeChild(chart.firstChild); }
       for (var i = 0; i <= 4; i++) {
-        var y = (H - BOTTOM) * i / 4 + 0.5;
+        var y = TOP + (H - BOTTOM - TOP) * i / 4 + 0.5;
         chart.appendChild(svgElement("line", { "class": "grid", x1: LEFT, x2: W, y1: y, y2: y }));
-        chart.appendChild(svgElement("text", { "class": "axis", x: LEFT - 4, y: y + 3, "text-anchor": "end" }, formatRate(top * (4 - i) / 4)));
+        chart.appendChild(svgElement("text", { "class": "axis", x: LEFT - 4, y: y + 3, "text-anchor": "end" }, formatRate(ceiling * (4 - i) / 4)));
       }
       ["-60m", "-45m", "-30m", "-15m", "now"].forEach(function (label, i) {
         chart.appendChild(svgElement("text", { "class": "axis", x: LEFT + (W - LEFT) * i / 4, y: H - 2, "text-anchor": i === 0 ? "start" : (i === 4 ? "end" : "middle") }, label));
@@ -143,7 +143,7 @@ enum Assets {
         var span = Math.max(count - 1, 1);
         var coordinates = points.map(function (value, i) {
           var x = LEFT + (W - LEFT) * (i + count - points.length) / span;
-          var y = (H - BOTTOM) * (1 - value / top);
+          var y = TOP + (H - BOTTOM - TOP) * (1 - value / ceiling);
           return x.toFixed(1) + "," + y.toFixed(1);
         }).join(" ");
         chart.appendChild(svgElement("polyline", { "class": "s" + (index % 8), points: coordinates, "data-method": name }));

@@ -74,6 +74,9 @@ struct ReservationsPage: Sendable {
         guard let store else {
             return await pages.single(request, element: RenderedElement(module: "core", name: "reservations", body: body), status: status)
         }
+        if state.authenticator == nil {
+            body += "<p class=\"box error\">Read-only: editing reservations needs WEB_DIGEST_USERNAME and WEB_DIGEST_PASSWORD to be set.</p>"
+        }
         let query = request.method == .get ? (request.firstQuery("q") ?? "") : ""
         body += "<form class=\"toolbar\" method=\"get\" action=\"/reservations\"><input type=\"search\" name=\"q\" value=\"\(HTML.escape(query))\" placeholder=\"MAC, IP, hostname or subnet\" size=\"32\"><button type=\"submit\">Search</button></form>"
 
