@@ -50,9 +50,11 @@ let package = Package(
             ]
         ),
         .target(
-            name: "Network",
+            // Not "Network": that name is Apple's Network.framework, which Hummingbird probes with
+            // `#if canImport(Network)`; a module of ours by that name breaks the Web build.
+            name: "DHCPNetwork",
             dependencies: [
-                // Plain sockets and receive threads, not SwiftNIO: see the Network notes in ARCHITECTURE.md.
+                // Plain sockets and receive threads, not SwiftNIO: see the DHCPNetwork notes in ARCHITECTURE.md.
                 "CNetLinux", "DHCPWire",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -67,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "staticdhcpd",
             dependencies: [
-                "DHCPWire", "Scripting", "Databases", "Engine", "Network", "Web",
+                "DHCPWire", "Scripting", "Databases", "Engine", "DHCPNetwork", "Web",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -81,7 +83,7 @@ let package = Package(
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting", "DHCPWire", "Databases"]),
         .testTarget(name: "DatabasesTests", dependencies: ["Databases", "DHCPWire"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "DHCPWire", "Databases"]),
-        .testTarget(name: "NetworkTests", dependencies: ["Network", "DHCPWire", "CNetLinux"]),
+        .testTarget(name: "DHCPNetworkTests", dependencies: ["DHCPNetwork", "DHCPWire", "CNetLinux"]),
         .testTarget(
             name: "WebTests",
             dependencies: ["Web", .product(name: "HummingbirdTesting", package: "hummingbird")]

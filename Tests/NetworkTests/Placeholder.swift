@@ -1,6 +1,0 @@
-import Network
-import Testing
-
-@Test func networkModuleLoads() {
-    #expect(Bool(true))
-}
