@@ -38,6 +38,19 @@ e2e_assert_env "udhcpc" "$lease" domain example.org
 e2e_assert_env "udhcpc" "$lease" lease 3600
 e2e_assert_env "udhcpc" "$lease" serverid 192.0.2.1
 
+echo "udhcpc: renew and release"
+e2e_client_reset
+e2e_udhcpc_start
+e2e_assert_status "udhcpc start (lease within 20 s)" 0 $?
+e2e_assert_contains "client interface address" "192.0.2.50/24" "$(ip -n "$E2E_CLI_NS" -br addr show dev "$E2E_CLIENT_IF")"
+e2e_udhcpc_renew
+e2e_assert_status "udhcpc renew" 0 $?
+e2e_assert_env "udhcpc renewed lease" "$E2E_TMP/udhcpc.lease" event renew
+e2e_udhcpc_release
+e2e_assert_status "udhcpc release" 0 $?
+e2e_assert_not_contains "client interface after release" "192.0.2.50" "$(ip -n "$E2E_CLI_NS" -br addr show dev "$E2E_CLIENT_IF")"
+e2e_udhcpc_stop
+
 echo "dhclient"
 e2e_client_reset
 lease="$(e2e_dhclient)"
@@ -71,5 +84,6 @@ e2e_assert_eq "perfdhcp drops" 0 "$E2E_PERF_DROPS"
 e2e_assert_ge "perfdhcp REQUEST-ACK exchanges" 5 "$E2E_PERF_EXCHANGES"
 e2e_assert_contains "perfdhcp rate line" "exchanges/second" "$E2E_PERF_RATE"
 
+e2e_assert_ge "server CPU ticks readable from /proc" 0 "$(e2e_server_cpu_ticks)"
 e2e_assert_eq "udhcpd still running" yes "$(e2e_server_alive && echo yes || echo no)"
 e2e_finish
