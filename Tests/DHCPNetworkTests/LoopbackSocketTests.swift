@@ -154,3 +154,18 @@ import Testing
         #expect(ResponseInterface(setting: "eth1") == .named("eth1"))
     }
 }
+
+@Suite struct ReceiveBufferTests {
+    @Test func theReceiveBufferIsAtLeastWhatWasAskedForWhenRoot() throws {
+        let sockets = try DHCPSockets(
+            config: NetworkConfig(serverIP: IPv4(127, 0, 0, 1), serverPort: 0, responseInterface: .none,
+                                  receiveBufferBytes: 2 << 20),
+            logger: testLogger)
+        defer { sockets.shutdown() }
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        #expect(getsockopt(sockets.mainFD, SOL_SOCKET, SO_RCVBUF, &value, &length) == 0)
+        // The kernel reports double the request; without privileges it is capped at rmem_max.
+        if getuid() == 0 { #expect(value >= 2 << 20) } else { #expect(value > 0) }
+    }
+}
