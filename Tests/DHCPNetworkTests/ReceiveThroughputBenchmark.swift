@@ -53,3 +53,39 @@ struct ReceiveThroughputBenchmark {
         #expect(received >= total * 99 / 100, "more than 1% of the datagrams were dropped")
     }
 }
+
+/// The receive path alone: the kernel buffer is filled before the receive thread starts, then the
+/// time to drain it is measured (the sender cannot be the limit).
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["NETWORK_BENCH"] == "1", "set NETWORK_BENCH=1 to run"))
+struct ReceiveDrainBenchmark {
+    @Test(arguments: [1, 32])
+    func drainPrefilledBuffer(batch: Int) throws {
+        let loopback = IPv4(127, 0, 0, 1)
+        let sockets = try DHCPSockets(
+            config: NetworkConfig(serverIP: loopback, serverPort: 0, responseInterface: .none, receiveBatchSize: batch,
+                                  receiveBufferBytes: 128 << 20),
+            logger: testLogger)
+        defer { sockets.shutdown() }
+        let client = try TestClientSocket(bindTo: loopback)
+        let payload = [UInt8](repeating: 0x5A, count: 300)
+        let total = 50_000
+        for _ in 0..<total { try client.send(payload, to: loopback, port: sockets.serverPort) }
+        let count = Atomic<Int>(0)
+        let start = ContinuousClock.now
+        sockets.run { _ in count.add(1, ordering: .relaxed) }
+        var last = -1
+        var idle = 0
+        while count.load(ordering: .relaxed) < total, idle < 500 {
+            let now = count.load(ordering: .relaxed)
+            idle = now == last ? idle + 1 : 0
+            last = now
+            usleep(200)
+        }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let received = count.load(ordering: .relaxed)
+        print("drain batch \(batch): \(received)/\(total) datagrams in \(String(format: "%.3f", seconds)) s = "
+              + "\(Int(Double(received) / seconds)) datagrams/s")
+        #expect(received == total)
+    }
+}
