@@ -171,6 +171,7 @@ e2e_setup() {
 e2e_cleanup() {
     local status=$?
     e2e_udhcpc_stop
+    [ -n "${E2E_CAPTURE_PID:-}" ] && kill "$E2E_CAPTURE_PID" 2>/dev/null
     e2e_stop_server
     local ns pid
     for ns in "$E2E_SRV_NS" "$E2E_CLI_NS" "$E2E_RLY_NS"; do
@@ -449,4 +450,34 @@ e2e_parse_perfdhcp() {
     E2E_PERF_EXCHANGES="$(awk -F': *' '/Statistics for: REQUEST-ACK/ { on = 1 } on && /^received packets:/ { print $2; exit }' "$log")"
     E2E_PERF_EXCHANGES="${E2E_PERF_EXCHANGES:-0}"
     E2E_PERF_RATE="$(grep -m1 -E '^Rate:' "$log" || true)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Packet capture on the client interface (tcpdump), to see how replies travel: the Ethernet
+# destination (client MAC for a layer-2 unicast, ff:ff:ff:ff:ff:ff for a broadcast), the IP
+# destination and the BOOTP flags.
+
+# e2e_capture_start [FILTER]: starts capturing on the client interface (default: DHCP replies).
+e2e_capture_start() {
+    command -v tcpdump >/dev/null || { e2e_fail "tcpdump is installed" "add tcpdump to E2E_PACKAGES"; return 1; }
+    local filter="${1:-udp and src port 67}" tries=0
+    rm -f "$E2E_TMP/capture.pcap" "$E2E_TMP/capture.err"
+    ip netns exec "$E2E_CLI_NS" tcpdump -i "$E2E_CLIENT_IF" --immediate-mode -Z root -nn -U -s 0 -w "$E2E_TMP/capture.pcap" $filter \
+        2>"$E2E_TMP/capture.err" &
+    E2E_CAPTURE_PID=$!
+    while ! grep -q "listening on" "$E2E_TMP/capture.err" 2>/dev/null && [ $tries -lt 50 ]; do
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+}
+
+# Stops the capture and prints one line per packet (`tcpdump -e -v`: MACs, addresses, BOOTP flags).
+e2e_capture_stop() {
+    [ -n "${E2E_CAPTURE_PID:-}" ] || return 0
+    sleep 0.3
+    kill "$E2E_CAPTURE_PID" 2>/dev/null || true
+    wait "$E2E_CAPTURE_PID" 2>/dev/null || true
+    E2E_CAPTURE_PID=
+    tcpdump -nn -e -v -r "$E2E_TMP/capture.pcap" 2>/dev/null | tr '\n' ' ' | sed 's/ \([0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.\)/\n\1/g'
+    echo
 }

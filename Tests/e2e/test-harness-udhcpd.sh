@@ -28,8 +28,18 @@ touch "$E2E_TMP/udhcpd.leases"
 e2e_start_server busybox udhcpd -f -a 100 -I "$E2E_SERVER_IP" "$conf" || e2e_finish
 
 echo "udhcpc"
+e2e_capture_start
 lease="$(e2e_udhcpc)"
-e2e_assert_status "udhcpc" 0 $?
+udhcpc_status=$?
+capture="$(e2e_capture_stop)"
+e2e_assert_status "udhcpc" 0 "$udhcpc_status"
+# The capture helper sees the replies; busybox udhcpd broadcasts them (a staticdhcpd test expects
+# "> $E2E_CLIENT_MAC" here instead: a layer-2 unicast, since udhcpc leaves the broadcast flag clear).
+offer="$(grep -m1 'DHCP-Message.*Offer' <<<"$capture")"
+e2e_assert_contains "OFFER on the wire" "Client-Ethernet-Address $E2E_CLIENT_MAC" "$offer"
+e2e_assert_contains "OFFER on the wire" "> ff:ff:ff:ff:ff:ff" "$offer"
+e2e_assert_contains "OFFER on the wire" "192.0.2.1.67 > 255.255.255.255.68" "$offer"
+e2e_assert_contains "OFFER on the wire" "Flags [none]" "$offer"
 e2e_assert_env "udhcpc" "$lease" ip 192.0.2.50
 e2e_assert_env "udhcpc" "$lease" subnet 255.255.255.0
 e2e_assert_env "udhcpc" "$lease" router 192.0.2.1
