@@ -12,6 +12,10 @@
 # The bridge lets one interface own the server address (so the daemon binds to br0) and still see
 # both the clients' link and the relay path. Transmit checksum offload is off on every link, so raw
 # sockets (udhcpc, dhclient) never see partial checksums.
+#
+# Environment: STATICDHCPD_BIN (the daemon, default .build/debug/staticdhcpd), E2E_KEEP_TMP=1 (keep
+# $E2E_TMP with the logs, leases and captures), E2E_CLIENT_CONFIGURE=0 (client hooks leave the
+# interface unconfigured).
 
 E2E_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 E2E_ROOT="$(cd "$E2E_LIB_DIR/../.." && pwd)"
@@ -121,6 +125,13 @@ e2e_require_root() {
     done
 }
 
+# Runs a setup command; when it fails, says which and stops the test (the EXIT trap cleans up).
+e2e_must() {
+    "$@" && return 0
+    echo "  FAIL topology setup: '$*' failed" >&2
+    exit 1
+}
+
 # Runs a command inside a namespace.
 e2e_srv() { ip netns exec "$E2E_SRV_NS" "$@"; }
 e2e_cli() { ip netns exec "$E2E_CLI_NS" "$@"; }
@@ -138,25 +149,25 @@ e2e_setup() {
     trap e2e_cleanup EXIT
     trap 'exit 130' INT TERM
 
-    ip netns add "$E2E_SRV_NS"
-    ip netns add "$E2E_CLI_NS"
-    ip netns add "$E2E_RLY_NS"
+    e2e_must ip netns add "$E2E_SRV_NS"
+    e2e_must ip netns add "$E2E_CLI_NS"
+    e2e_must ip netns add "$E2E_RLY_NS"
     local ns
     for ns in "$E2E_SRV_NS" "$E2E_CLI_NS" "$E2E_RLY_NS"; do
-        ip -n "$ns" link set lo up
-        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+        e2e_must ip -n "$ns" link set lo up
+        e2e_must ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
     done
-    ip link add vs0 netns "$E2E_SRV_NS" type veth peer "$E2E_CLIENT_IF" netns "$E2E_CLI_NS"
-    ip link add vs1 netns "$E2E_SRV_NS" type veth peer vr0 netns "$E2E_RLY_NS"
-    ip -n "$E2E_SRV_NS" link add br0 type bridge forward_delay 0 stp_state 0
-    ip -n "$E2E_SRV_NS" link set vs0 master br0
-    ip -n "$E2E_SRV_NS" link set vs1 master br0
-    ip -n "$E2E_SRV_NS" addr add "$E2E_SERVER_IP/24" dev br0
-    ip -n "$E2E_SRV_NS" addr add "$E2E_SERVER_RELAY_IP/24" dev br0
-    ip -n "$E2E_RLY_NS" addr add "$E2E_RELAY_IP/24" dev vr0
-    ip -n "$E2E_CLI_NS" link set "$E2E_CLIENT_IF" address "$E2E_CLIENT_MAC"
+    e2e_must ip link add vs0 netns "$E2E_SRV_NS" type veth peer "$E2E_CLIENT_IF" netns "$E2E_CLI_NS"
+    e2e_must ip link add vs1 netns "$E2E_SRV_NS" type veth peer vr0 netns "$E2E_RLY_NS"
+    e2e_must ip -n "$E2E_SRV_NS" link add br0 type bridge forward_delay 0 stp_state 0
+    e2e_must ip -n "$E2E_SRV_NS" link set vs0 master br0
+    e2e_must ip -n "$E2E_SRV_NS" link set vs1 master br0
+    e2e_must ip -n "$E2E_SRV_NS" addr add "$E2E_SERVER_IP/24" dev br0
+    e2e_must ip -n "$E2E_SRV_NS" addr add "$E2E_SERVER_RELAY_IP/24" dev br0
+    e2e_must ip -n "$E2E_RLY_NS" addr add "$E2E_RELAY_IP/24" dev vr0
+    e2e_must ip -n "$E2E_CLI_NS" link set "$E2E_CLIENT_IF" address "$E2E_CLIENT_MAC"
     for ns_if in "$E2E_SRV_NS:vs0" "$E2E_SRV_NS:vs1" "$E2E_SRV_NS:br0" "$E2E_CLI_NS:$E2E_CLIENT_IF" "$E2E_RLY_NS:vr0"; do
-        ip -n "${ns_if%%:*}" link set "${ns_if#*:}" up
+        e2e_must ip -n "${ns_if%%:*}" link set "${ns_if#*:}" up
         ip netns exec "${ns_if%%:*}" ethtool -K "${ns_if#*:}" tx off >/dev/null 2>&1 || true
     done
     # The bridge forwards only once its ports are up; wait until br0 reports carrier.
