@@ -58,7 +58,7 @@ let package = Package(
             // `#if canImport(Network)`; a module of ours by that name breaks the Web build.
             name: "DHCPNetwork",
             dependencies: [
-                // Plain sockets and receive threads, not SwiftNIO: see the Network notes in ARCHITECTURE.md.
+                // Plain sockets and receive threads, not SwiftNIO: see the DHCPNetwork notes in ARCHITECTURE.md.
                 "CNetLinux", "DHCPWire",
                 .product(name: "Logging", package: "swift-log"),
             ]

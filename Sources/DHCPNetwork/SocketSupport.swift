@@ -67,7 +67,12 @@ enum SystemCall {
             if dontRoute { try setOption(fd, SOL_SOCKET, SO_DONTROUTE, 1, "SO_DONTROUTE on \(label)") }
             try check("setting IP_PKTINFO on \(label)", cnet_enable_pktinfo(fd))
             if let bytes = receiveBufferBytes {
-                try setOption(fd, SOL_SOCKET, SO_RCVBUF, Int32(clamping: bytes), "SO_RCVBUF on \(label)")
+                // SO_RCVBUFFORCE (root) may exceed net.core.rmem_max, which silently caps SO_RCVBUF;
+                // a deep buffer absorbs bursts while the engine catches up.
+                var value = Int32(clamping: bytes)
+                if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &value, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+                    try setOption(fd, SOL_SOCKET, SO_RCVBUF, value, "SO_RCVBUF on \(label)")
+                }
             }
             if let device { try bindToDevice(fd, device) }
             try check("binding UDP \(label)", cnet_bind_ipv4(fd, 0, port))

@@ -12,6 +12,10 @@
 # The bridge lets one interface own the server address (so the daemon binds to br0) and still see
 # both the clients' link and the relay path. Transmit checksum offload is off on every link, so raw
 # sockets (udhcpc, dhclient) never see partial checksums.
+#
+# Environment: STATICDHCPD_BIN (the daemon, default .build/debug/staticdhcpd), E2E_KEEP_TMP=1 (keep
+# $E2E_TMP with the logs, leases and captures), E2E_CLIENT_CONFIGURE=0 (client hooks leave the
+# interface unconfigured).
 
 E2E_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 E2E_ROOT="$(cd "$E2E_LIB_DIR/../.." && pwd)"
@@ -121,6 +125,13 @@ e2e_require_root() {
     done
 }
 
+# Runs a setup command; when it fails, says which and stops the test (the EXIT trap cleans up).
+e2e_must() {
+    "$@" && return 0
+    echo "  FAIL topology setup: '$*' failed" >&2
+    exit 1
+}
+
 # Runs a command inside a namespace.
 e2e_srv() { ip netns exec "$E2E_SRV_NS" "$@"; }
 e2e_cli() { ip netns exec "$E2E_CLI_NS" "$@"; }
@@ -138,25 +149,25 @@ e2e_setup() {
     trap e2e_cleanup EXIT
     trap 'exit 130' INT TERM
 
-    ip netns add "$E2E_SRV_NS"
-    ip netns add "$E2E_CLI_NS"
-    ip netns add "$E2E_RLY_NS"
+    e2e_must ip netns add "$E2E_SRV_NS"
+    e2e_must ip netns add "$E2E_CLI_NS"
+    e2e_must ip netns add "$E2E_RLY_NS"
     local ns
     for ns in "$E2E_SRV_NS" "$E2E_CLI_NS" "$E2E_RLY_NS"; do
-        ip -n "$ns" link set lo up
-        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+        e2e_must ip -n "$ns" link set lo up
+        e2e_must ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
     done
-    ip link add vs0 netns "$E2E_SRV_NS" type veth peer "$E2E_CLIENT_IF" netns "$E2E_CLI_NS"
-    ip link add vs1 netns "$E2E_SRV_NS" type veth peer vr0 netns "$E2E_RLY_NS"
-    ip -n "$E2E_SRV_NS" link add br0 type bridge forward_delay 0 stp_state 0
-    ip -n "$E2E_SRV_NS" link set vs0 master br0
-    ip -n "$E2E_SRV_NS" link set vs1 master br0
-    ip -n "$E2E_SRV_NS" addr add "$E2E_SERVER_IP/24" dev br0
-    ip -n "$E2E_SRV_NS" addr add "$E2E_SERVER_RELAY_IP/24" dev br0
-    ip -n "$E2E_RLY_NS" addr add "$E2E_RELAY_IP/24" dev vr0
-    ip -n "$E2E_CLI_NS" link set "$E2E_CLIENT_IF" address "$E2E_CLIENT_MAC"
+    e2e_must ip link add vs0 netns "$E2E_SRV_NS" type veth peer "$E2E_CLIENT_IF" netns "$E2E_CLI_NS"
+    e2e_must ip link add vs1 netns "$E2E_SRV_NS" type veth peer vr0 netns "$E2E_RLY_NS"
+    e2e_must ip -n "$E2E_SRV_NS" link add br0 type bridge forward_delay 0 stp_state 0
+    e2e_must ip -n "$E2E_SRV_NS" link set vs0 master br0
+    e2e_must ip -n "$E2E_SRV_NS" link set vs1 master br0
+    e2e_must ip -n "$E2E_SRV_NS" addr add "$E2E_SERVER_IP/24" dev br0
+    e2e_must ip -n "$E2E_SRV_NS" addr add "$E2E_SERVER_RELAY_IP/24" dev br0
+    e2e_must ip -n "$E2E_RLY_NS" addr add "$E2E_RELAY_IP/24" dev vr0
+    e2e_must ip -n "$E2E_CLI_NS" link set "$E2E_CLIENT_IF" address "$E2E_CLIENT_MAC"
     for ns_if in "$E2E_SRV_NS:vs0" "$E2E_SRV_NS:vs1" "$E2E_SRV_NS:br0" "$E2E_CLI_NS:$E2E_CLIENT_IF" "$E2E_RLY_NS:vr0"; do
-        ip -n "${ns_if%%:*}" link set "${ns_if#*:}" up
+        e2e_must ip -n "${ns_if%%:*}" link set "${ns_if#*:}" up
         ip netns exec "${ns_if%%:*}" ethtool -K "${ns_if#*:}" tx off >/dev/null 2>&1 || true
     done
     # The bridge forwards only once its ports are up; wait until br0 reports carrier.
@@ -170,6 +181,8 @@ e2e_setup() {
 # Stops what this library started and deletes the namespaces and temporary files.
 e2e_cleanup() {
     local status=$?
+    e2e_udhcpc_stop
+    [ -n "${E2E_CAPTURE_PID:-}" ] && kill "$E2E_CAPTURE_PID" 2>/dev/null
     e2e_stop_server
     local ns pid
     for ns in "$E2E_SRV_NS" "$E2E_CLI_NS" "$E2E_RLY_NS"; do
@@ -197,7 +210,8 @@ e2e_client_reset() { ip -n "$E2E_CLI_NS" addr flush dev "$E2E_CLIENT_IF"; }
 # e2e_start_server COMMAND...: runs COMMAND in the server namespace in the background, output to
 # $E2E_TMP/server.log, and waits until something listens on UDP port ${E2E_SERVER_PORT:-67}.
 e2e_start_server() {
-    e2e_srv "$@" >"$E2E_TMP/server.log" 2>&1 &
+    # Started directly (a function would fork a subshell), so that $! is the server itself.
+    ip netns exec "$E2E_SRV_NS" "$@" >"$E2E_TMP/server.log" 2>&1 &
     E2E_SERVER_PID=$!
     e2e_wait_udp_listening "${E2E_SERVER_PORT:-67}" || {
         e2e_fail "server starts and listens on UDP ${E2E_SERVER_PORT:-67}" "command: $*"
@@ -238,15 +252,8 @@ e2e_stop_server() {
 # True while the server started by e2e_start_server is still running.
 e2e_server_alive() { [ -n "$E2E_SERVER_PID" ] && kill -0 "$E2E_SERVER_PID" 2>/dev/null; }
 
-# The server's CPU time (user + system) in clock ticks, from /proc/PID/stat.
-e2e_server_cpu_ticks() {
-    local pid
-    pid="$(e2e_server_main_pid)"
-    awk '{ print $14 + $15 }' "/proc/$pid/stat"
-}
-
-# `ip netns exec` execs the command, so $E2E_SERVER_PID is the server process itself.
-e2e_server_main_pid() { echo "$E2E_SERVER_PID"; }
+# The server's CPU time (user + system) in clock ticks (see `getconf CLK_TCK`), from /proc/PID/stat.
+e2e_server_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$E2E_SERVER_PID/stat"; }
 
 # ---------------------------------------------------------------------------------------------
 # Clients. Each writes the lease its hook saw to a KEY=VALUE file and prints that file's path;
@@ -254,25 +261,99 @@ e2e_server_main_pid() { echo "$E2E_SERVER_PID"; }
 # dhclient and dhcpcd use their own variable names (new_ip_address, new_routers, ...); udhcpc's are
 # ip, subnet, router, dns, domain, hostname, ntpsrv, lease, serverid.
 
-# e2e_udhcpc [EXTRA UDHCPC ARGS...]: one DORA with busybox udhcpc (quits once bound).
-# The file keeps the last event; $E2E_TMP/udhcpc.events lists every event in order.
-e2e_udhcpc() {
-    local hook="$E2E_TMP/udhcpc-hook.sh" lease="$E2E_TMP/udhcpc.lease"
+# Client hooks configure the leased address on the interface (as a real client would, and as
+# unicast renewals need) unless E2E_CLIENT_CONFIGURE=0; e2e_client_reset removes it again.
+E2E_CLIENT_CONFIGURE="${E2E_CLIENT_CONFIGURE:-1}"
+E2E_UDHCPC_PID=
+
+# Writes the udhcpc hook and prints its path: every event is appended to $E2E_TMP/udhcpc.events;
+# bound/renew write the lease to $E2E_TMP/udhcpc.lease.
+e2e_udhcpc_hook() {
+    local hook="$E2E_TMP/udhcpc-hook.sh"
     cat >"$hook" <<EOF
 #!/bin/sh
 echo "\$1" >>"$E2E_TMP/udhcpc.events"
 case "\$1" in
-    bound|renew) { echo "event=\$1"; env | grep -E '^(ip|subnet|mask|router|dns|domain|hostname|ntpsrv|lease|serverid|broadcast|opt[0-9]+)=' ; } >"$lease" ;;
+    bound|renew)
+        if [ "$E2E_CLIENT_CONFIGURE" = 1 ]; then
+            ip addr flush dev "\$interface"
+            ip addr add "\$ip/\${mask:-24}" dev "\$interface"
+        fi
+        # Written last, so that a waiter that sees the file also sees the address.
+        { echo "event=\$1"; env | grep -E '^(ip|subnet|mask|router|dns|domain|hostname|ntpsrv|lease|serverid|broadcast|opt[0-9]+)=' ; } >"$E2E_TMP/udhcpc.lease.new"
+        mv "$E2E_TMP/udhcpc.lease.new" "$E2E_TMP/udhcpc.lease" ;;
+    deconfig) [ "$E2E_CLIENT_CONFIGURE" = 1 ] && ip addr flush dev "\$interface" ;;
 esac
 exit 0
 EOF
     chmod +x "$hook"
+    echo "$hook"
+}
+
+# e2e_udhcpc [EXTRA UDHCPC ARGS...]: one DORA with busybox udhcpc, which quits once bound. Prints the
+# lease file's path; the status is udhcpc's.
+e2e_udhcpc() {
+    local hook lease="$E2E_TMP/udhcpc.lease"
+    hook="$(e2e_udhcpc_hook)"
     rm -f "$lease"
     e2e_cli timeout 30 busybox udhcpc -i "$E2E_CLIENT_IF" -f -q -n -t 3 -T 2 -s "$hook" \
         -O ntpsrv -O hostname -O domain "$@" >"$E2E_TMP/udhcpc.log" 2>&1
     local status=$?
     echo "$lease"
     return $status
+}
+
+# e2e_udhcpc_start [EXTRA ARGS...]: a udhcpc that stays running, so that it can renew and release.
+# Waits up to 20 s for the lease; fails when none came. Run it without $(...) (it sets
+# E2E_UDHCPC_PID); the lease is in $E2E_TMP/udhcpc.lease.
+e2e_udhcpc_start() {
+    local hook lease="$E2E_TMP/udhcpc.lease" tries=0
+    hook="$(e2e_udhcpc_hook)"
+    rm -f "$lease" "$E2E_TMP/udhcpc.events"
+    # Started directly (not through a function, which would fork a subshell), so that $! is udhcpc:
+    # `ip netns exec` execs its command in place.
+    ip netns exec "$E2E_CLI_NS" busybox udhcpc -i "$E2E_CLIENT_IF" -f -t 3 -T 2 -s "$hook" \
+        -O ntpsrv -O hostname -O domain "$@" >"$E2E_TMP/udhcpc.log" 2>&1 &
+    E2E_UDHCPC_PID=$!
+    while [ ! -s "$lease" ] && [ $tries -lt 200 ]; do sleep 0.1; tries=$((tries + 1)); done
+    [ -s "$lease" ]
+}
+
+# How many times udhcpc reported event $1.
+e2e_udhcpc_event_count() { grep -cx "$1" "$E2E_TMP/udhcpc.events" 2>/dev/null || true; }
+
+# Waits up to 10 s until event $1 has been reported at least $2 times.
+e2e_udhcpc_wait_event() {
+    local tries=0
+    while [ "$(e2e_udhcpc_event_count "$1")" -lt "$2" ] && [ $tries -lt 100 ]; do
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+    [ "$(e2e_udhcpc_event_count "$1")" -ge "$2" ]
+}
+
+# Asks the running udhcpc to renew (SIGUSR1: a unicast REQUEST from its address) and waits for the
+# resulting renew event.
+e2e_udhcpc_renew() {
+    local before
+    before="$(e2e_udhcpc_event_count renew)"
+    kill -USR1 "$E2E_UDHCPC_PID"
+    e2e_udhcpc_wait_event renew $((before + 1))
+}
+
+# Asks the running udhcpc to release its lease (SIGUSR2: DHCPRELEASE) and waits for its deconfig event.
+e2e_udhcpc_release() {
+    local before
+    before="$(e2e_udhcpc_event_count deconfig)"
+    kill -USR2 "$E2E_UDHCPC_PID"
+    e2e_udhcpc_wait_event deconfig $((before + 1))
+}
+
+e2e_udhcpc_stop() {
+    [ -n "$E2E_UDHCPC_PID" ] || return 0
+    kill "$E2E_UDHCPC_PID" 2>/dev/null || true
+    wait "$E2E_UDHCPC_PID" 2>/dev/null || true
+    E2E_UDHCPC_PID=
 }
 
 # Writes the dhclient configuration and hook for e2e_dhclient / e2e_dhclient_release.
@@ -290,7 +371,14 @@ EOF
 #!/bin/sh
 echo "\$reason" >>"$dir/events"
 case "\$reason" in
-    BOUND|RENEW|REBIND|REBOOT) { echo "reason=\$reason"; env | grep -E '^new_' ; } >"$dir/lease.env" ;;
+    BOUND|RENEW|REBIND|REBOOT)
+        if [ "$E2E_CLIENT_CONFIGURE" = 1 ] && [ "\$new_ip_address" != "\$old_ip_address" ]; then
+            ip addr flush dev "\$interface"
+            ip addr add "\$new_ip_address/\${new_subnet_mask:-255.255.255.0}" dev "\$interface"
+        fi
+        { echo "reason=\$reason"; env | grep -E '^new_' ; } >"$dir/lease.env.new"
+        mv "$dir/lease.env.new" "$dir/lease.env" ;;
+    RELEASE|EXPIRE|STOP) [ "$E2E_CLIENT_CONFIGURE" = 1 ] && ip addr flush dev "\$interface" ;;
 esac
 exit 0
 EOF
@@ -373,4 +461,34 @@ e2e_parse_perfdhcp() {
     E2E_PERF_EXCHANGES="$(awk -F': *' '/Statistics for: REQUEST-ACK/ { on = 1 } on && /^received packets:/ { print $2; exit }' "$log")"
     E2E_PERF_EXCHANGES="${E2E_PERF_EXCHANGES:-0}"
     E2E_PERF_RATE="$(grep -m1 -E '^Rate:' "$log" || true)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Packet capture on the client interface (tcpdump), to see how replies travel: the Ethernet
+# destination (client MAC for a layer-2 unicast, ff:ff:ff:ff:ff:ff for a broadcast), the IP
+# destination and the BOOTP flags.
+
+# e2e_capture_start [FILTER]: starts capturing on the client interface (default: DHCP replies).
+e2e_capture_start() {
+    command -v tcpdump >/dev/null || { e2e_fail "tcpdump is installed" "add tcpdump to E2E_PACKAGES"; return 1; }
+    local filter="${1:-udp and src port 67}" tries=0
+    rm -f "$E2E_TMP/capture.pcap" "$E2E_TMP/capture.err"
+    ip netns exec "$E2E_CLI_NS" tcpdump -i "$E2E_CLIENT_IF" --immediate-mode -Z root -nn -U -s 0 -w "$E2E_TMP/capture.pcap" $filter \
+        2>"$E2E_TMP/capture.err" &
+    E2E_CAPTURE_PID=$!
+    while ! grep -q "listening on" "$E2E_TMP/capture.err" 2>/dev/null && [ $tries -lt 50 ]; do
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+}
+
+# Stops the capture and prints one line per packet (`tcpdump -e -v`: MACs, addresses, BOOTP flags).
+e2e_capture_stop() {
+    [ -n "${E2E_CAPTURE_PID:-}" ] || return 0
+    sleep 0.3
+    kill "$E2E_CAPTURE_PID" 2>/dev/null || true
+    wait "$E2E_CAPTURE_PID" 2>/dev/null || true
+    E2E_CAPTURE_PID=
+    tcpdump -nn -e -v -r "$E2E_TMP/capture.pcap" 2>/dev/null | tr '\n' ' ' | sed 's/ \([0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.\)/\n\1/g'
+    echo
 }

@@ -1,6 +1,0 @@
-import DHCPNetwork
-import Testing
-
-@Test func networkModuleLoads() {
-    #expect(Bool(true))
-}
