@@ -89,6 +89,8 @@ let package = Package(
         ),
         // Codec micro-benchmark (scripts/bench-wire).
         .executableTarget(name: "WireBench", dependencies: ["DHCPWire"]),
+        // Scripting micro-benchmark (scripts/bench-lua).
+        .executableTarget(name: "LuaBench", dependencies: ["Scripting", "DHCPWire", "Databases"]),
         .testTarget(name: "CLuaTests", dependencies: ["CLua"]),
         .testTarget(name: "DHCPWireTests", dependencies: ["DHCPWire"], resources: [.copy("Captures")]),
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting", "DHCPWire", "Databases"]),

@@ -7,14 +7,40 @@ import DHCPWire
 // plain strings cannot: other spellings, integers, ordering and subnet tests.
 
 /// Pushes an address as its canonical string, or nil when it is absent or zero.
+/// Formats into a stack buffer and pushes it: no Swift String on this hot path.
 @inline(__always) func pushIPv4(_ L: LuaState, _ address: IPv4?) {
     guard let address, !address.isZero else { lua_pushnil(L); return }
-    pushString(L, address.description)
+    withUnsafeTemporaryAllocation(of: CChar.self, capacity: 16) { buffer in
+        var length = 0
+        for shift in stride(from: 24, through: 0, by: -8) {
+            var octet = Int((address.value >> UInt32(shift)) & 0xFF)
+            if octet >= 100 { buffer[length] = CChar(48 + octet / 100); length += 1; octet %= 100
+                buffer[length] = CChar(48 + octet / 10); length += 1; octet %= 10
+            } else if octet >= 10 { buffer[length] = CChar(48 + octet / 10); length += 1; octet %= 10 }
+            buffer[length] = CChar(48 + octet); length += 1
+            if shift > 0 { buffer[length] = 46; length += 1 }
+        }
+        clua_pushstring_len(L, buffer.baseAddress, length)
+    }
 }
+
+private let hexDigits: (CChar, CChar, CChar, CChar, CChar, CChar, CChar, CChar,
+                        CChar, CChar, CChar, CChar, CChar, CChar, CChar, CChar) =
+    (48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102)
 
 @inline(__always) func pushMAC(_ L: LuaState, _ mac: MAC?) {
     guard let mac, !mac.isZero else { lua_pushnil(L); return }
-    pushString(L, mac.description)
+    withUnsafeTemporaryAllocation(of: CChar.self, capacity: 17) { buffer in
+        withUnsafeBytes(of: hexDigits) { digits in
+            for index in 0..<6 {
+                let byte = Int((mac.value >> UInt64(40 - 8 * index)) & 0xFF)
+                buffer[index * 3] = CChar(bitPattern: digits[byte >> 4])
+                buffer[index * 3 + 1] = CChar(bitPattern: digits[byte & 0x0F])
+                if index < 5 { buffer[index * 3 + 2] = 58 }
+            }
+        }
+        clua_pushstring_len(L, buffer.baseAddress, 17)
+    }
 }
 
 /// An IPv4 from a Lua value: a dotted string (lenient), an integer 0...2^32-1, or a byte list of at

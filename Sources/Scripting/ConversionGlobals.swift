@@ -28,7 +28,8 @@ extension ScriptRuntime {
 }
 
 /// A list of integers (any range: the 16/32-bit encoders mask), for intsToList/longsToList.
-func integerList(_ L: LuaState, _ index: Int32, _ what: String) throws(LuaArgumentError) -> [Int64] {
+func integerList(_ L: LuaState, _ relativeIndex: Int32, _ what: String) throws(LuaArgumentError) -> [Int64] {
+    let index = lua_absindex(L, relativeIndex)
     guard lua_type(L, index) == LUA_TTABLE else {
         throw LuaArgumentError("\(what) must be an array of integers, got \(describe(L, index))")
     }

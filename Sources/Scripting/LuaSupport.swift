@@ -135,7 +135,8 @@ func describe(_ L: LuaState, _ index: Int32) -> String {
 }
 
 /// Reads a 1-based array of byte integers at `index`; nil when it is not one.
-func byteList(_ L: LuaState, _ index: Int32) -> [UInt8]? {
+func byteList(_ L: LuaState, _ relativeIndex: Int32) -> [UInt8]? {
+    let index = lua_absindex(L, relativeIndex)
     guard lua_type(L, index) == LUA_TTABLE else { return nil }
     let count = Int(lua_rawlen(L, index))
     var bytes = [UInt8]()

@@ -172,7 +172,8 @@ func pushOptionValue(_ L: LuaState, _ value: OptionValue?) {
 }
 
 /// A list of option keys (names or codes), or nil for none/nil.
-func optionKeyList(_ L: LuaState, _ index: Int32) throws(LuaArgumentError) -> [OptionKey]? {
+func optionKeyList(_ L: LuaState, _ relativeIndex: Int32) throws(LuaArgumentError) -> [OptionKey]? {
+    let index = lua_absindex(L, relativeIndex)
     let type = lua_type(L, index)
     if type == LUA_TNONE || type == LUA_TNIL { return nil }
     guard type == LUA_TTABLE else { return [try optionKey(L, index)] }

@@ -1,0 +1,70 @@
+// Scripting micro-benchmark (scripts/bench-lua): nanoseconds per loadDHCPPacket call that sets two
+// options, next to nanoseconds per decode+encode of the same packet.
+import DHCPWire
+import Databases
+import Foundation
+import Scripting
+
+struct SilentLog: ScriptLog {
+    func log(_ level: ScriptLogLevel, logger: String, _ message: String) {}
+}
+
+let iterations = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 200_000 : 200_000
+let directory = FileManager.default.temporaryDirectory.appendingPathComponent("luabench-\(getpid())")
+try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(at: directory) }
+let conf = directory.appendingPathComponent("conf.lua")
+try """
+DHCP_SERVER_IP = "192.0.2.1"
+DATABASE_ENGINE = "SQLite"
+SQLITE_FILE = "dhcp.sqlite3"
+function loadDHCPPacket(packet, method, mac, definition, relay_ip, port, source_packet)
+  packet:setOption(51, 3600)
+  packet:setOption("renewal_time_value", 1800)
+  return true
+end
+""".write(to: conf, atomically: true, encoding: .utf8)
+
+let runtime = try ScriptRuntime(configFile: conf, log: SilentLog())
+
+var request = DHCPPacket()
+request.op = 1; request.htype = 1; request.hlen = 6; request.xid = 0x1234_5678
+request.setHardwareAddress(MAC(0x0011_2233_4455))
+request.setOption(53, bytes: [3])
+request.setOption(50, bytes: [192, 0, 2, 10])
+request.setOption(54, bytes: [192, 0, 2, 1])
+request.setOption(55, bytes: [1, 3, 6, 15, 51, 58, 59])
+request.setOption(61, bytes: [1, 0, 0x11, 0x22, 0x33, 0x44, 0x55])
+let wire = request.encode()
+var response = request
+response.transformToAck()
+let definition = Definition(ip: IPv4(192, 0, 2, 10), leaseTime: 3600, subnet: "192.0.2.0/24", serial: 0,
+                            gateways: [IPv4(192, 0, 2, 1)], subnetMask: IPv4(255, 255, 255, 0))
+let context = HookContext(method: "REQUEST:SELECTING", mac: MAC(0x0011_2233_4455), clientIP: IPv4(192, 0, 2, 10),
+                          relayIP: nil, port: 67, requestID: 1)
+
+func measure(_ label: String, _ body: () throws -> Void) rethrows -> Double {
+    for _ in 0..<(iterations / 10) { try body() } // warm-up
+    let start = DispatchTime.now().uptimeNanoseconds
+    for _ in 0..<iterations { try body() }
+    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start)
+    let perCall = elapsed / Double(iterations)
+    print(String(format: "%-44@ %9.1f ns/call  (%d calls)", label as NSString, perCall, iterations))
+    return perCall
+}
+
+var sink = 0
+let codec = try measure("decode+encode (REQUEST, 7 options)") {
+    let packet = try DHCPPacket(decoding: wire)
+    sink &+= packet.encode().count
+}
+let hook = try measure("loadDHCPPacket setting two options") {
+    var packet = response
+    sink &+= try runtime.loadDHCPPacket(&packet, context, definition: definition, source: request) ? 1 : 0
+}
+let hookNoDefinition = try measure("loadDHCPPacket, two options, no definition") {
+    var packet = response
+    sink &+= try runtime.loadDHCPPacket(&packet, context, definition: nil, source: request) ? 1 : 0
+}
+print(String(format: "hook / codec ratio: %.2f (without the definition userdata: %.2f)", hook / codec, hookNoDefinition / codec))
+print("Lua state: \(runtime.memoryInUse) bytes in use, peak \(runtime.memoryPeak) (sink \(sink))")
