@@ -30,18 +30,20 @@ struct StaticDHCPDCommand: ParsableCommand {
     @Flag(name: .customLong("check-config"), help: "Run conf.lua's top level, validate every setting and hook, print OK or every error, and exit (binds nothing, opens no database, does not call init()).")
     var checkConfig = false
 
-    @Argument(help: "With --check-config: the conf.lua (or its directory) to check.")
-    var checkPath: String?
-
-    func validate() throws {
-        if checkPath != nil && !checkConfig {
-            throw ValidationError("unexpected argument '\(checkPath!)'; did you mean --check-config PATH or --config PATH?")
+    /// `--check-config PATH` is accepted as `--check-config --config PATH`, as `nginx -t` users expect;
+    /// a positional argument of its own would swallow the subcommand names.
+    static func main() {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if let index = arguments.firstIndex(of: "--check-config"), index + 1 < arguments.count,
+           !arguments[index + 1].hasPrefix("-") {
+            arguments.insert("--config", at: index + 1)
         }
+        main(arguments)
     }
 
     func run() throws {
         if checkConfig {
-            throw ExitCode(ConfigCheck.run(explicit: checkPath ?? config.config))
+            throw ExitCode(ConfigCheck.run(explicit: config.config))
         }
         let daemon = Daemon(options: .init(configPath: config.config, debug: debug, verbose: verbose))
         throw ExitCode(daemon.run())

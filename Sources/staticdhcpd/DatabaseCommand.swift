@@ -9,7 +9,7 @@ struct DatabaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
         abstract: "Manage reservations in the SQLite database (SQLITE_FILE).",
-        subcommands: [Init.self, Subnet.self, Add.self, List.self, Remove.self, Import.self, Export.self]
+        subcommands: [Init.self, Subnet.self, Add.self, List.self, Remove.self, Import.self, Export.self, Demo.self]
     )
 
     struct Location: ParsableArguments {
@@ -44,6 +44,16 @@ struct DatabaseCommand: ParsableCommand {
             let store = try location.open()
             try store.initSchema()
             print("schema ready in \(store.path)")
+        }
+    }
+
+    struct Demo: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create the schema and a small demo reservation set (192.0.2.0/24) if the database is empty.")
+        @OptionGroup var location: Location
+        func run() throws {
+            let store = try location.open()
+            try store.initSchema()
+            print(try store.seedDemo() ? "demo reservations added to \(store.path)" : "\(store.path) already holds reservations; left as it is")
         }
     }
 

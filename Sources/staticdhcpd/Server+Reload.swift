@@ -43,7 +43,7 @@ extension Server {
             do {
                 try await engine.perform { try runtime.callInit() }
             } catch {
-                throw DaemonError("init() failed: \(error.description)")
+                throw DaemonError("init() failed: \(error)")
             }
             // The old generation's reinit handlers, then the database (server.md §5.2). A failing
             // handler is reported; unlike the original it does not stop the server.

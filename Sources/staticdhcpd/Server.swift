@@ -32,7 +32,7 @@ actor Server {
     private var signalSources: [any DispatchSourceSignal] = []
     private var shuttingDown = false
     private var stopped: CheckedContinuation<Int32, Never>?
-    let inFlight = Atomic<Int>(0)
+    let inFlight = InFlightCounter()
     private(set) var lastReload: ReloadOutcome?
     private(set) var reloadCount = 0
     private(set) var reloadFailures = 0
@@ -111,14 +111,15 @@ actor Server {
     /// The receive threads only count and enqueue; the engine does the rest.
     private func startReceiving(_ sockets: DHCPSockets, engine: DHCPEngine) {
         let inFlight = inFlight
-        sockets.run { datagram in
-            inFlight.add(1, ordering: .relaxed)
+        sockets.run { @Sendable datagram in
+            inFlight.value.add(1, ordering: .relaxed)
+            let converted = Datagram(
+                bytes: datagram.bytes, sourceIP: datagram.sourceIP, sourcePort: datagram.sourcePort,
+                localPort: datagram.localPort
+            )
             Task {
-                await engine.handle(Datagram(
-                    bytes: datagram.bytes, sourceIP: datagram.sourceIP, sourcePort: datagram.sourcePort,
-                    localPort: datagram.localPort
-                ))
-                inFlight.subtract(1, ordering: .relaxed)
+                await engine.handle(converted)
+                inFlight.value.subtract(1, ordering: .relaxed)
             }
         }
     }
@@ -134,20 +135,25 @@ actor Server {
     }
 
     private func installSignalHandlers() {
-        for signalNumber in [SIGHUP, SIGTERM, SIGINT] {
+        signalSources = Server.makeSignalSources(for: self)
+    }
+
+    /// Dispatch calls these handlers on its own queue, so they must not be isolated to the actor.
+    private nonisolated static func makeSignalSources(for server: Server) -> [any DispatchSourceSignal] {
+        [SIGHUP, SIGTERM, SIGINT].map { signalNumber in
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { [self] in
+            source.setEventHandler { @Sendable in
                 Task {
                     if signalNumber == SIGHUP {
-                        _ = await self.reload(trigger: "SIGHUP")
+                        _ = await server.reload(trigger: "SIGHUP")
                     } else {
-                        await self.shutdown(signal: signalNumber)
+                        await server.shutdown(signal: signalNumber)
                     }
                 }
             }
             source.resume()
-            signalSources.append(source)
+            return source
         }
     }
 
@@ -165,10 +171,10 @@ actor Server {
         logger.warning("System shutdown beginning (signal \(signalNumber))...")
         shutdownSockets()
         let deadline = ContinuousClock.now + .seconds(4)
-        while inFlight.load(ordering: .relaxed) > 0 && ContinuousClock.now < deadline {
+        while inFlight.value.load(ordering: .relaxed) > 0 && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        let left = inFlight.load(ordering: .relaxed)
+        let left = inFlight.value.load(ordering: .relaxed)
         if left > 0 { logger.warning("\(left) requests were still in flight at shutdown") }
         if let settings = current?.settings { removePIDFile(settings) }
         logger.warning("System shutdown complete")
@@ -195,6 +201,11 @@ actor Server {
     var engineForWeb: DHCPEngine? { engine }
     var generationForWeb: LoadedGeneration? { current }
     var socketsForWeb: DHCPSockets? { sockets }
+}
+
+/// Datagrams handed to the engine and not yet finished, so shutdown can wait for them.
+final class InFlightCounter: Sendable {
+    let value = Atomic<Int>(0)
 }
 
 /// `PID_FILE`.

@@ -26,21 +26,16 @@ e2e_assert_env "udhcpc server id" "$lease" serverid 192.0.2.1
 
 echo "udhcpc renew (unicast) and release"
 e2e_client_reset
-events="$E2E_TMP/udhcpc.events"
-rm -f "$events"
-hook="$E2E_TMP/udhcpc-hook.sh"
-e2e_cli busybox udhcpc -i "$E2E_CLIENT_IF" -f -t 3 -T 2 -s "$hook" -O ntpsrv -O hostname >"$E2E_TMP/udhcpc-bg.log" 2>&1 &
-client=$!
-for _ in $(seq 50); do grep -q bound "$events" 2>/dev/null && break; sleep 0.2; done
-e2e_assert_contains "udhcpc bound" "bound" "$(cat "$events" 2>/dev/null)"
-kill -USR1 "$client"   # renew now
-for _ in $(seq 50); do grep -q renew "$events" 2>/dev/null && break; sleep 0.2; done
-e2e_assert_contains "udhcpc renewed" "renew" "$(cat "$events" 2>/dev/null)"
+e2e_udhcpc_start
+e2e_assert_status "udhcpc bound" 0 $?
+e2e_udhcpc_renew
+e2e_assert_status "udhcpc renew" 0 $?
+e2e_assert_env "udhcpc renewed lease" "$E2E_TMP/udhcpc.lease" event renew
 sd_log_has "the daemon saw a unicast RENEW" "REQUEST:RENEW from $E2E_CLIENT_MAC"
-kill -USR2 "$client"   # release
-sleep 1
-kill "$client" 2>/dev/null
-wait "$client" 2>/dev/null
+sd_log_has "the RENEW ACK went to the client's address" "ACK sent to $E2E_CLIENT_MAC for 192.0.2.10 via 192.0.2.10:68"
+e2e_udhcpc_release
+e2e_assert_status "udhcpc release" 0 $?
+sleep 0.5
 sd_log_has "the daemon accepted the RELEASE" "RELEASE from $E2E_CLIENT_MAC for 192.0.2.10"
 
 echo "dhclient"
