@@ -1,1 +1,20 @@
-// Placeholder; the fuzz entry point is written with the decoder.
+// libFuzzer entry point for the decoder: decode; when that succeeds, encode and decode again,
+// and check that the re-decoded packet agrees. Built only by scripts/fuzz (-sanitize=fuzzer).
+import DHCPWire
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    let buffer = UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : size)
+    guard let packet = try? DHCPPacket(decoding: buffer) else { return 0 }
+    let encoded = packet.encode()
+    guard let again = try? DHCPPacket(decoding: encoded) else {
+        fatalError("an encoded packet failed to decode")
+    }
+    // A one-byte option 53 always fits first in the options area, so it must survive.
+    let typeSurvives = packet.option(53)?.count != 1 || again.messageType == packet.messageType
+    if again.xid != packet.xid || !typeSurvives {
+        fatalError("re-decoding changed the header or message type")
+    }
+    _ = packet.description
+    return 0
+}
