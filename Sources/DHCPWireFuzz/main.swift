@@ -19,6 +19,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     return 0
 }
 
+#if FUZZING
 // SwiftPM links executables with `main` aliased to `DHCPWireFuzz_main`, which a -parse-as-library
 // build does not define; defining it here and handing control to libFuzzer's driver keeps the
 // ordinary SwiftPM executable product working with -sanitize=fuzzer.
@@ -35,3 +36,12 @@ public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePo
     var arguments = argv
     return runFuzzerDriver(&count, &arguments) { data, size in fuzzOneInput(data, size) }
 }
+#else
+// An ordinary build (no -sanitize=fuzzer): run the target over the files named on the command line.
+import Foundation
+
+for path in CommandLine.arguments.dropFirst() {
+    guard let data = FileManager.default.contents(atPath: path) else { continue }
+    _ = data.withUnsafeBytes { fuzzOneInput($0.bindMemory(to: UInt8.self).baseAddress, $0.count) }
+}
+#endif
