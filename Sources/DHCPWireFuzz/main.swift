@@ -37,11 +37,6 @@ public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePo
     return runFuzzerDriver(&count, &arguments) { data, size in fuzzOneInput(data, size) }
 }
 #else
-// An ordinary build (no -sanitize=fuzzer): run the target over the files named on the command line.
-import Foundation
-
-for path in CommandLine.arguments.dropFirst() {
-    guard let data = FileManager.default.contents(atPath: path) else { continue }
-    _ = data.withUnsafeBytes { fuzzOneInput($0.bindMemory(to: UInt8.self).baseAddress, $0.count) }
-}
+// An ordinary build (no -sanitize=fuzzer, as `swift build` makes for the whole package) links a
+// stub whose empty top level does nothing; only scripts/fuzz builds the real fuzzer.
 #endif

@@ -52,3 +52,13 @@ import Testing
         #expect(reply != (try DHCPPacket(decoding: Self.relayedRequest)))
     }
 }
+
+@Test func rawAccessIgnoresPadAndEnd() {
+    var packet = DHCPPacket()
+    packet.setOption(0, bytes: [1])
+    packet.setOption(255, bytes: [1])
+    #expect(packet.storedCodes.isEmpty)
+    packet.setOption(84, bytes: [1, 2]) // the raw API does not consult the table
+    #expect(packet.option(84) == [1, 2])
+    #expect(packet.removeOption(84) && !packet.removeOption(84))
+}
