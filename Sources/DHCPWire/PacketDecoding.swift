@@ -3,6 +3,9 @@ extension DHCPPacket {
     /// Decodes a datagram. Throws `WireError.malformedPacket` when it is shorter than 240 bytes, has no
     /// magic cookie at or after offset 236, has `hlen` above 16, an option code with no length byte, an
     /// option whose length runs past the end, or an empty option 53.
+    /// Inlinable so that callers specialise it: the generic entry otherwise reaches the bytes through
+    /// protocol witnesses on every call.
+    @inlinable
     public init(decoding bytes: some Collection<UInt8>) throws(WireError) {
         let attempt: Result<DHCPPacket, WireError>? = bytes.withContiguousStorageIfAvailable { buffer in
             Result { () throws(WireError) in try DHCPPacket.decode(UnsafeRawBufferPointer(buffer)) }
@@ -22,6 +25,7 @@ extension DHCPPacket {
         self = try DHCPPacket.decode(buffer)
     }
 
+    @usableFromInline
     static func decode(_ input: UnsafeRawBufferPointer) throws(WireError) -> DHCPPacket {
         let count = input.count
         guard count >= headerSize else {
@@ -43,46 +47,45 @@ extension DHCPPacket {
         // Record offsets of the options decoding itself reads (53, 55, 22, 57); 0 = absent.
         var typeRecord = 0, requestRecord = 0, reassemblyRecord = 0, messageSizeRecord = 0
         let kept = DHCPOptions.keptOnDecode
-        var storage = [UInt8](unsafeUninitializedCapacity: capacity) { out, initialized in
-            out.baseAddress!.initialize(from: input.bindMemory(to: UInt8.self).baseAddress!, count: 236)
-            out[236] = 99; out[237] = 130; out[238] = 83; out[239] = 99
-            var written = headerSize
-            var position = cookie + 4
-            while position < count {
-                let code = input[position]
-                if code == 0 { position += 1; continue }
-                if code == 255 { break }
-                guard position + 1 < count else {
-                    failure = .malformedPacket("option \(code) at offset \(position) has no length byte")
-                    break
-                }
-                let length = Int(input[position + 1])
-                let valueStart = position + 2
-                guard valueStart + length <= count else {
-                    failure = .malformedPacket(
-                        "option \(code) at offset \(position) declares \(length) bytes but only \(count - valueStart) remain")
-                    break
-                }
-                position = valueStart + length
-                guard kept.contains(code) else { continue }
-                if seen.contains(code) { duplicates = true } else { seen.insert(code) }
-                switch code {
-                case 53: typeRecord = written
-                case 55: requestRecord = written
-                case 22: reassemblyRecord = written
-                case 57: messageSizeRecord = written
-                default: break
-                }
-                out[written] = code
-                out[written + 1] = 0
-                out[written + 2] = UInt8(length)
-                if length > 0 {
-                    UnsafeMutableRawPointer(out.baseAddress! + written + 3)
-                        .copyMemory(from: input.baseAddress! + valueStart, byteCount: length)
-                }
-                written += 3 + length
+        // Built by appending into reserved capacity: `[UInt8](unsafeUninitializedCapacity:)` is not
+        // specialised across the module boundary and looks up the array's generic metadata on every
+        // call, which cost more than the whole parse.
+        var storage: [UInt8] = []
+        storage.reserveCapacity(capacity)
+        let bytes = input.assumingMemoryBound(to: UInt8.self)
+        storage.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[0..<236]))
+        storage.append(99); storage.append(130); storage.append(83); storage.append(99)
+        var position = cookie + 4
+        while position < count {
+            let code = bytes[position]
+            if code == 0 { position += 1; continue }
+            if code == 255 { break }
+            guard position + 1 < count else {
+                failure = .malformedPacket("option \(code) at offset \(position) has no length byte")
+                break
             }
-            initialized = written
+            let length = Int(bytes[position + 1])
+            let valueStart = position + 2
+            guard valueStart + length <= count else {
+                failure = .malformedPacket(
+                    "option \(code) at offset \(position) declares \(length) bytes but only \(count - valueStart) remain")
+                break
+            }
+            position = valueStart + length
+            guard kept.contains(code) else { continue }
+            if seen.contains(code) { duplicates = true } else { seen.insert(code) }
+            let written = storage.count
+            switch code {
+            case 53: typeRecord = written
+            case 55: requestRecord = written
+            case 22: reassemblyRecord = written
+            case 57: messageSizeRecord = written
+            default: break
+            }
+            storage.append(code)
+            storage.append(0)
+            storage.append(UInt8(length))
+            storage.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[valueStart..<(valueStart + length)]))
         }
         if let failure { throw failure }
         if duplicates {

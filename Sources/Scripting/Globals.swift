@@ -10,7 +10,7 @@ extension ScriptRuntime {
         setFunction(L, "log", luaLog)
         lua_createtable(L, 0, 0)
         lua_pushvalue(L, -1)
-        metasRef = clua_ref(L)
+        calls.pointee.metasRef = clua_ref(L)
         lua_setfield(L, -2, "metas")
         lua_pushvalue(L, -1)
         privateRef = clua_ref(L)
@@ -30,6 +30,7 @@ extension ScriptRuntime {
         installRFCHelpers()
         installDefinition()
         installPacketType()
+        installOptionNames()
     }
 }
 

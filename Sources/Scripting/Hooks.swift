@@ -27,7 +27,7 @@ extension ScriptRuntime {
         defer { leave() }
         do {
             return try bind(&packet, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> FilterVerdict in
-                pushRef(hookRefs[Hook.filterPacket.rawValue])
+                pushRef(calls.pointee.hookRefs[Hook.filterPacket.rawValue])
                 pushPacketBox(0)
                 pushContext(ctx) { pushIPv4(L, ctx.clientIP) }
                 try protectedCall(arguments: 6, results: 1, what: "filterPacket")
@@ -51,7 +51,7 @@ extension ScriptRuntime {
         enter()
         defer { leave() }
         return try bind(&packet, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> [Definition] in
-            pushRef(hookRefs[Hook.handleUnknownMAC.rawValue])
+            pushRef(calls.pointee.hookRefs[Hook.handleUnknownMAC.rawValue])
             pushPacketBox(0)
             pushContext(ctx) { pushIPv4(L, ctx.clientIP) }
             try protectedCall(arguments: 6, results: 1, what: "handleUnknownMAC")
@@ -69,7 +69,7 @@ extension ScriptRuntime {
         enter()
         defer { leave() }
         return try bind(&packet, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> Definition? in
-            pushRef(hookRefs[Hook.filterRetrievedDefinitions.rawValue])
+            pushRef(calls.pointee.hookRefs[Hook.filterRetrievedDefinitions.rawValue])
             lua_createtable(L, Int32(defs.count), 0)
             for (index, definition) in defs.enumerated() {
                 pushDefinition(definition)
@@ -97,7 +97,7 @@ extension ScriptRuntime {
         var sourceCopy = source
         return try bind(&response, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> Bool in
             try bind(&sourceCopy, slot: 1, requestID: ctx.requestID) { () throws(ScriptError) -> Bool in
-                pushRef(hookRefs[Hook.loadDHCPPacket.rawValue])
+                pushRef(calls.pointee.hookRefs[Hook.loadDHCPPacket.rawValue])
                 pushPacketBox(0)
                 pushContext(ctx) {
                     if let definition { pushDefinition(definition) } else { lua_pushnil(L) }

@@ -17,24 +17,19 @@ public final class ScriptRuntime: @unchecked Sendable {
     /// The file that was loaded, and its directory (for package.path).
     public let configFile: URL
     public private(set) var settings: Settings
-    public private(set) var hooks = HookPresence()
+    /// Which hooks conf.lua defines.
+    public var hooks: HookPresence { calls.pointee.hooks }
     /// Limits of the current phase: the constructor's for the top level, the settings' afterwards.
-    var limits: ScriptLimits
+    var limits: ScriptLimits {
+        get { calls.pointee.limits }
+        set { calls.pointee.limits = newValue }
+    }
+    /// The state every hook call uses, unchecked by the exclusivity runtime (see `CallState`).
+    let calls: UnsafeMutablePointer<CallState>
 
-    var hookRefs: [Int32] = Array(repeating: LUA_NOREF, count: 5)
     /// Registry reference of the runtime's private Lua table (callbacks, metas, ...).
     var privateRef: Int32 = LUA_NOREF
     var luaDatabaseRef: Int32 = LUA_NOREF
-    var metasRef: Int32 = LUA_NOREF
-    var packetMetatableRef: Int32 = LUA_NOREF
-    var definitionMetatableRef: Int32 = LUA_NOREF
-    var rfcMetatableRef: Int32 = LUA_NOREF
-    /// The two reusable packet userdata (slot 0: the hook's packet, slot 1: source_packet).
-    var packetBoxRefs: [Int32] = [LUA_NOREF, LUA_NOREF]
-    /// Packets visible to Lua during the current call; nil outside a call.
-    var packetSlots: [UnsafeMutablePointer<DHCPPacket>?] = [nil, nil]
-    /// The memory of the two reusable packet userdata (kept alive by `packetBoxRefs`).
-    var packetBoxes: [UnsafeMutablePointer<PacketBox>] = []
     private let busy = Atomic<Bool>(false)
 
     /// Finds conf.lua: `explicit` (a file, or a directory holding conf.lua), else env
@@ -78,7 +73,8 @@ public final class ScriptRuntime: @unchecked Sendable {
     public init(configFile: URL, limits: ScriptLimits = .default, log: any ScriptLog) throws(ScriptError) {
         self.configFile = configFile
         self.log = log
-        self.limits = limits
+        calls = UnsafeMutablePointer<CallState>.allocate(capacity: 1)
+        calls.initialize(to: CallState(limits: limits))
         self.settings = Settings()
         limitsState = UnsafeMutablePointer<clua_Limits>.allocate(capacity: 1)
         limitsState.initialize(to: clua_Limits())
@@ -87,6 +83,8 @@ public final class ScriptRuntime: @unchecked Sendable {
         limitsState.pointee.limit = limits.memoryBytes > 0 ? Int(limits.memoryBytes) : 0
         guard let state = clua_newstate(limitsState) else {
             limitsState.deallocate()
+            calls.deinitialize(count: 1)
+            calls.deallocate()
             throw ScriptError(.memory, "could not create a Lua state")
         }
         L = state
@@ -101,6 +99,8 @@ public final class ScriptRuntime: @unchecked Sendable {
     deinit {
         lua_close(L)
         limitsState.deallocate()
+        calls.deinitialize(count: 1)
+        calls.deallocate()
     }
 
     /// The runtime whose state `L` is (stored in the state's extra space).
@@ -156,7 +156,7 @@ public final class ScriptRuntime: @unchecked Sendable {
         for (index, name) in HookPresence.names.enumerated() {
             let type = clua_getglobal(L, name)
             if type == LUA_TFUNCTION {
-                hookRefs[index] = clua_ref(L)
+                calls.pointee.hookRefs[index] = clua_ref(L)
             } else {
                 if type != LUA_TNIL {
                     problems.append("\(name): expected a function (the \(name) hook), found \(typeName(L, -1))")
@@ -164,11 +164,11 @@ public final class ScriptRuntime: @unchecked Sendable {
                 clua_pop(L, 1)
             }
         }
-        hooks.initialise = hookRefs[0] != LUA_NOREF
-        hooks.filterPacket = hookRefs[1] != LUA_NOREF
-        hooks.handleUnknownMAC = hookRefs[2] != LUA_NOREF
-        hooks.filterRetrievedDefinitions = hookRefs[3] != LUA_NOREF
-        hooks.loadDHCPPacket = hookRefs[4] != LUA_NOREF
+        calls.pointee.hooks.initialise = calls.pointee.hookRefs[0] != LUA_NOREF
+        calls.pointee.hooks.filterPacket = calls.pointee.hookRefs[1] != LUA_NOREF
+        calls.pointee.hooks.handleUnknownMAC = calls.pointee.hookRefs[2] != LUA_NOREF
+        calls.pointee.hooks.filterRetrievedDefinitions = calls.pointee.hookRefs[3] != LUA_NOREF
+        calls.pointee.hooks.loadDHCPPacket = calls.pointee.hookRefs[4] != LUA_NOREF
         guard problems.isEmpty else { throw ScriptError(.settings, problems) }
         for warning in settings.warnings { log.log(.warning, logger: "conf", warning) }
         limits = settings.limits
@@ -241,7 +241,7 @@ public final class ScriptRuntime: @unchecked Sendable {
         // init() does the run-once work: it gets ten times the per-hook budget.
         limits = ScriptLimits(instructions: saved.instructions * 10, seconds: saved.seconds * 10, memoryBytes: saved.memoryBytes)
         defer { limits = saved }
-        pushRef(hookRefs[0])
+        pushRef(calls.pointee.hookRefs[0])
         try protectedCall(arguments: 0, results: 0, what: "init()")
     }
 
