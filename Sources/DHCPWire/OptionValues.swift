@@ -1,5 +1,7 @@
 /// A value handed to `setOption` by a script (a Lua value, once the bridge has looked at it).
-public indirect enum OptionInput: Sendable, Equatable {
+/// Not `indirect`: `list` recurses through an array, which is indirect already, and an indirect
+/// enum puts every value, even `.integer`, in a heap box of its own.
+public enum OptionInput: Sendable, Equatable {
     case integer(Int64)
     /// A Lua float; accepted wherever an integer is when it is integral.
     case number(Double)

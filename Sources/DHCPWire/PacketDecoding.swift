@@ -47,45 +47,52 @@ extension DHCPPacket {
         // Record offsets of the options decoding itself reads (53, 55, 22, 57); 0 = absent.
         var typeRecord = 0, requestRecord = 0, reassemblyRecord = 0, messageSizeRecord = 0
         let kept = DHCPOptions.keptOnDecode
-        // Built by appending into reserved capacity: `[UInt8](unsafeUninitializedCapacity:)` is not
-        // specialised across the module boundary and looks up the array's generic metadata on every
-        // call, which cost more than the whole parse.
+        // The records are written into a stack buffer and copied into the array once: creating the
+        // array with `unsafeUninitializedCapacity` looks up its generic metadata on every call (from
+        // another module it is not specialised), and appending option by option calls the generic
+        // `append(contentsOf:)` each time; either cost more than the whole parse.
         var storage: [UInt8] = []
-        storage.reserveCapacity(capacity)
-        let bytes = input.assumingMemoryBound(to: UInt8.self)
-        storage.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[0..<236]))
-        storage.append(99); storage.append(130); storage.append(83); storage.append(99)
-        var position = cookie + 4
-        while position < count {
-            let code = bytes[position]
-            if code == 0 { position += 1; continue }
-            if code == 255 { break }
-            guard position + 1 < count else {
-                failure = .malformedPacket("option \(code) at offset \(position) has no length byte")
-                break
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { out in
+            let bytes = input.assumingMemoryBound(to: UInt8.self)
+            out.baseAddress!.initialize(from: bytes.baseAddress!, count: 236)
+            out[236] = 99; out[237] = 130; out[238] = 83; out[239] = 99
+            var written = headerSize
+            var position = cookie + 4
+            while position < count {
+                let code = bytes[position]
+                if code == 0 { position += 1; continue }
+                if code == 255 { break }
+                guard position + 1 < count else {
+                    failure = .malformedPacket("option \(code) at offset \(position) has no length byte")
+                    break
+                }
+                let length = Int(bytes[position + 1])
+                let valueStart = position + 2
+                guard valueStart + length <= count else {
+                    failure = .malformedPacket(
+                        "option \(code) at offset \(position) declares \(length) bytes but only \(count - valueStart) remain")
+                    break
+                }
+                position = valueStart + length
+                guard kept.contains(code) else { continue }
+                if seen.contains(code) { duplicates = true } else { seen.insert(code) }
+                switch code {
+                case 53: typeRecord = written
+                case 55: requestRecord = written
+                case 22: reassemblyRecord = written
+                case 57: messageSizeRecord = written
+                default: break
+                }
+                out[written] = code
+                out[written + 1] = 0
+                out[written + 2] = UInt8(length)
+                if length > 0 {
+                    (out.baseAddress! + written + 3).initialize(from: bytes.baseAddress! + valueStart, count: length)
+                }
+                written += 3 + length
             }
-            let length = Int(bytes[position + 1])
-            let valueStart = position + 2
-            guard valueStart + length <= count else {
-                failure = .malformedPacket(
-                    "option \(code) at offset \(position) declares \(length) bytes but only \(count - valueStart) remain")
-                break
-            }
-            position = valueStart + length
-            guard kept.contains(code) else { continue }
-            if seen.contains(code) { duplicates = true } else { seen.insert(code) }
-            let written = storage.count
-            switch code {
-            case 53: typeRecord = written
-            case 55: requestRecord = written
-            case 22: reassemblyRecord = written
-            case 57: messageSizeRecord = written
-            default: break
-            }
-            storage.append(code)
-            storage.append(0)
-            storage.append(UInt8(length))
-            storage.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[valueStart..<(valueStart + length)]))
+            storage.reserveCapacity(written)
+            storage.append(contentsOf: UnsafeBufferPointer(rebasing: out[0..<written]))
         }
         if let failure { throw failure }
         if duplicates {

@@ -91,6 +91,10 @@ public final class ScriptRuntime: @unchecked Sendable {
         let slot = clua_getextraspace(L)!.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
         slot.pointee = Unmanaged.passUnretained(self).toOpaque()
         luaL_openlibs(L)
+        // Generational collection: each hook call leaves a little young garbage (argument strings,
+        // the definition userdata, meta tables), which minor collections reclaim without walking
+        // the whole state, as the incremental collector's cycles did.
+        clua_generational_gc(L)
         try installGlobals()
         try runTopLevel()
         try readSettingsAndHooks(strictHooks: true)
@@ -203,17 +207,29 @@ public final class ScriptRuntime: @unchecked Sendable {
         let functionIndex = lua_gettop(L) - arguments
         clua_pushtraceback_handler(L)
         clua_insert(L, functionIndex)
+        try protectedCall(arguments: arguments, results: results, what: what, handler: functionIndex)
+        clua_remove(L, functionIndex)
+    }
+
+    /// Pushes the traceback handler and returns its index: the hooks push it before their function
+    /// and arguments, which spares the two stack rotations of slipping it in underneath afterwards.
+    @inline(__always) func pushHandler() -> Int32 {
+        clua_pushtraceback_handler(L)
+        return lua_gettop(L)
+    }
+
+    /// `protectedCall` with the handler already at `handler`, just below the function. On success
+    /// the handler stays below the results (the caller pops it with them); on failure the stack is
+    /// cut back to below the handler.
+    func protectedCall(arguments: Int32, results: Int32, what: String, handler: Int32) throws(ScriptError) {
         clua_arm_budget(L, Int64(limits.instructions), limits.seconds)
         limitsState.pointee.unlimited_depth = 0
-        let status = clua_pcall(L, arguments, results, functionIndex)
+        let status = clua_pcall(L, arguments, results, handler)
         limitsState.pointee.unlimited_depth = 1
+        if status == LUA_OK { return }
         let tripped = limitsState.pointee.tripped
-        if status == LUA_OK {
-            clua_remove(L, functionIndex)
-            return
-        }
         let message = stringValue(L, -1) ?? "(no message)"
-        lua_settop(L, functionIndex - 1)
+        lua_settop(L, handler - 1)
         if status == LUA_ERRMEM || limitsState.pointee.used > limitsState.pointee.limit / 10 * 9 {
             clua_fullgc(L)
         }
