@@ -6,8 +6,9 @@ export PATH="/opt/swift/usr/bin:$PATH"
 
 # Packages every build needs.
 BUILD_PACKAGES=(liblua5.4-dev lua5.4 pkg-config libsqlite3-dev sqlite3)
-# Packages the end-to-end tests need: real clients, perfdhcp, namespaces.
-E2E_PACKAGES=(busybox isc-dhcp-client dhcpcd-base kea-admin iproute2 ethtool procps)
+# Packages the end-to-end tests need: real clients, perfdhcp, namespaces; and the PostgreSQL
+# server that the database tests start on loopback (Tests/DatabasesTests/PostgresTestServer.swift).
+E2E_PACKAGES=(busybox isc-dhcp-client dhcpcd-base kea-admin iproute2 ethtool procps postgresql)
 
 # Installs the Debian packages given as arguments, running 'apt-get update' once first,
 # and only when something is missing (so repeated runs cost nothing).
