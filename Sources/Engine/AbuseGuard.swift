@@ -1,0 +1,85 @@
+import DHCPWire
+
+/// The temporary blocklist and the flood suspension of server.md §3.
+///
+/// Not thread-safe on its own: the engine owns one and touches it only from its actor. It lives
+/// outside any script generation, so a reload keeps every blocklist entry and flood counter.
+public struct AbuseGuard: Sendable {
+    public struct Configuration: Sendable, Equatable {
+        /// Seconds a MAC is ignored after a blocklist event (`UNAUTHORIZED_CLIENT_TIMEOUT`).
+        public var unauthorizedTimeout: Int
+        /// Seconds a MAC is ignored after tripping the flood threshold (`MISBEHAVING_CLIENT_TIMEOUT`).
+        public var misbehavingTimeout: Int
+        /// `ENABLE_SUSPEND`.
+        public var enableSuspend: Bool
+        /// `SUSPEND_THRESHOLD`: the counter value above which a MAC is suspended.
+        public var suspendThreshold: Int
+
+        public init(unauthorizedTimeout: Int = 60, misbehavingTimeout: Int = 150, enableSuspend: Bool = true, suspendThreshold: Int = 10) {
+            self.unauthorizedTimeout = unauthorizedTimeout
+            self.misbehavingTimeout = misbehavingTimeout
+            self.enableSuspend = enableSuspend
+            self.suspendThreshold = suspendThreshold
+        }
+    }
+
+    public enum Verdict: Equatable, Sendable {
+        case accept
+        /// Already ignored for this many more seconds.
+        case ignored(remaining: Int)
+        /// This packet tripped the flood threshold; the MAC is now suspended.
+        case suspended(seconds: Int)
+    }
+
+    public var configuration: Configuration
+    /// MAC -> seconds left. One entry per MAC holding the longest remaining time, which behaves
+    /// like the original's list of entries (the maximum is what decides) without its duplicates.
+    private var ignored: [MAC: Int] = [:]
+    private var counters: [MAC: Int] = [:]
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// Checks `mac` and counts the request (§3 "Check" then "Count").
+    public mutating func admit(_ mac: MAC) -> Verdict {
+        if let remaining = ignored[mac] {
+            return .ignored(remaining: remaining)
+        }
+        guard configuration.enableSuspend else { return .accept }
+        let count = (counters[mac] ?? 0) + 1
+        counters[mac] = count
+        if count > 1 && count > configuration.suspendThreshold {
+            ignore(mac, for: configuration.misbehavingTimeout)
+            return .suspended(seconds: configuration.misbehavingTimeout)
+        }
+        return .accept
+    }
+
+    /// Puts `mac` on the temporary blocklist (`UNAUTHORIZED_CLIENT_TIMEOUT`).
+    public mutating func blocklist(_ mac: MAC) {
+        ignore(mac, for: configuration.unauthorizedTimeout)
+    }
+
+    private mutating func ignore(_ mac: MAC, for seconds: Int) {
+        guard seconds > 0 else { return }
+        ignored[mac] = max(ignored[mac] ?? 0, seconds)
+    }
+
+    /// The 1 Hz decay: entries at 1 second or less are removed, the rest lose a second.
+    public mutating func tick() {
+        for (mac, remaining) in ignored {
+            ignored[mac] = remaining <= 1 ? nil : remaining - 1
+        }
+        if configuration.enableSuspend {
+            for (mac, count) in counters {
+                counters[mac] = count <= 1 ? nil : count - 1
+            }
+        } else if !counters.isEmpty {
+            counters.removeAll()
+        }
+    }
+
+    public func remaining(for mac: MAC) -> Int? { ignored[mac] }
+    public var ignoredCount: Int { ignored.count }
+}

@@ -1,0 +1,77 @@
+import Databases
+import DHCPWire
+
+/// What the engine tells a hook about the request it is handling.
+public struct RequestContext: Sendable {
+    /// `"DISCOVER"`, `"REQUEST:SELECTING"`, ... (server.md §2.2).
+    public var method: String
+    public var mac: MAC
+    /// The per-method client IP of server.md §2.3; nil when absent or zero.
+    public var clientIP: IPv4?
+    /// giaddr; nil when zero.
+    public var relayIP: IPv4?
+    /// The local port the request arrived on.
+    public var port: UInt16
+    /// Identifies the request, so a hook layer can keep per-request state (`packet.meta`).
+    public var requestID: UInt64
+
+    public init(method: String, mac: MAC, clientIP: IPv4?, relayIP: IPv4?, port: UInt16, requestID: UInt64) {
+        self.method = method
+        self.mac = mac
+        self.clientIP = clientIP
+        self.relayIP = relayIP
+        self.port = port
+        self.requestID = requestID
+    }
+}
+
+/// `filterPacket`'s three outcomes: `true` go on, `false` drop, `nil` drop and blocklist.
+public enum FilterVerdict: Sendable, Equatable {
+    case accept, drop, blocklist
+}
+
+/// A failure inside a hook (a script error, a time-out). The engine logs it and drops the packet.
+public struct HookError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The operator's scripts, as the engine sees them. Implemented by the executable over the Lua
+/// runtime; tests use plain Swift closures.
+///
+/// Every method is synchronous and is called only from the engine's actor, one at a time, which is
+/// what lets a single Lua state serve every hook.
+public protocol DHCPHooks: AnyObject, Sendable {
+    var hasFilterPacket: Bool { get }
+    var hasHandleUnknownMAC: Bool { get }
+    var hasLoadDHCPPacket: Bool { get }
+    /// Errors are the hook layer's to log; a failing filter should answer `.drop`.
+    func filterPacket(_ packet: inout DHCPPacket, _ context: RequestContext) -> FilterVerdict
+    func handleUnknownMAC(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> [Definition]
+    func filterRetrievedDefinitions(_ definitions: [Definition], _ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> Definition?
+    /// `false` drops the reply.
+    func loadDHCPPacket(_ response: inout DHCPPacket, _ context: RequestContext, definition: Definition?, source: DHCPPacket) throws(HookError) -> Bool
+    /// The request is finished; per-request state can go.
+    func endRequest(_ requestID: UInt64)
+    /// One record per datagram, after it was handled.
+    func deliver(_ statistics: Statistics)
+    /// The 1 Hz tick.
+    func tick()
+}
+
+/// No scripts at all: every packet goes on, nothing is chosen among several definitions.
+public final class NoHooks: DHCPHooks {
+    public init() {}
+    public var hasFilterPacket: Bool { false }
+    public var hasHandleUnknownMAC: Bool { false }
+    public var hasLoadDHCPPacket: Bool { false }
+    public func filterPacket(_ packet: inout DHCPPacket, _ context: RequestContext) -> FilterVerdict { .accept }
+    public func handleUnknownMAC(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> [Definition] { [] }
+    public func filterRetrievedDefinitions(_ definitions: [Definition], _ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> Definition? {
+        throw HookError("\(definitions.count) definitions for \(context.mac) and no filterRetrievedDefinitions hook to choose one")
+    }
+    public func loadDHCPPacket(_ response: inout DHCPPacket, _ context: RequestContext, definition: Definition?, source: DHCPPacket) throws(HookError) -> Bool { true }
+    public func endRequest(_ requestID: UInt64) {}
+    public func deliver(_ statistics: Statistics) {}
+    public func tick() {}
+}

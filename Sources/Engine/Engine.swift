@@ -1,1 +1,0 @@
-// The DHCP engine; see docs/ARCHITECTURE.md.

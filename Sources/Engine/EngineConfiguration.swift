@@ -1,0 +1,35 @@
+import DHCPWire
+
+/// The settings the engine's per-method rules read (server.md §1.2 "Server behaviour").
+/// The executable builds it from conf.lua's validated settings.
+public struct EngineConfiguration: Sendable, Equatable {
+    public var serverIP: IPv4
+    public var serverPort: UInt16
+    public var proxyPort: UInt16?
+    public var authoritative: Bool
+    public var nakRenewals: Bool
+    public var allowLocalDHCP: Bool
+    public var allowDHCPRelays: Bool
+    /// Empty means any relay.
+    public var allowedDHCPRelays: Set<IPv4>
+    public var enableRapidCommit: Bool
+    public var abuse: AbuseGuard.Configuration
+
+    public init(
+        serverIP: IPv4, serverPort: UInt16 = 67, proxyPort: UInt16? = nil,
+        authoritative: Bool = false, nakRenewals: Bool = false,
+        allowLocalDHCP: Bool = true, allowDHCPRelays: Bool = false, allowedDHCPRelays: Set<IPv4> = [],
+        enableRapidCommit: Bool = true, abuse: AbuseGuard.Configuration = .init()
+    ) {
+        self.serverIP = serverIP
+        self.serverPort = serverPort
+        self.proxyPort = proxyPort
+        self.authoritative = authoritative
+        self.nakRenewals = nakRenewals
+        self.allowLocalDHCP = allowLocalDHCP
+        self.allowDHCPRelays = allowDHCPRelays
+        self.allowedDHCPRelays = allowedDHCPRelays
+        self.enableRapidCommit = enableRapidCommit
+        self.abuse = abuse
+    }
+}

@@ -1,0 +1,21 @@
+/// Running totals for the dashboard and /metrics. Plain counters, updated by the engine's actor.
+public struct EngineCounters: Sendable, Equatable {
+    /// Packets by method string and outcome.
+    public var packets: [String: [Statistics.Outcome: Int]] = [:]
+    public var repliesSent = 0
+    public var sendErrors = 0
+    public var malformed = 0
+    public var hookErrors = 0
+    public var databaseErrors = 0
+    /// Seconds spent in database lookups and how many there were.
+    public var databaseTime = 0.0
+    public var databaseLookups = 0
+    /// Seconds spent in hooks.
+    public var hookTime = 0.0
+
+    public init() {}
+
+    mutating func count(_ statistics: Statistics) {
+        packets[statistics.method ?? "NON-DHCP", default: [:]][statistics.outcome, default: 0] += 1
+    }
+}

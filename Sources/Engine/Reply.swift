@@ -1,0 +1,42 @@
+import DHCPWire
+
+/// A reply the engine wants sent, with what the network layer needs to address it.
+public struct OutgoingReply: Sendable {
+    public var packet: DHCPPacket
+    /// Who the reply answers: the request's UDP source, or `(ciaddr, 0)` for RENEW/REBIND
+    /// replies, which go to the client's own address (wire.md §7.6).
+    public var answerIP: IPv4
+    public var answerPort: UInt16
+    /// The request came in on PROXY_PORT.
+    public var arrivedOnProxy: Bool
+
+    public init(packet: DHCPPacket, answerIP: IPv4, answerPort: UInt16, arrivedOnProxy: Bool) {
+        self.packet = packet
+        self.answerIP = answerIP
+        self.answerPort = answerPort
+        self.arrivedOnProxy = arrivedOnProxy
+    }
+}
+
+/// Where replies go. The executable implements it over the network layer; tests collect replies.
+public protocol ReplySender: Sendable {
+    /// Sends `reply`, returning a short description of the destination (`"192.0.2.10:68"`) for the
+    /// log, or throwing when the send failed.
+    func send(_ reply: OutgoingReply) throws -> String
+}
+
+/// A datagram as the receive loop hands it over.
+public struct Datagram: Sendable {
+    public var bytes: [UInt8]
+    public var sourceIP: IPv4
+    public var sourcePort: UInt16
+    /// The local port it arrived on (DHCP_SERVER_PORT or PROXY_PORT).
+    public var localPort: UInt16
+
+    public init(bytes: [UInt8], sourceIP: IPv4, sourcePort: UInt16, localPort: UInt16) {
+        self.bytes = bytes
+        self.sourceIP = sourceIP
+        self.sourcePort = sourcePort
+        self.localPort = localPort
+    }
+}

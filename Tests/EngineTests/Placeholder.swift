@@ -1,6 +1,0 @@
-import Engine
-import Testing
-
-@Test func engineModuleLoads() {
-    #expect(Bool(true))
-}

@@ -1,0 +1,167 @@
+"""Runs the side-by-side bench inside namespaces that scripts/bench has created.
+
+python3 -m benchkit --server-ns NS --client-ns NS --server-if IF --workdir DIR --out FILE
+                    [--quick] [--ours BINARY | --ours-unavailable REASON] [--only NAME,...] ...
+"""
+import argparse
+import datetime
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from . import macs
+from . import reservations as rsv
+from .measure import FLOOD_RATE, Measurer, Plan, ServerResult
+from .perfdhcp import Perfdhcp, PerfdhcpError
+from .report import render
+from .servers import RunningServer, ServerSpec, ServerUnavailable
+from .topology import Topology
+
+WEB_URL = "http://198.51.100.1:30880/"
+
+
+def server_specs(ours_binary: str, web: bool) -> list:
+    return [
+        ServerSpec("staticdhcpd SQLite", "ours", "ours", binary=ours_binary, web=web),
+        ServerSpec("staticdhcpd SQLite + Lua hook", "ours", "ours", binary=ours_binary, hook=True, web=web),
+        ServerSpec("staticdhcpd memory cache", "ours", "ours", binary=ours_binary, use_cache=True, web=web),
+        ServerSpec("CoreDHCP file", "coredhcp", "coredhcp"),
+        ServerSpec("Kea 2.2 memfile", "kea", "kea"),
+    ]
+
+
+def load_average() -> str:
+    with open("/proc/loadavg") as loadavg:
+        return loadavg.read().split()[0]
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def bench_one(spec, args, topology, plan, entries) -> ServerResult:
+    record = ServerResult(spec.name, spec.family)
+    workdir = Path(args.workdir) / spec.name.lower().replace(" ", "-").replace("+", "plus")
+    if spec.kind == "ours" and args.ours_unavailable:
+        record.available, record.reason = False, args.ours_unavailable
+        log(f"== {spec.name}: not available ({record.reason})")
+        return record
+    with_releases = args.releases == "all" or (args.releases == "kea" and spec.kind == "kea")
+    perfdhcp = Perfdhcp(topology, args.clients, args.mac_base, with_releases, cpu=args.client_cpu)
+    log(f"== {spec.name}")
+    try:
+        argv = spec.prepare(workdir, topology, entries)
+    except ServerUnavailable as error:
+        record.available, record.reason = False, str(error)
+        log(f"  not available: {error}")
+        return record
+
+    def start_server() -> RunningServer:
+        server = RunningServer(spec, argv, topology, workdir, args.server_cpu)
+        try:
+            server.wait_listening()
+        except ServerUnavailable:
+            server.stop()
+            raise
+        return server
+
+    measurer = Measurer(perfdhcp, plan, log, start_server)
+    try:
+        if not measurer.answers(record):
+            raise ServerUnavailable(f"completed no exchange at 50/s (see {workdir}/server.out)")
+        measurer.measure(record, WEB_URL if spec.kind == "ours" else "")
+    except ServerUnavailable as error:
+        record.available, record.reason = False, str(error)
+        log(f"  not available: {error}")
+    except PerfdhcpError as error:
+        record.reason = f"measurement stopped: {error}"
+        record.available = bool(record.steps)
+        log(f"  {record.reason}")
+    if spec.kind == "kea" and (workdir / "kea.log").exists():
+        # Address conflicts come from the 250 shared addresses (see reservations.py): count them.
+        conflicts = (workdir / "kea.log").read_text(errors="replace").count("ADDRESS_CONFLICT")
+        record.reason = (record.reason + "; " if record.reason else "") + \
+            f"{conflicts} lease conflicts on shared addresses over all runs"
+    return record
+
+
+def parse_arguments(argv):
+    parser = argparse.ArgumentParser(prog="benchkit")
+    parser.add_argument("--server-ns", required=True)
+    parser.add_argument("--client-ns", required=True)
+    parser.add_argument("--server-if", required=True)
+    parser.add_argument("--workdir", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--ours", default="", help="path of the staticdhcpd executable")
+    parser.add_argument("--ours-unavailable", default="", help="why our rows cannot be measured")
+    parser.add_argument("--only", default="", help="comma-separated name fragments of servers to run")
+    parser.add_argument("--clients", type=int, default=10000)
+    parser.add_argument("--mac-base", default="02:00:00:01:00:00")
+    parser.add_argument("--releases", choices=("all", "kea", "none"), default="all")
+    parser.add_argument("--web", action="store_true", help="enable our dashboard and probe GET / under load")
+    parser.add_argument("--server-cpu", type=int, default=1)
+    parser.add_argument("--client-cpu", type=int, default=0)
+    parser.add_argument("--skip-mac-check", action="store_true")
+    return parser.parse_args(argv)
+
+
+def main(argv) -> int:
+    args = parse_arguments(argv)
+    started = time.monotonic()
+    load_before = load_average()
+    topology = Topology(args.server_ns, args.client_ns, args.server_if)
+    plan = Plan.quick() if args.quick else Plan()
+    entries = rsv.reservations(args.mac_base, args.clients)
+    specs = server_specs(args.ours, args.web)
+    if args.only:
+        wanted = [part.strip().lower() for part in args.only.split(",") if part.strip()]
+        specs = [s for s in specs if any(w in s.name.lower() for w in wanted)]
+        if not specs:
+            log(f"error: --only {args.only!r} matches no server")
+            return 2
+    mac_summary = "skipped"
+    if not args.skip_mac_check:
+        log("== checking perfdhcp's client MACs on the wire")
+        try:
+            mac_summary = macs.verify(topology, Path(args.workdir) / "mac-check", args.clients, args.mac_base)
+        except macs.MacCheckFailed as error:
+            log(f"error: {error}")
+            return 1
+        log("  " + mac_summary)
+    results = [bench_one(spec, args, topology, plan, entries) for spec in specs]
+    settings = {
+        "mode": "quick (smoke test of the harness; figures are rough)" if args.quick else "full",
+        "perfdhcp": f"-4 -l {topology.relay_ip} -R {args.clients} -b mac={args.mac_base} -d 1 -W 300000"
+                    + (" -F RATE (a RELEASE after each exchange)" if args.releases == "all" else ""),
+        "releases": {"all": "every server", "kea": "Kea only", "none": "none"}[args.releases],
+        "pinning": f"server on CPU {args.server_cpu}, perfdhcp on CPU {args.client_cpu} (taskset)",
+        "durations": f"search steps {plan.step_seconds:g} s, confirm {plan.confirm_seconds:g} s, "
+                     f"flood {plan.flood_seconds:g} s at max({FLOOD_RATE}, 2 x clean)/s offered, latency {plan.latency_seconds:g} s",
+        "reservations": f"{args.clients} MACs, 203.0.113.1-250 repeating (serial = k / 250)",
+        "MAC check": mac_summary,
+        "wall time": f"{time.monotonic() - started:.0f} s",
+        "machine load (1-min average, before / after)": f"{load_before} / {load_average()} on "
+            f"{os.cpu_count()} CPUs: other processes share the pinned CPUs, so compare ratios, not absolutes",
+    }
+    date = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    text = render(results, {"date": date, "settings": settings})
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text)
+    print()
+    print(text)
+    log(f"written to {args.out}")
+    return 0
+
+
+def exit_on_signal(number, _frame):
+    # Turn SIGTERM/SIGINT into SystemExit so every 'finally' stops the server it started.
+    raise SystemExit(128 + number)
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, exit_on_signal)
+    signal.signal(signal.SIGINT, exit_on_signal)
+    sys.exit(main(sys.argv[1:]))

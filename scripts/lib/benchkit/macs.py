@@ -1,0 +1,100 @@
+"""Checks on the wire which client MACs perfdhcp generates, before anything is measured.
+
+perfdhcp sends DISCOVERs (-i, no server needed: unanswered packets are fine here) for a bit
+more than one full cycle of its clients while tcpdump captures them in the server namespace;
+the capture is read here (pcap, Ethernet) and the chaddr / client-id sequence is compared with
+reservations.mac_for, which is what every server's reservations are built from.
+"""
+import struct
+import subprocess
+import time
+from pathlib import Path
+
+from .reservations import mac_for
+from .topology import Topology
+
+DHCP_MAGIC = b"\x63\x82\x53\x63"
+
+
+class MacCheckFailed(RuntimeError):
+    pass
+
+
+def discovers_in_pcap(path: Path) -> list:
+    """(chaddr, client-id) of every DHCPDISCOVER in a classic pcap file with Ethernet framing."""
+    data = path.read_bytes()
+    if len(data) < 24:
+        raise MacCheckFailed(f"capture {path} is empty")
+    magic = data[:4]
+    endian = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    if struct.unpack(endian + "I", data[20:24])[0] != 1:
+        raise MacCheckFailed("capture is not Ethernet (linktype 1)")
+    offset, found = 24, []
+    while offset + 16 <= len(data):
+        _, _, captured, _ = struct.unpack(endian + "IIII", data[offset:offset + 16])
+        frame = data[offset + 16:offset + 16 + captured]
+        offset += 16 + captured
+        if len(frame) < 14 + 20 or frame[12:14] != b"\x08\x00" or frame[23] != 17:
+            continue
+        ip_header = (frame[14] & 0x0F) * 4
+        bootp = frame[14 + ip_header + 8:]
+        if len(bootp) < 240 or bootp[236:240] != DHCP_MAGIC:
+            continue
+        chaddr = ":".join(f"{b:02x}" for b in bootp[28:34])
+        options, message_type, client_id = bootp[240:], None, None
+        position = 0
+        while position < len(options) and options[position] != 255:
+            code = options[position]
+            if code == 0:
+                position += 1
+                continue
+            length = options[position + 1]
+            value = options[position + 2:position + 2 + length]
+            if code == 53 and length == 1:
+                message_type = value[0]
+            elif code == 61:
+                client_id = value.hex(":")
+            position += 2 + length
+        if message_type == 1:
+            found.append((chaddr, client_id))
+    return found
+
+
+def verify(topology: Topology, workdir: Path, clients: int, base: str, rate: int = 4000) -> str:
+    """Captures one cycle and a bit; returns a one-line summary or raises MacCheckFailed."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    capture = workdir / "discovers.pcap"
+    wanted = clients + clients // 5
+    seconds = wanted / rate + 1
+    tcpdump = subprocess.Popen(
+        topology.in_server(["tcpdump", "-i", topology.server_if, "-n", "-U", "-s", "400", "-c", str(wanted),
+                            "-w", str(capture), "udp and dst port 67"]),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        # tcpdump says "listening on ..." once its socket is open.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "listening on" not in tcpdump.stderr.readline():
+            pass
+        subprocess.run(topology.in_client(["perfdhcp", "-4", "-i", "-l", topology.relay_ip, "-R", str(clients),
+                                           "-b", f"mac={base}", "-r", str(rate), "-p", f"{seconds:g}",
+                                           "-d", "1", topology.server_ip]),
+                       capture_output=True, timeout=seconds + 20)
+        tcpdump.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+    finally:
+        if tcpdump.poll() is None:
+            tcpdump.terminate()
+            tcpdump.wait(timeout=5)
+    seen = discovers_in_pcap(capture)
+    if len(seen) < clients + 1:
+        raise MacCheckFailed(f"captured only {len(seen)} DISCOVERs, need more than {clients} to see the cycle")
+    for index, (chaddr, client_id) in enumerate(seen):
+        expected = mac_for(base, index % clients)
+        if chaddr != expected:
+            raise MacCheckFailed(f"DISCOVER #{index} came from {chaddr}, expected {expected}")
+        if client_id != "01:" + expected:
+            raise MacCheckFailed(f"DISCOVER #{index} carried client-id {client_id}, expected 01:{expected}")
+    return (f"{len(seen)} DISCOVERs captured: client k is {mac_for(base, 0)} + k "
+            f"({mac_for(base, 0)} .. {mac_for(base, clients - 1)}), then the cycle restarts at "
+            f"{seen[clients][0]}; every DISCOVER carries client-id 01:<mac>")

@@ -1,0 +1,172 @@
+"""Measures one running server: clean-rate search, flood, latency, CPU per exchange, peak RSS."""
+import json
+import os
+import subprocess
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .perfdhcp import Perfdhcp, PerfdhcpError, percentile
+
+CLEAN_DROP_RATIO = 0.001       # "clean" means under 0.1 % of exchanges lost
+GENERATOR_SHORTFALL = 0.90     # below 90 % of the offered rate, perfdhcp itself could not keep up
+# Offered rate of the flood run: the larger of a fixed rate above both peers' ceilings on this
+# kind of machine, and twice the server's own clean rate. Far higher (e.g. 100,000/s) only
+# measures perfdhcp starving its own receive thread on its one CPU.
+FLOOD_RATE = 20000
+SETTLE_SECONDS = 1.0           # pause between runs so late answers never leak into the next run
+
+
+@dataclass
+class Plan:
+    """How long and how finely to measure; --quick shrinks every figure."""
+    first_rate: int = 1000
+    max_rate: int = 64000
+    bisect_steps: int = 3
+    step_seconds: float = 5
+    confirm_seconds: float = 10
+    confirm_attempts: int = 3
+    flood_seconds: float = 10
+    latency_seconds: float = 10
+
+    @classmethod
+    def quick(cls) -> "Plan":
+        return cls(first_rate=1000, max_rate=16000, bisect_steps=1, step_seconds=2, confirm_seconds=3,
+                   confirm_attempts=2, flood_seconds=3, latency_seconds=3)
+
+
+@dataclass
+class Step:
+    offered: int
+    achieved: float
+    drop_ratio: float
+    verdict: str
+
+
+@dataclass
+class ServerResult:
+    name: str
+    family: str
+    available: bool = True
+    reason: str = ""
+    clean_rate: Optional[int] = None
+    clean_confirmed: bool = False
+    flood_offered: Optional[int] = None
+    flood_rate: Optional[float] = None
+    flood_drop_ratio: Optional[float] = None
+    p50_ms: Optional[float] = None
+    p99_ms: Optional[float] = None
+    latency_rate: Optional[int] = None
+    latency_samples: int = 0
+    cpu_us: Optional[float] = None
+    rss_peak_kib: Optional[int] = None
+    web: dict = field(default_factory=dict)
+    steps: list = field(default_factory=list)
+
+
+class Measurer:
+    def __init__(self, perfdhcp: Perfdhcp, plan: Plan, log, start_server):
+        """start_server() returns a RunningServer that is already listening."""
+        self.start_server = start_server
+        self.perfdhcp = perfdhcp
+        self.plan = plan
+        self.log = log
+
+    def _run(self, record, rate: int, seconds: float, timers: bool = False, web_url: str = ""):
+        """One perfdhcp run against a freshly started server (so no run inherits leases, queues or
+        caches from the previous one); returns (result, server CPU seconds spent during the run)."""
+        server = self.start_server()
+        try:
+            probe = self._start_web_probe(web_url, seconds) if web_url else None
+            before = server.cpu_seconds()
+            result = self.perfdhcp.run(rate, seconds, timers)
+            if probe is not None:
+                record.web = self._finish_web_probe(probe)
+            time.sleep(SETTLE_SECONDS)
+            if not server.alive():
+                raise PerfdhcpError(f"{server.spec.name} exited during the run: {server.tail()}")
+            cpu = server.cpu_seconds() - before
+            peak = server.memory_kib("VmHWM")
+            record.rss_peak_kib = max(record.rss_peak_kib or 0, peak)
+        finally:
+            server.stop()
+        return result, cpu
+
+    def _step(self, rate: int, seconds: float, record) -> tuple:
+        result, cpu = self._run(record, rate, seconds)
+        if result.drop_ratio >= CLEAN_DROP_RATIO:
+            verdict = "drops"
+        elif result.initiated < GENERATOR_SHORTFALL * rate * seconds:
+            verdict = "short"  # no loss, but the offered rate was not reached
+        else:
+            verdict = "clean"
+        record.steps.append(Step(rate, result.completed / seconds, result.drop_ratio, verdict))
+        self.log(f"    {rate:>6}/s offered: {result.completed / seconds:8.0f}/s done, drops {result.drop_ratio * 100:6.3f} % -> {verdict}")
+        return verdict == "clean", result, cpu
+
+    def answers(self, record) -> bool:
+        """A short, slow run: does the server complete any exchange at all?"""
+        result, _ = self._run(record, 50, 1)
+        return result.completed > 0
+
+    def measure(self, record: ServerResult, web_url: str = "") -> None:
+        plan = self.plan
+        self.log("  searching the clean rate")
+        low, high, rate = 0, None, plan.first_rate
+        while rate <= plan.max_rate:
+            clean, _, _ = self._step(rate, plan.step_seconds, record)
+            if not clean:
+                high = rate
+                break
+            low, rate = rate, rate * 2
+        if high is None:
+            high = low  # clean up to the largest step: stop there
+        for _ in range(plan.bisect_steps):
+            if high - low <= max(100, low // 20):
+                break
+            middle = (low + high) // 2 // 100 * 100 or (low + high) // 2
+            clean, _, _ = self._step(middle, plan.step_seconds, record)
+            low, high = (middle, high) if clean else (low, middle)
+        self.log("  confirming")
+        candidate = low
+        for _ in range(plan.confirm_attempts):
+            if candidate < 100:
+                break
+            clean, result, cpu = self._step(candidate, plan.confirm_seconds, record)
+            if result.completed:
+                record.cpu_us = cpu / result.completed * 1e6
+            if clean:
+                record.clean_rate, record.clean_confirmed = candidate, True
+                break
+            candidate = candidate * 9 // 10 // 100 * 100
+        if not record.clean_confirmed:
+            record.clean_rate = None
+            self.log("  no clean rate confirmed")
+
+        self.log("  flood")
+        record.flood_offered = max(FLOOD_RATE, 2 * (record.clean_rate or 0))
+        flood, flood_cpu = self._run(record, record.flood_offered, plan.flood_seconds)
+        record.flood_rate, record.flood_drop_ratio = flood.completed / plan.flood_seconds, flood.drop_ratio
+        if record.cpu_us is None and flood.completed:
+            record.cpu_us = flood_cpu / flood.completed * 1e6
+        self.log(f"    {flood.rate:.0f} exchanges/s, drops {flood.drop_ratio * 100:.2f} %")
+
+        latency_rate = max(100, (record.clean_rate or low or 200) // 2)
+        self.log(f"  latency at {latency_rate}/s (half the clean rate)")
+        timed, _ = self._run(record, latency_rate, plan.latency_seconds, timers=True, web_url=web_url)
+        latencies = timed.dora_latencies_ms()
+        record.latency_rate, record.latency_samples = latency_rate, len(latencies)
+        record.p50_ms, record.p99_ms = percentile(latencies, 0.50), percentile(latencies, 0.99)
+
+    def _start_web_probe(self, url: str, seconds: float):
+        env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        argv = self.perfdhcp.topology.in_client(["python3", "-m", "benchkit.webprobe", url, f"{seconds:g}"])
+        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+    def _finish_web_probe(self, probe) -> dict:
+        try:
+            out, err = probe.communicate(timeout=self.plan.latency_seconds + 30)
+            return json.loads(out)
+        except (subprocess.TimeoutExpired, json.JSONDecodeError) as error:
+            probe.kill()
+            return {"available": False, "reason": f"probe failed: {error}"}

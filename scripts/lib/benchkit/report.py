@@ -1,0 +1,80 @@
+"""The Markdown report: one table of figures, one of ratios, and the search steps."""
+from .measure import ServerResult
+
+NA = "not available"
+
+
+def _number(value, digits=0, suffix=""):
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}{suffix}"
+
+
+def _web(result: ServerResult) -> str:
+    if not result.web:
+        return "–"
+    if not result.web.get("available"):
+        return "skipped"
+    return f"{_number(result.web.get('p99_ms'), 2)} ms"
+
+
+def figures_table(results: list) -> list:
+    lines = [
+        "| Server | Clean rate (/s, <0.1 % drops) | Flood (exchanges/s) | Flood drops | p50 (ms) | p99 (ms) "
+        "| CPU µs / exchange | Peak RSS (MB) | Dashboard p99 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        if not r.available:
+            lines.append(f"| {r.name} | {NA} | {NA} | – | – | – | – | – | – |")
+            continue
+        clean = _number(r.clean_rate) if r.clean_confirmed else "none confirmed"
+        drops = "–" if r.flood_drop_ratio is None else f"{r.flood_drop_ratio * 100:.2f} %"
+        rss = None if r.rss_peak_kib is None else r.rss_peak_kib / 1024
+        lines.append(f"| {r.name} | {clean} | {_number(r.flood_rate)} | {drops} | {_number(r.p50_ms, 3)} "
+                     f"| {_number(r.p99_ms, 3)} | {_number(r.cpu_us, 1)} | {_number(rss, 1)} | {_web(r)} |")
+    return lines
+
+
+def _ratio(ours, peer, digits=2):
+    if ours is None or peer is None or peer == 0:
+        return "–"
+    return f"{ours / peer:.{digits}f}x"
+
+
+def ratios_table(results: list) -> list:
+    ours = [r for r in results if r.family == "ours" and r.available]
+    peers = [r for r in results if r.family != "ours" and r.available]
+    if not peers or not any(r.family == "ours" for r in results):
+        return []
+    if not ours:
+        return ["Not available: none of our configurations was measured (see the notes)."]
+    header = "| Ours | vs | Clean rate | Flood rate | CPU µs / exchange | p99 | Peak RSS |"
+    lines = [header, "|---|---|---:|---:|---:|---:|---:|"]
+    for mine in ours:
+        for peer in peers:
+            mine_clean = mine.clean_rate if mine.clean_confirmed else None
+            peer_clean = peer.clean_rate if peer.clean_confirmed else None
+            lines.append(f"| {mine.name} | {peer.name} | {_ratio(mine_clean, peer_clean)} "
+                         f"| {_ratio(mine.flood_rate, peer.flood_rate)} | {_ratio(mine.cpu_us, peer.cpu_us)} "
+                         f"| {_ratio(mine.p99_ms, peer.p99_ms)} | {_ratio(mine.rss_peak_kib, peer.rss_peak_kib)} |")
+    return lines
+
+
+def render(results: list, context: dict) -> str:
+    out = [f"# staticdhcpd benchmark, {context['date']}", ""]
+    out += [f"- {key}: {value}" for key, value in context["settings"].items()]
+    out += ["", "## Figures", ""] + figures_table(results)
+    ratios = ratios_table(results)
+    if ratios:
+        out += ["", "## Ratios (ours / peer; above 1x is better for rates, below 1x for CPU, p99, RSS)", ""] + ratios
+    out += ["", "## Notes", ""]
+    for r in results:
+        if not r.available:
+            out.append(f"- {r.name}: not available ({r.reason})")
+            continue
+        steps = ", ".join(f"{s.offered}:{s.verdict}" for s in r.steps)
+        out.append(f"- {r.name}: steps {steps}; flood offered {r.flood_offered}/s; latency at {r.latency_rate}/s from {r.latency_samples} exchanges"
+                   + (f"; dashboard: {r.web.get('reason') or r.web}" if r.web and not r.web.get("available") else "")
+                   + (f"; {r.reason}" if r.reason else ""))
+    return "\n".join(out) + "\n"
