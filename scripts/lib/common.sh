@@ -7,8 +7,8 @@ export PATH="/opt/swift/usr/bin:$PATH"
 # Packages every build needs.
 BUILD_PACKAGES=(liblua5.4-dev lua5.4 pkg-config libsqlite3-dev sqlite3)
 # Packages the end-to-end tests need: real clients, perfdhcp, namespaces; and the PostgreSQL
-# server that the database tests start on loopback (Tests/DatabasesTests/PostgresTestServer.swift).
-E2E_PACKAGES=(busybox isc-dhcp-client dhcpcd-base kea-admin iproute2 ethtool procps postgresql)
+# and memcached servers that the database tests start on loopback (Tests/DatabasesTests).
+E2E_PACKAGES=(busybox isc-dhcp-client dhcpcd-base kea-admin iproute2 ethtool procps postgresql memcached)
 # Packages scripts/bench needs: the peers, perfdhcp, the capture of perfdhcp's MACs, taskset.
 BENCH_PACKAGES=(kea-dhcp4-server kea-admin coredhcp-server tcpdump sqlite3 iproute2 ethtool util-linux python3)
 
