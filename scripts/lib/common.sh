@@ -6,8 +6,9 @@ export PATH="/opt/swift/usr/bin:$PATH"
 
 # Packages every build needs.
 BUILD_PACKAGES=(liblua5.4-dev lua5.4 pkg-config libsqlite3-dev sqlite3)
-# Packages the end-to-end tests need: real clients, perfdhcp, namespaces.
-E2E_PACKAGES=(busybox isc-dhcp-client dhcpcd-base kea-admin iproute2 ethtool procps tcpdump chromium)
+# Packages the end-to-end tests need: real clients, perfdhcp, namespaces, the browser; and the
+# PostgreSQL and memcached servers that the database tests start on loopback (Tests/DatabasesTests).
+E2E_PACKAGES=(busybox isc-dhcp-client dhcpcd-base kea-admin iproute2 ethtool procps tcpdump chromium curl postgresql memcached)
 # Packages scripts/bench needs: the peers, perfdhcp, the capture of perfdhcp's MACs, taskset.
 BENCH_PACKAGES=(kea-dhcp4-server kea-admin coredhcp-server tcpdump sqlite3 iproute2 ethtool util-linux python3)
 
