@@ -40,6 +40,8 @@ extension DHCPPacket {
         var failure: WireError?
         var seen = CodeSet()
         var duplicates = false
+        // Record offsets of the options decoding itself reads (53, 55, 22, 57); 0 = absent.
+        var typeRecord = 0, requestRecord = 0, reassemblyRecord = 0, messageSizeRecord = 0
         let kept = DHCPOptions.keptOnDecode
         var storage = [UInt8](unsafeUninitializedCapacity: capacity) { out, initialized in
             out.baseAddress!.initialize(from: input.bindMemory(to: UInt8.self).baseAddress!, count: 236)
@@ -64,6 +66,13 @@ extension DHCPPacket {
                 position = valueStart + length
                 guard kept.contains(code) else { continue }
                 if seen.contains(code) { duplicates = true } else { seen.insert(code) }
+                switch code {
+                case 53: typeRecord = written
+                case 55: requestRecord = written
+                case 22: reassemblyRecord = written
+                case 57: messageSizeRecord = written
+                default: break
+                }
                 out[written] = code
                 out[written + 1] = 0
                 out[written + 2] = UInt8(length)
@@ -76,21 +85,61 @@ extension DHCPPacket {
             initialized = written
         }
         if let failure { throw failure }
-        if duplicates { storage = try mergeDuplicates(storage) }
-
+        if duplicates {
+            // Rare: merge repeated codes, then find the records again.
+            storage = try mergeDuplicates(storage)
+            return try finish(DHCPPacket(storage: storage, selection: nil, maximumSize: nil))
+        }
         var packet = DHCPPacket(storage: storage, selection: nil, maximumSize: nil)
+        if typeRecord != 0, storage[typeRecord + 2] == 0 {
+            throw WireError.malformedPacket("option 53 (message type) is empty")
+        }
+        if requestRecord != 0 {
+            packet.selection = selectionFromRequest(storage, valueStart: requestRecord + 3, length: Int(storage[requestRecord + 2]))
+        }
+        packet.maximumSize = maximumSize(storage, reassemblyRecord, messageSizeRecord)
+        return packet
+    }
+
+    /// The slow path's end: the same derivations, looking the records up.
+    private static func finish(_ decoded: DHCPPacket) throws(WireError) -> DHCPPacket {
+        var packet = decoded
         if let type = packet.locate(53), type.length == 0 {
             throw WireError.malformedPacket("option 53 (message type) is empty")
         }
-        if let request = packet.locate(55), request.length > 0 {
-            var selection = mandatoryCodes
-            for index in request.valueStart..<(request.valueStart + request.length) {
-                selection.insert(packet.storage[index])
-            }
-            packet.selection = selection
+        if let request = packet.locate(55) {
+            packet.selection = selectionFromRequest(packet.storage, valueStart: request.valueStart, length: request.length)
         }
-        packet.maximumSize = packet.clientMaximumSize()
+        packet.maximumSize = maximumSize(packet.storage, packet.locate(22)?.recordStart ?? 0,
+                                         packet.locate(57)?.recordStart ?? 0)
         return packet
+    }
+
+    /// Mandatory codes plus option 55's bytes; nil when 55 is empty (everything selected).
+    private static func selectionFromRequest(_ storage: [UInt8], valueStart: Int, length: Int) -> CodeSet? {
+        guard length > 0 else { return nil }
+        var selection = mandatoryCodes
+        for index in valueStart..<(valueStart + length) { selection.insert(storage[index]) }
+        return selection
+    }
+
+    /// min of the non-zero values of options 22 and 57 (records at the given offsets, 0 = absent),
+    /// each read as a big-endian 16-bit number (§1.3 step 6).
+    private static func maximumSize(_ storage: [UInt8], _ reassemblyRecord: Int, _ messageSizeRecord: Int) -> Int? {
+        func read(_ record: Int) -> Int {
+            guard record != 0 else { return 0 }
+            let length = Int(storage[record + 1]) << 8 | Int(storage[record + 2])
+            if length == 0 { return 0 }
+            if length == 1 { return Int(storage[record + 3]) }
+            return Int(storage[record + 3]) << 8 | Int(storage[record + 4])
+        }
+        let reassembly = read(reassemblyRecord)
+        let message = read(messageSizeRecord)
+        switch (reassembly, message) {
+        case (0, 0): return nil
+        case (0, let size), (let size, 0): return size
+        default: return min(reassembly, message)
+        }
     }
 
     /// The offset of the magic cookie, searched from 236 onward (some stacks pad before it).
@@ -130,21 +179,5 @@ extension DHCPPacket {
             merged.append(contentsOf: value)
         }
         return merged
-    }
-
-    /// min of the non-zero values of options 22 and 57, each read as a big-endian 16-bit number.
-    func clientMaximumSize() -> Int? {
-        func read(_ code: UInt8) -> Int {
-            guard let location = locate(code), location.length > 0 else { return 0 }
-            if location.length == 1 { return Int(storage[location.valueStart]) }
-            return Int(storage[location.valueStart]) << 8 | Int(storage[location.valueStart + 1])
-        }
-        let reassembly = read(22)
-        let message = read(57)
-        switch (reassembly, message) {
-        case (0, 0): return nil
-        case (0, let size), (let size, 0): return size
-        default: return min(reassembly, message)
-        }
     }
 }

@@ -33,77 +33,89 @@ extension DHCPPacket {
         let mainBudget = max(limit - 1, 0)
         let selection = self.selection
         storage.withUnsafeBufferPointer { records in
-            withUnsafeTemporaryAllocation(of: Int32.self, capacity: 256) { offsets in
-                offsets.initialize(repeating: -1)
+            // At most one record per code, and each takes at least 3 bytes.
+            let capacity = min((records.count - DHCPPacket.headerSize) / 3 + 1, 256)
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: capacity) { entries in
+                // Each entry: sort key (53, 54, 51 first, then by code) << 32 | record offset.
+                var count = 0
                 var position = DHCPPacket.headerSize
                 while position + 3 <= records.count {
                     let code = records[position]
-                    if code != 52 && (selection?.contains(code) ?? true) { offsets[Int(code)] = Int32(position) }
+                    if code != 52 && (selection?.contains(code) ?? true) {
+                        let key: UInt64 = code == 53 ? 0 : code == 54 ? 1 : code == 51 ? 2 : UInt64(code) + 3
+                        let entry = key << 32 | UInt64(position)
+                        // Insertion sort: a packet holds a handful of options.
+                        var slot = count
+                        while slot > 0 && entries[slot - 1] > entry {
+                            entries[slot] = entries[slot - 1]
+                            slot -= 1
+                        }
+                        entries[slot] = entry
+                        count += 1
+                    }
                     position += 3 + (Int(records[position + 1]) << 8 | Int(records[position + 2]))
                 }
-                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 512) { plan in
-                    // plan[0..<mainCount]: codes for the options area; plan[256...]: leftovers.
-                    var mainCount = 0
-                    var mainUsed = 0
-                    var leftoverCount = 0
-                    func consider(_ code: UInt8) {
-                        let offset = Int(offsets[Int(code)])
-                        guard offset >= 0 else { return }
-                        let size = DHCPPacket.blockSize(Int(records[offset + 1]) << 8 | Int(records[offset + 2]))
-                        if mainUsed + size <= mainBudget {
-                            plan[mainCount] = code
-                            mainCount += 1
-                            mainUsed += size
-                        } else {
-                            plan[256 + leftoverCount] = code
-                            leftoverCount += 1
-                        }
+                // Partition into the options area (cumulative budget) and leftovers, keeping order;
+                // leftover entries are marked with bit 63.
+                var mainUsed = 0
+                var leftovers = 0
+                for index in 0..<count {
+                    let offset = Int(truncatingIfNeeded: entries[index] & 0xFFFF_FFFF)
+                    let size = DHCPPacket.blockSize(Int(records[offset + 1]) << 8 | Int(records[offset + 2]))
+                    if mainUsed + size <= mainBudget {
+                        mainUsed += size
+                    } else {
+                        entries[index] |= 1 << 63
+                        leftovers += 1
                     }
-                    consider(53); consider(54); consider(51)
-                    for code in 1...254 where code != 53 && code != 54 && code != 51 { consider(UInt8(code)) }
-
-                    let total = DHCPPacket.headerSize + mainUsed + 4
-                    out.removeAll(keepingCapacity: true)
-                    out.append(contentsOf: repeatElement(0, count: total))
-                    out.withUnsafeMutableBufferPointer { output in
-                        output.baseAddress!.update(from: records.baseAddress!, count: DHCPPacket.headerSize)
-                        var cursor = DHCPPacket.headerSize
-                        for index in 0..<mainCount {
-                            cursor = DHCPPacket.writeBlock(plan[index], records: records,
-                                                           offset: Int(offsets[Int(plan[index])]), into: output, at: cursor)
-                        }
-                        output[cursor] = 255
-                        guard leftoverCount > 0 else { return }
-                        var overload: UInt8 = 0
-                        var pending = Array(plan[256..<(256 + leftoverCount)])
-                        for (fieldOffset, fieldSize, bit) in [(44, 64, UInt8(2)), (108, 128, UInt8(1))] where !pending.isEmpty {
-                            guard records[fieldOffset..<(fieldOffset + fieldSize)].allSatisfy({ $0 == 0 }) else { continue }
-                            var used = 0
-                            var fieldCursor = fieldOffset
-                            pending = pending.filter { code in
-                                let offset = Int(offsets[Int(code)])
-                                let size = DHCPPacket.blockSize(Int(records[offset + 1]) << 8 | Int(records[offset + 2]))
-                                guard used + size <= fieldSize - 1 else { return true }
-                                fieldCursor = DHCPPacket.writeBlock(code, records: records, offset: offset,
-                                                                    into: output, at: fieldCursor)
-                                used += size
-                                return false
-                            }
-                            if used > 0 {
-                                output[fieldCursor] = 255
-                                overload |= bit
-                            }
-                        }
-                        if overload != 0 {
-                            output[cursor] = 52
-                            output[cursor + 1] = 1
-                            output[cursor + 2] = overload
-                            output[cursor + 3] = 255
-                        }
+                }
+                let total = DHCPPacket.headerSize + mainUsed + 4
+                out.removeAll(keepingCapacity: true)
+                out.reserveCapacity(total)
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: records[0..<DHCPPacket.headerSize]))
+                out.append(contentsOf: repeatElement(0, count: mainUsed + 4))
+                out.withUnsafeMutableBufferPointer { output in
+                    var cursor = DHCPPacket.headerSize
+                    for index in 0..<count where entries[index] >> 63 == 0 {
+                        cursor = DHCPPacket.writeBlock(records: records, offset: Int(truncatingIfNeeded: entries[index] & 0xFFFF_FFFF),
+                                                       into: output, at: cursor)
+                    }
+                    output[cursor] = 255
+                    guard leftovers > 0 else { return }
+                    let overload = DHCPPacket.placeLeftovers(records: records, entries: entries, count: count, into: output)
+                    if overload != 0 {
+                        output[cursor] = 52
+                        output[cursor + 1] = 1
+                        output[cursor + 2] = overload
+                        output[cursor + 3] = 255
                     }
                 }
             }
         }
+    }
+
+    /// Packs the leftover entries (bit 63 set) into sname, then file; returns the option 52 bits.
+    static func placeLeftovers(records: UnsafeBufferPointer<UInt8>, entries: UnsafeMutableBufferPointer<UInt64>,
+                               count: Int, into output: UnsafeMutableBufferPointer<UInt8>) -> UInt8 {
+        var overload: UInt8 = 0
+        for (fieldOffset, fieldSize, bit) in [(44, 64, UInt8(2)), (108, 128, UInt8(1))] {
+            guard records[fieldOffset..<(fieldOffset + fieldSize)].allSatisfy({ $0 == 0 }) else { continue }
+            var used = 0
+            var cursor = fieldOffset
+            for index in 0..<count where entries[index] >> 63 == 1 {
+                let offset = Int(truncatingIfNeeded: entries[index] & 0xFFFF_FFFF)
+                let size = blockSize(Int(records[offset + 1]) << 8 | Int(records[offset + 2]))
+                guard used + size <= fieldSize - 1 else { continue }
+                cursor = writeBlock(records: records, offset: offset, into: output, at: cursor)
+                used += size
+                entries[index] &= ~(1 << 63) // placed
+            }
+            if used > 0 {
+                output[cursor] = 255
+                overload |= bit
+            }
+        }
+        return overload
     }
 
     /// Encoded size of a value of `length` bytes: 255-byte chunks, each with code and length.
@@ -112,8 +124,9 @@ extension DHCPPacket {
     }
 
     /// Writes the record at `offset` as TLV chunks at `cursor`; returns the new cursor.
-    static func writeBlock(_ code: UInt8, records: UnsafeBufferPointer<UInt8>, offset: Int,
+    static func writeBlock(records: UnsafeBufferPointer<UInt8>, offset: Int,
                            into output: UnsafeMutableBufferPointer<UInt8>, at cursor: Int) -> Int {
+        let code = records[offset]
         var remaining = Int(records[offset + 1]) << 8 | Int(records[offset + 2])
         var source = offset + 3
         var cursor = cursor
@@ -121,7 +134,9 @@ extension DHCPPacket {
             let chunk = min(remaining, 255)
             output[cursor] = code
             output[cursor + 1] = UInt8(chunk)
-            for index in 0..<chunk { output[cursor + 2 + index] = records[source + index] }
+            if chunk > 0 {
+                (output.baseAddress! + cursor + 2).update(from: records.baseAddress! + source, count: chunk)
+            }
             cursor += 2 + chunk
             source += chunk
             remaining -= chunk

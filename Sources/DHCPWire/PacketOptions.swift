@@ -71,8 +71,10 @@ extension DHCPPacket {
     }
 
     /// Stores `bytes` as option `code`, replacing any previous value. Values longer than 65535 bytes
-    /// cannot be represented in one datagram and are cut to that size.
+    /// cannot be represented in one datagram and are cut to that size. Codes 0 (PAD) and 255 (END)
+    /// are not options and are ignored. No type check is made (see `setOption(_:_:validate:forceSelection:)`).
     public mutating func setOption(_ code: UInt8, bytes: some Collection<UInt8>) {
+        guard code != 0 && code != 255 else { return }
         let length = min(bytes.count, 0xFFFF)
         if let location = locate(code) {
             let newRecord = [code, UInt8(length >> 8), UInt8(length & 0xFF)] + bytes.prefix(length)

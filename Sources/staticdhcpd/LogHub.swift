@@ -53,6 +53,8 @@ final class LogHub: Sendable {
     }
 
     private let configuration: Mutex<Configuration>
+    /// The lowest level any sink wants, read on every log call without taking the lock.
+    private let threshold = Atomic<UInt8>(0)
     private let fifo = Mutex<[LogRecord]>([])
     private let writer = DispatchQueue(label: "staticdhcpd.log-writer")
     private let file = Mutex<RotatingFile?>(nil)
@@ -66,6 +68,7 @@ final class LogHub: Sendable {
 
     func reconfigure(_ next: Configuration) {
         configuration.withLock { $0 = next }
+        threshold.store(LogHub.rank(LogHub.lowestLevel(of: next)), ordering: .relaxed)
         writer.async {
             self.file.withLock { current in
                 if current?.path != next.filePath {
@@ -77,18 +80,24 @@ final class LogHub: Sendable {
         }
     }
 
-    /// The lowest level any sink wants, so loggers can skip building messages nobody reads.
+    /// The lowest level any sink wants, so loggers skip building messages nobody reads.
     var lowestLevel: Logger.Level {
-        configuration.withLock { config in
-            [config.consoleLevel, config.filePath == nil ? nil : config.fileLevel, config.fifoCapacity > 0 ? config.fifoLevel : nil]
-                .compactMap { $0 }.min() ?? .critical
-        }
+        Logger.Level.allCases[Int(threshold.load(ordering: .relaxed))]
+    }
+
+    private static func lowestLevel(of config: Configuration) -> Logger.Level {
+        [config.consoleLevel, config.filePath == nil ? nil : config.fileLevel, config.fifoCapacity > 0 ? config.fifoLevel : nil]
+            .compactMap { $0 }.min() ?? .critical
+    }
+
+    private static func rank(_ level: Logger.Level) -> UInt8 {
+        UInt8(Logger.Level.allCases.firstIndex(of: level) ?? 0)
     }
 
     func log(_ record: LogRecord) {
         let config = configuration.withLock { $0 }
         tap.offer(record)
-        let line = format(record, debug: config.debugFormat)
+        // The FIFO keeps records; only the console and the file need the formatted line.
         if config.fifoCapacity > 0 && record.level >= config.fifoLevel {
             fifo.withLock { records in
                 records.append(record)
@@ -99,6 +108,7 @@ final class LogHub: Sendable {
         let toFile = config.filePath != nil && record.level >= config.fileLevel
         guard toConsole || toFile else { return }
         writer.async {
+            let line = self.format(record, debug: config.debugFormat)
             if toConsole { FileHandle.standardError.write(Data((line + "\n").utf8)) }
             if toFile { self.file.withLock { $0?.write(line, at: record.time) } }
         }
@@ -131,12 +141,16 @@ struct HubLogHandler: LogHandler {
     let label: String
     let hub: LogHub
     var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level
+
+    /// Follows the hub, so a reload that changes severities applies to every logger at once.
+    var logLevel: Logger.Level {
+        get { hub.lowestLevel }
+        set {}
+    }
 
     init(label: String, hub: LogHub) {
         self.label = label
         self.hub = hub
-        logLevel = hub.lowestLevel
     }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {

@@ -34,7 +34,7 @@ extension Server {
             } catch {
                 throw DaemonError("\(configFile.path): \(error.description)")
             }
-            var settings = runtime.settings
+            var settings = runtime.settings.resolvingPaths(relativeTo: configFile)
             if options.debug { settings.debug = true }
             if !settings.sameSockets(as: previous.settings) {
                 warnings.append("DHCP socket settings changed (address, ports, response interface or relays); the old sockets stay bound until a restart")

@@ -99,7 +99,7 @@ import Testing
                 // Round-trip one in eight (encoding is the slower half in a debug build).
                 guard decoded % 8 == 0 else { continue }
                 let again = try DHCPPacket(decoding: packet.encode())
-                if again.messageType != packet.messageType { Issue.record("re-decode changed the message type: \(hexString(buffer))") }
+                if packet.option(53)?.count == 1, again.messageType != packet.messageType { Issue.record("re-decode changed the message type: \(hexString(buffer))") }
             } catch {
                 rejected += 1 // typed throws: error is a WireError by construction
             }
