@@ -3,8 +3,8 @@
 # giaddr 198.51.100.2) from a pool of 198.51.100.10-250 kept in `store`; then the daemon is restarted
 # and reloaded (SIGHUP), and the same clients come back: every client must keep its address and no
 # address may ever be ACKed to two MACs. statistics, recent_activity and feedservice are loaded in
-# the same daemon (their web output is checked by the Swift tests: ExtensionTests, since the daemon's
-# web server is wired separately). Reports allocations per second through the Lua pool.
+# the same daemon; their web output is fetched from the daemon's web server (and checked in detail
+# by the Swift tests: ExtensionTests, DynamismTests). Reports allocations per second through the pool.
 set -u
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/daemon.sh"
@@ -19,7 +19,9 @@ cp -r "$E2E_ROOT/staticDHCPd_extensions" "$E2E_TMP/conf/"
 cat >"$E2E_TMP/conf/conf.lua" <<LUA
 DHCP_SERVER_IP = "$E2E_SERVER_IP"
 DAEMON = false
-WEB_ENABLED = false
+WEB_ENABLED = true
+WEB_IP = "$E2E_SERVER_IP"
+WEB_PORT = 30880
 ALLOW_DHCP_RELAYS = true
 ENABLE_SUSPEND = false
 LOG_CONSOLE_SEVERITY = "INFO"
@@ -136,7 +138,28 @@ check_acks "after the full-speed round"
 lease_table >"$E2E_TMP/leases-final"
 e2e_assert_eq "every client keeps its address after the full-speed round" "" "$(diff "$E2E_TMP/leases-before" "$E2E_TMP/leases-final")"
 
-# 5. Nothing went wrong in Lua along the way.
+# 5. The extensions' web output from the daemon's web server.
+if command -v curl >/dev/null; then
+    url="http://$E2E_SERVER_IP:30880"
+    base="$url/ca/uguu/puukusoft/staticDHCPd/extension"
+    get() { e2e_srv curl -fs "$@"; }
+    e2e_assert_eq "leases.csv lists every lease" "$clients" "$(get "$base/dynamism/leases.csv" | grep -c ',bound,')"
+    e2e_assert_eq "leases.csv agrees with the store" "" "$(diff <(get "$base/dynamism/leases.csv" | awk -F, 'NR > 1 { print $2, $3 }' | sort) <(sort "$E2E_TMP/leases-before"))"
+    dashboard="$(get "$url/")"
+    for element in "dynamism | leases" "statistics | packets per second" "statistics | averages" "recent activity | dhcp"; do
+        case "$dashboard" in *"$element"*) e2e_pass "dashboard shows $element" ;; *) e2e_fail "dashboard shows $element" "not in the page" ;; esac
+    done
+    case "$dashboard" in *"<svg"*) e2e_pass "the statistics graph is inline SVG" ;; *) e2e_fail "the statistics graph is inline SVG" "no <svg> in the page" ;; esac
+    e2e_assert_ge "graph.csv has rows" 2 "$(get "$base/stats/graph.csv" | wc -l)"
+    get "$base/stats/graph.json" | python3 -c 'import json, sys; d = json.load(sys.stdin); assert d["lifetime"]["packets"] > 0' 2>/dev/null
+    e2e_assert_status "graph.json parses and counts packets" 0 $?
+    get "$base/feedservice/feed" | python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parseString(sys.stdin.buffer.read())' 2>/dev/null
+    e2e_assert_status "the Atom feed parses as XML" 0 $?
+else
+    e2e_log "curl is not installed: web checks skipped"
+fi
+
+# 6. Nothing went wrong in Lua along the way.
 errors=$(cat "$E2E_TMP/server-1.log" "$E2E_TMP/server.log" | grep -cE "CRITICAL|ERROR" || true)
 e2e_assert_eq "ERROR/CRITICAL lines in the daemon's logs" 0 "$errors"
 [ "$errors" -gt 0 ] && grep -hE "CRITICAL|ERROR" "$E2E_TMP/server-1.log" "$E2E_TMP/server.log" | head -5 | sed 's/^/         | /'
