@@ -14,10 +14,16 @@ extension ScriptRuntime {
     /// Gives the scripts their store (the daemon opens it in STATE_DIRECTORY before `init()`).
     public func attachStore(_ store: KeyValueStore) {
         self.store = store
-        clua_getglobal(L, "store")
-        pushString(L, store.path)
-        lua_setfield(L, -2, "path")
-        clua_pop(L, 1)
+        // Raw access: conf.lua may have replaced `store` or given it a metatable, and a Lua error
+        // here would unwind through Swift.
+        lua_rawgeti(L, clua_registryindex(), lua_Integer(LUA_RIDX_GLOBALS))
+        pushString(L, "store")
+        if lua_rawget(L, -2) == LUA_TTABLE {
+            pushString(L, "path")
+            pushString(L, store.path)
+            lua_rawset(L, -3)
+        }
+        clua_pop(L, 2)
     }
 
     func installStore() {

@@ -200,3 +200,15 @@ end)
         #expect(throws: ScriptError.self) { _ = try makeRuntime("STATE_DIRECTRY = '/tmp'\n") }
     }
 }
+
+@Suite struct StoreAttachTests {
+    @Test func attachingSurvivesAReplacedStoreGlobal() throws {
+        // A metatable that refuses writes is bypassed (rawset), and a non-table is left alone.
+        let (guarded, _, _) = try makeStoredRuntime(probeSource + "store = setmetatable({}, {__newindex = function() error('no') end})\n")
+        #expect(try evaluate(guarded, "return tostring(rawget(store, 'path') ~= nil)") == "true")
+        let (replaced, _, _) = try makeStoredRuntime(probeSource + "store = 5\n")
+        #expect(try evaluate(replaced, "return tostring(store)") == "5")
+        let (plain, _, store) = try makeStoredRuntime(probeSource)
+        #expect(try evaluate(plain, "return store.path") == store.path)
+    }
+}
