@@ -8,6 +8,7 @@ extension ScriptRuntime {
         // The runtime's private table: log sink, callback registrations, per-request metas.
         lua_createtable(L, 0, 16)
         setFunction(L, "log", luaLog)
+        setFunction(L, "setLogLevel", luaSetLogLevel)
         lua_createtable(L, 0, 0)
         lua_pushvalue(L, -1)
         calls.pointee.metasRef = clua_ref(L)
@@ -31,6 +32,7 @@ extension ScriptRuntime {
         installDefinition()
         installPacketType()
         installOptionNames()
+        installStore()
     }
 }
 

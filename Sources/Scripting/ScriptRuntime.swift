@@ -31,6 +31,10 @@ public final class ScriptRuntime: @unchecked Sendable {
     var privateRef: Int32 = LUA_NOREF
     var luaDatabaseRef: Int32 = LUA_NOREF
     private let busy = Atomic<Bool>(false)
+    /// The scripts' persistent store, once the daemon has opened it (`attachStore`).
+    var store: KeyValueStore?
+    /// The lowest level any `callbacks.logAddHandler` handler wants (-1: none); read from any thread.
+    let logHandlerLevel = Atomic<Int>(-1)
 
     /// Finds conf.lua: `explicit` (a file, or a directory holding conf.lua), else env
     /// `STATICDHCPD_CONF_PATH` (its directory part), else `./conf/conf.lua`, else

@@ -45,7 +45,7 @@ final class Daemon: Sendable {
             printError("staticdhcpd: \(configFile.path): configuration rejected:\n\(error.description)")
             return 1
         }
-        var settings = runtime.settings
+        var settings = runtime.settings.resolvingPaths(relativeTo: configFile)
         if options.debug { settings.debug = true }
         let console = options.verbose || !settings.daemon
         if !console {

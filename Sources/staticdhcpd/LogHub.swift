@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Glibc
 import Logging
 import Synchronization
 
@@ -52,9 +53,13 @@ final class LogHub: Sendable {
     }
 
     private let configuration: Mutex<Configuration>
+    /// The lowest level any sink wants, read on every log call without taking the lock.
+    private let threshold = Atomic<UInt8>(0)
     private let fifo = Mutex<[LogRecord]>([])
     private let writer = DispatchQueue(label: "staticdhcpd.log-writer")
     private let file = Mutex<RotatingFile?>(nil)
+    /// Records for conf.lua's log handlers.
+    let tap = LogTap()
 
     init(configuration: Configuration) {
         self.configuration = Mutex(configuration)
@@ -63,6 +68,7 @@ final class LogHub: Sendable {
 
     func reconfigure(_ next: Configuration) {
         configuration.withLock { $0 = next }
+        threshold.store(LogHub.rank(LogHub.lowestLevel(of: next)), ordering: .relaxed)
         writer.async {
             self.file.withLock { current in
                 if current?.path != next.filePath {
@@ -74,17 +80,24 @@ final class LogHub: Sendable {
         }
     }
 
-    /// The lowest level any sink wants, so loggers can skip building messages nobody reads.
+    /// The lowest level any sink wants, so loggers skip building messages nobody reads.
     var lowestLevel: Logger.Level {
-        configuration.withLock { config in
-            [config.consoleLevel, config.filePath == nil ? nil : config.fileLevel, config.fifoCapacity > 0 ? config.fifoLevel : nil]
-                .compactMap { $0 }.min() ?? .critical
-        }
+        Logger.Level.allCases[Int(threshold.load(ordering: .relaxed))]
+    }
+
+    private static func lowestLevel(of config: Configuration) -> Logger.Level {
+        [config.consoleLevel, config.filePath == nil ? nil : config.fileLevel, config.fifoCapacity > 0 ? config.fifoLevel : nil]
+            .compactMap { $0 }.min() ?? .critical
+    }
+
+    private static func rank(_ level: Logger.Level) -> UInt8 {
+        UInt8(Logger.Level.allCases.firstIndex(of: level) ?? 0)
     }
 
     func log(_ record: LogRecord) {
         let config = configuration.withLock { $0 }
-        let line = format(record, debug: config.debugFormat)
+        tap.offer(record)
+        // The FIFO keeps records; only the console and the file need the formatted line.
         if config.fifoCapacity > 0 && record.level >= config.fifoLevel {
             fifo.withLock { records in
                 records.append(record)
@@ -95,6 +108,7 @@ final class LogHub: Sendable {
         let toFile = config.filePath != nil && record.level >= config.fileLevel
         guard toConsole || toFile else { return }
         writer.async {
+            let line = self.format(record, debug: config.debugFormat)
             if toConsole { FileHandle.standardError.write(Data((line + "\n").utf8)) }
             if toFile { self.file.withLock { $0?.write(line, at: record.time) } }
         }
@@ -127,12 +141,16 @@ struct HubLogHandler: LogHandler {
     let label: String
     let hub: LogHub
     var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level
+
+    /// Follows the hub, so a reload that changes severities applies to every logger at once.
+    var logLevel: Logger.Level {
+        get { hub.lowestLevel }
+        set {}
+    }
 
     init(label: String, hub: LogHub) {
         self.label = label
         self.hub = hub
-        logLevel = hub.lowestLevel
     }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -142,5 +160,52 @@ struct HubLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         hub.log(LogRecord(time: Date(), level: event.level, logger: label, message: event.message.description))
+    }
+}
+
+/// Collects log records for conf.lua's log handlers (`callbacks.logAddHandler`) between ticks.
+/// Bounded: when handlers fall behind, the oldest records are dropped and counted. Records logged
+/// by the thread that is delivering to the handlers are not collected, so a handler that logs (or
+/// fails) cannot feed itself.
+final class LogTap: Sendable {
+    static let capacity = 1000
+    private struct State {
+        var level: Logger.Level?
+        var records: [LogRecord] = []
+        var dropped = 0
+        var deliveringThread: pthread_t?
+    }
+    private let state = Mutex(State())
+
+    func offer(_ record: LogRecord) {
+        let me = pthread_self()
+        state.withLock { state in
+            guard let level = state.level, record.level >= level else { return }
+            if let delivering = state.deliveringThread, pthread_equal(delivering, me) != 0 { return }
+            state.records.append(record)
+            if state.records.count > LogTap.capacity {
+                state.records.removeFirst(state.records.count - LogTap.capacity)
+                state.dropped += 1
+            }
+        }
+    }
+
+    func setLevel(_ level: Logger.Level?) {
+        state.withLock { state in
+            state.level = level
+            if level == nil { state.records.removeAll() }
+        }
+    }
+
+    /// Takes the collected records and runs `deliver` with them, ignoring what this thread logs meanwhile.
+    func drain(_ deliver: ([LogRecord], Int) -> Void) {
+        let (records, dropped) = state.withLock { state in
+            defer { state.records.removeAll(); state.dropped = 0 }
+            return (state.records, state.dropped)
+        }
+        guard !records.isEmpty else { return }
+        state.withLock { $0.deliveringThread = pthread_self() }
+        defer { state.withLock { $0.deliveringThread = nil } }
+        deliver(records, dropped)
     }
 }

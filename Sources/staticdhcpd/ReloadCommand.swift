@@ -16,11 +16,13 @@ struct ReloadCommand: ParsableCommand {
     @Option(help: "Seconds to wait for the outcome.")
     var timeout: Double = 30
 
+    @Option(name: .customLong("pid-file"), help: "The daemon's PID_FILE (default: read from conf.lua).")
+    var pidFileOption: String?
+
     func run() throws {
         let file = try config.locate()
-        let report = ScriptRuntime.checkConfig(configFile: file)
-        guard let settings = report.settings, let pidFile = settings.pidFile else {
-            throw ValidationError("\(file.path) sets no PID_FILE, so the running daemon cannot be found; set PID_FILE or send SIGHUP yourself")
+        guard let pidFile = pidFileOption ?? Self.pidFile(in: file) else {
+            throw ValidationError("\(file.path) sets no PID_FILE, so the running daemon cannot be found; set PID_FILE, pass --pid-file, or send SIGHUP yourself")
         }
         guard let pid = PIDFile.read(pidFile), kill(pid, 0) == 0 else {
             throw ValidationError("no running daemon: \(pidFile) is missing or names no live process")
@@ -44,6 +46,29 @@ struct ReloadCommand: ParsableCommand {
         }
         printError("no outcome from process \(pid) within \(timeout) s")
         throw ExitCode(2)
+    }
+}
+
+extension ReloadCommand {
+    /// PID_FILE from conf.lua. The file being reloaded may be broken (that is what the daemon will
+    /// report), so when it does not load, a plain `PID_FILE = "..."` line is read instead.
+    static func pidFile(in configFile: URL) -> String? {
+        let report = ScriptRuntime.checkConfig(configFile: configFile)
+        if let settings = report.settings {
+            return settings.resolvingPaths(relativeTo: configFile).pidFile
+        }
+        guard let text = try? String(contentsOf: configFile, encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard trimmed.hasPrefix("PID_FILE"), let equals = trimmed.firstIndex(of: "=") else { continue }
+            let value = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            guard let quote = value.first, quote == "\"" || quote == "'",
+                  let end = value.dropFirst().firstIndex(of: quote) else { continue }
+            var settings = Settings()
+            settings.pidFile = String(value[value.index(after: value.startIndex)..<end])
+            return settings.resolvingPaths(relativeTo: configFile).pidFile
+        }
+        return nil
     }
 }
 

@@ -8,6 +8,7 @@ import Glibc
 import Logging
 import Scripting
 import Synchronization
+import Web
 
 /// One script generation as the daemon keeps it: the runtime, its settings, the database it uses.
 struct LoadedGeneration: Sendable {
@@ -15,6 +16,7 @@ struct LoadedGeneration: Sendable {
     var runtime: ScriptRuntime
     var settings: Settings
     var database: any Database
+    var store: KeyValueStore
 }
 
 /// The running server: sockets, engine, ticks, signals, reloads and shutdown.
@@ -30,6 +32,7 @@ actor Server {
     private var sockets: DHCPSockets?
     private var current: LoadedGeneration?
     private var signalSources: [any DispatchSourceSignal] = []
+    private var webTask: Task<Void, Never>?
     private var shuttingDown = false
     private var stopped: CheckedContinuation<Int32, Never>?
     let inFlight = InFlightCounter()
@@ -61,9 +64,17 @@ actor Server {
             )
             self.engine = engine
             let database = try await makeDatabase(runtime: runtime, settings: settings, engine: engine, previous: nil)
+            let store = try openStore(settings: settings, previous: nil)
+            current = LoadedGeneration(number: 0, runtime: runtime, settings: settings, database: database, store: store)
+            if settings.webEnabled {
+                startWeb(settings: settings, database: database)
+            }
             logger.info("Initialising custom code...")
-            try await engine.perform { try runtime.callInit() }
-            let generation = LoadedGeneration(number: 1, runtime: runtime, settings: settings, database: database)
+            try await engine.perform {
+                runtime.attachStore(store)
+                try runtime.callInit()
+            }
+            let generation = LoadedGeneration(number: 1, runtime: runtime, settings: settings, database: database, store: store)
             await install(generation, on: engine)
             startReceiving(sockets, engine: engine)
             try Privileges.drop(uid: settings.uid, gid: settings.gid, logger: logger)
@@ -96,8 +107,18 @@ actor Server {
         return try DatabaseFactory.make(settings.databaseConfiguration(custom: custom), logger: Logger(label: "databases"))
     }
 
+    /// The scripts' store in STATE_DIRECTORY; a reload keeps the open one when the directory is unchanged.
+    func openStore(settings: Settings, previous: LoadedGeneration?) throws -> KeyValueStore {
+        let directory = settings.resolvedStateDirectory(configFile: configFile)
+        if let previous, previous.store.directory == directory { return previous.store }
+        let store = try KeyValueStore(directory: directory)
+        store.chown(uid: settings.uid, gid: settings.gid)
+        logger.info("Script store: \(store.path)")
+        return store
+    }
+
     func install(_ generation: LoadedGeneration, on engine: DHCPEngine) async {
-        let hooks = LuaHooks(runtime: generation.runtime, telemetry: telemetry)
+        let hooks = LuaHooks(runtime: generation.runtime, telemetry: telemetry, logTap: hub.tap)
         await engine.install(Generation(
             number: generation.number, configuration: generation.settings.engineConfiguration,
             hooks: hooks, database: generation.database
@@ -107,6 +128,30 @@ actor Server {
     }
 
     private var hubConsole: Bool { options.verbose || !(current?.settings.daemon ?? true) }
+
+    /// The dashboard on WEB_IP:WEB_PORT. A dashboard that cannot bind is logged; DHCP keeps serving.
+    private func startWeb(settings: Settings, database: any Database) {
+        var store: (any ReservationStore)?
+        if settings.databaseEngine == .named("SQLite"), let file = settings.sqliteFile,
+           let reservations = try? Reservations(path: file) {
+            store = SQLiteReservationStore(reservations: reservations)
+        }
+        let web = WebServer(
+            config: settings.webConfiguration, source: DaemonDashboardSource(server: self), reservations: store,
+            scripts: LuaWebHost(server: self), logger: Logger(label: "web")
+        )
+        let logger = logger
+        let address = "\(settings.webIP):\(settings.webPort)"
+        webTask = Task {
+            do {
+                try await web.run()
+            } catch is CancellationError {
+            } catch {
+                logger.critical("The web dashboard on \(address) stopped: \(error)")
+            }
+        }
+        logger.info("Web dashboard on http://\(address)/")
+    }
 
     /// The receive threads only count and enqueue; the engine does the rest.
     private func startReceiving(_ sockets: DHCPSockets, engine: DHCPEngine) {
@@ -170,6 +215,7 @@ actor Server {
         shuttingDown = true
         logger.warning("System shutdown beginning (signal \(signalNumber))...")
         shutdownSockets()
+        webTask?.cancel()
         let deadline = ContinuousClock.now + .seconds(4)
         while inFlight.value.load(ordering: .relaxed) > 0 && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))

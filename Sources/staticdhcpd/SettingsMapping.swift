@@ -2,6 +2,7 @@ import Databases
 import DHCPNetwork
 import DHCPWire
 import Engine
+import Foundation
 import Logging
 import Scripting
 
@@ -107,8 +108,27 @@ extension Settings {
         configuration.filePath = logFile
         configuration.fileHistory = logFileHistory ?? 0
         configuration.fifoLevel = Severity.parse(webLogSeverity) ?? .info
-        configuration.fifoCapacity = webLogHistory
+        configuration.fifoCapacity = webEnabled ? webLogHistory : 0
         configuration.debugFormat = debug || forceDebug
         return configuration
+    }
+}
+
+extension Settings {
+    /// Relative file paths in conf.lua mean "beside conf.lua", whatever the working directory
+    /// (a daemon changes it to /), as `staticdhcpd db` already reads SQLITE_FILE.
+    func resolvingPaths(relativeTo configFile: URL) -> Settings {
+        let directory = configFile.deletingLastPathComponent()
+        func resolve(_ path: String?) -> String? {
+            guard let path, !path.isEmpty, !path.hasPrefix("/") else { return path }
+            return directory.appendingPathComponent(path).standardizedFileURL.path
+        }
+        var settings = self
+        settings.sqliteFile = resolve(sqliteFile)
+        settings.iniFile = resolve(iniFile)
+        settings.logFile = resolve(logFile)
+        settings.pidFile = resolve(pidFile)
+        settings.diskCachePersistent = resolve(diskCachePersistent)
+        return settings
     }
 }

@@ -43,3 +43,22 @@ sd_probe() {
 sd_probe_address() {
     e2e_cli ip addr add 192.0.2.77/24 dev "$E2E_CLIENT_IF" 2>/dev/null || true
 }
+
+# sd_perf_database FILE CLIENTS: reservations for perfdhcp's clients 02:00:00:01:HH:LL (HHLL = k,
+# notes/testing-dhcp.md) in 198.51.100.0/24. perfdhcp never configures the addresses, so the clients
+# share the subnet's 250 addresses across serials (UNIQUE(ip, subnet, serial) holds).
+sd_perf_database() {
+    local db="$1" count="$2"
+    "$STATICDHCPD_BIN" db init --file "$db" >/dev/null || return 1
+    python3 - "$db" "$count" <<'PY'
+import sqlite3, sys
+db, count = sys.argv[1], int(sys.argv[2])
+connection = sqlite3.connect(db)
+for serial in range(0, (count - 1) // 250 + 1):
+    connection.execute("INSERT INTO subnets (subnet, serial, lease_time, gateway, subnet_mask) VALUES ('198.51.100.0/24', ?, 3600, '198.51.100.1', '255.255.255.0')", (serial,))
+for k in range(count):
+    connection.execute("INSERT INTO maps (mac, ip, subnet, serial) VALUES (?, ?, '198.51.100.0/24', ?)",
+                       (f"02:00:00:01:{k >> 8:02x}:{k & 255:02x}", f"198.51.100.{k % 250 + 3}", k // 250))
+connection.commit()
+PY
+}

@@ -35,9 +35,8 @@ def build(mac, message_type, xid, requested=None, server_id=None, ciaddr="0.0.0.
     return header + options
 
 
-def reply_type(data, xid):
-    if len(data) < 240 or struct.unpack("!I", data[4:8])[0] != xid:
-        return None
+def options(data):
+    found = {}
     position = 240
     while position + 1 < len(data):
         code = data[position]
@@ -47,10 +46,21 @@ def reply_type(data, xid):
             position += 1
             continue
         length = data[position + 1]
-        if code == 53 and length >= 1:
-            return NAMES.get(data[position + 2], str(data[position + 2]))
+        found[code] = found.get(code, b"") + data[position + 2 : position + 2 + length]
         position += 2 + length
-    return None
+    return found
+
+
+def reply_type(data, xid, show_option=None):
+    if len(data) < 240 or struct.unpack("!I", data[4:8])[0] != xid:
+        return None
+    found = options(data)
+    if 53 not in found or not found[53]:
+        return None
+    kind = NAMES.get(found[53][0], str(found[53][0]))
+    if show_option is not None:
+        kind += " " + found.get(show_option, b"").decode("utf-8", "replace")
+    return kind
 
 
 def main():
@@ -66,6 +76,7 @@ def main():
     parser.add_argument("--count", type=int, default=1, help="send this many and count the replies")
     parser.add_argument("--garbage", type=int, default=0, help="send this many malformed datagrams instead")
     parser.add_argument("--timeout", type=float, default=2.0)
+    parser.add_argument("--show-option", type=int, help="also print this option of the reply, as text")
     args = parser.parse_args()
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -98,7 +109,7 @@ def main():
         try:
             while True:
                 data, _ = sock.recvfrom(4096)
-                kind = reply_type(data, xid)
+                kind = reply_type(data, xid, args.show_option)
                 if kind:
                     replies.append(kind)
                     break

@@ -23,6 +23,7 @@ for test in "$here"/test-*.sh; do
         passed=$((passed + 1))
         echo "PASS $name (${elapsed}s)"
         [ -n "${E2E_VERBOSE:-}" ] && sed 's/^/     /' "$log"
+        grep -E "^ +(perfdhcp|measured):" "$log" || true
     elif [ "$status" -eq 77 ]; then
         echo "SKIP $name: $(grep -m1 'SKIP' "$log" | sed 's/^ *SKIP: *//')"
     else

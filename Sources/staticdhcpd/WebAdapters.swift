@@ -1,0 +1,292 @@
+import Databases
+import DHCPWire
+import Engine
+import Foundation
+import Logging
+import Scripting
+import Web
+
+/// The dashboard's view of the running daemon.
+struct DaemonDashboardSource: DashboardSource {
+    let server: Server
+
+    func status() async -> StatusSnapshot {
+        let generation = await server.generationForWeb
+        let sockets = await server.socketsForWeb
+        var served: [String] = []
+        if let sockets, let settings = generation?.settings {
+            served.append("udp \(settings.dhcpServerIP):\(sockets.serverPort)\(sockets.interface.map { " on \($0)" } ?? "")")
+            if let proxy = sockets.proxyPort { served.append("udp 0.0.0.0:\(proxy) (proxy)") }
+            if let mac = sockets.layer2SourceMAC { served.append("layer 2 replies from \(mac)") }
+        }
+        return StatusSnapshot(
+            startTime: server.startedAt, configGeneration: generation?.number ?? 0,
+            lastReload: await server.lastReload.map(Self.webOutcome), sockets: served,
+            databaseEngine: generation?.database.engineName ?? "none", cacheHitRate: nil
+        )
+    }
+
+    func activity() async -> ActivitySeries {
+        let buckets = server.telemetry.activity()
+        let interval = Telemetry.bucketSeconds
+        let now = Int(Date().timeIntervalSince1970) / interval * interval
+        let points = Telemetry.bucketCount
+        let first = now - (points - 1) * interval
+        var series: [String: [Double]] = [:]
+        for bucket in buckets where bucket.start >= first {
+            let index = (bucket.start - first) / interval
+            for (method, count) in bucket.counts {
+                series[method, default: [Double](repeating: 0, count: points)][index] = Double(count) / Double(interval)
+            }
+        }
+        return ActivitySeries(intervalSeconds: interval, end: Date(timeIntervalSince1970: TimeInterval(now + interval)), series: series)
+    }
+
+    func recentClients() async -> [RecentClient] {
+        server.telemetry.recentClients().map { event in
+            RecentClient(mac: event.mac.description, method: event.method, ip: event.ip?.description, subnet: event.subnet,
+                         serial: event.serial, port: Int(event.port), time: event.time)
+        }
+    }
+
+    func logRecords() async -> [Web.LogRecord] {
+        server.hub.recentRecords().map { record in
+            let level: LogLevel = switch record.level {
+            case .trace, .debug: .debug
+            case .info, .notice: .info
+            case .warning: .warn
+            case .error: .error
+            case .critical: .critical
+            }
+            return Web.LogRecord(time: record.time, level: level, message: record.message)
+        }
+    }
+
+    func metrics() async -> MetricsSnapshot {
+        let counters = await server.engineForWeb?.counters ?? EngineCounters()
+        var packets: [String: [String: Int]] = [:]
+        var drops: [String: Int] = [:]
+        for (method, outcomes) in counters.packets {
+            for (outcome, count) in outcomes {
+                packets[method, default: [:]][outcome.rawValue] = count
+                if outcome != .replied && outcome != .accepted { drops[outcome.rawValue, default: 0] += count }
+            }
+        }
+        return MetricsSnapshot(
+            packets: packets, repliesSent: ["all": counters.repliesSent], drops: drops,
+            hookErrors: counters.hookErrors,
+            hookTime: DurationTotal(count: counters.databaseLookups, seconds: counters.hookTime),
+            databaseLookups: DurationTotal(count: counters.databaseLookups, seconds: counters.databaseTime),
+            databaseErrors: counters.databaseErrors, cacheHits: 0,
+            reloads: await server.reloadCount, reloadFailures: await server.reloadFailures
+        )
+    }
+
+    func reload() async -> Web.ReloadOutcome {
+        Self.webOutcome(await server.reload(trigger: "web"))
+    }
+
+    static func webOutcome(_ outcome: ReloadOutcome) -> Web.ReloadOutcome {
+        Web.ReloadOutcome(time: outcome.finishedAt, succeeded: outcome.succeeded, durationSeconds: outcome.seconds,
+                          error: outcome.error)
+    }
+}
+
+/// conf.lua's web registrations, run on the engine's executor like every other script call.
+struct LuaWebHost: ScriptWebHost {
+    let server: Server
+
+    private func runtime() async throws -> (ScriptRuntime, DHCPEngine) {
+        guard let engine = await server.engineForWeb, let generation = await server.generationForWeb else {
+            throw DaemonError("the server is not serving yet")
+        }
+        return (generation.runtime, engine)
+    }
+
+    func registrations() async -> Web.WebRegistrations {
+        guard let (runtime, engine) = try? await runtime() else { return Web.WebRegistrations() }
+        let registered = await engine.perform { runtime.webRegistrations() }
+        return Web.WebRegistrations(
+            headers: registered.headers.map { Web.WebHeaderRegistration(id: $0.id) },
+            dashboardElements: registered.dashboard.map {
+                Web.WebDashboardRegistration(id: $0.id, module: $0.module, name: $0.name, ordering: $0.ordering)
+            },
+            methods: registered.methods.map {
+                Web.WebMethodRegistration(
+                    path: $0.path, cacheable: $0.cacheable, hidden: $0.hidden, secure: $0.secure, module: $0.module,
+                    name: $0.name, confirm: $0.confirm, displayMode: Web.WebDisplayMode(rawValue: $0.displayMode.rawValue) ?? .raw)
+            }
+        )
+    }
+
+    private func call(id: Int, _ request: WebCallbackRequest) async throws -> WebCallResult {
+        let (runtime, engine) = try await runtime()
+        let luaRequest = WebCallRequest(path: request.path, queryArguments: request.queryArguments,
+                                        mimeType: request.mimetype, data: request.data, headers: request.headers)
+        return try await engine.perform { () throws -> WebCallResult in
+            do { return try runtime.callWebCallback(id: id, request: luaRequest) } catch { throw DaemonError("\(error)") }
+        }
+    }
+
+    private func fragment(_ result: WebCallResult) -> String? {
+        switch result {
+        case .none: nil
+        case .fragment(let text): text
+        case .content(_, let data, _): String(decoding: data, as: UTF8.self)
+        }
+    }
+
+    func callHeader(id: Int, request: WebCallbackRequest) async throws -> String? {
+        fragment(try await call(id: id, request))
+    }
+
+    func callDashboardElement(id: Int, request: WebCallbackRequest) async throws -> String? {
+        fragment(try await call(id: id, request))
+    }
+
+    func callMethod(path: String, request: WebCallbackRequest) async throws -> WebMethodOutput {
+        let (runtime, engine) = try await runtime()
+        let registered = await engine.perform { runtime.webRegistrations() }
+        guard let method = registered.methods.first(where: { $0.path == path }) else {
+            throw DaemonError("no web method at \(path)")
+        }
+        let result = try await call(id: method.id, request)
+        if method.displayMode == .raw {
+            switch result {
+            case .content(let mimeType, let data, let headers): return .raw(mimetype: mimeType, body: data, headers: headers)
+            case .fragment(let text): return .raw(mimetype: "text/plain; charset=utf-8", body: Array(text.utf8), headers: [:])
+            case .none: return .raw(mimetype: "text/plain; charset=utf-8", body: [], headers: [:])
+            }
+        }
+        return .fragment(fragment(result))
+    }
+}
+
+/// Reservation editing in the browser, on the same code as `staticdhcpd db`.
+struct SQLiteReservationStore: ReservationStore {
+    let reservations: Reservations
+
+    private func userFacing<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as DatabaseError {
+            throw ReservationInputError(error.description)
+        }
+    }
+
+    private func web(_ reservation: Databases.Reservation) -> Web.Reservation {
+        Web.Reservation(mac: reservation.mac.description, ip: reservation.ip.description, hostname: reservation.hostname,
+                        subnet: reservation.subnet, serial: reservation.serial)
+    }
+
+    func searchReservations(matching query: String, limit: Int) async throws -> [Web.Reservation] {
+        let needle = query.lowercased()
+        return try userFacing { try reservations.list() }
+            .map(web)
+            .filter { needle.isEmpty || [$0.mac, $0.ip, $0.hostname ?? "", $0.subnet].contains { $0.lowercased().contains(needle) } }
+            .prefix(limit).map { $0 }
+    }
+
+    func reservation(mac: String) async throws -> Web.Reservation? {
+        guard let wanted = MAC(mac) else { throw ReservationInputError("'\(mac)' is not a MAC address") }
+        return try userFacing { try reservations.list() }.first { $0.mac == wanted }.map(web)
+    }
+
+    func addReservation(_ reservation: Web.Reservation) async throws {
+        try userFacing {
+            try reservations.addMap(mac: reservation.mac, ip: reservation.ip, subnet: reservation.subnet,
+                                    serial: reservation.serial, hostname: reservation.hostname)
+        }
+    }
+
+    func updateReservation(mac: String, with reservation: Web.Reservation) async throws {
+        guard let old = try await self.reservation(mac: mac) else {
+            throw ReservationInputError("no reservation for \(mac)")
+        }
+        try userFacing { try reservations.remove(mac: old.mac) }
+        do {
+            try await addReservation(reservation)
+        } catch {
+            // Put the old one back, so a rejected edit loses nothing.
+            try? await addReservation(old)
+            throw error
+        }
+    }
+
+    func removeReservation(mac: String) async throws -> Bool {
+        guard try await reservation(mac: mac) != nil else { return false }
+        try userFacing { try reservations.remove(mac: mac) }
+        return true
+    }
+
+    func listSubnets() async throws -> [Web.SubnetRecord] {
+        try userFacing { try reservations.listSubnets() }.map { record in
+            Web.SubnetRecord(
+                subnet: record.subnet, serial: record.serial, leaseTime: Int(record.leaseTime),
+                gateway: record.gateways.isEmpty ? nil : record.gateways.map(\.description).joined(separator: ","),
+                subnetMask: record.subnetMask?.description, broadcastAddress: record.broadcastAddress?.description,
+                ntpServers: record.ntpServers.isEmpty ? nil : record.ntpServers.map(\.description).joined(separator: ","),
+                domainNameServers: record.domainNameServers.isEmpty ? nil : record.domainNameServers.map(\.description).joined(separator: ","),
+                domainName: record.domainName)
+        }
+    }
+
+    func addSubnet(_ subnet: Web.SubnetRecord) async throws {
+        let record = try databaseRecord(subnet)
+        try userFacing { try reservations.addSubnet(record) }
+    }
+
+    func updateSubnet(_ subnet: Web.SubnetRecord) async throws {
+        throw ReservationInputError("editing a subnet in place is not supported yet; use staticdhcpd db subnet remove/add")
+    }
+
+    func removeSubnet(subnet: String, serial: Int) async throws -> Bool {
+        try userFacing { try reservations.removeSubnet(subnet, serial: serial) }
+        return true
+    }
+
+    private func databaseRecord(_ subnet: Web.SubnetRecord) throws -> Databases.SubnetRecord {
+        func addresses(_ text: String?, _ name: String) throws -> [IPv4] {
+            try (text ?? "").split(separator: ",").map { piece in
+                guard let ip = IPv4(piece) else { throw ReservationInputError("\(name): '\(piece)' is not an IPv4 address") }
+                return ip
+            }
+        }
+        func address(_ text: String?, _ name: String) throws -> IPv4? {
+            guard let text, !text.isEmpty else { return nil }
+            guard let ip = IPv4(text) else { throw ReservationInputError("\(name): '\(text)' is not an IPv4 address") }
+            return ip
+        }
+        guard subnet.leaseTime > 0 else { throw ReservationInputError("lease time must be a positive number of seconds") }
+        return Databases.SubnetRecord(
+            subnet: subnet.subnet, serial: subnet.serial, leaseTime: UInt32(subnet.leaseTime),
+            gateways: try addresses(subnet.gateway, "gateway"), subnetMask: try address(subnet.subnetMask, "subnet mask"),
+            broadcastAddress: try address(subnet.broadcastAddress, "broadcast address"), domainName: subnet.domainName,
+            domainNameServers: try addresses(subnet.domainNameServers, "DNS servers"), ntpServers: try addresses(subnet.ntpServers, "NTP servers"))
+    }
+}
+
+extension Settings {
+    var webConfiguration: WebConfiguration {
+        var configuration = WebConfiguration()
+        configuration.systemName = systemName
+        configuration.debug = debug
+        configuration.enabled = webEnabled
+        configuration.ip = webIP.description
+        configuration.port = webPort
+        configuration.logHistory = webLogHistory
+        configuration.logSeverity = Severity.parse(webLogSeverity) ?? .info
+        configuration.logMaxHeight = webLogMaxHeight
+        configuration.digestUsername = webDigestUsername
+        configuration.digestPassword = webDigestPassword
+        configuration.dashboardSecure = webDashboardSecure
+        configuration.reinitialiseConfirm = webReinitialiseConfirm
+        configuration.reinitialiseSecure = webReinitialiseSecure
+        configuration.reinitialiseHidden = webReinitialiseHidden
+        configuration.reinitialiseEnabled = webReinitialiseEnabled
+        configuration.dashboardOrderLog = webDashboardOrderLog
+        configuration.headerTitle = webHeaderTitle
+        configuration.headerCSS = webHeaderCSS
+        configuration.headerFavicon = webHeaderFavicon
+        configuration.version = StaticDHCPDCommand.version
+        return configuration
+    }
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Hot reload under load (issue: daemon lifecycle): perfdhcp runs through the relay while the test
+# sends SIGHUP ten times, alternating a good and a broken conf.lua. No exchange is lost, each good
+# conf.lua's loadDHCPPacket shows up in replies at once, each broken one is rejected with its file
+# and line while the previous generation keeps answering, and `staticdhcpd reload` reports both.
+set -u
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/daemon.sh"
+
+command -v perfdhcp >/dev/null || e2e_skip "perfdhcp (kea-admin) is not installed"
+e2e_setup
+db="$E2E_TMP/perf.sqlite3"
+sd_perf_database "$db" 1000
+"$STATICDHCPD_BIN" db subnet add 192.0.2.0/24 --lease-time 3600 --file "$db" >/dev/null
+"$STATICDHCPD_BIN" db add "$E2E_CLIENT_MAC" 192.0.2.10 --subnet 192.0.2.0/24 --file "$db" >/dev/null
+conf="$E2E_TMP/conf.lua"
+
+write_good() {  # write_good TAG
+    sd_conf "$conf" "$db" "ALLOW_DHCP_RELAYS = true" "ENABLE_SUSPEND = false" 'LOG_CONSOLE_SEVERITY = "INFO"' \
+        'function loadDHCPPacket(packet, method, mac, definition, relay_ip, port, source_packet)' \
+        "  packet:setOption(\"domain_name\", \"$1.example\")" \
+        '  return true' \
+        'end'
+}
+write_broken() {
+    write_good broken
+    printf 'function loadDHCPPacket(packet\n  this is not Lua\nend\n' >>"$conf"
+}
+
+write_good gen1
+e2e_start_staticdhcpd "$conf" || e2e_finish
+sd_probe_address
+e2e_assert_eq "generation 1 answers" "ACK gen1.example" "$(sd_probe --type request --requested 192.0.2.10 --show-option 15)"
+
+e2e_rly timeout 60 perfdhcp -4 -l "$E2E_RELAY_IP" -R 1000 -b mac=02:00:00:01:00:00 -r 150 -p 14 -d 2 \
+    "$E2E_SERVER_RELAY_IP" >"$E2E_TMP/perfdhcp.log" 2>&1 &
+perf=$!
+sleep 1
+expected="gen1"
+for round in 1 2 3 4 5 6 7 8 9 10; do
+    if [ $((round % 2)) -eq 1 ]; then
+        expected="gen$((round + 1))"
+        write_good "$expected"
+        out="$("$STATICDHCPD_BIN" reload --config "$conf" 2>&1)"
+        e2e_assert_status "reload $round (good) succeeds" 0 $?
+        e2e_assert_contains "reload $round reports the new generation" "reloaded: generation" "$out"
+    else
+        write_broken
+        out="$("$STATICDHCPD_BIN" reload --config "$conf" 2>&1)"
+        e2e_assert_status "reload $round (broken) is rejected" 1 $?
+        e2e_assert_contains "reload $round names file and line" "conf.lua:" "$out"
+    fi
+    e2e_assert_eq "after reload $round replies come from $expected" "ACK $expected.example" \
+        "$(sd_probe --type request --requested 192.0.2.10 --show-option 15)"
+    sleep 0.8
+done
+wait "$perf"
+e2e_assert_status "perfdhcp" 0 $?
+e2e_parse_perfdhcp "$E2E_TMP/perfdhcp.log"
+e2e_assert_ge "completed exchanges during the reloads" 1500 "${E2E_PERF_EXCHANGES:-0}"
+e2e_assert_eq "exchanges lost during the reloads" 0 "${E2E_PERF_DROPS:-missing}"
+# A conf.lua with 1,000 more lines of Lua.
+write_good big
+for i in $(seq 1000); do echo "function _helper$i(value) return (value or 0) + $i end" >>"$conf"; done
+out="$("$STATICDHCPD_BIN" reload --config "$conf" 2>&1)"
+e2e_assert_status "reload of a 1,000-line conf.lua" 0 $?
+e2e_log "measured: 1,000-line conf.lua: $out"
+e2e_assert_eq "the big conf.lua answers" "ACK big.example" "$(sd_probe --type request --requested 192.0.2.10 --show-option 15)"
+times="$(grep -o 'generation [0-9]* is live ([0-9.]* s)' "$E2E_TMP/server.log" | sed 's/.*(\(.*\) s)/\1/' | sort -n | tr '\n' ' ')"
+e2e_log "measured: reload times (SIGHUP to new generation live), seconds: $times"
+e2e_assert_eq "daemon still running" yes "$(e2e_server_alive && echo yes || echo no)"
+e2e_finish
