@@ -102,6 +102,11 @@ let package = Package(
         .executableTarget(name: "WireBench", dependencies: ["DHCPWire"]),
         // Scripting micro-benchmark (scripts/bench-lua).
         .executableTarget(name: "LuaBench", dependencies: ["Scripting", "DHCPWire", "Databases"]),
+        // Database lookup benchmark (scripts/bench-db).
+        .executableTarget(
+            name: "DBBench",
+            dependencies: ["DHCPWire", "Databases", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "CLuaTests", dependencies: ["CLua"]),
         .testTarget(name: "DHCPWireTests", dependencies: ["DHCPWire"], resources: [.copy("Captures")]),
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting", "DHCPWire", "Databases"]),

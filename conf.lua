@@ -112,6 +112,10 @@ EMAIL_SUBJECT = "staticDHCPd encountered a problem" -- subject line
 -- EMAIL_PASSWORD = "secret"         -- SMTP auth password (required with EMAIL_USER)
 
 ---------------------------------------------------------------------------------------------------
+-- State
+-- STATE_DIRECTORY = "/var/lib/staticdhcpd" -- where `store` keeps its data (default: state/ beside this file)
+
+---------------------------------------------------------------------------------------------------
 -- Lua limits (per hook or callback call; init() gets ten times the budget)
 LUA_INSTRUCTION_LIMIT = 10000000     -- VM instructions per call (0 = unlimited)
 LUA_TIME_LIMIT = 1.0                 -- wall-clock seconds per call (0 = unlimited)
@@ -120,6 +124,28 @@ LUA_MEMORY_LIMIT = 67108864          -- bytes the whole Lua state may hold (0 = 
 ---------------------------------------------------------------------------------------------------
 -- Hooks (all optional). Uncomment and adapt. Modules in staticDHCPd_extensions/ beside this file
 -- can be loaded with require, e.g.: local _handlers = require "_handlers"
+
+-- Official extensions (staticDHCPd_extensions/; settings in docs/SCRIPTING.md). Uncomment to enable;
+-- set an extension's settings before its require.
+-- function init()
+--   extensions.statistics.QUANTISATION_INTERVAL = 300   -- packets per method, averages, SVG graph, CSV/JSON
+--   require "statistics"
+--   require "recent_activity"                           -- the latest event per MAC on the dashboard
+--   extensions.feedservice.SERVER_BASE = "http://192.0.2.1:30880"
+--   require "feedservice"                               -- Atom feed of warnings and errors
+--   extensions.dynamism.pools = {                       -- dynamic pools for unknown clients, kept in `store`
+--     { name = "guests", subnet = "192.0.2.0/24", serial = 0, first = "192.0.2.100", last = "192.0.2.199",
+--       lease_time = 3600, hostname_prefix = "guest", subnet_mask = "255.255.255.0", gateways = {"192.0.2.1"} },
+--   }
+--   dynamism = require "dynamism"
+-- end
+-- function handleUnknownMAC(packet, method, mac, client_ip, relay_ip, port)
+--   return dynamism.handle(packet, method, mac, client_ip, relay_ip, port)
+-- end
+-- function loadDHCPPacket(packet, method, mac, definition, relay_ip, port, source_packet)
+--   dynamism.loadDHCPPacket(packet, method, mac, definition)  -- T1/T2 for pool leases
+--   return true
+-- end
 
 -- local function _tick_logger()
 --   logger.debug("Ticked!")               -- runs about once a second

@@ -209,6 +209,8 @@ static inline int clua_ref(lua_State *L) { return luaL_ref(L, LUA_REGISTRYINDEX)
 static inline void clua_unref(lua_State *L, int ref) { luaL_unref(L, LUA_REGISTRYINDEX, ref); }
 static inline int clua_getref(lua_State *L, int ref) { return lua_rawgeti(L, LUA_REGISTRYINDEX, ref); }
 static inline void clua_fullgc(lua_State *L) { lua_gc(L, LUA_GCCOLLECT); }
+/* lua_gc is variadic, which Swift cannot call. 0, 0: Lua's default minor and major multipliers. */
+static inline void clua_generational_gc(lua_State *L) { lua_gc(L, LUA_GCGEN, 0, 0); }
 static inline int clua_loadfile(lua_State *L, const char *path) { return luaL_loadfilex(L, path, "t"); }
 
 #endif

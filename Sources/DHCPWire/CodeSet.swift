@@ -9,7 +9,7 @@ public struct CodeSet: Hashable, Sendable, Sequence {
         for code in codes { insert(code) }
     }
 
-    @inlinable public func contains(_ code: UInt8) -> Bool {
+    @inlinable @inline(__always) public func contains(_ code: UInt8) -> Bool {
         let bit = UInt64(1) << UInt64(code & 63)
         switch code >> 6 {
         case 0: return words.0 & bit != 0
@@ -19,7 +19,7 @@ public struct CodeSet: Hashable, Sendable, Sequence {
         }
     }
 
-    @inlinable public mutating func insert(_ code: UInt8) {
+    @inlinable @inline(__always) public mutating func insert(_ code: UInt8) {
         let bit = UInt64(1) << UInt64(code & 63)
         switch code >> 6 {
         case 0: words.0 |= bit
@@ -29,7 +29,7 @@ public struct CodeSet: Hashable, Sendable, Sequence {
         }
     }
 
-    @inlinable public mutating func remove(_ code: UInt8) {
+    @inlinable @inline(__always) public mutating func remove(_ code: UInt8) {
         let bit = ~(UInt64(1) << UInt64(code & 63))
         switch code >> 6 {
         case 0: words.0 &= bit

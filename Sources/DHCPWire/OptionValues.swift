@@ -1,5 +1,7 @@
 /// A value handed to `setOption` by a script (a Lua value, once the bridge has looked at it).
-public indirect enum OptionInput: Sendable, Equatable {
+/// Not `indirect`: `list` recurses through an array, which is indirect already, and an indirect
+/// enum puts every value, even `.integer`, in a heap box of its own.
+public enum OptionInput: Sendable, Equatable {
     case integer(Int64)
     /// A Lua float; accepted wherever an integer is when it is integral.
     case number(Double)
@@ -94,6 +96,32 @@ public enum OptionValue: Sendable, Equatable {
 
 /// Serialisers and deserialisers of spec/wire.md §2.1.
 enum ValueCodec {
+    /// The common scalar cases of `serialise` (an integer for a byte, bool, 16- or 32-bit type, an
+    /// address or an integer for an address type), as a value and its width in bytes (1, 2 or 4),
+    /// so that setting them builds no array. Nil means "use `serialise`", which also reports errors.
+    static func scalar(_ input: OptionInput, as type: OptionType) -> (value: UInt32, width: Int)? {
+        switch (input, type) {
+        case (.ipv4(let address), .ipv4), (.ipv4(let address), .ipv4Plus), (.ipv4(let address), .ipv4Star):
+            return (address.value, 4)
+        case (.bool(let flag), .bool):
+            return (flag ? 1 : 0, 1)
+        case (.integer(let value), .u32):
+            return (UInt32(truncatingIfNeeded: value), 4)
+        case (.integer(let value), .u16):
+            return (UInt32(UInt16(truncatingIfNeeded: value)), 2)
+        case (.integer(let value), .bool):
+            return (value != 0 ? 1 : 0, 1)
+        case (.integer(let value), .byte), (.integer(let value), .bytePlus):
+            guard let byte = UInt8(exactly: value) else { return nil }
+            return (UInt32(byte), 1)
+        case (.integer(let value), .ipv4), (.integer(let value), .ipv4Plus), (.integer(let value), .ipv4Star):
+            guard let address = UInt32(exactly: value) else { return nil }
+            return (address, 4)
+        default:
+            return nil
+        }
+    }
+
     /// `input` as bytes for a value of `type`. `what` names the target in errors.
     static func serialise(_ input: OptionInput, as type: OptionType, what: String) throws(WireError) -> [UInt8] {
         if let raw = input.rawBytes { return raw }

@@ -3,6 +3,9 @@ extension DHCPPacket {
     /// Decodes a datagram. Throws `WireError.malformedPacket` when it is shorter than 240 bytes, has no
     /// magic cookie at or after offset 236, has `hlen` above 16, an option code with no length byte, an
     /// option whose length runs past the end, or an empty option 53.
+    /// Inlinable so that callers specialise it: the generic entry otherwise reaches the bytes through
+    /// protocol witnesses on every call.
+    @inlinable
     public init(decoding bytes: some Collection<UInt8>) throws(WireError) {
         let attempt: Result<DHCPPacket, WireError>? = bytes.withContiguousStorageIfAvailable { buffer in
             Result { () throws(WireError) in try DHCPPacket.decode(UnsafeRawBufferPointer(buffer)) }
@@ -22,6 +25,7 @@ extension DHCPPacket {
         self = try DHCPPacket.decode(buffer)
     }
 
+    @usableFromInline
     static func decode(_ input: UnsafeRawBufferPointer) throws(WireError) -> DHCPPacket {
         let count = input.count
         guard count >= headerSize else {
@@ -43,20 +47,26 @@ extension DHCPPacket {
         // Record offsets of the options decoding itself reads (53, 55, 22, 57); 0 = absent.
         var typeRecord = 0, requestRecord = 0, reassemblyRecord = 0, messageSizeRecord = 0
         let kept = DHCPOptions.keptOnDecode
-        var storage = [UInt8](unsafeUninitializedCapacity: capacity) { out, initialized in
-            out.baseAddress!.initialize(from: input.bindMemory(to: UInt8.self).baseAddress!, count: 236)
+        // The records are written into a stack buffer and copied into the array once: creating the
+        // array with `unsafeUninitializedCapacity` looks up its generic metadata on every call (from
+        // another module it is not specialised), and appending option by option calls the generic
+        // `append(contentsOf:)` each time; either cost more than the whole parse.
+        var storage: [UInt8] = []
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { out in
+            let bytes = input.assumingMemoryBound(to: UInt8.self)
+            out.baseAddress!.initialize(from: bytes.baseAddress!, count: 236)
             out[236] = 99; out[237] = 130; out[238] = 83; out[239] = 99
             var written = headerSize
             var position = cookie + 4
             while position < count {
-                let code = input[position]
+                let code = bytes[position]
                 if code == 0 { position += 1; continue }
                 if code == 255 { break }
                 guard position + 1 < count else {
                     failure = .malformedPacket("option \(code) at offset \(position) has no length byte")
                     break
                 }
-                let length = Int(input[position + 1])
+                let length = Int(bytes[position + 1])
                 let valueStart = position + 2
                 guard valueStart + length <= count else {
                     failure = .malformedPacket(
@@ -77,12 +87,12 @@ extension DHCPPacket {
                 out[written + 1] = 0
                 out[written + 2] = UInt8(length)
                 if length > 0 {
-                    UnsafeMutableRawPointer(out.baseAddress! + written + 3)
-                        .copyMemory(from: input.baseAddress! + valueStart, byteCount: length)
+                    (out.baseAddress! + written + 3).initialize(from: bytes.baseAddress! + valueStart, count: length)
                 }
                 written += 3 + length
             }
-            initialized = written
+            storage.reserveCapacity(written)
+            storage.append(contentsOf: UnsafeBufferPointer(rebasing: out[0..<written]))
         }
         if let failure { throw failure }
         if duplicates {

@@ -28,6 +28,11 @@ extension DHCPPacket {
     }
 
     /// Replaces the contents of `out` with the datagram, reusing its capacity.
+    ///
+    /// The datagram is assembled in a stack buffer and appended to `out` in one copy: an array's
+    /// count cannot grow without initialising its elements, and filling them byte by byte (or
+    /// creating the array with `unsafeUninitializedCapacity`, which looks up generic metadata on
+    /// every call) cost more than the encoding itself.
     public func encode(into out: inout [UInt8]) {
         let limit = max(maximumSize ?? 65535, DHCPPacket.minimumMessageSize) - DHCPPacket.headerSize - 68 - 3
         let mainBudget = max(limit - 1, 0)
@@ -70,25 +75,29 @@ extension DHCPPacket {
                     }
                 }
                 let total = DHCPPacket.headerSize + mainUsed + 4
-                out.removeAll(keepingCapacity: true)
-                out.reserveCapacity(total)
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: records[0..<DHCPPacket.headerSize]))
-                out.append(contentsOf: repeatElement(0, count: mainUsed + 4))
-                out.withUnsafeMutableBufferPointer { output in
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { output in
+                    output.baseAddress!.initialize(from: records.baseAddress!, count: DHCPPacket.headerSize)
                     var cursor = DHCPPacket.headerSize
                     for index in 0..<count where entries[index] >> 63 == 0 {
                         cursor = DHCPPacket.writeBlock(records: records, offset: Int(truncatingIfNeeded: entries[index] & 0xFFFF_FFFF),
                                                        into: output, at: cursor)
                     }
+                    // END, then three zero bytes: room for option 52 should overload be needed.
                     output[cursor] = 255
-                    guard leftovers > 0 else { return }
-                    let overload = DHCPPacket.placeLeftovers(records: records, entries: entries, count: count, into: output)
-                    if overload != 0 {
-                        output[cursor] = 52
-                        output[cursor + 1] = 1
-                        output[cursor + 2] = overload
-                        output[cursor + 3] = 255
+                    output[cursor + 1] = 0
+                    output[cursor + 2] = 0
+                    output[cursor + 3] = 0
+                    if leftovers > 0 {
+                        let overload = DHCPPacket.placeLeftovers(records: records, entries: entries, count: count, into: output)
+                        if overload != 0 {
+                            output[cursor] = 52
+                            output[cursor + 1] = 1
+                            output[cursor + 2] = overload
+                            output[cursor + 3] = 255
+                        }
                     }
+                    if !out.isEmpty { out.removeAll(keepingCapacity: true) }
+                    out.append(contentsOf: UnsafeBufferPointer(output))
                 }
             }
         }

@@ -75,15 +75,35 @@ extension DHCPPacket {
     /// are not options and are ignored. No type check is made (see `setOption(_:_:validate:forceSelection:)`).
     public mutating func setOption(_ code: UInt8, bytes: some Collection<UInt8>) {
         guard code != 0 && code != 255 else { return }
-        let length = min(bytes.count, 0xFFFF)
+        let stored: Void? = bytes.withContiguousStorageIfAvailable { buffer in
+            storeRecord(code, UnsafeRawBufferPointer(buffer))
+        }
+        if stored == nil {
+            Array(bytes).withUnsafeBytes { storeRecord(code, $0) }
+        }
+    }
+
+    /// Writes the record of `code` (not PAD or END): in place when a value of the same length is
+    /// stored (no reallocation, no shifting), else by replacing or appending it.
+    @usableFromInline mutating func storeRecord(_ code: UInt8, _ value: UnsafeRawBufferPointer) {
+        let length = min(value.count, 0xFFFF)
+        let bytes = UnsafeRawBufferPointer(rebasing: value[..<length])
         if let location = locate(code) {
-            let newRecord = [code, UInt8(length >> 8), UInt8(length & 0xFF)] + bytes.prefix(length)
-            storage.replaceSubrange(location.recordStart..<(location.valueStart + location.length), with: newRecord)
+            if location.length == length {
+                storage.withUnsafeMutableBytes { buffer in
+                    UnsafeMutableRawBufferPointer(rebasing: buffer[location.valueStart..<(location.valueStart + length)])
+                        .copyMemory(from: bytes)
+                }
+            } else {
+                storage.replaceSubrange(location.valueStart..<(location.valueStart + location.length), with: bytes)
+                storage[location.recordStart + 1] = UInt8(length >> 8)
+                storage[location.recordStart + 2] = UInt8(length & 0xFF)
+            }
         } else {
             storage.append(code)
             storage.append(UInt8(length >> 8))
             storage.append(UInt8(length & 0xFF))
-            storage.append(contentsOf: bytes.prefix(length))
+            storage.append(contentsOf: bytes)
         }
     }
 

@@ -107,7 +107,11 @@ extension DHCPPacket {
     /// The raw bytes (convert=false) or the typed value (convert=true); nil when the option is absent.
     /// Header fields are always present.
     public func getOption(_ key: OptionKey, convert: Bool = false) throws(WireError) -> OptionValue? {
-        let id = try OptionID(key)
+        try getOption(try OptionID(key), convert: convert)
+    }
+
+    /// `getOption` for a key resolved already (the Lua bridge caches name resolution).
+    public func getOption(_ id: OptionID, convert: Bool = false) throws(WireError) -> OptionValue? {
         switch id {
         case .field(let field):
             let bytes = Array(storage[field.offset..<(field.offset + field.size)])
@@ -135,7 +139,12 @@ extension DHCPPacket {
     /// code to an existing selection set.
     public mutating func setOption(_ key: OptionKey, _ value: OptionInput, validate: Bool = true,
                                    forceSelection: Bool = false) throws(WireError) {
-        let id = try OptionID(key)
+        try setOption(try OptionID(key), value, validate: validate, forceSelection: forceSelection)
+    }
+
+    /// `setOption` for a key resolved already (the Lua bridge caches name resolution).
+    public mutating func setOption(_ id: OptionID, _ value: OptionInput, validate: Bool = true,
+                                   forceSelection: Bool = false) throws(WireError) {
         switch id {
         case .field(let field):
             var bytes = try ValueCodec.serialise(value, as: field.type, what: id.label)
@@ -150,8 +159,17 @@ extension DHCPPacket {
             guard let info = DHCPOptions.info(code) else {
                 throw WireError.unknownOption("\(id.label) is unassigned and cannot be set")
             }
-            if info.type == .reserved {
+            if case .reserved = info.type {
                 throw WireError.unknownOption("\(id.label) is reserved and cannot be set")
+            }
+            // Scalars (an integer for a number type, an address) are written without building an
+            // array, and without the label, which only error messages need.
+            if let scalar = ValueCodec.scalar(value, as: info.type) {
+                withUnsafeBytes(of: scalar.value.bigEndian) { raw in
+                    storeRecord(code, UnsafeRawBufferPointer(rebasing: raw[(4 - scalar.width)...]))
+                }
+                if forceSelection { select(code) }
+                return
             }
             let bytes = try ValueCodec.serialise(value, as: info.type, what: id.label)
             if validate, !info.type.acceptsLength(bytes.count) {
@@ -168,7 +186,13 @@ extension DHCPPacket {
     /// Fields are zeroed (returns true); options are removed (returns whether one was stored).
     @discardableResult
     public mutating func deleteOption(_ key: OptionKey) throws(WireError) -> Bool {
-        switch try OptionID(key) {
+        deleteOption(try OptionID(key))
+    }
+
+    /// `deleteOption` for a key resolved already.
+    @discardableResult
+    public mutating func deleteOption(_ id: OptionID) -> Bool {
+        switch id {
         case .field(let field):
             for index in field.offset..<(field.offset + field.size) { storage[index] = 0 }
             return true
@@ -179,7 +203,12 @@ extension DHCPPacket {
 
     /// True when the option is stored; always true for a header field.
     public func isOption(_ key: OptionKey) throws(WireError) -> Bool {
-        switch try OptionID(key) {
+        isOption(try OptionID(key))
+    }
+
+    /// `isOption` for a key resolved already.
+    public func isOption(_ id: OptionID) -> Bool {
+        switch id {
         case .field: return true
         case .option(let code): return hasOption(code)
         }
@@ -187,7 +216,12 @@ extension DHCPPacket {
 
     /// True when the option is stored and will be sent; always true for a header field.
     public func isSelectedOption(_ key: OptionKey) throws(WireError) -> Bool {
-        switch try OptionID(key) {
+        isSelectedOption(try OptionID(key))
+    }
+
+    /// `isSelectedOption` for a key resolved already.
+    public func isSelectedOption(_ id: OptionID) -> Bool {
+        switch id {
         case .field: return true
         case .option(let code): return isSelected(code)
         }
@@ -238,9 +272,14 @@ extension DHCPPacket {
     /// The field or option as an address: nil when absent, empty or all zero; throws when it holds
     /// 1-3 bytes that are not all zero.
     public func extractIPOrNone(_ key: OptionKey) throws(WireError) -> IPv4? {
-        guard case .bytes(let bytes)? = try getOption(key), !bytes.allSatisfy({ $0 == 0 }) else { return nil }
+        try extractIPOrNone(try OptionID(key))
+    }
+
+    /// `extractIPOrNone` for a key resolved already.
+    public func extractIPOrNone(_ id: OptionID) throws(WireError) -> IPv4? {
+        guard case .bytes(let bytes)? = try getOption(id), !bytes.allSatisfy({ $0 == 0 }) else { return nil }
         guard bytes.count >= 4 else {
-            throw WireError.invalidValue("\(key) holds \(bytes.count) bytes, too few for an IPv4 address")
+            throw WireError.invalidValue("\(id.label) holds \(bytes.count) bytes, too few for an IPv4 address")
         }
         return try IPv4(bytes: bytes)
     }

@@ -1,12 +1,13 @@
 import Dispatch
 import Foundation
+import Glibc
 import Logging
 import Synchronization
 
 /// Where every log record goes: the console, the log file, the dashboard's FIFO.
 ///
-/// Records are formatted on the caller's thread (cheap) and written by one background queue, so
-/// a slow terminal or disk never blocks the packet path. CRITICAL records are also mailed when
+/// Records are formatted and written by one background queue, so a slow terminal or disk never
+/// blocks the packet path. CRITICAL records are also mailed when
 /// `email` is set, by a `CriticalMailer` that sends from its own task.
 public final class LogHub: Sendable {
     public struct Configuration: Sendable {
@@ -25,11 +26,15 @@ public final class LogHub: Sendable {
     }
 
     private let configuration: Mutex<Configuration>
+    /// The lowest level any sink wants, read on every log call without taking the lock.
+    private let threshold = Atomic<UInt8>(0)
     private let fifo = Mutex<[LogRecord]>([])
     private let writer = DispatchQueue(label: "staticdhcpd.log-writer")
     private let file = Mutex<RotatingFile?>(nil)
     private let mailer: CriticalMailer
     private let hostName = SMTPClient.localHostName()
+    /// Records for conf.lua's log handlers.
+    public let tap = LogTap()
 
     /// `mailTransport` is the seam tests use to see or fail deliveries.
     public init(configuration: Configuration, mailTransport: any MailTransport = SMTPClient()) {
@@ -40,6 +45,7 @@ public final class LogHub: Sendable {
 
     public func reconfigure(_ next: Configuration) {
         configuration.withLock { $0 = next }
+        threshold.store(LogHub.rank(LogHub.lowestLevel(of: next)), ordering: .relaxed)
         writer.async {
             self.file.withLock { current in
                 if current?.path != next.filePath {
@@ -51,20 +57,27 @@ public final class LogHub: Sendable {
         }
     }
 
-    /// The lowest level any sink wants, so loggers can skip building messages nobody reads.
+    /// The lowest level any sink wants, so loggers skip building messages nobody reads.
     public var lowestLevel: Logger.Level {
-        configuration.withLock { config in
-            [config.consoleLevel, config.filePath == nil ? nil : config.fileLevel, config.fifoCapacity > 0 ? config.fifoLevel : nil]
-                .compactMap { $0 }.min() ?? .critical
-        }
+        Logger.Level.allCases[Int(threshold.load(ordering: .relaxed))]
+    }
+
+    private static func lowestLevel(of config: Configuration) -> Logger.Level {
+        [config.consoleLevel, config.filePath == nil ? nil : config.fileLevel, config.fifoCapacity > 0 ? config.fifoLevel : nil]
+            .compactMap { $0 }.min() ?? .critical
+    }
+
+    private static func rank(_ level: Logger.Level) -> UInt8 {
+        UInt8(Logger.Level.allCases.firstIndex(of: level) ?? 0)
     }
 
     public func log(_ record: LogRecord) {
         let config = configuration.withLock { $0 }
-        let line = format(record, debug: config.debugFormat)
+        tap.offer(record)
         if record.level == .critical, let email = config.email {
-            mail(line, record: record, settings: email)
+            mail(format(record, debug: config.debugFormat), record: record, settings: email)
         }
+        // The FIFO keeps records; only the console and the file need the formatted line.
         if config.fifoCapacity > 0 && record.level >= config.fifoLevel {
             fifo.withLock { records in
                 records.append(record)
@@ -75,6 +88,7 @@ public final class LogHub: Sendable {
         let toFile = config.filePath != nil && record.level >= config.fileLevel
         guard toConsole || toFile else { return }
         writer.async {
+            let line = self.format(record, debug: config.debugFormat)
             if toConsole { FileHandle.standardError.write(Data((line + "\n").utf8)) }
             if toFile { self.file.withLock { $0?.write(line, at: record.time) } }
         }
@@ -135,12 +149,16 @@ public struct HubLogHandler: LogHandler {
     public let label: String
     public let hub: LogHub
     public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level
+
+    /// Follows the hub, so a reload that changes severities applies to every logger at once.
+    public var logLevel: Logger.Level {
+        get { hub.lowestLevel }
+        set {}
+    }
 
     public init(label: String, hub: LogHub) {
         self.label = label
         self.hub = hub
-        logLevel = hub.lowestLevel
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -150,5 +168,54 @@ public struct HubLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         hub.log(LogRecord(time: Date(), level: event.level, logger: label, message: event.message.description))
+    }
+}
+
+/// Collects log records for conf.lua's log handlers (`callbacks.logAddHandler`) between ticks.
+/// Bounded: when handlers fall behind, the oldest records are dropped and counted. Records logged
+/// by the thread that is delivering to the handlers are not collected, so a handler that logs (or
+/// fails) cannot feed itself.
+public final class LogTap: Sendable {
+    public static let capacity = 1000
+    private struct State {
+        var level: Logger.Level?
+        var records: [LogRecord] = []
+        var dropped = 0
+        var deliveringThread: pthread_t?
+    }
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func offer(_ record: LogRecord) {
+        let me = pthread_self()
+        state.withLock { state in
+            guard let level = state.level, record.level >= level else { return }
+            if let delivering = state.deliveringThread, pthread_equal(delivering, me) != 0 { return }
+            state.records.append(record)
+            if state.records.count > LogTap.capacity {
+                state.records.removeFirst(state.records.count - LogTap.capacity)
+                state.dropped += 1
+            }
+        }
+    }
+
+    public func setLevel(_ level: Logger.Level?) {
+        state.withLock { state in
+            state.level = level
+            if level == nil { state.records.removeAll() }
+        }
+    }
+
+    /// Takes the collected records and runs `deliver` with them, ignoring what this thread logs meanwhile.
+    public func drain(_ deliver: ([LogRecord], Int) -> Void) {
+        let (records, dropped) = state.withLock { state in
+            defer { state.records.removeAll(); state.dropped = 0 }
+            return (state.records, state.dropped)
+        }
+        guard !records.isEmpty else { return }
+        state.withLock { $0.deliveringThread = pthread_self() }
+        defer { state.withLock { $0.deliveringThread = nil } }
+        deliver(records, dropped)
     }
 }

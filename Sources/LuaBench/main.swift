@@ -10,6 +10,8 @@ struct SilentLog: ScriptLog {
 }
 
 let iterations = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 200_000 : 200_000
+// An optional second argument runs one case alone (for profilers): codec, hook or hook-nodef.
+let only = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : nil
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("luabench-\(getpid())")
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: directory) }
@@ -43,7 +45,8 @@ let definition = Definition(ip: IPv4(192, 0, 2, 10), leaseTime: 3600, subnet: "1
 let context = HookContext(method: "REQUEST:SELECTING", mac: MAC(0x0011_2233_4455), clientIP: IPv4(192, 0, 2, 10),
                           relayIP: nil, port: 67, requestID: 1)
 
-func measure(_ label: String, _ body: () throws -> Void) rethrows -> Double {
+func measure(_ label: String, _ name: String, _ body: () throws -> Void) rethrows -> Double {
+    if let only, only != name { return .nan }
     for _ in 0..<(iterations / 10) { try body() } // warm-up
     let start = DispatchTime.now().uptimeNanoseconds
     for _ in 0..<iterations { try body() }
@@ -54,17 +57,19 @@ func measure(_ label: String, _ body: () throws -> Void) rethrows -> Double {
 }
 
 var sink = 0
-let codec = try measure("decode+encode (REQUEST, 7 options)") {
+let codec = try measure("decode+encode (REQUEST, 7 options)", "codec") {
     let packet = try DHCPPacket(decoding: wire)
     sink &+= packet.encode().count
 }
-let hook = try measure("loadDHCPPacket setting two options") {
+let hook = try measure("loadDHCPPacket setting two options", "hook") {
     var packet = response
     sink &+= try runtime.loadDHCPPacket(&packet, context, definition: definition, source: request) ? 1 : 0
 }
-let hookNoDefinition = try measure("loadDHCPPacket, two options, no definition") {
+let hookNoDefinition = try measure("loadDHCPPacket, two options, no definition", "hook-nodef") {
     var packet = response
     sink &+= try runtime.loadDHCPPacket(&packet, context, definition: nil, source: request) ? 1 : 0
 }
-print(String(format: "hook / codec ratio: %.2f (without the definition userdata: %.2f)", hook / codec, hookNoDefinition / codec))
+if only == nil {
+    print(String(format: "hook / codec ratio: %.2f (without the definition userdata: %.2f)", hook / codec, hookNoDefinition / codec))
+}
 print("Lua state: \(runtime.memoryInUse) bytes in use, peak \(runtime.memoryPeak) (sink \(sink))")

@@ -16,19 +16,19 @@ extension ScriptRuntime {
         setFunction(L, "__gc", definitionCollect)
         lua_pushboolean(L, 0)
         lua_setfield(L, -2, "__metatable") // scripts must not reach __gc
-        definitionMetatableRef = clua_ref(L)
+        calls.pointee.definitionMetatableRef = clua_ref(L)
         setGlobalFunction(L, "Definition", definitionConstructor)
     }
 
     func pushDefinition(_ definition: Definition) {
         let raw = clua_newuserdata(L, MemoryLayout<Definition>.stride)!
         raw.bindMemory(to: Definition.self, capacity: 1).initialize(to: definition)
-        pushRef(definitionMetatableRef)
+        pushRef(calls.pointee.definitionMetatableRef)
         lua_setmetatable(L, -2)
     }
 
     func definition(at index: Int32) -> Definition? {
-        userdata(at: index, metatable: definitionMetatableRef)?.assumingMemoryBound(to: Definition.self).pointee
+        userdata(at: index, metatable: calls.pointee.definitionMetatableRef)?.assumingMemoryBound(to: Definition.self).pointee
     }
 
     /// A hook's result as definitions: a Definition, a list of them, a table of Definition fields,

@@ -8,9 +8,10 @@ extension ScriptRuntime {
         // The runtime's private table: log sink, callback registrations, per-request metas.
         lua_createtable(L, 0, 16)
         setFunction(L, "log", luaLog)
+        setFunction(L, "setLogLevel", luaSetLogLevel)
         lua_createtable(L, 0, 0)
         lua_pushvalue(L, -1)
-        metasRef = clua_ref(L)
+        calls.pointee.metasRef = clua_ref(L)
         lua_setfield(L, -2, "metas")
         lua_pushvalue(L, -1)
         privateRef = clua_ref(L)
@@ -30,6 +31,8 @@ extension ScriptRuntime {
         installRFCHelpers()
         installDefinition()
         installPacketType()
+        installOptionNames()
+        installStore()
     }
 }
 

@@ -27,11 +27,12 @@ extension ScriptRuntime {
         defer { leave() }
         do {
             return try bind(&packet, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> FilterVerdict in
-                pushRef(hookRefs[Hook.filterPacket.rawValue])
+                let handler = pushHandler()
+                pushRef(calls.pointee.hookRefs[Hook.filterPacket.rawValue])
                 pushPacketBox(0)
                 pushContext(ctx) { pushIPv4(L, ctx.clientIP) }
-                try protectedCall(arguments: 6, results: 1, what: "filterPacket")
-                defer { clua_pop(L, 1) }
+                try protectedCall(arguments: 6, results: 1, what: "filterPacket", handler: handler)
+                defer { clua_pop(L, 2) } // the result and the handler
                 switch lua_type(L, -1) {
                 case LUA_TNIL: return .blocklist
                 case LUA_TBOOLEAN: return lua_toboolean(L, -1) != 0 ? .accept : .drop
@@ -51,11 +52,12 @@ extension ScriptRuntime {
         enter()
         defer { leave() }
         return try bind(&packet, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> [Definition] in
-            pushRef(hookRefs[Hook.handleUnknownMAC.rawValue])
+            let handler = pushHandler()
+                pushRef(calls.pointee.hookRefs[Hook.handleUnknownMAC.rawValue])
             pushPacketBox(0)
             pushContext(ctx) { pushIPv4(L, ctx.clientIP) }
-            try protectedCall(arguments: 6, results: 1, what: "handleUnknownMAC")
-            defer { clua_pop(L, 1) }
+            try protectedCall(arguments: 6, results: 1, what: "handleUnknownMAC", handler: handler)
+            defer { clua_pop(L, 2) } // the result and the handler
             return try definitions(at: -1, hook: "handleUnknownMAC")
         }
     }
@@ -69,7 +71,8 @@ extension ScriptRuntime {
         enter()
         defer { leave() }
         return try bind(&packet, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> Definition? in
-            pushRef(hookRefs[Hook.filterRetrievedDefinitions.rawValue])
+            let handler = pushHandler()
+                pushRef(calls.pointee.hookRefs[Hook.filterRetrievedDefinitions.rawValue])
             lua_createtable(L, Int32(defs.count), 0)
             for (index, definition) in defs.enumerated() {
                 pushDefinition(definition)
@@ -77,8 +80,8 @@ extension ScriptRuntime {
             }
             pushPacketBox(0)
             pushContext(ctx) { pushIPv4(L, ctx.clientIP) }
-            try protectedCall(arguments: 7, results: 1, what: "filterRetrievedDefinitions")
-            defer { clua_pop(L, 1) }
+            try protectedCall(arguments: 7, results: 1, what: "filterRetrievedDefinitions", handler: handler)
+            defer { clua_pop(L, 2) } // the result and the handler
             if lua_type(L, -1) == LUA_TNIL { return nil }
             guard let chosen = definition(at: -1) else {
                 throw ScriptError(.badResult, "filterRetrievedDefinitions returned \(describe(L, -1)); expected a Definition or nil")
@@ -97,14 +100,15 @@ extension ScriptRuntime {
         var sourceCopy = source
         return try bind(&response, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> Bool in
             try bind(&sourceCopy, slot: 1, requestID: ctx.requestID) { () throws(ScriptError) -> Bool in
-                pushRef(hookRefs[Hook.loadDHCPPacket.rawValue])
+                let handler = pushHandler()
+                pushRef(calls.pointee.hookRefs[Hook.loadDHCPPacket.rawValue])
                 pushPacketBox(0)
                 pushContext(ctx) {
                     if let definition { pushDefinition(definition) } else { lua_pushnil(L) }
                 }
                 pushPacketBox(1)
-                try protectedCall(arguments: 7, results: 1, what: "loadDHCPPacket")
-                defer { clua_pop(L, 1) }
+                try protectedCall(arguments: 7, results: 1, what: "loadDHCPPacket", handler: handler)
+                defer { clua_pop(L, 2) } // the result and the handler
                 return lua_toboolean(L, -1) != 0
             }
         }

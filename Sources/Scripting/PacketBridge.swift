@@ -2,10 +2,10 @@ import CLua
 import DHCPWire
 
 /// The memory of a packet userdata. The two boxes the hooks use are made once and reused: they
-/// point into `packetSlots`, which is bound to the caller's `inout` packet only for the duration
+/// point into `CallState.packetSlots`, which is bound to the caller's `inout` packet only for the duration
 /// of the call. `packet:copy()` makes a box that owns its packet instead.
 struct PacketBox {
-    /// Index into `packetSlots`, or -1 when `owned` holds the packet.
+    /// Index into `CallState.packetSlots`, or -1 when `owned` holds the packet.
     var slot: Int32
     /// Keys `packet.meta` (shared by every hook of one request).
     var requestID: UInt64
@@ -28,7 +28,7 @@ extension ScriptRuntime {
         setFunction(L, "__gc", packetCollect)
         lua_pushboolean(L, 0)
         lua_setfield(L, -2, "__metatable")
-        packetMetatableRef = clua_ref(L)
+        calls.pointee.packetMetatableRef = clua_ref(L)
         lua_pushinteger(L, lua_Integer(DHCPPacket.broadcastFlag))
         clua_setglobal(L, "FLAGBIT_BROADCAST")
 
@@ -36,10 +36,10 @@ extension ScriptRuntime {
             let raw = clua_newuserdata(L, MemoryLayout<PacketBox>.stride)!
             let box = raw.bindMemory(to: PacketBox.self, capacity: 1)
             box.initialize(to: PacketBox(slot: Int32(slot), requestID: 0, owned: nil))
-            pushRef(packetMetatableRef)
+            pushRef(calls.pointee.packetMetatableRef)
             lua_setmetatable(L, -2)
-            packetBoxes.append(box)
-            packetBoxRefs[slot] = clua_ref(L)
+            calls.pointee.packetBoxes.append(raw)
+            calls.pointee.packetBoxRefs[slot] = clua_ref(L)
         }
     }
 
@@ -47,18 +47,27 @@ extension ScriptRuntime {
     @inline(__always)
     func bind<R>(_ packet: inout DHCPPacket, slot: Int, requestID: UInt64, _ body: () throws(ScriptError) -> R) throws(ScriptError) -> R {
         try withUnsafeMutablePointer(to: &packet) { (pointer) throws(ScriptError) -> R in
-            packetSlots[slot] = pointer
-            packetBoxes[slot].pointee.requestID = requestID
-            defer { packetSlots[slot] = nil }
+            calls.pointee.packetSlots[slot] = pointer
+            calls.pointee.packetBoxes[slot].assumingMemoryBound(to: PacketBox.self).pointee.requestID = requestID
+            defer { calls.pointee.packetSlots[slot] = nil }
             return try body()
         }
     }
 
-    @inline(__always) func pushPacketBox(_ slot: Int) { pushRef(packetBoxRefs[slot]) }
+    @inline(__always) func pushPacketBox(_ slot: Int) { pushRef(calls.pointee.packetBoxRefs[slot]) }
 
     /// The packet behind the userdata at `index`; throws when it is not a packet or its hook returned.
     func packetPointer(at index: Int32) throws(LuaArgumentError) -> UnsafeMutablePointer<DHCPPacket> {
-        guard let raw = userdata(at: index, metatable: packetMetatableRef) else {
+        // The hooks' two boxes are recognised by address, without fetching and comparing metatables.
+        if lua_type(L, index) == LUA_TUSERDATA, let raw = lua_touserdata(L, index) {
+            for slot in 0..<2 where calls.pointee.packetBoxes[slot] == raw {
+                guard let pointer = calls.pointee.packetSlots[slot] else {
+                    throw LuaArgumentError("this packet is no longer available: packets are valid only while their hook runs")
+                }
+                return pointer
+            }
+        }
+        guard let raw = userdata(at: index, metatable: calls.pointee.packetMetatableRef) else {
             throw LuaArgumentError("expected a packet (call methods as packet:method(...)), got \(describe(L, index))")
         }
         let box = raw.assumingMemoryBound(to: PacketBox.self)
@@ -68,19 +77,19 @@ extension ScriptRuntime {
                 UnsafeMutableRawPointer(optional).assumingMemoryBound(to: DHCPPacket.self)
             }
         }
-        guard let pointer = packetSlots[Int(box.pointee.slot)] else {
+        guard let pointer = calls.pointee.packetSlots[Int(box.pointee.slot)] else {
             throw LuaArgumentError("this packet is no longer available: packets are valid only while their hook runs")
         }
         return pointer
     }
 
     func packetBox(at index: Int32) -> UnsafeMutablePointer<PacketBox>? {
-        userdata(at: index, metatable: packetMetatableRef)?.assumingMemoryBound(to: PacketBox.self)
+        userdata(at: index, metatable: calls.pointee.packetMetatableRef)?.assumingMemoryBound(to: PacketBox.self)
     }
 
     /// Pushes the request's `meta` table, creating it on first use.
     func pushMeta(requestID: UInt64) {
-        pushRef(metasRef)
+        pushRef(calls.pointee.metasRef)
         let key = lua_Integer(bitPattern: requestID)
         if lua_rawgeti(L, -1, key) == LUA_TNIL {
             clua_pop(L, 1)
@@ -93,7 +102,7 @@ extension ScriptRuntime {
 
     /// Forgets the `packet.meta` table of a finished request.
     public func endRequest(_ requestID: UInt64) {
-        pushRef(metasRef)
+        pushRef(calls.pointee.metasRef)
         lua_pushnil(L)
         lua_rawseti(L, -2, lua_Integer(bitPattern: requestID))
         clua_pop(L, 1)

@@ -21,23 +21,25 @@ let packetMethods: [(String, LuaFunction)] = [
 
 private let getOption: LuaFunction = { L in
     luaEntry(L, "getOption") { L in
-        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
-        let key = try optionKey(L, 2)
+        let runtime = ScriptRuntime.from(L)
+        let packet = try runtime.packetPointer(at: 1)
+        let id = try runtime.optionID(at: 2)
         let convert = optionalFlag(L, 3, false)
-        pushOptionValue(L, try wireCall { () throws(WireError) in try packet.pointee.getOption(key, convert: convert) })
+        pushOptionValue(L, try wireCall { () throws(WireError) in try packet.pointee.getOption(id, convert: convert) })
         return 1
     }
 }
 
 private let setOption: LuaFunction = { L in
     luaEntry(L, "setOption") { L in
-        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
-        let key = try optionKey(L, 2)
+        let runtime = ScriptRuntime.from(L)
+        let packet = try runtime.packetPointer(at: 1)
+        let id = try runtime.optionID(at: 2)
         let value = try optionInput(L, 3)
         let validate = optionalFlag(L, 4, true)
         let force = optionalFlag(L, 5, false)
         try wireCall { () throws(WireError) in
-            try packet.pointee.setOption(key, value, validate: validate, forceSelection: force)
+            try packet.pointee.setOption(id, value, validate: validate, forceSelection: force)
         }
         return 0
     }
@@ -45,9 +47,9 @@ private let setOption: LuaFunction = { L in
 
 private let deleteOption: LuaFunction = { L in
     luaEntry(L, "deleteOption") { L in
-        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
-        let key = try optionKey(L, 2)
-        let removed = try wireCall { () throws(WireError) in try packet.pointee.deleteOption(key) }
+        let runtime = ScriptRuntime.from(L)
+        let packet = try runtime.packetPointer(at: 1)
+        let removed = packet.pointee.deleteOption(try runtime.optionID(at: 2))
         lua_pushboolean(L, removed ? 1 : 0)
         return 1
     }
@@ -55,18 +57,18 @@ private let deleteOption: LuaFunction = { L in
 
 private let isOption: LuaFunction = { L in
     luaEntry(L, "isOption") { L in
-        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
-        let key = try optionKey(L, 2)
-        lua_pushboolean(L, try wireCall { () throws(WireError) in try packet.pointee.isOption(key) } ? 1 : 0)
+        let runtime = ScriptRuntime.from(L)
+        let packet = try runtime.packetPointer(at: 1)
+        lua_pushboolean(L, packet.pointee.isOption(try runtime.optionID(at: 2)) ? 1 : 0)
         return 1
     }
 }
 
 private let isSelectedOption: LuaFunction = { L in
     luaEntry(L, "isSelectedOption") { L in
-        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
-        let key = try optionKey(L, 2)
-        lua_pushboolean(L, try wireCall { () throws(WireError) in try packet.pointee.isSelectedOption(key) } ? 1 : 0)
+        let runtime = ScriptRuntime.from(L)
+        let packet = try runtime.packetPointer(at: 1)
+        lua_pushboolean(L, packet.pointee.isSelectedOption(try runtime.optionID(at: 2)) ? 1 : 0)
         return 1
     }
 }
@@ -143,9 +145,10 @@ private let setFlag: LuaFunction = { L in
 
 private let extractIPOrNone: LuaFunction = { L in
     luaEntry(L, "extractIPOrNone") { L in
-        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
-        let key = try optionKey(L, 2)
-        pushIPv4(L, try wireCall { () throws(WireError) in try packet.pointee.extractIPOrNone(key) })
+        let runtime = ScriptRuntime.from(L)
+        let packet = try runtime.packetPointer(at: 1)
+        let id = try runtime.optionID(at: 2)
+        pushIPv4(L, try wireCall { () throws(WireError) in try packet.pointee.extractIPOrNone(id) })
         return 1
     }
 }
@@ -181,7 +184,7 @@ private let copyPacket: LuaFunction = { L in
         let requestID = runtime.packetBox(at: 1)?.pointee.requestID ?? 0
         let raw = clua_newuserdata(L, MemoryLayout<PacketBox>.stride)!
         raw.bindMemory(to: PacketBox.self, capacity: 1).initialize(to: PacketBox(slot: -1, requestID: requestID, owned: packet))
-        runtime.pushRef(runtime.packetMetatableRef)
+        runtime.pushRef(runtime.calls.pointee.packetMetatableRef)
         lua_setmetatable(L, -2)
         return 1
     }

@@ -190,6 +190,47 @@ function callbacks.webRemoveMethod(path)
   return true
 end
 
+-- log handlers (ours: the original's extensions attached to Python's root logger) ---------------
+-- callbacks.logAddHandler(cb, minimum_level) / logRemoveHandler(cb): cb(record) receives every log
+-- record at or above minimum_level ("DEBUG", "INFO", "WARN"/"WARNING", "ERROR", "CRITICAL" or 0..4;
+-- default "WARNING") as { time, level, level_name, logger, message }. Records are delivered in
+-- batches about once a second (with the tick), never from inside the call that logged them.
+private.logHandlers = {}
+local levelNumbers = { DEBUG = 0, INFO = 1, WARN = 2, WARNING = 2, ERROR = 3, CRITICAL = 4 }
+
+local function updateLogLevel()
+  local lowest
+  for _, entry in ipairs(private.logHandlers) do
+    if lowest == nil or entry.level < lowest then lowest = entry.level end
+  end
+  private.setLogLevel(lowest or -1)
+end
+
+function callbacks.logAddHandler(cb, minimum_level)
+  local what = "logAddHandler"
+  requireFunction(what, cb)
+  local level = minimum_level
+  if level == nil then level = 2
+  elseif type(level) == "string" then level = levelNumbers[level:upper()]
+  elseif math.type(level) ~= "integer" or level < 0 or level > 4 then level = nil end
+  if level == nil then
+    error(what .. ": minimum_level must be one of DEBUG, INFO, WARN, WARNING, ERROR, CRITICAL or 0..4, got " .. tostring(minimum_level), 2)
+  end
+  if indexOf(private.logHandlers, cb) then
+    log(3, "callbacks", what .. ": this callback is already registered; not added again")
+    return false
+  end
+  private.logHandlers[#private.logHandlers + 1] = { callback = cb, level = level }
+  updateLogLevel()
+  return true
+end
+
+function callbacks.logRemoveHandler(cb)
+  local removed = remove(private.logHandlers, "logRemoveHandler", cb)
+  updateLogLevel()
+  return removed
+end
+
 -- extensions (§8.1) ------------------------------------------------------------------------------
 local function isPublic(key)
   return type(key) ~= "string" or (key:sub(1, 1) ~= "_" and key:sub(1, 17) ~= "extension_config_")

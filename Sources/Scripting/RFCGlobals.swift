@@ -17,7 +17,7 @@ extension ScriptRuntime {
         setFunction(L, "__gc", rfcCollect)
         lua_pushboolean(L, 0)
         lua_setfield(L, -2, "__metatable") // scripts must not reach __gc
-        rfcMetatableRef = clua_ref(L)
+        calls.pointee.rfcMetatableRef = clua_ref(L)
 
         lua_rawgeti(L, clua_registryindex(), lua_Integer(LUA_RIDX_GLOBALS))
         setFunction(L, "rfc3046_decode", rfc3046Decode)
@@ -43,13 +43,13 @@ extension ScriptRuntime {
     func pushRFC(_ value: RFCValue) {
         let raw = clua_newuserdata(L, MemoryLayout<RFCValue>.stride)!
         raw.bindMemory(to: RFCValue.self, capacity: 1).initialize(to: value)
-        pushRef(rfcMetatableRef)
+        pushRef(calls.pointee.rfcMetatableRef)
         lua_setmetatable(L, -2)
     }
 
     /// The RFC value at `index`, if it is an RFC userdata.
     func rfcValue(at index: Int32) -> RFCValue? {
-        guard let pointer = userdata(at: index, metatable: rfcMetatableRef) else { return nil }
+        guard let pointer = userdata(at: index, metatable: calls.pointee.rfcMetatableRef) else { return nil }
         return pointer.assumingMemoryBound(to: RFCValue.self).pointee
     }
 

@@ -17,25 +17,24 @@ public final class ScriptRuntime: @unchecked Sendable {
     /// The file that was loaded, and its directory (for package.path).
     public let configFile: URL
     public private(set) var settings: Settings
-    public private(set) var hooks = HookPresence()
+    /// Which hooks conf.lua defines.
+    public var hooks: HookPresence { calls.pointee.hooks }
     /// Limits of the current phase: the constructor's for the top level, the settings' afterwards.
-    var limits: ScriptLimits
+    var limits: ScriptLimits {
+        get { calls.pointee.limits }
+        set { calls.pointee.limits = newValue }
+    }
+    /// The state every hook call uses, unchecked by the exclusivity runtime (see `CallState`).
+    let calls: UnsafeMutablePointer<CallState>
 
-    var hookRefs: [Int32] = Array(repeating: LUA_NOREF, count: 5)
     /// Registry reference of the runtime's private Lua table (callbacks, metas, ...).
     var privateRef: Int32 = LUA_NOREF
     var luaDatabaseRef: Int32 = LUA_NOREF
-    var metasRef: Int32 = LUA_NOREF
-    var packetMetatableRef: Int32 = LUA_NOREF
-    var definitionMetatableRef: Int32 = LUA_NOREF
-    var rfcMetatableRef: Int32 = LUA_NOREF
-    /// The two reusable packet userdata (slot 0: the hook's packet, slot 1: source_packet).
-    var packetBoxRefs: [Int32] = [LUA_NOREF, LUA_NOREF]
-    /// Packets visible to Lua during the current call; nil outside a call.
-    var packetSlots: [UnsafeMutablePointer<DHCPPacket>?] = [nil, nil]
-    /// The memory of the two reusable packet userdata (kept alive by `packetBoxRefs`).
-    var packetBoxes: [UnsafeMutablePointer<PacketBox>] = []
     private let busy = Atomic<Bool>(false)
+    /// The scripts' persistent store, once the daemon has opened it (`attachStore`).
+    var store: KeyValueStore?
+    /// The lowest level any `callbacks.logAddHandler` handler wants (-1: none); read from any thread.
+    let logHandlerLevel = Atomic<Int>(-1)
 
     /// Finds conf.lua: `explicit` (a file, or a directory holding conf.lua), else env
     /// `STATICDHCPD_CONF_PATH` (its directory part), else `./conf/conf.lua`, else
@@ -78,7 +77,8 @@ public final class ScriptRuntime: @unchecked Sendable {
     public init(configFile: URL, limits: ScriptLimits = .default, log: any ScriptLog) throws(ScriptError) {
         self.configFile = configFile
         self.log = log
-        self.limits = limits
+        calls = UnsafeMutablePointer<CallState>.allocate(capacity: 1)
+        calls.initialize(to: CallState(limits: limits))
         self.settings = Settings()
         limitsState = UnsafeMutablePointer<clua_Limits>.allocate(capacity: 1)
         limitsState.initialize(to: clua_Limits())
@@ -87,12 +87,18 @@ public final class ScriptRuntime: @unchecked Sendable {
         limitsState.pointee.limit = limits.memoryBytes > 0 ? Int(limits.memoryBytes) : 0
         guard let state = clua_newstate(limitsState) else {
             limitsState.deallocate()
+            calls.deinitialize(count: 1)
+            calls.deallocate()
             throw ScriptError(.memory, "could not create a Lua state")
         }
         L = state
         let slot = clua_getextraspace(L)!.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
         slot.pointee = Unmanaged.passUnretained(self).toOpaque()
         luaL_openlibs(L)
+        // Generational collection: each hook call leaves a little young garbage (argument strings,
+        // the definition userdata, meta tables), which minor collections reclaim without walking
+        // the whole state, as the incremental collector's cycles did.
+        clua_generational_gc(L)
         try installGlobals()
         try runTopLevel()
         try readSettingsAndHooks(strictHooks: true)
@@ -101,6 +107,8 @@ public final class ScriptRuntime: @unchecked Sendable {
     deinit {
         lua_close(L)
         limitsState.deallocate()
+        calls.deinitialize(count: 1)
+        calls.deallocate()
     }
 
     /// The runtime whose state `L` is (stored in the state's extra space).
@@ -156,7 +164,7 @@ public final class ScriptRuntime: @unchecked Sendable {
         for (index, name) in HookPresence.names.enumerated() {
             let type = clua_getglobal(L, name)
             if type == LUA_TFUNCTION {
-                hookRefs[index] = clua_ref(L)
+                calls.pointee.hookRefs[index] = clua_ref(L)
             } else {
                 if type != LUA_TNIL {
                     problems.append("\(name): expected a function (the \(name) hook), found \(typeName(L, -1))")
@@ -164,11 +172,11 @@ public final class ScriptRuntime: @unchecked Sendable {
                 clua_pop(L, 1)
             }
         }
-        hooks.initialise = hookRefs[0] != LUA_NOREF
-        hooks.filterPacket = hookRefs[1] != LUA_NOREF
-        hooks.handleUnknownMAC = hookRefs[2] != LUA_NOREF
-        hooks.filterRetrievedDefinitions = hookRefs[3] != LUA_NOREF
-        hooks.loadDHCPPacket = hookRefs[4] != LUA_NOREF
+        calls.pointee.hooks.initialise = calls.pointee.hookRefs[0] != LUA_NOREF
+        calls.pointee.hooks.filterPacket = calls.pointee.hookRefs[1] != LUA_NOREF
+        calls.pointee.hooks.handleUnknownMAC = calls.pointee.hookRefs[2] != LUA_NOREF
+        calls.pointee.hooks.filterRetrievedDefinitions = calls.pointee.hookRefs[3] != LUA_NOREF
+        calls.pointee.hooks.loadDHCPPacket = calls.pointee.hookRefs[4] != LUA_NOREF
         guard problems.isEmpty else { throw ScriptError(.settings, problems) }
         for warning in settings.warnings { log.log(.warning, logger: "conf", warning) }
         limits = settings.limits
@@ -203,17 +211,29 @@ public final class ScriptRuntime: @unchecked Sendable {
         let functionIndex = lua_gettop(L) - arguments
         clua_pushtraceback_handler(L)
         clua_insert(L, functionIndex)
+        try protectedCall(arguments: arguments, results: results, what: what, handler: functionIndex)
+        clua_remove(L, functionIndex)
+    }
+
+    /// Pushes the traceback handler and returns its index: the hooks push it before their function
+    /// and arguments, which spares the two stack rotations of slipping it in underneath afterwards.
+    @inline(__always) func pushHandler() -> Int32 {
+        clua_pushtraceback_handler(L)
+        return lua_gettop(L)
+    }
+
+    /// `protectedCall` with the handler already at `handler`, just below the function. On success
+    /// the handler stays below the results (the caller pops it with them); on failure the stack is
+    /// cut back to below the handler.
+    func protectedCall(arguments: Int32, results: Int32, what: String, handler: Int32) throws(ScriptError) {
         clua_arm_budget(L, Int64(limits.instructions), limits.seconds)
         limitsState.pointee.unlimited_depth = 0
-        let status = clua_pcall(L, arguments, results, functionIndex)
+        let status = clua_pcall(L, arguments, results, handler)
         limitsState.pointee.unlimited_depth = 1
+        if status == LUA_OK { return }
         let tripped = limitsState.pointee.tripped
-        if status == LUA_OK {
-            clua_remove(L, functionIndex)
-            return
-        }
         let message = stringValue(L, -1) ?? "(no message)"
-        lua_settop(L, functionIndex - 1)
+        lua_settop(L, handler - 1)
         if status == LUA_ERRMEM || limitsState.pointee.used > limitsState.pointee.limit / 10 * 9 {
             clua_fullgc(L)
         }
@@ -241,7 +261,7 @@ public final class ScriptRuntime: @unchecked Sendable {
         // init() does the run-once work: it gets ten times the per-hook budget.
         limits = ScriptLimits(instructions: saved.instructions * 10, seconds: saved.seconds * 10, memoryBytes: saved.memoryBytes)
         defer { limits = saved }
-        pushRef(hookRefs[0])
+        pushRef(calls.pointee.hookRefs[0])
         try protectedCall(arguments: 0, results: 0, what: "init()")
     }
 

@@ -1,4 +1,5 @@
 import DHCPWire
+import Foundation
 
 /// What `DATABASE_ENGINE` selects.
 public enum DatabaseEngineSetting: Sendable, Equatable {
@@ -126,6 +127,19 @@ public struct Settings: Sendable, Equatable {
     public var emailSubject = "staticDHCPd encountered a problem"
     public var emailUser: String? = nil
     public var emailPassword: String? = nil
+
+    // State (ours)
+    /// Where `store` keeps its SQLite file; nil means `state/` beside conf.lua. A relative path is
+    /// taken from conf.lua's directory. Resolve it with `resolvedStateDirectory(configFile:)`.
+    public var stateDirectory: String? = nil
+
+    /// The absolute state directory for conf.lua at `configFile`.
+    public func resolvedStateDirectory(configFile: URL) -> String {
+        let base = configFile.deletingLastPathComponent()
+        guard let stateDirectory else { return base.appendingPathComponent("state").path }
+        if stateDirectory.hasPrefix("/") { return stateDirectory }
+        return base.appendingPathComponent(stateDirectory).standardizedFileURL.path
+    }
 
     // Lua limits (ours)
     public var luaInstructionLimit = ScriptLimits.default.instructions

@@ -51,6 +51,14 @@ extension Settings {
         s.enableSuspend = r.bool("ENABLE_SUSPEND", s.enableSuspend)
         s.suspendThreshold = r.int("SUSPEND_THRESHOLD", s.suspendThreshold, range: 0...Int(Int32.max))
 
+        if let directory = r.optionalString("STATE_DIRECTORY") {
+            if directory.isEmpty || directory.utf8.contains(0) {
+                r.problem("STATE_DIRECTORY", expected: "a directory path (absolute, or relative to conf.lua's directory)", found: "\"\(directory)\"")
+            } else {
+                s.stateDirectory = directory
+            }
+        }
+
         s.logFile = r.optionalString("LOG_FILE")
         if case .bool(false) = r.raw("LOG_FILE_HISTORY") {
             r.register("LOG_FILE_HISTORY")

@@ -1,6 +1,8 @@
+import DaemonLogging
 import Databases
 import DHCPWire
 import Engine
+import Logging
 import Scripting
 
 /// The engine's hook protocol over one Lua runtime (one script generation), plus the
@@ -8,11 +10,13 @@ import Scripting
 final class LuaHooks: DHCPHooks {
     let runtime: ScriptRuntime
     let telemetry: Telemetry
+    let logTap: LogTap
     private let presence: HookPresence
 
-    init(runtime: ScriptRuntime, telemetry: Telemetry) {
+    init(runtime: ScriptRuntime, telemetry: Telemetry, logTap: LogTap) {
         self.runtime = runtime
         self.telemetry = telemetry
+        self.logTap = logTap
         presence = runtime.hooks
     }
 
@@ -66,7 +70,29 @@ final class LuaHooks: DHCPHooks {
         ))
     }
 
-    func tick() { runtime.runTickHandlers() }
+    func tick() {
+        runtime.runTickHandlers()
+        deliverLogRecords()
+    }
+
+    /// Hands the records collected since the last tick to conf.lua's log handlers, and tells the
+    /// tap which level they want now (handlers may come and go).
+    private func deliverLogRecords() {
+        let wanted = runtime.logHandlerMinimumLevel
+        logTap.setLevel(wanted.map(\.swiftLogLevel))
+        guard wanted != nil else { return }
+        logTap.drain { records, dropped in
+            var converted = records.map { record in
+                ScriptLogRecord(time: record.time.timeIntervalSince1970, level: ScriptLogLevel(record.level),
+                                logger: record.logger, message: record.message)
+            }
+            if dropped > 0 {
+                converted.insert(ScriptLogRecord(time: converted.first?.time ?? 0, level: .warning, logger: "main",
+                    message: "\(dropped) log records were dropped before reaching the log handlers"), at: 0)
+            }
+            runtime.deliverLogRecords(converted)
+        }
+    }
 }
 
 /// Lets the Lua-defined database reach the runtime through the engine's executor.
@@ -74,5 +100,17 @@ struct EngineExecutor: ScriptExecutor {
     let engine: DHCPEngine
     func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await engine.perform(body)
+    }
+}
+
+extension ScriptLogLevel {
+    init(_ level: Logger.Level) {
+        switch level {
+        case .trace, .debug: self = .debug
+        case .info, .notice: self = .info
+        case .warning: self = .warning
+        case .error: self = .error
+        case .critical: self = .critical
+        }
     }
 }

@@ -47,8 +47,12 @@ extension Server {
                 warnings.append("DHCP socket settings changed (address, ports, response interface or relays); the old sockets stay bound until a restart")
             }
             let database = try await makeDatabase(runtime: runtime, settings: settings, engine: engine, previous: previous)
+            let store = try openStore(settings: settings, previous: previous)
             do {
-                try await engine.perform { try runtime.callInit() }
+                try await engine.perform {
+                    runtime.attachStore(store)
+                    try runtime.callInit()
+                }
             } catch {
                 throw DaemonError("init() failed: \(error)")
             }
@@ -63,7 +67,7 @@ extension Server {
             } catch {
                 throw DaemonError("the \(database.engineName) database could not be reinitialised: \(error)")
             }
-            await install(LoadedGeneration(number: previous.number + 1, runtime: runtime, settings: settings, database: database), on: engine)
+            await install(LoadedGeneration(number: previous.number + 1, runtime: runtime, settings: settings, database: database, store: store), on: engine)
             outcome = ReloadOutcome(succeeded: true, generation: previous.number + 1, trigger: trigger, finishedAt: Date(),
                                     seconds: (ContinuousClock.now - started).seconds, error: nil, warnings: warnings)
             for warning in warnings { logger.warning("Reload: \(warning)") }

@@ -17,6 +17,7 @@ struct LoadedGeneration: Sendable {
     var runtime: ScriptRuntime
     var settings: Settings
     var database: any Database
+    var store: KeyValueStore
 }
 
 /// The running server: sockets, engine, ticks, signals, reloads and shutdown.
@@ -64,13 +65,17 @@ actor Server {
             )
             self.engine = engine
             let database = try await makeDatabase(runtime: runtime, settings: settings, engine: engine, previous: nil)
-            current = LoadedGeneration(number: 0, runtime: runtime, settings: settings, database: database)
+            let store = try openStore(settings: settings, previous: nil)
+            current = LoadedGeneration(number: 0, runtime: runtime, settings: settings, database: database, store: store)
             if settings.webEnabled {
                 startWeb(settings: settings, database: database)
             }
             logger.info("Initialising custom code...")
-            try await engine.perform { try runtime.callInit() }
-            let generation = LoadedGeneration(number: 1, runtime: runtime, settings: settings, database: database)
+            try await engine.perform {
+                runtime.attachStore(store)
+                try runtime.callInit()
+            }
+            let generation = LoadedGeneration(number: 1, runtime: runtime, settings: settings, database: database, store: store)
             await install(generation, on: engine)
             startReceiving(sockets, engine: engine)
             try Privileges.drop(uid: settings.uid, gid: settings.gid, logger: logger)
@@ -103,8 +108,18 @@ actor Server {
         return try DatabaseFactory.make(settings.databaseConfiguration(custom: custom), logger: Logger(label: "databases"))
     }
 
+    /// The scripts' store in STATE_DIRECTORY; a reload keeps the open one when the directory is unchanged.
+    func openStore(settings: Settings, previous: LoadedGeneration?) throws -> KeyValueStore {
+        let directory = settings.resolvedStateDirectory(configFile: configFile)
+        if let previous, previous.store.directory == directory { return previous.store }
+        let store = try KeyValueStore(directory: directory)
+        store.chown(uid: settings.uid, gid: settings.gid)
+        logger.info("Script store: \(store.path)")
+        return store
+    }
+
     func install(_ generation: LoadedGeneration, on engine: DHCPEngine) async {
-        let hooks = LuaHooks(runtime: generation.runtime, telemetry: telemetry)
+        let hooks = LuaHooks(runtime: generation.runtime, telemetry: telemetry, logTap: hub.tap)
         await engine.install(Generation(
             number: generation.number, configuration: generation.settings.engineConfiguration,
             hooks: hooks, database: generation.database

@@ -109,7 +109,7 @@ extension Settings {
         configuration.filePath = logFile
         configuration.fileHistory = logFileHistory ?? 0
         configuration.fifoLevel = Severity.parse(webLogSeverity) ?? .info
-        configuration.fifoCapacity = webLogHistory
+        configuration.fifoCapacity = webEnabled ? webLogHistory : 0
         configuration.debugFormat = debug || forceDebug
         configuration.email = emailSettings
         return configuration

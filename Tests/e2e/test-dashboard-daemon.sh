@@ -16,7 +16,8 @@ mkdir -p "$OUT"
 sd_database "$E2E_TMP/dhcp.sqlite3"
 sd_conf "$E2E_TMP/conf.lua" "$E2E_TMP/dhcp.sqlite3" \
     'WEB_ENABLED = true' 'WEB_IP = "192.0.2.1"' 'WEB_PORT = 30880' 'SYSTEM_NAME = "lab-dhcp-01"' \
-    'LOG_CONSOLE_SEVERITY = "INFO"' \
+    'LOG_CONSOLE_SEVERITY = "INFO"' 'WEB_DIGEST_USERNAME = "admin"' 'WEB_DIGEST_PASSWORD = "secret"' \
+    'WEB_REINITIALISE_SECURE = true' \
     'function init()' \
     '  callbacks.webAddDashboard("lab", "pools", function(path, queryargs, mimetype, data, headers)' \
     '    return "<p id=\"lab-pools\">pool 192.0.2.128/26: 12 of 62 in use</p>"' \
@@ -33,10 +34,18 @@ e2e_assert_status "udhcpc gets a lease" 0 $?
 sleep 1
 
 url="http://192.0.2.1:30880"
-status="$(e2e_srv curl -fs "$url/api/status" | tr -d " \n")"
+# The README's curl examples, as written there (digest credentials from conf.lua).
+api() { e2e_srv curl -fs --digest -u admin:secret "$@"; }
+e2e_assert_eq "POST /api/reload without credentials is refused (WEB_REINITIALISE_SECURE)" 401 \
+    "$(e2e_srv curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{}' "$url/api/reload")"
+status="$(api "$url/api/status" | tr -d " \n")"
 e2e_assert_contains "/api/status names the database" '"databaseEngine":"SQLite"' "$status"
 e2e_assert_contains "/api/status shows generation 1" '"configGeneration":1' "$status"
-e2e_assert_contains "/metrics is Prometheus text" "# TYPE" "$(e2e_srv curl -fs "$url/metrics")"
+e2e_assert_contains "/metrics is Prometheus text" "# TYPE" "$(api "$url/metrics")"
+e2e_assert_contains "/api/clients lists the client" "$E2E_CLIENT_MAC" "$(api "$url/api/clients")"
+e2e_assert_contains "/api/log has the ACK" "ACK sent" "$(api "$url/api/log")"
+e2e_assert_contains "/api/statistics answers" "{" "$(api "$url/api/statistics")"
+e2e_assert_contains "/api/reservations finds the reservation" "192.0.2.10" "$(api "$url/api/reservations?q=192.0.2.&limit=50")"
 e2e_assert_eq "RAW method from conf.lua" "pong 7" "$(e2e_srv curl -fs "$url/lab/ping?n=7")"
 e2e_assert_eq "unknown path is a 404" 404 "$(e2e_srv curl -s -o /dev/null -w '%{http_code}' "$url/no/such/page")"
 
@@ -56,7 +65,10 @@ chrome --screenshot="$OUT/dashboard-daemon.png" --window-size=1440,1000 "$url/" 
 e2e_assert_eq "screenshot saved ($OUT/dashboard-daemon.png)" yes "$([ -s "$OUT/dashboard-daemon.png" ] && echo yes || echo no)"
 rm -rf "$profile"
 
+reload="$(api -X POST -H 'Content-Type: application/json' -d '{}' "$url/api/reload" | tr -d " \n")"
+e2e_assert_contains "POST /api/reload succeeds" '"succeeded":true' "$reload"
+e2e_assert_contains "after the API reload: generation 2" '"configGeneration":2' "$(api "$url/api/status" | tr -d " \n")"
 kill -HUP "$E2E_SERVER_PID"
 sleep 2
-e2e_assert_contains "after SIGHUP: generation 2" '"configGeneration":2' "$(e2e_srv curl -fs "$url/api/status" | tr -d " \n")"
+e2e_assert_contains "after SIGHUP: generation 3" '"configGeneration":3' "$(api "$url/api/status" | tr -d " \n")"
 e2e_finish

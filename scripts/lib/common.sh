@@ -6,8 +6,11 @@ export PATH="/opt/swift/usr/bin:$PATH"
 
 # Packages every build needs.
 BUILD_PACKAGES=(liblua5.4-dev lua5.4 pkg-config libsqlite3-dev sqlite3)
-# Packages the end-to-end tests need: real clients, perfdhcp, namespaces.
-E2E_PACKAGES=(busybox isc-dhcp-client dhcpcd-base kea-admin iproute2 ethtool procps tcpdump chromium)
+# Packages the end-to-end tests need: real clients, perfdhcp, namespaces, the browser; and the
+# PostgreSQL and memcached servers that the database tests start on loopback (Tests/DatabasesTests).
+E2E_PACKAGES=(busybox python3 isc-dhcp-client dhcpcd-base kea-admin iproute2 ethtool procps tcpdump chromium curl)
+# Servers some database tests start; those tests skip, saying why, when these are missing.
+OPTIONAL_TEST_PACKAGES=(postgresql memcached)
 # Packages scripts/bench needs: the peers, perfdhcp, the capture of perfdhcp's MACs, taskset.
 BENCH_PACKAGES=(kea-dhcp4-server kea-admin coredhcp-server tcpdump sqlite3 iproute2 ethtool util-linux python3)
 
@@ -27,4 +30,10 @@ ensure_packages() {
     echo "==> installing ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Like ensure_packages, but a failure (no registry reachable, say) is only a warning: the tests
+# that need these packages skip with a message instead.
+try_packages() {
+    ensure_packages "$@" || echo "warning: could not install $*; the tests that need them will be skipped" >&2
 }

@@ -105,8 +105,11 @@ enum CacheChainFactory {
         case "in-process":
             break
         case "memcached":
-            logger.error("CACHING_MODEL 'memcached' is not available in this build; caching is disabled")
-            return nil
+            guard let host = config.memcachedHost, !host.isEmpty else {
+                logger.error("CACHING_MODEL is 'memcached' but MEMCACHED_HOST is not set; caching is disabled")
+                return nil
+            }
+            return CacheChain(nodes: [MemcachedCache(host: host, port: config.memcachedPort, ageTime: config.memcachedAgeTime)])
         default:
             throw DatabaseError.configuration(
                 "CACHING_MODEL '\(config.cachingModel)' is not a caching model; use 'in-process' or 'memcached'")

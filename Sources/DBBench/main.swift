@@ -1,0 +1,130 @@
+// Lookup throughput of the database engines on 100,000 reservations (scripts/bench-db).
+//
+//   DBBench SQLITE_FILE [--postgres HOST:PORT:USER:PASSWORD:DATABASE] [--lookups N] [--tasks N]
+//
+// SQLITE_FILE is created (with --create) or reused; it must hold reservations for MACs
+// 02:00:00:00:00:00 upwards, which is what --create writes.
+import DHCPWire
+import Databases
+import Foundation
+import Logging
+
+struct Options {
+    var sqliteFile = ""
+    var create = false
+    var postgres: DatabaseConfiguration.PostgreSQL?
+    var lookups = 100_000
+    var tasks = 4
+    var reservations = 100_000
+
+    init(_ arguments: [String]) throws {
+        var iterator = arguments.dropFirst().makeIterator()
+        while let argument = iterator.next() {
+            switch argument {
+            case "--create": create = true
+            case "--lookups": lookups = Int(iterator.next() ?? "") ?? lookups
+            case "--tasks": tasks = Int(iterator.next() ?? "") ?? tasks
+            case "--postgres":
+                let parts = (iterator.next() ?? "").split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+                guard parts.count == 5, let port = Int(parts[1]) else {
+                    throw DatabaseError.configuration("--postgres wants HOST:PORT:USER:PASSWORD:DATABASE")
+                }
+                var settings = DatabaseConfiguration.PostgreSQL()
+                settings.host = parts[0]
+                settings.port = port
+                settings.username = parts[2]
+                settings.password = parts[3]
+                settings.database = parts[4]
+                settings.maximumConnections = 4
+                postgres = settings
+            default: sqliteFile = argument
+            }
+        }
+        guard !sqliteFile.isEmpty else { throw DatabaseError.configuration("usage: DBBench SQLITE_FILE [--create] [--postgres ...]") }
+    }
+}
+
+func macFor(_ index: Int) -> MAC { MAC(0x0200_0000_0000 + UInt64(index)) }
+
+func createReservations(_ path: String, count: Int) throws {
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    let reservations = try Reservations(path: path)
+    try reservations.initSchema()
+    try reservations.addSubnet(SubnetRecord(
+        subnet: "bench", serial: 0, leaseTime: 3600, gateways: [IPv4(198, 51, 100, 1)], subnetMask: IPv4(255, 255, 0, 0),
+        domainName: "bench.test", domainNameServers: [IPv4(198, 51, 100, 53)]))
+    var csv = "mac,ip,subnet,serial,hostname\n"
+    for index in 0..<count {
+        csv += "\(macFor(index)),\(IPv4(0xC633_0000 &+ UInt32(index))),bench,0,host\(index)\n"
+    }
+    try reservations.importCSV(text: csv, source: "generated")
+}
+
+/// Runs `lookups` lookups of random known MACs over `tasks` concurrent tasks; returns lookups/s.
+func measure(_ name: String, _ database: any Database, options: Options) async throws -> Double {
+    // Warm up (and fill caches).
+    for index in stride(from: 0, to: options.reservations, by: max(1, options.reservations / 1000)) {
+        _ = try await database.lookupMAC(macFor(index))
+    }
+    let perTask = options.lookups / options.tasks
+    let started = ContinuousClock.now
+    let found = try await withThrowingTaskGroup(of: Int.self) { group in
+        for task in 0..<options.tasks {
+            group.addTask {
+                var generator = SystemRandomNumberGenerator()
+                var hits = 0
+                for _ in 0..<perTask {
+                    // Warm-up covered every 100th MAC: cache runs look those up, others look anything up.
+                    let index = name.contains("cache")
+                        ? Int.random(in: 0..<1000, using: &generator) * (options.reservations / 1000)
+                        : Int.random(in: 0..<options.reservations, using: &generator)
+                    hits += try await database.lookupMAC(macFor(index)).count
+                }
+                _ = task
+                return hits
+            }
+        }
+        return try await group.reduce(0, +)
+    }
+    let elapsed = ContinuousClock.now - started
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let rate = Double(perTask * options.tasks) / seconds
+    guard found == perTask * options.tasks else {
+        throw DatabaseError.rejected("\(name): only \(found) of \(perTask * options.tasks) lookups matched")
+    }
+    let label = name.count < 28 ? name + String(repeating: " ", count: 28 - name.count) : name
+    print(label + String(format: " %10.0f lookups/s  (%d lookups, %d tasks, %.2f s)", rate,
+                         perTask * options.tasks, options.tasks, seconds))
+    return rate
+}
+
+let options = try Options(CommandLine.arguments)
+var logger = Logger(label: "DBBench")
+logger.logLevel = .warning
+if options.create {
+    let started = ContinuousClock.now
+    try createReservations(options.sqliteFile, count: options.reservations)
+    print("created \(options.reservations) reservations in \(options.sqliteFile) in \(ContinuousClock.now - started)")
+    if options.lookups == 0 { exit(0) }
+}
+
+var sqlite = DatabaseConfiguration(engine: .named("SQLite"))
+sqlite.sqliteFile = options.sqliteFile
+sqlite.lookupTimeout = nil
+_ = try await measure("SQLite", try DatabaseFactory.make(sqlite, logger: logger), options: options)
+var sqliteSerial = options
+sqliteSerial.tasks = 1
+_ = try await measure("SQLite (1 task)", try DatabaseFactory.make(sqlite, logger: logger), options: sqliteSerial)
+sqlite.lookupTimeout = 5
+_ = try await measure("SQLite + DATABASE_TIMEOUT", try DatabaseFactory.make(sqlite, logger: logger), options: options)
+sqlite.useCache = true
+_ = try await measure("memory cache (over SQLite)", try DatabaseFactory.make(sqlite, logger: logger), options: options)
+sqlite.diskCache = true
+_ = try await measure("disk cache (over SQLite)", try DatabaseFactory.make(sqlite, logger: logger), options: options)
+
+if let settings = options.postgres {
+    var postgres = DatabaseConfiguration(engine: .named("PostgreSQL"))
+    postgres.postgresql = settings
+    postgres.lookupTimeout = nil
+    _ = try await measure("PostgreSQL", try DatabaseFactory.make(postgres, logger: logger), options: options)
+}

@@ -1,0 +1,205 @@
+import CLua
+import Databases
+
+// The `store` global: a persistent key-value store for scripts (docs/SCRIPTING.md, "store").
+//   store.get(key) -> value or nil          store.put(key, value)
+//   store.delete(key) -> existed            store.scan(prefix[, limit]) -> { {key=, value=}, ... }
+//   store.update(key, function(old) return new end) -> new   (atomic; nil deletes)
+//   store.transaction(function() ... end) -> the function's results (atomic; an error rolls back)
+//   store.count() -> number of keys         store.path -> the SQLite file, or nil when closed
+// It opens once the settings are read (STATE_DIRECTORY), so conf.lua's top level cannot use it;
+// init(), hooks and callbacks can.
+
+extension ScriptRuntime {
+    /// Gives the scripts their store (the daemon opens it in STATE_DIRECTORY before `init()`).
+    public func attachStore(_ store: KeyValueStore) {
+        self.store = store
+        // Raw access: conf.lua may have replaced `store` or given it a metatable, and a Lua error
+        // here would unwind through Swift.
+        lua_rawgeti(L, clua_registryindex(), lua_Integer(LUA_RIDX_GLOBALS))
+        pushString(L, "store")
+        if lua_rawget(L, -2) == LUA_TTABLE {
+            pushString(L, "path")
+            pushString(L, store.path)
+            lua_rawset(L, -3)
+        }
+        clua_pop(L, 2)
+    }
+
+    func installStore() {
+        lua_createtable(L, 0, 8)
+        setFunction(L, "get", storeGet)
+        setFunction(L, "put", storePut)
+        setFunction(L, "delete", storeDelete)
+        setFunction(L, "scan", storeScan)
+        setFunction(L, "update", storeUpdate)
+        setFunction(L, "transaction", storeTransaction)
+        setFunction(L, "count", storeCount)
+        clua_setglobal(L, "store")
+    }
+
+    /// Calls the function at `index` with `arguments` values pushed above it, inside the store's
+    /// transaction; leaves `results` values (or all of them with LUA_MULTRET) on the stack.
+    /// Memory is capped again while the callback runs (Swift frames are not on its path).
+    func callInsideStore(_ L: LuaState, arguments: Int32, results: Int32) throws(LuaArgumentError) {
+        limitsState.pointee.unlimited_depth -= 1
+        let status = clua_pcall(L, arguments, results, 0)
+        limitsState.pointee.unlimited_depth += 1
+        guard status == LUA_OK else {
+            let message = stringValue(L, -1) ?? "(error object is a \(typeName(L, -1)) value)"
+            clua_pop(L, 1)
+            throw LuaArgumentError(message)
+        }
+    }
+}
+
+private func openStore(_ L: LuaState) throws(LuaArgumentError) -> KeyValueStore {
+    guard let store = ScriptRuntime.from(L).store else {
+        throw LuaArgumentError("the store is not open yet: it opens once the settings are read (STATE_DIRECTORY), so use it from init(), hooks and callbacks, not from conf.lua's top level")
+    }
+    return store
+}
+
+private func storeKey(_ L: LuaState) throws(LuaArgumentError) -> String {
+    guard lua_type(L, 1) == LUA_TSTRING, let key = stringValue(L, 1) else {
+        throw LuaArgumentError("the key must be a string, got \(describe(L, 1))")
+    }
+    guard !key.isEmpty else { throw LuaArgumentError("the key must not be empty") }
+    return key
+}
+
+/// Runs a store call, turning store failures into Lua errors.
+private func storeCall<T>(_ body: () throws(StoreError) -> T) throws(LuaArgumentError) -> T {
+    do { return try body() } catch { throw LuaArgumentError(error.message) }
+}
+
+private func pushStored(_ L: LuaState, _ text: String?, key: String) throws(LuaArgumentError) {
+    guard let text else { lua_pushnil(L); return }
+    do { try StoreCodec.decode(L, text) } catch {
+        throw LuaArgumentError("key \"\(key)\": \(error.message)")
+    }
+}
+
+private let storeGet: LuaFunction = { L in
+    luaEntry(L, "store.get") { L in
+        let store = try openStore(L)
+        let key = try storeKey(L)
+        let text = try storeCall { () throws(StoreError) in try store.get(key) }
+        try pushStored(L, text, key: key)
+        return 1
+    }
+}
+
+private let storePut: LuaFunction = { L in
+    luaEntry(L, "store.put") { L in
+        let store = try openStore(L)
+        let key = try storeKey(L)
+        guard lua_type(L, 2) != LUA_TNIL, lua_type(L, 2) != LUA_TNONE else {
+            throw LuaArgumentError("the value for \"\(key)\" is nil; use store.delete(key) to remove a key")
+        }
+        let text = try StoreCodec.encode(L, 2)
+        try storeCall { () throws(StoreError) in try store.put(key, text) }
+        return 0
+    }
+}
+
+private let storeDelete: LuaFunction = { L in
+    luaEntry(L, "store.delete") { L in
+        let store = try openStore(L)
+        let key = try storeKey(L)
+        let existed = try storeCall { () throws(StoreError) in try store.delete(key) }
+        lua_pushboolean(L, existed ? 1 : 0)
+        return 1
+    }
+}
+
+private let storeCount: LuaFunction = { L in
+    luaEntry(L, "store.count") { L in
+        let store = try openStore(L)
+        let count = try storeCall { () throws(StoreError) in try store.count() }
+        lua_pushinteger(L, lua_Integer(count))
+        return 1
+    }
+}
+
+private let storeScan: LuaFunction = { L in
+    luaEntry(L, "store.scan") { L in
+        let store = try openStore(L)
+        let prefix: String
+        switch lua_type(L, 1) {
+        case LUA_TNONE, LUA_TNIL: prefix = ""
+        case LUA_TSTRING: prefix = stringValue(L, 1) ?? ""
+        default: throw LuaArgumentError("the prefix must be a string or nil, got \(describe(L, 1))")
+        }
+        var limit: Int?
+        if lua_type(L, 2) != LUA_TNONE, lua_type(L, 2) != LUA_TNIL {
+            guard let value = integerValue(L, 2), value >= 0 else {
+                throw LuaArgumentError("the limit must be a non-negative integer, got \(describe(L, 2))")
+            }
+            limit = value
+        }
+        let rows = try storeCall { () throws(StoreError) in try store.scan(prefix: prefix, limit: limit) }
+        guard lua_checkstack(L, 6) != 0 else { throw LuaArgumentError("Lua stack exhausted") }
+        lua_createtable(L, Int32(rows.count), 0)
+        for (position, row) in rows.enumerated() {
+            lua_createtable(L, 0, 2)
+            pushString(L, row.key)
+            lua_setfield(L, -2, "key")
+            try pushStored(L, row.value, key: row.key)
+            lua_setfield(L, -2, "value")
+            lua_rawseti(L, -2, lua_Integer(position + 1))
+        }
+        return 1
+    }
+}
+
+private let storeUpdate: LuaFunction = { L in
+    luaEntry(L, "store.update") { L in
+        let store = try openStore(L)
+        let key = try storeKey(L)
+        guard lua_type(L, 2) == LUA_TFUNCTION else {
+            throw LuaArgumentError("the second argument must be a function(old) returning the new value, got \(describe(L, 2))")
+        }
+        let runtime = ScriptRuntime.from(L)
+        lua_settop(L, 2)
+        do {
+            try store.transaction { () throws in
+                let old = try storeCall { () throws(StoreError) in try store.get(key) }
+                lua_pushvalue(L, 2)
+                try pushStored(L, old, key: key)
+                try runtime.callInsideStore(L, arguments: 1, results: 1)
+                if lua_type(L, 3) == LUA_TNIL {
+                    try storeCall { () throws(StoreError) in _ = try store.delete(key) }
+                } else {
+                    let text = try StoreCodec.encode(L, 3)
+                    try storeCall { () throws(StoreError) in try store.put(key, text) }
+                }
+            }
+        } catch let error as LuaArgumentError {
+            lua_settop(L, 2)
+            throw LuaArgumentError("\"\(key)\" was left unchanged: \(error.message)")
+        }
+        return 1 // the new value (or nil), at index 3
+    }
+}
+
+private let storeTransaction: LuaFunction = { L in
+    luaEntry(L, "store.transaction") { L in
+        let store = try openStore(L)
+        guard lua_type(L, 1) == LUA_TFUNCTION else {
+            throw LuaArgumentError("the argument must be a function, got \(describe(L, 1))")
+        }
+        let runtime = ScriptRuntime.from(L)
+        lua_settop(L, 1)
+        do {
+            try store.transaction { () throws in
+                lua_pushvalue(L, 1)
+                try runtime.callInsideStore(L, arguments: 0, results: LUA_MULTRET)
+            }
+        } catch let error as LuaArgumentError {
+            lua_settop(L, 1)
+            throw LuaArgumentError("rolled back: \(error.message)")
+        }
+        return lua_gettop(L) - 1
+    }
+}

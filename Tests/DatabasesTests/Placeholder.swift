@@ -1,6 +1,0 @@
-import Databases
-import Testing
-
-@Test func databasesModuleLoads() {
-    #expect(Bool(true))
-}

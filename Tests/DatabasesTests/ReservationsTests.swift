@@ -1,0 +1,111 @@
+import DHCPWire
+import Databases
+import Foundation
+import Testing
+
+@Suite struct ReservationsTests {
+    private let lab = SubnetRecord(
+        subnet: "192.0.2.0/24", serial: 0, leaseTime: 3600, gateways: [IPv4(192, 0, 2, 1)],
+        subnetMask: IPv4(255, 255, 255, 0), domainNameServers: [IPv4(192, 0, 2, 53)])
+
+    private func tool() throws -> (Reservations, TemporaryDirectory) {
+        let directory = try TemporaryDirectory()
+        let reservations = try Reservations(path: directory.file("dhcp.sqlite3"))
+        try reservations.initSchema()
+        return (reservations, directory)
+    }
+
+    private func rejection(_ body: () throws -> Void) -> String {
+        do {
+            try body()
+            return "accepted"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func addListRemoveAndTheEngineSeesIt() async throws {
+        let (reservations, directory) = try tool()
+        defer { directory.cleanup() }
+        try reservations.addSubnet(lab)
+        #expect(try reservations.listSubnets() == [lab])
+        try reservations.addMap(mac: "00-11-22-33-44-55", ip: "192.0.2.10", subnet: "192.0.2.0/24", hostname: "alpha")
+        #expect(try reservations.list() == [
+            Reservation(mac: ReservationSet.alpha, ip: IPv4(192, 0, 2, 10), subnet: "192.0.2.0/24", hostname: "alpha"),
+        ])
+        let engine = try SQLiteDatabase(path: reservations.path, query: try DefinitionQuery(), logger: quietLogger)
+        let definition = try #require(try await engine.lookupMAC(ReservationSet.alpha).first)
+        #expect(definition.hostname == "alpha" && definition.gateways == [IPv4(192, 0, 2, 1)] && definition.leaseTime == 3600)
+        try reservations.remove(mac: "00:11:22:33:44:55")
+        #expect(try reservations.list().isEmpty)
+        #expect(try await engine.lookupMAC(ReservationSet.alpha).isEmpty)
+        try reservations.removeSubnet("192.0.2.0/24")
+        #expect(try reservations.listSubnets().isEmpty)
+    }
+
+    @Test func badEditsAreRefusedWithTheReason() throws {
+        let (reservations, directory) = try tool()
+        defer { directory.cleanup() }
+        try reservations.addSubnet(lab)
+        try reservations.addMap(mac: "00:11:22:33:44:55", ip: "192.0.2.10", subnet: "192.0.2.0/24")
+        #expect(rejection { try reservations.addMap(mac: "00:11:22:33:44", ip: "192.0.2.11", subnet: "192.0.2.0/24") }
+            .contains("'00:11:22:33:44' is not a MAC address"))
+        #expect(rejection { try reservations.addMap(mac: "02:00:00:00:00:01", ip: "192.0.2", subnet: "192.0.2.0/24") }
+            .contains("'192.0.2' is not an IPv4 address"))
+        #expect(rejection { try reservations.addMap(mac: "00:11:22:33:44:55", ip: "192.0.2.12", subnet: "192.0.2.0/24") }
+            .contains("00:11:22:33:44:55 is already reserved"))
+        #expect(rejection { try reservations.addMap(mac: "02:00:00:00:00:01", ip: "192.0.2.10", subnet: "192.0.2.0/24") }
+            .contains("192.0.2.10 is already reserved for 00:11:22:33:44:55"))
+        #expect(rejection { try reservations.addMap(mac: "02:00:00:00:00:01", ip: "192.0.2.13", subnet: "nowhere") }
+            .contains("subnet 'nowhere' serial 0 does not exist"))
+        #expect(rejection { try reservations.addSubnet(lab) }.contains("already exists"))
+        #expect(rejection { try reservations.removeSubnet("192.0.2.0/24") }.contains("still has 1 reservation"))
+        #expect(rejection { try reservations.removeSubnet("nowhere", serial: 3) }.contains("'nowhere' serial 3 does not exist"))
+        #expect(rejection { try reservations.remove(mac: "02:00:00:00:00:09") }.contains("no reservation for 02:00:00:00:00:09"))
+    }
+
+    @Test func importIsAllOrNothingAndNamesTheBadLine() throws {
+        let (reservations, directory) = try tool()
+        defer { directory.cleanup() }
+        try reservations.addSubnet(lab)
+        let bad = """
+            mac,ip,subnet,serial,hostname
+            02:00:00:00:00:01,192.0.2.21,192.0.2.0/24,0,one
+            02:00:00:00:00:02,192.0.2.22,192.0.2.0/24,0,two
+            02:00:00:00:00:03,192.0.2.21,192.0.2.0/24,0,clash
+            """
+        let message = rejection { try reservations.importCSV(text: bad, source: "hosts.csv") }
+        #expect(message.contains("hosts.csv, line 4: 192.0.2.21 is already reserved for 02:00:00:00:00:01"))
+        #expect(try reservations.list().isEmpty)
+        #expect(rejection { try reservations.importCSV(text: "02:00:00:00:00:01,192.0.2.21,192.0.2.0/24,zero", source: "x.csv") }
+            .contains("x.csv, line 1: serial 'zero' is not an integer"))
+        #expect(rejection { try reservations.importCSV(text: "\n\n02:00:00:00:00:0g,192.0.2.21,192.0.2.0/24", source: "y.csv") }
+            .contains("y.csv, line 3: '02:00:00:00:00:0g' is not a MAC address"))
+        #expect(rejection { try reservations.importCSV(file: directory.file("missing.csv")) }.contains("cannot read"))
+
+        let good = bad.split(separator: "\n").dropLast().joined(separator: "\n") + "\n\"02:00:00:00:00:04\",192.0.2.24,192.0.2.0/24,,\"four, with comma\"\n"
+        #expect(try reservations.importCSV(text: good) == 3)
+        let exported = try reservations.exportCSV()
+        #expect(exported.contains("02:00:00:00:00:04,192.0.2.24,192.0.2.0/24,0,\"four, with comma\""))
+
+        // Export, import into a fresh file: the same reservations.
+        let copy = try Reservations(path: directory.file("copy.sqlite3"))
+        try copy.initSchema()
+        try copy.addSubnet(lab)
+        try exported.write(toFile: directory.file("export.csv"), atomically: true, encoding: .utf8)
+        #expect(try copy.importCSV(file: directory.file("export.csv")) == 3)
+        #expect(try copy.list() == reservations.list())
+    }
+
+    @Test func demoSeedingHappensOnceAndServes() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let reservations = try Reservations(path: directory.file("demo.sqlite3"))
+        #expect(try reservations.seedDemo())
+        #expect(try reservations.seedDemo() == false)
+        #expect(try reservations.list().count == 2)
+        let engine = try SQLiteDatabase(path: reservations.path, query: try DefinitionQuery(), logger: quietLogger)
+        let definition = try #require(try await engine.lookupMAC(MAC(0x0200_0000_0001)).first)
+        #expect(definition.ip == IPv4(192, 0, 2, 10) && definition.subnet == "192.0.2.0/24")
+    }
+}
