@@ -17,7 +17,7 @@ tries=0
 while ! grep -q '^PORT ' "$E2E_TMP/sink.out" 2>/dev/null && [ $tries -lt 100 ]; do sleep 0.05; tries=$((tries + 1)); done
 port="$(sed -n 's/^PORT //p' "$E2E_TMP/sink.out")"
 [ -n "$port" ] || { e2e_fail "the SMTP sink starts" "$(cat "$E2E_TMP/sink.err")"; e2e_finish; }
-trap 'kill $sink 2>/dev/null; e2e_cleanup' EXIT
+trap 'sink_status=$?; kill $sink 2>/dev/null; (exit $sink_status); e2e_cleanup' EXIT
 
 email_settings=(
     'EMAIL_ENABLED = true' 'EMAIL_SERVER = "127.0.0.1"' "EMAIL_PORT = $port" 'EMAIL_TIMEOUT = 3'
