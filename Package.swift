@@ -72,10 +72,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            // The daemon's log sinks: console, rotated file, dashboard FIFO, e-mail of CRITICAL records.
+            // Not "Logging": that is swift-log's module.
+            name: "DaemonLogging",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .executableTarget(
             name: "staticdhcpd",
             dependencies: [
-                "DHCPWire", "Scripting", "Databases", "Engine", "DHCPNetwork", "Web",
+                "DHCPWire", "Scripting", "Databases", "Engine", "DHCPNetwork", "Web", "DaemonLogging",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -104,6 +115,14 @@ let package = Package(
             dependencies: ["Databases", "DHCPWire", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "DHCPWire", "Databases"]),
+        .testTarget(
+            name: "DaemonLoggingTests",
+            dependencies: [
+                "DaemonLogging",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .testTarget(name: "DHCPNetworkTests", dependencies: ["DHCPNetwork", "DHCPWire", "CNetLinux"]),
         .testTarget(
             name: "WebTests",

@@ -1,3 +1,4 @@
+import DaemonLogging
 import Databases
 import DHCPNetwork
 import DHCPWire
@@ -58,6 +59,7 @@ final class Daemon: Sendable {
         LoggingSystem.bootstrap { label in HubLogHandler(label: label, hub: hub) }
         early.attach(Logger(label: "conf"))
 
+        let mailWait = (settings.emailSettings?.timeout ?? 0) + 1
         let finished = DispatchSemaphore(value: 0)
         let status = Mutex<Int32>(0)
         let server = Server(configFile: configFile, options: options, hub: hub)
@@ -67,6 +69,8 @@ final class Daemon: Sendable {
             finished.signal()
         }
         finished.wait()
+        // A CRITICAL record logged on the way out (a start-up failure) still gets mailed.
+        hub.flushMail(seconds: mailWait)
         hub.flush()
         return status.withLock { $0 }
     }

@@ -1,3 +1,4 @@
+import DaemonLogging
 import Databases
 import DHCPWire
 import Engine

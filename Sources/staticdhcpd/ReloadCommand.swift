@@ -27,13 +27,13 @@ struct ReloadCommand: ParsableCommand {
         guard let pid = PIDFile.read(pidFile), kill(pid, 0) == 0 else {
             throw ValidationError("no running daemon: \(pidFile) is missing or names no live process")
         }
-        let before = ReloadStatusFile.read(pidFile: pidFile)?.finishedAt
+        let before = ReloadStatusFile.read(pidFile: pidFile)?.identity
         guard kill(pid, SIGHUP) == 0 else {
             throw ValidationError("cannot signal process \(pid): \(String(cString: strerror(errno)))")
         }
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let outcome = ReloadStatusFile.read(pidFile: pidFile), outcome.finishedAt != before {
+            if let outcome = ReloadStatusFile.read(pidFile: pidFile), outcome.identity != before {
                 for warning in outcome.warnings { printError("warning: \(warning)") }
                 if outcome.succeeded {
                     print("reloaded: generation \(outcome.generation) is live (\(String(format: "%.3f", outcome.seconds)) s)")

@@ -1,6 +1,7 @@
 import Databases
 import Engine
 import Foundation
+import Glibc
 import Logging
 import Scripting
 
@@ -13,6 +14,12 @@ struct ReloadOutcome: Sendable, Codable {
     var seconds: Double
     var error: String?
     var warnings: [String]
+    /// Which daemon and which of its reloads this was: `staticdhcpd reload` waits for a new one.
+    /// (finishedAt alone is not enough: the file keeps it to the second.)
+    var pid: Int32?
+    var sequence: Int?
+
+    var identity: String { "\(pid ?? 0)/\(sequence ?? 0)/\(finishedAt.timeIntervalSince1970)" }
 }
 
 extension Server {
@@ -75,6 +82,9 @@ extension Server {
     }
 
     private func recordReload(_ outcome: ReloadOutcome) {
+        var outcome = outcome
+        outcome.pid = getpid()
+        outcome.sequence = reloadCount + 1
         noteReload(outcome)
         if let pidFile = generationForWeb?.settings.pidFile {
             ReloadStatusFile.write(outcome, pidFile: pidFile)

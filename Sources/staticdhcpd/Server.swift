@@ -1,3 +1,4 @@
+import DaemonLogging
 import Databases
 import DHCPNetwork
 import DHCPWire
@@ -208,7 +209,8 @@ actor Server {
     /// remove the pid file, exit 0. A second one exits at once.
     func shutdown(signal signalNumber: Int32) async {
         if shuttingDown {
-            logger.warning("Second stop signal; exiting now")
+            logger.warning("Second stop signal; exiting now without waiting for requests in flight")
+            if let settings = current?.settings { removePIDFile(settings) }
             hub.flush()
             exit(1)
         }

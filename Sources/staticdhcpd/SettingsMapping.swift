@@ -1,3 +1,4 @@
+import DaemonLogging
 import Databases
 import DHCPNetwork
 import DHCPWire
@@ -110,7 +111,18 @@ extension Settings {
         configuration.fifoLevel = Severity.parse(webLogSeverity) ?? .info
         configuration.fifoCapacity = webEnabled ? webLogHistory : 0
         configuration.debugFormat = debug || forceDebug
+        configuration.email = emailSettings
         return configuration
+    }
+
+    /// EMAIL_*: nil unless EMAIL_ENABLED (validation already required server, source and destination).
+    var emailSettings: EmailSettings? {
+        guard emailEnabled, let server = emailServer, let source = emailSource, let destination = emailDestination else { return nil }
+        return EmailSettings(
+            server: server, port: emailPort, timeout: emailTimeout, source: source,
+            destinations: EmailSettings.destinations(from: destination), subject: emailSubject,
+            user: emailUser, password: emailPassword
+        )
     }
 }
 

@@ -1,0 +1,41 @@
+import Foundation
+import Logging
+
+/// Severity names as conf.lua spells them (server.md §1.2: DEBUG, INFO, WARN, ERROR, CRITICAL).
+public enum Severity {
+    public static func parse(_ name: String) -> Logger.Level? {
+        switch name.uppercased() {
+        case "DEBUG": .debug
+        case "INFO": .info
+        case "WARN", "WARNING": .warning
+        case "ERROR": .error
+        case "CRITICAL": .critical
+        default: nil
+        }
+    }
+
+    public static func name(_ level: Logger.Level) -> String {
+        switch level {
+        case .trace, .debug: "DEBUG"
+        case .info, .notice: "INFO"
+        case .warning: "WARNING"
+        case .error: "ERROR"
+        case .critical: "CRITICAL"
+        }
+    }
+}
+
+/// One log record as the dashboard's event list keeps it.
+public struct LogRecord: Sendable {
+    public var time: Date
+    public var level: Logger.Level
+    public var logger: String
+    public var message: String
+
+    public init(time: Date, level: Logger.Level, logger: String, message: String) {
+        self.time = time
+        self.level = level
+        self.logger = logger
+        self.message = message
+    }
+}
