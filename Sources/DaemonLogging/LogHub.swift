@@ -1,13 +1,12 @@
 import Dispatch
 import Foundation
-import Glibc
 import Logging
 import Synchronization
 
 /// Where every log record goes: the console, the log file, the dashboard's FIFO.
 ///
-/// Records are formatted and written by one background queue, so a slow terminal or disk never
-/// blocks the packet path. CRITICAL records are also mailed when
+/// Records are formatted on the caller's thread (cheap) and written by one background queue, so
+/// a slow terminal or disk never blocks the packet path. CRITICAL records are also mailed when
 /// `email` is set, by a `CriticalMailer` that sends from its own task.
 public final class LogHub: Sendable {
     public struct Configuration: Sendable {
@@ -28,13 +27,13 @@ public final class LogHub: Sendable {
     private let configuration: Mutex<Configuration>
     /// The lowest level any sink wants, read on every log call without taking the lock.
     private let threshold = Atomic<UInt8>(0)
+    /// Records for conf.lua's log handlers.
+    public let tap = LogTap()
     private let fifo = Mutex<[LogRecord]>([])
     private let writer = DispatchQueue(label: "staticdhcpd.log-writer")
     private let file = Mutex<RotatingFile?>(nil)
     private let mailer: CriticalMailer
     private let hostName = SMTPClient.localHostName()
-    /// Records for conf.lua's log handlers.
-    public let tap = LogTap()
 
     /// `mailTransport` is the seam tests use to see or fail deliveries.
     public init(configuration: Configuration, mailTransport: any MailTransport = SMTPClient()) {
@@ -63,7 +62,8 @@ public final class LogHub: Sendable {
     }
 
     private static func lowestLevel(of config: Configuration) -> Logger.Level {
-        [config.consoleLevel, config.filePath == nil ? nil : config.fileLevel, config.fifoCapacity > 0 ? config.fifoLevel : nil]
+        [config.consoleLevel, config.filePath == nil ? nil : config.fileLevel, config.fifoCapacity > 0 ? config.fifoLevel : nil,
+         config.email == nil ? nil : .critical]
             .compactMap { $0 }.min() ?? .critical
     }
 
@@ -77,7 +77,6 @@ public final class LogHub: Sendable {
         if record.level == .critical, let email = config.email {
             mail(format(record, debug: config.debugFormat), record: record, settings: email)
         }
-        // The FIFO keeps records; only the console and the file need the formatted line.
         if config.fifoCapacity > 0 && record.level >= config.fifoLevel {
             fifo.withLock { records in
                 records.append(record)
@@ -87,6 +86,7 @@ public final class LogHub: Sendable {
         let toConsole = config.consoleLevel.map { record.level >= $0 } ?? false
         let toFile = config.filePath != nil && record.level >= config.fileLevel
         guard toConsole || toFile else { return }
+        // Formatting (a DateFormatter) happens on the writer queue, off the packet path.
         writer.async {
             let line = self.format(record, debug: config.debugFormat)
             if toConsole { FileHandle.standardError.write(Data((line + "\n").utf8)) }
@@ -149,7 +149,6 @@ public struct HubLogHandler: LogHandler {
     public let label: String
     public let hub: LogHub
     public var metadata: Logger.Metadata = [:]
-
     /// Follows the hub, so a reload that changes severities applies to every logger at once.
     public var logLevel: Logger.Level {
         get { hub.lowestLevel }
@@ -168,54 +167,5 @@ public struct HubLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         hub.log(LogRecord(time: Date(), level: event.level, logger: label, message: event.message.description))
-    }
-}
-
-/// Collects log records for conf.lua's log handlers (`callbacks.logAddHandler`) between ticks.
-/// Bounded: when handlers fall behind, the oldest records are dropped and counted. Records logged
-/// by the thread that is delivering to the handlers are not collected, so a handler that logs (or
-/// fails) cannot feed itself.
-public final class LogTap: Sendable {
-    public static let capacity = 1000
-    private struct State {
-        var level: Logger.Level?
-        var records: [LogRecord] = []
-        var dropped = 0
-        var deliveringThread: pthread_t?
-    }
-    private let state = Mutex(State())
-
-    public init() {}
-
-    public func offer(_ record: LogRecord) {
-        let me = pthread_self()
-        state.withLock { state in
-            guard let level = state.level, record.level >= level else { return }
-            if let delivering = state.deliveringThread, pthread_equal(delivering, me) != 0 { return }
-            state.records.append(record)
-            if state.records.count > LogTap.capacity {
-                state.records.removeFirst(state.records.count - LogTap.capacity)
-                state.dropped += 1
-            }
-        }
-    }
-
-    public func setLevel(_ level: Logger.Level?) {
-        state.withLock { state in
-            state.level = level
-            if level == nil { state.records.removeAll() }
-        }
-    }
-
-    /// Takes the collected records and runs `deliver` with them, ignoring what this thread logs meanwhile.
-    public func drain(_ deliver: ([LogRecord], Int) -> Void) {
-        let (records, dropped) = state.withLock { state in
-            defer { state.records.removeAll(); state.dropped = 0 }
-            return (state.records, state.dropped)
-        }
-        guard !records.isEmpty else { return }
-        state.withLock { $0.deliveringThread = pthread_self() }
-        defer { state.withLock { $0.deliveringThread = nil } }
-        deliver(records, dropped)
     }
 }

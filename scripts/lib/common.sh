@@ -6,12 +6,12 @@ export PATH="/opt/swift/usr/bin:$PATH"
 
 # Packages every build needs.
 BUILD_PACKAGES=(liblua5.4-dev lua5.4 pkg-config libsqlite3-dev sqlite3)
-# Packages the end-to-end tests need: real clients, perfdhcp, namespaces, the browser, openssl (the
-# STARTTLS test's certificate in DaemonLoggingTests); and the PostgreSQL and memcached servers that
-# the database tests start on loopback (Tests/DatabasesTests).
+# Packages the end-to-end tests need: real clients, perfdhcp, namespaces, the browser, and openssl
+# (the certificate of the STARTTLS test in Tests/DaemonLoggingTests).
 E2E_PACKAGES=(busybox python3 isc-dhcp-client dhcpcd-base kea-admin iproute2 ethtool procps tcpdump chromium curl openssl)
-# Servers some database tests start, and systemd-analyze for test-install.sh's unit check; those
-# tests skip that part, saying why, when these are missing.
+# The PostgreSQL and memcached servers that some database tests start on loopback
+# (Tests/DatabasesTests), and systemd for systemd-analyze in Tests/e2e/test-install.sh; those tests
+# skip that part, saying why, when these are missing.
 OPTIONAL_TEST_PACKAGES=(postgresql memcached systemd)
 # Packages scripts/bench needs: the peers, perfdhcp, the capture of perfdhcp's MACs, taskset.
 BENCH_PACKAGES=(kea-dhcp4-server kea-admin coredhcp-server tcpdump sqlite3 iproute2 ethtool util-linux python3)
