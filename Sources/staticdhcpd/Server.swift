@@ -155,9 +155,21 @@ actor Server {
     }
 
     /// The receive threads only count and enqueue; the engine does the rest.
+    ///
+    /// Under overload the queue is bounded: past `InFlightCounter.limit` datagrams waiting, new ones
+    /// are dropped at once (and counted) instead of piling up in memory. A client retries; a queue
+    /// that grows without bound would instead answer everyone late and exhaust memory.
     private func startReceiving(_ sockets: DHCPSockets, engine: DHCPEngine) {
         let inFlight = inFlight
+        let logger = logger
         sockets.run { @Sendable datagram in
+            guard inFlight.value.load(ordering: .relaxed) < InFlightCounter.limit else {
+                let shed = inFlight.shed.wrappingAdd(1, ordering: .relaxed).newValue
+                if shed == 1 || shed % 10_000 == 0 {
+                    logger.warning("Overloaded: \(InFlightCounter.limit) datagrams waiting; \(shed) dropped so far")
+                }
+                return
+            }
             inFlight.value.add(1, ordering: .relaxed)
             let converted = Datagram(
                 bytes: datagram.bytes, sourceIP: datagram.sourceIP, sourcePort: datagram.sourcePort,
@@ -253,7 +265,11 @@ actor Server {
 
 /// Datagrams handed to the engine and not yet finished, so shutdown can wait for them.
 final class InFlightCounter: Sendable {
+    /// Datagrams waiting for or in the engine beyond which new ones are dropped on arrival.
+    static let limit = 2048
     let value = Atomic<Int>(0)
+    /// Datagrams dropped on arrival because the engine was this far behind.
+    let shed = Atomic<Int>(0)
 }
 
 /// `PID_FILE`.
