@@ -37,6 +37,7 @@ actor Server {
     private var shuttingDown = false
     private var stopped: CheckedContinuation<Int32, Never>?
     let inFlight = InFlightCounter()
+    let webSnapshot = Mutex<WebSnapshot?>(nil)
     private(set) var lastReload: ReloadOutcome?
     private(set) var reloadCount = 0
     private(set) var reloadFailures = 0
@@ -125,6 +126,7 @@ actor Server {
             hooks: hooks, database: generation.database
         ))
         current = generation
+        await refreshWebSnapshot(engine)
         hub.reconfigure(generation.settings.logConfiguration(debugFlag: options.debug, console: hubConsole))
     }
 
@@ -188,8 +190,18 @@ actor Server {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
                 await engine.tick()
+                await refreshWebSnapshot(engine)
             }
         }
+    }
+
+    /// What the dashboard reads about the engine, refreshed once per tick and after each reload, so
+    /// a page never waits in the engine's queue behind packets (a snapshot at most a second old).
+    func refreshWebSnapshot(_ engine: DHCPEngine) async {
+        guard let runtime = current?.runtime else { return }
+        let counters = await engine.counters
+        let registrations = await engine.perform { runtime.webRegistrations() }
+        webSnapshot.withLock { $0 = WebSnapshot(counters: counters, registrations: registrations) }
     }
 
     private func installSignalHandlers() {
@@ -261,6 +273,12 @@ actor Server {
     var engineForWeb: DHCPEngine? { engine }
     var generationForWeb: LoadedGeneration? { current }
     var socketsForWeb: DHCPSockets? { sockets }
+}
+
+/// The engine's counters and the scripts' web registrations, as the dashboard last saw them.
+struct WebSnapshot: Sendable {
+    var counters: EngineCounters
+    var registrations: Scripting.WebRegistrations
 }
 
 /// Datagrams handed to the engine and not yet finished, so shutdown can wait for them.

@@ -64,7 +64,7 @@ struct DaemonDashboardSource: DashboardSource {
     }
 
     func metrics() async -> MetricsSnapshot {
-        let counters = await server.engineForWeb?.counters ?? EngineCounters()
+        let counters = server.webSnapshot.withLock { $0?.counters } ?? EngineCounters()
         var packets: [String: [String: Int]] = [:]
         var drops: [String: Int] = [:]
         for (method, outcomes) in counters.packets {
@@ -105,8 +105,7 @@ struct LuaWebHost: ScriptWebHost {
     }
 
     func registrations() async -> Web.WebRegistrations {
-        guard let (runtime, engine) = try? await runtime() else { return Web.WebRegistrations() }
-        let registered = await engine.perform { runtime.webRegistrations() }
+        guard let registered = server.webSnapshot.withLock({ $0?.registrations }) else { return Web.WebRegistrations() }
         return Web.WebRegistrations(
             headers: registered.headers.map { Web.WebHeaderRegistration(id: $0.id) },
             dashboardElements: registered.dashboard.map {
