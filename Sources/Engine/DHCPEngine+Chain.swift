@@ -11,19 +11,21 @@ enum Stop: Error {
 }
 
 extension DHCPEngine {
-    /// Decode, classify, check source policy and abuse, then run the method's rules.
-    func process(_ request: inout Request) async {
+    /// The first half of the chain: decode, classify, source policy, abuse check, and the
+    /// method's rules up to the point where they need the client's definition.
+    /// Returns true when the request waits for a database lookup (`concludeRequest` goes on).
+    func beginRequest(_ request: inout Request) -> Bool {
         do {
             request.packet = try DHCPPacket(decoding: request.datagram.bytes)
         } catch {
             request.outcome = .malformed
             counters.malformed += 1
             logger.debug("Dropped a datagram from \(request.datagram.sourceIP):\(request.datagram.sourcePort) that is not DHCP: \(error)")
-            return
+            return false
         }
         guard let method = request.packet.requestMethod(sourceIP: request.datagram.sourceIP) else {
             request.counted = false
-            return
+            return false
         }
         request.method = method
         let mac: MAC
@@ -33,23 +35,25 @@ extension DHCPEngine {
             request.outcome = .malformed
             counters.malformed += 1
             logger.debug("Dropped a \(method.name) with an unusable hardware address: \(error)")
-            return
+            return false
         }
         request.mac = mac
-        let packet = request.packet
-        let giaddr = packet.giaddr.nonZero
+        let giaddr = request.packet.giaddr.nonZero
         logger.debug("\(method.name) from \(mac) received on port \(request.datagram.localPort)")
 
         // Source policy: neither blocklists nor counts (server.md §2.1 4b).
         if let relay = giaddr {
             if !request.configuration.allowDHCPRelays {
-                return reject(&request, "\(method.name) from \(mac) via relay \(relay) dropped: relay support is not enabled (ALLOW_DHCP_RELAYS)")
+                reject(&request, "\(method.name) from \(mac) via relay \(relay) dropped: relay support is not enabled (ALLOW_DHCP_RELAYS)")
+                return false
             }
             if !request.configuration.allowedDHCPRelays.isEmpty && !request.configuration.allowedDHCPRelays.contains(relay) {
-                return reject(&request, "\(method.name) from \(mac) via relay \(relay) dropped: relay not authorised (ALLOWED_DHCP_RELAYS)")
+                reject(&request, "\(method.name) from \(mac) via relay \(relay) dropped: relay not authorised (ALLOWED_DHCP_RELAYS)")
+                return false
             }
         } else if !request.configuration.allowLocalDHCP {
-            return reject(&request, "\(method.name) from \(mac) dropped: local DHCP is not allowed (ALLOW_LOCAL_DHCP)")
+            reject(&request, "\(method.name) from \(mac) dropped: local DHCP is not allowed (ALLOW_LOCAL_DHCP)")
+            return false
         }
 
         switch abuse.admit(mac) {
@@ -58,37 +62,66 @@ extension DHCPEngine {
         case .ignored(let remaining):
             request.outcome = .blocklisted
             logger.debug("\(mac) is on cooldown for another \(remaining) seconds")
-            return
+            return false
         case .suspended(let seconds):
             request.outcome = .suspended
             logger.warning("\(mac) is issuing too many requests; ignoring for \(seconds) seconds")
-            return
+            return false
         }
 
         request.context = RequestContext(
-            method: method.name, mac: mac, clientIP: clientIP(for: method, packet),
+            method: method.name, mac: mac, clientIP: clientIP(for: method, request.packet),
             relayIP: giaddr, port: request.datagram.localPort, requestID: request.id
         )
         do {
-            try await runRules(for: method, &request)
+            return try prepareRules(for: method, &request) == .needsDefinition
         } catch {
-            switch error {
-            case .blocklist(let reason):
-                abuse.blocklist(mac)
-                request.outcome = .blocklisted
-                logger.warning("\(mac) was temporarily blocklisted for \(abuse.configuration.unauthorizedTimeout) seconds following \(method.name): \(reason)")
-            case .hook(let hookError):
-                request.outcome = .hookError
-                counters.hookErrors += 1
-                logger.error("\(method.name) from \(mac) dropped: \(hookError)")
-            case .database(let databaseError):
-                request.outcome = .databaseError
-                counters.databaseErrors += 1
-                logger.error("\(method.name) from \(mac) dropped: database lookup failed: \(databaseError)")
+            stopped(&request, error)
+            return false
+        }
+    }
+
+    /// The second half: the database's answer (or failure) through `handleUnknownMAC` and
+    /// `filterRetrievedDefinitions` into the method's rules and the reply.
+    func concludeRequest(_ request: inout Request, lookup: Result<[Definition], any Error>, lookupTime: Duration) {
+        guard let method = request.method else { return }
+        do throws(Stop) {
+            let definitions: [Definition]
+            switch lookup {
+            case .success(let found):
+                definitions = found
+                counters.databaseTime += lookupTime.seconds
+                counters.databaseLookups += 1
+            case .failure(let error):
+                throw .database(error)
             }
+            let definition = try chooseDefinition(definitions, &request)
+            try concludeRules(for: method, &request, definition: definition)
+        } catch {
+            stopped(&request, error)
         }
         if !request.processed && request.outcome == .ignored {
-            logger.debug("Discarded \(method.name) from \(mac)")
+            logger.debug("Discarded \(method.name) from \(request.mac.map { "\($0)" } ?? "?")")
+        }
+    }
+
+    /// How a request that stopped early is counted and logged.
+    private func stopped(_ request: inout Request, _ stop: Stop) {
+        let method = request.method?.name ?? "?"
+        let mac = request.mac.map { "\($0)" } ?? "?"
+        switch stop {
+        case .blocklist(let reason):
+            if let address = request.mac { abuse.blocklist(address) }
+            request.outcome = .blocklisted
+            logger.warning("\(mac) was temporarily blocklisted for \(abuse.configuration.unauthorizedTimeout) seconds following \(method): \(reason)")
+        case .hook(let hookError):
+            request.outcome = .hookError
+            counters.hookErrors += 1
+            logger.error("\(method) from \(mac) dropped: \(hookError)")
+        case .database(let databaseError):
+            request.outcome = .databaseError
+            counters.databaseErrors += 1
+            logger.error("\(method) from \(mac) dropped: database lookup failed: \(databaseError)")
         }
     }
 
@@ -135,22 +168,15 @@ extension DHCPEngine {
         }
     }
 
-    /// The lookup chain: database, then `handleUnknownMAC`, then `filterRetrievedDefinitions`.
-    func retrieveDefinition(_ request: inout Request) async throws(Stop) -> Definition? {
+    /// After the database: `handleUnknownMAC` when it knew nothing, `filterRetrievedDefinitions`
+    /// when it knew several.
+    func chooseDefinition(_ found: [Definition], _ request: inout Request) throws(Stop) -> Definition? {
         guard let context = request.context else { return nil }
-        let generation = request.generation
-        var definitions: [Definition]
-        let started = ContinuousClock.now
-        do {
-            definitions = try await generation.database.lookupMAC(context.mac)
-        } catch {
-            throw .database(error)
-        }
-        counters.databaseTime += (ContinuousClock.now - started).seconds
-        counters.databaseLookups += 1
-        if definitions.isEmpty && generation.hooks.hasHandleUnknownMAC {
+        let hooks = request.generation.hooks
+        var definitions = found
+        if definitions.isEmpty && hooks.hasHandleUnknownMAC {
             do {
-                definitions = try generation.hooks.handleUnknownMAC(&request.packet, context)
+                definitions = try hooks.handleUnknownMAC(&request.packet, context)
             } catch {
                 throw .hook(error)
             }
@@ -161,7 +187,7 @@ extension DHCPEngine {
         case 1: chosen = definitions[0]
         default:
             do {
-                chosen = try generation.hooks.filterRetrievedDefinitions(definitions, &request.packet, context)
+                chosen = try hooks.filterRetrievedDefinitions(definitions, &request.packet, context)
             } catch {
                 throw .hook(error)
             }

@@ -13,7 +13,7 @@ public protocol ScriptExecutor: Sendable {
 /// ... end, reinitialise = function() ... end } end`. `lookupMAC(mac)` gets the MAC string and may
 /// return a Definition, a list of them, or nil; `reinitialise` is optional. Both run on the
 /// runtime's serial executor with the hook budgets.
-public struct LuaDatabaseEngine: Database {
+public struct LuaDatabaseEngine: ImmediateLookup {
     let runtime: ScriptRuntime
     let executor: any ScriptExecutor
 
@@ -22,6 +22,11 @@ public struct LuaDatabaseEngine: Database {
     public func lookupMAC(_ mac: MAC) async throws -> [Definition] {
         let runtime = runtime
         return try await executor.run { try runtime.luaDatabaseLookup(mac) }
+    }
+
+    /// The engine calls this on the executor that owns the runtime, so the script runs at once.
+    public func lookupImmediately(_ mac: MAC) throws -> [Definition]? {
+        try runtime.luaDatabaseLookup(mac)
     }
 
     public func reinitialise() async throws {

@@ -36,7 +36,6 @@ actor Server {
     private var webTask: Task<Void, Never>?
     private var shuttingDown = false
     private var stopped: CheckedContinuation<Int32, Never>?
-    let inFlight = InFlightCounter()
     let webSnapshot = Mutex<WebSnapshot?>(nil)
     private(set) var lastReload: ReloadOutcome?
     private(set) var reloadCount = 0
@@ -156,30 +155,19 @@ actor Server {
         logger.info("Web dashboard on http://\(address)/")
     }
 
-    /// The receive threads only count and enqueue; the engine does the rest.
-    ///
-    /// Under overload the queue is bounded: past `InFlightCounter.limit` datagrams waiting, new ones
-    /// are dropped at once (and counted) instead of piling up in memory. A client retries; a queue
-    /// that grows without bound would instead answer everyone late and exhaust memory.
+    /// The receive threads only hand datagrams to the engine's bounded intake; it does the rest.
     private func startReceiving(_ sockets: DHCPSockets, engine: DHCPEngine) {
-        let inFlight = inFlight
         let logger = logger
         sockets.run { @Sendable datagram in
-            guard inFlight.value.load(ordering: .relaxed) < InFlightCounter.limit else {
-                let shed = inFlight.shed.wrappingAdd(1, ordering: .relaxed).newValue
-                if shed == 1 || shed % 10_000 == 0 {
-                    logger.warning("Overloaded: \(InFlightCounter.limit) datagrams waiting; \(shed) dropped so far")
-                }
-                return
-            }
-            inFlight.value.add(1, ordering: .relaxed)
-            let converted = Datagram(
+            let accepted = engine.submit(Datagram(
                 bytes: datagram.bytes, sourceIP: datagram.sourceIP, sourcePort: datagram.sourcePort,
                 localPort: datagram.localPort
-            )
-            Task {
-                await engine.handle(converted)
-                inFlight.value.subtract(1, ordering: .relaxed)
+            ))
+            if !accepted {
+                let shed = engine.intake.shed
+                if shed == 1 || shed % 10_000 == 0 {
+                    logger.warning("Overloaded: \(engine.intake.limit) datagrams waiting; \(shed) dropped so far")
+                }
             }
         }
     }
@@ -243,10 +231,11 @@ actor Server {
         shutdownSockets()
         webTask?.cancel()
         let deadline = ContinuousClock.now + .seconds(4)
-        while inFlight.value.load(ordering: .relaxed) > 0 && ContinuousClock.now < deadline {
+        let inFlight = { self.engine?.intake.inFlight ?? 0 }
+        while inFlight() > 0 && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        let left = inFlight.value.load(ordering: .relaxed)
+        let left = inFlight()
         if left > 0 { logger.warning("\(left) requests were still in flight at shutdown") }
         if let settings = current?.settings { removePIDFile(settings) }
         logger.warning("System shutdown complete")
@@ -279,15 +268,6 @@ actor Server {
 struct WebSnapshot: Sendable {
     var counters: EngineCounters
     var registrations: Scripting.WebRegistrations
-}
-
-/// Datagrams handed to the engine and not yet finished, so shutdown can wait for them.
-final class InFlightCounter: Sendable {
-    /// Datagrams waiting for or in the engine beyond which new ones are dropped on arrival.
-    static let limit = 2048
-    let value = Atomic<Int>(0)
-    /// Datagrams dropped on arrival because the engine was this far behind.
-    let shed = Atomic<Int>(0)
 }
 
 /// `PID_FILE`.

@@ -11,17 +11,20 @@ import Logging
 /// - `reinitialise` starts a new generation instead of wiping, so a reload while the database is
 ///   unreachable does not throw away the ability to serve known clients.
 /// - Cache errors are logged and otherwise ignored: a broken cache must never stop service.
-public final class CachingDatabase: Database {
+public final class CachingDatabase: ImmediateLookup {
     public var engineName: String { backend.engineName }
 
     private let backend: any Database
     private let cache: CacheChain
     private let logger: Logger
     private let generation = Locked<UInt64?>(nil)
+    /// The chain's first node when it is the in-process memory cache (the immediate path).
+    private let memory: MemoryCache?
 
     init(backend: any Database, cache: CacheChain, logger: Logger) {
         self.backend = backend
         self.cache = cache
+        memory = cache.nodes.first as? MemoryCache
         self.logger = logger
     }
 
@@ -53,6 +56,14 @@ public final class CachingDatabase: Database {
             logger.error("cannot update the cache for \(mac): \(error)")
         }
         return fresh
+    }
+
+    /// A current hit in the in-process memory cache; anything else (a miss, a stale entry, a
+    /// cache on disk or in memcached) takes the `lookupMAC` path with its fallbacks.
+    public func lookupImmediately(_ mac: MAC) throws -> [Definition]? {
+        guard let memory, let current = generation.withLock({ $0 }),
+              let entry = memory.entry(for: mac), entry.generation == current else { return nil }
+        return entry.definitions
     }
 
     /// Refreshes the backend, then makes every cached entry stale (revalidated on next use).

@@ -25,6 +25,10 @@ public final class INIDatabase: Database {
     }
 
     public func lookupMAC(_ mac: MAC) async throws -> [Definition] {
+        lookupImmediately(mac) ?? []
+    }
+
+    public func lookupImmediately(_ mac: MAC) -> [Definition]? {
         table.withLock { $0[mac.value] }.map { [$0] } ?? []
     }
 

@@ -8,12 +8,13 @@ import Logging
 /// - Connections are read-only GRDB readers; another process (the reservations tool, the web UI,
 ///   `sqlite3`) edits the file, and every lookup is its own read transaction, so committed edits
 ///   are seen at once. In WAL mode (which the reservations tool sets) readers never block writers.
-/// - The query is a cached prepared statement per connection; GRDB runs the read on its own
-///   dispatch queue, so the caller's executor (and the receive loop) is never blocked.
+/// - The query is a cached prepared statement per connection. The engine reads on its own
+///   thread (`lookupImmediately`): a local indexed read costs microseconds and never waits for
+///   a writer; `lookupMAC` runs the same read on GRDB's queue for other callers.
 /// - The file is opened lazily: a missing or broken file fails lookups with a clear error and is
 ///   retried on the next lookup, so the server recovers by itself. If the file is replaced
 ///   (renamed over, deleted and recreated), the change is noticed within a second and reopened.
-public final class SQLiteDatabase: Database {
+public final class SQLiteDatabase: ImmediateLookup {
     public var engineName: String { "SQLite" }
 
     private struct OpenFile {
@@ -44,24 +45,50 @@ public final class SQLiteDatabase: Database {
 
     public func lookupMAC(_ mac: MAC) async throws -> [Definition] {
         let reader = try reader()
-        let macText = mac.description
-        let sql = self.sql
-        let extraKeys = self.extraKeys
-        let record: DefinitionRecord?
-        do {
-            record = try await reader.read { db in
-                let statement = try db.cachedStatement(sql: sql)
-                guard let row = try Row.fetchOne(statement, arguments: [macText]) else { return nil }
-                return try SQLiteRow(row: row, mac: macText).record(extraKeys: extraKeys)
-            }
-        } catch let error as DatabaseError {
-            throw error
-        } catch let error as GRDB.DatabaseError {
-            // A connection that failed may be pointing at a vanished file: reopen next time.
-            state.withLock { $0 = nil }
-            throw DatabaseError.unavailable(engine: engineName, reason: "\(path): \(error.message ?? error.description)")
+        let (sql, extraKeys) = (self.sql, self.extraKeys)
+        return try await translatingErrors {
+            try await reader.read { db in try Self.fetch(db, mac: mac, sql: sql, extraKeys: extraKeys) }
         }
-        return try record.map { [try $0.definition(for: mac)] } ?? []
+    }
+
+    /// The same query, read on the caller's thread: an indexed read of a local file takes a few
+    /// microseconds, less than handing it to GRDB's queue and resuming afterwards. A writer never
+    /// blocks it (WAL, or SQLITE_BUSY at once in rollback mode).
+    public func lookupImmediately(_ mac: MAC) throws -> [Definition]? {
+        let reader = try reader()
+        let (sql, extraKeys) = (self.sql, self.extraKeys)
+        return try translatingErrors {
+            try reader.read { db in try Self.fetch(db, mac: mac, sql: sql, extraKeys: extraKeys) }
+        }
+    }
+
+    private static func fetch(_ db: GRDB.Database, mac: MAC, sql: String, extraKeys: [String]) throws -> [Definition] {
+        let macText = mac.description
+        let statement = try db.cachedStatement(sql: sql)
+        guard let row = try Row.fetchOne(statement, arguments: [macText]) else { return [] }
+        return [try SQLiteRow(row: row, mac: macText).record(extraKeys: extraKeys).definition(for: mac)]
+    }
+
+    private func translatingErrors<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as GRDB.DatabaseError {
+            throw unavailable(error)
+        }
+    }
+
+    private func translatingErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as GRDB.DatabaseError {
+            throw unavailable(error)
+        }
+    }
+
+    /// A connection that failed may be pointing at a vanished file: reopen next time.
+    private func unavailable(_ error: GRDB.DatabaseError) -> DatabaseError {
+        state.withLock { $0 = nil }
+        return DatabaseError.unavailable(engine: engineName, reason: "\(path): \(error.message ?? error.description)")
     }
 
     public func reinitialise() async throws {
