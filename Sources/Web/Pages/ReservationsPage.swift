@@ -98,7 +98,7 @@ struct ReservationsPage: Sendable {
         do { subnets = .success(try await store.listSubnets()) } catch { subnets = .failure(error) }
         var body = target == .reservations ? message?.html ?? "" : ""
         if state.authenticator == nil {
-            body += "<p class=\"box error\">Read-only: editing reservations needs WEB_DIGEST_USERNAME and WEB_DIGEST_PASSWORD to be set.</p>"
+            body += "<p class=\"box error\">Read-only: editing reservations and subnets needs WEB_DIGEST_USERNAME and WEB_DIGEST_PASSWORD to be set.</p>"
         }
         let query = request.method == .get ? (request.firstQuery("q") ?? "") : ""
         body += "<form class=\"toolbar\" method=\"get\" action=\"/reservations\"><input type=\"search\" name=\"q\" value=\"\(HTML.escape(query))\" placeholder=\"MAC, IP, hostname or subnet\" size=\"32\"><button type=\"submit\">Search</button></form>"
