@@ -77,4 +77,10 @@ e2e_assert_contains "after the API reload: generation 2" '"configGeneration":2' 
 kill -HUP "$E2E_SERVER_PID"
 sleep 2
 e2e_assert_contains "after SIGHUP: generation 3" '"configGeneration":3' "$(api "$url/api/status" | tr -d " \n")"
+
+# A normal stop with the dashboard up logs nothing at error level (the web server stops gracefully).
+lines_before_stop="$(wc -l <"$E2E_TMP/server.log")"
+e2e_stop_server
+e2e_assert_eq "SIGTERM logs no ERROR line" "" \
+    "$(tail -n +"$((lines_before_stop + 1))" "$E2E_TMP/server.log" | grep -E 'ERROR|CRITICAL|Waiting on child channel' || true)"
 e2e_finish
