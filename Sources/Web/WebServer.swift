@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
+import ServiceLifecycle
 
 /// The dashboard and HTTP API. Build it once with the executable's adapters, then either `run()` it
 /// or add `makeApplication()` to a ServiceGroup.
@@ -46,8 +47,20 @@ public struct WebServer: Sendable {
             logger: state.logger)
     }
 
-    /// Serves until the task is cancelled.
-    public func run() async throws {
-        try await makeApplication().run()
+    /// Serves until the task is cancelled, then stops gracefully: the listening socket closes, requests
+    /// in progress finish, and nothing is logged at error level.
+    ///
+    /// Cancelling Hummingbird's application directly makes it log "Waiting on child channel:
+    /// CancellationError()" as an error. So the application runs in a service group inside an
+    /// unstructured task, which the caller's cancellation does not reach; that cancellation is turned
+    /// into the group's graceful shutdown instead.
+    public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let group = ServiceGroup(services: [makeApplication(onServerRunning: onServerRunning)], logger: state.logger)
+        let serving = Task { try await group.run() }
+        try await withTaskCancellationHandler {
+            try await serving.value
+        } onCancel: {
+            Task { await group.triggerGracefulShutdown() }
+        }
     }
 }

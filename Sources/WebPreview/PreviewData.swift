@@ -123,8 +123,32 @@ actor PreviewStore: ReservationStore {
         rows[reservation.mac] = reservation
     }
     func removeReservation(mac: String) async throws -> Bool { rows.removeValue(forKey: mac) != nil }
-    func listSubnets() async throws -> [SubnetRecord] { [SubnetRecord(subnet: "192.0.2.0/24", serial: 0, leaseTime: 3600)] }
-    func addSubnet(_ subnet: SubnetRecord) async throws {}
-    func updateSubnet(_ subnet: SubnetRecord) async throws {}
-    func removeSubnet(subnet: String, serial: Int) async throws -> Bool { false }
+    var subnets: [SubnetRecord] = [
+        SubnetRecord(subnet: "192.0.2.0/24", serial: 0, leaseTime: 3600, gateway: "192.0.2.1", subnetMask: "255.255.255.0",
+                     broadcastAddress: "192.0.2.255", domainNameServers: "192.0.2.53,192.0.2.54", domainName: "lab.example"),
+        SubnetRecord(subnet: "198.51.100.0/24", serial: 0, leaseTime: 86_400, gateway: "198.51.100.1", subnetMask: "255.255.255.0",
+                     ntpServers: "198.51.100.123"),
+    ]
+
+    func listSubnets() async throws -> [SubnetRecord] { subnets }
+    func addSubnet(_ subnet: SubnetRecord) async throws {
+        guard !subnets.contains(where: { $0.subnet == subnet.subnet && $0.serial == subnet.serial }) else {
+            throw ReservationInputError("subnet '\(subnet.subnet)' serial \(subnet.serial) already exists")
+        }
+        subnets.append(subnet)
+    }
+    func updateSubnet(_ subnet: SubnetRecord) async throws {
+        guard let index = subnets.firstIndex(where: { $0.subnet == subnet.subnet && $0.serial == subnet.serial }) else {
+            throw ReservationInputError("subnet '\(subnet.subnet)' serial \(subnet.serial) does not exist")
+        }
+        subnets[index] = subnet
+    }
+    func removeSubnet(subnet: String, serial: Int) async throws -> Bool {
+        guard rows.values.allSatisfy({ $0.subnet != subnet || $0.serial != serial }) else {
+            throw ReservationInputError("subnet '\(subnet)' serial \(serial) still has reservations; remove them first")
+        }
+        guard let index = subnets.firstIndex(where: { $0.subnet == subnet && $0.serial == serial }) else { return false }
+        subnets.remove(at: index)
+        return true
+    }
 }

@@ -36,7 +36,7 @@ actor Server {
     private var webTask: Task<Void, Never>?
     private var shuttingDown = false
     private var stopped: CheckedContinuation<Int32, Never>?
-    let webSnapshot = Mutex<WebSnapshot?>(nil)
+    let webSnapshot = Mutex(WebSnapshot())
     private(set) var lastReload: ReloadOutcome?
     private(set) var reloadCount = 0
     private(set) var reloadFailures = 0
@@ -186,10 +186,13 @@ actor Server {
     /// What the dashboard reads about the engine, refreshed once per tick and after each reload, so
     /// a page never waits in the engine's queue behind packets (a snapshot at most a second old).
     func refreshWebSnapshot(_ engine: DHCPEngine) async {
-        guard let runtime = current?.runtime else { return }
+        guard let generation = current else { return }
         let counters = await engine.counters
-        let registrations = await engine.perform { runtime.webRegistrations() }
-        webSnapshot.withLock { $0 = WebSnapshot(counters: counters, registrations: registrations) }
+        let registrations = await engine.perform { generation.runtime.webRegistrations() }
+        let sockets = WebSnapshot.describe(sockets, settings: generation.settings)
+        webSnapshot.withLock {
+            $0.publish(generation: generation, engine: engine, counters: counters, registrations: registrations, sockets: sockets)
+        }
     }
 
     private func installSignalHandlers() {
@@ -255,6 +258,12 @@ actor Server {
         lastReload = outcome
         reloadCount += 1
         if !outcome.succeeded { reloadFailures += 1 }
+        let (count, failures) = (reloadCount, reloadFailures)
+        webSnapshot.withLock {
+            $0.lastReload = outcome
+            $0.reloads = count
+            $0.reloadFailures = failures
+        }
     }
 
     // MARK: state for the dashboard
@@ -262,12 +271,6 @@ actor Server {
     var engineForWeb: DHCPEngine? { engine }
     var generationForWeb: LoadedGeneration? { current }
     var socketsForWeb: DHCPSockets? { sockets }
-}
-
-/// The engine's counters and the scripts' web registrations, as the dashboard last saw them.
-struct WebSnapshot: Sendable {
-    var counters: EngineCounters
-    var registrations: Scripting.WebRegistrations
 }
 
 /// `PID_FILE`.

@@ -63,7 +63,9 @@ final class Telemetry: Sendable {
 
     /// Latest event per MAC, newest first.
     func recentClients(limit: Int = 100) -> [ClientEvent] {
-        state.withLock { Array($0.clients.values.sorted { $0.time > $1.time }.prefix(limit)) }
+        // Copy under the lock, sort outside it: the packet path takes the same lock.
+        let events = state.withLock { Array($0.clients.values) }
+        return Array(events.sorted { $0.time > $1.time }.prefix(limit))
     }
 
     /// Buckets of the last hour, oldest first.

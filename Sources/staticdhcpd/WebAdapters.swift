@@ -7,22 +7,18 @@ import Logging
 import Scripting
 import Web
 
-/// The dashboard's view of the running daemon.
+/// The dashboard's view of the running daemon. Everything but `reload()` reads locked snapshots
+/// (`Server.webSnapshot`, `Telemetry`, the log FIFO) without awaiting any actor, so pages and API
+/// answers never queue behind packets.
 struct DaemonDashboardSource: DashboardSource {
     let server: Server
 
     func status() async -> StatusSnapshot {
-        let generation = await server.generationForWeb
-        let sockets = await server.socketsForWeb
-        var served: [String] = []
-        if let sockets, let settings = generation?.settings {
-            served.append("udp \(settings.dhcpServerIP):\(sockets.serverPort)\(sockets.interface.map { " on \($0)" } ?? "")")
-            if let proxy = sockets.proxyPort { served.append("udp 0.0.0.0:\(proxy) (proxy)") }
-            if let mac = sockets.layer2SourceMAC { served.append("layer 2 replies from \(mac)") }
-        }
+        let snapshot = server.webSnapshot.withLock { ($0.generation, $0.sockets, $0.lastReload) }
+        let (generation, sockets, lastReload) = snapshot
         return StatusSnapshot(
             startTime: server.startedAt, configGeneration: generation?.number ?? 0,
-            lastReload: await server.lastReload.map(Self.webOutcome), sockets: served,
+            lastReload: lastReload.map(Self.webOutcome), sockets: sockets,
             databaseEngine: generation?.database.engineName ?? "none", cacheHitRate: nil
         )
     }
@@ -64,7 +60,7 @@ struct DaemonDashboardSource: DashboardSource {
     }
 
     func metrics() async -> MetricsSnapshot {
-        let counters = server.webSnapshot.withLock { $0?.counters } ?? EngineCounters()
+        let (counters, reloads, reloadFailures) = server.webSnapshot.withLock { ($0.counters, $0.reloads, $0.reloadFailures) }
         var packets: [String: [String: Int]] = [:]
         var drops: [String: Int] = [:]
         for (method, outcomes) in counters.packets {
@@ -79,7 +75,7 @@ struct DaemonDashboardSource: DashboardSource {
             hookTime: DurationTotal(count: counters.databaseLookups, seconds: counters.hookTime),
             databaseLookups: DurationTotal(count: counters.databaseLookups, seconds: counters.databaseTime),
             databaseErrors: counters.databaseErrors, cacheHits: 0,
-            reloads: await server.reloadCount, reloadFailures: await server.reloadFailures
+            reloads: reloads, reloadFailures: reloadFailures
         )
     }
 
@@ -93,19 +89,20 @@ struct DaemonDashboardSource: DashboardSource {
     }
 }
 
-/// conf.lua's web registrations, run on the engine's executor like every other script call.
+/// conf.lua's web registrations, run on the engine's executor like every other script call. The
+/// registrations, runtime and engine come from the snapshot, so only the callbacks themselves wait
+/// for the engine.
 struct LuaWebHost: ScriptWebHost {
     let server: Server
 
-    private func runtime() async throws -> (ScriptRuntime, DHCPEngine) {
-        guard let engine = await server.engineForWeb, let generation = await server.generationForWeb else {
-            throw DaemonError("the server is not serving yet")
-        }
-        return (generation.runtime, engine)
+    private func runtime() throws -> (ScriptRuntime, DHCPEngine, Scripting.WebRegistrations) {
+        let (generation, engine, registrations) = server.webSnapshot.withLock { ($0.generation, $0.engine, $0.registrations) }
+        guard let generation, let engine, let registrations else { throw DaemonError("the server is not serving yet") }
+        return (generation.runtime, engine, registrations)
     }
 
     func registrations() async -> Web.WebRegistrations {
-        guard let registered = server.webSnapshot.withLock({ $0?.registrations }) else { return Web.WebRegistrations() }
+        guard let registered = server.webSnapshot.withLock({ $0.registrations }) else { return Web.WebRegistrations() }
         return Web.WebRegistrations(
             headers: registered.headers.map { Web.WebHeaderRegistration(id: $0.id) },
             dashboardElements: registered.dashboard.map {
@@ -119,8 +116,8 @@ struct LuaWebHost: ScriptWebHost {
         )
     }
 
-    private func call(id: Int, _ request: WebCallbackRequest) async throws -> WebCallResult {
-        let (runtime, engine) = try await runtime()
+    /// Runs callback `id` of `runtime` (ids are per runtime: take both from one snapshot read).
+    private func call(id: Int, _ request: WebCallbackRequest, runtime: ScriptRuntime, engine: DHCPEngine) async throws -> WebCallResult {
         let luaRequest = WebCallRequest(path: request.path, queryArguments: request.queryArguments,
                                         mimeType: request.mimetype, data: request.data, headers: request.headers)
         return try await engine.perform { () throws -> WebCallResult in
@@ -137,20 +134,21 @@ struct LuaWebHost: ScriptWebHost {
     }
 
     func callHeader(id: Int, request: WebCallbackRequest) async throws -> String? {
-        fragment(try await call(id: id, request))
+        let (runtime, engine, _) = try runtime()
+        return fragment(try await call(id: id, request, runtime: runtime, engine: engine))
     }
 
     func callDashboardElement(id: Int, request: WebCallbackRequest) async throws -> String? {
-        fragment(try await call(id: id, request))
+        let (runtime, engine, _) = try runtime()
+        return fragment(try await call(id: id, request, runtime: runtime, engine: engine))
     }
 
     func callMethod(path: String, request: WebCallbackRequest) async throws -> WebMethodOutput {
-        let (runtime, engine) = try await runtime()
-        let registered = await engine.perform { runtime.webRegistrations() }
+        let (runtime, engine, registered) = try runtime()
         guard let method = registered.methods.first(where: { $0.path == path }) else {
             throw DaemonError("no web method at \(path)")
         }
-        let result = try await call(id: method.id, request)
+        let result = try await call(id: method.id, request, runtime: runtime, engine: engine)
         if method.displayMode == .raw {
             switch result {
             case .content(let mimeType, let data, let headers): return .raw(mimetype: mimeType, body: data, headers: headers)
@@ -235,10 +233,14 @@ struct SQLiteReservationStore: ReservationStore {
     }
 
     func updateSubnet(_ subnet: Web.SubnetRecord) async throws {
-        throw ReservationInputError("editing a subnet in place is not supported yet; use staticdhcpd db subnet remove/add")
+        let record = try databaseRecord(subnet)
+        try userFacing { try reservations.updateSubnet(record) }
     }
 
     func removeSubnet(subnet: String, serial: Int) async throws -> Bool {
+        guard try userFacing({ try reservations.listSubnets() }).contains(where: { $0.subnet == subnet && $0.serial == serial }) else {
+            return false
+        }
         try userFacing { try reservations.removeSubnet(subnet, serial: serial) }
         return true
     }

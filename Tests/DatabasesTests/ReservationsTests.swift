@@ -64,6 +64,28 @@ import Testing
         #expect(rejection { try reservations.remove(mac: "02:00:00:00:00:09") }.contains("no reservation for 02:00:00:00:00:09"))
     }
 
+    @Test func updateSubnetReplacesItsSettingsInPlace() async throws {
+        let (reservations, directory) = try tool()
+        defer { directory.cleanup() }
+        try reservations.addSubnet(lab)
+        try reservations.addMap(mac: "00:11:22:33:44:55", ip: "192.0.2.10", subnet: "192.0.2.0/24")
+        var changed = lab
+        changed.leaseTime = 7200
+        changed.gateways = [IPv4(192, 0, 2, 254)]
+        changed.domainName = "lab.example"
+        changed.domainNameServers = []
+        try reservations.updateSubnet(changed)
+        #expect(try reservations.listSubnets() == [changed])
+        let engine = try SQLiteDatabase(path: reservations.path, query: try DefinitionQuery(), logger: quietLogger)
+        let definition = try #require(try await engine.lookupMAC(ReservationSet.alpha).first)
+        #expect(definition.leaseTime == 7200 && definition.gateways == [IPv4(192, 0, 2, 254)])
+        var missing = lab
+        missing.serial = 4
+        #expect(rejection { try reservations.updateSubnet(missing) }.contains("'192.0.2.0/24' serial 4 does not exist"))
+        changed.leaseTime = 0
+        #expect(rejection { try reservations.updateSubnet(changed) }.contains("lease time must be above 0"))
+    }
+
     @Test func importIsAllOrNothingAndNamesTheBadLine() throws {
         let (reservations, directory) = try tool()
         defer { directory.cleanup() }

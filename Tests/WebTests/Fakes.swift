@@ -78,9 +78,30 @@ actor FakeStore: ReservationStore {
     }
     func removeReservation(mac: String) async throws -> Bool { rows.removeValue(forKey: mac) != nil }
     func listSubnets() async throws -> [SubnetRecord] { subnets }
-    func addSubnet(_ subnet: SubnetRecord) async throws { subnets.append(subnet) }
-    func updateSubnet(_ subnet: SubnetRecord) async throws {}
-    func removeSubnet(subnet: String, serial: Int) async throws -> Bool { false }
+    func addSubnet(_ subnet: SubnetRecord) async throws {
+        guard !subnets.contains(where: { $0.subnet == subnet.subnet && $0.serial == subnet.serial }) else {
+            throw ReservationInputError("subnet '\(subnet.subnet)' serial \(subnet.serial) already exists")
+        }
+        subnets.append(subnet)
+    }
+    func updateSubnet(_ subnet: SubnetRecord) async throws {
+        guard let index = subnets.firstIndex(where: { $0.subnet == subnet.subnet && $0.serial == subnet.serial }) else {
+            throw ReservationInputError("subnet '\(subnet.subnet)' serial \(subnet.serial) does not exist")
+        }
+        subnets[index] = subnet
+    }
+    func removeSubnet(subnet: String, serial: Int) async throws -> Bool {
+        guard let index = subnets.firstIndex(where: { $0.subnet == subnet && $0.serial == serial }) else { return false }
+        let users = rows.values.filter { $0.subnet == subnet && $0.serial == serial }.count
+        guard users == 0 else {
+            throw ReservationInputError("subnet '\(subnet)' serial \(serial) still has \(users) reservation(s); remove them first")
+        }
+        subnets.remove(at: index)
+        return true
+    }
+    func subnet(_ label: String, serial: Int = 0) -> SubnetRecord? {
+        subnets.first { $0.subnet == label && $0.serial == serial }
+    }
 }
 
 /// A script host imitating what a Lua extension registers: a header, a dashboard element, and one

@@ -56,7 +56,12 @@ chrome --screenshot="$OUT/reinitialise.png" --window-size=1440,800 "$URL/ca/uguu
 chrome --dump-dom "$URL/reservations?q=host" >"$OUT/reservations.dom.html"
 expect "$OUT/reservations.dom.html" 'id="reservations"' "reservations table rendered"
 expect "$OUT/reservations.dom.html" 'name="csrf"' "reservation forms carry the CSRF token"
-chrome --screenshot="$OUT/reservations.png" --window-size=1440,800 "$URL/reservations" >/dev/null
+expect "$OUT/reservations.dom.html" 'id="subnet-table"' "subnets table rendered"
+expect "$OUT/reservations.dom.html" '<td class="mono">198.51.100.0/24</td>' "subnets table lists the subnets"
+expect "$OUT/reservations.dom.html" 'value="subnet-add"' "subnet editor rendered"
+chrome --dump-dom "$URL/reservations?edit-subnet=192.0.2.0%2F24&serial=0" >"$OUT/subnet-edit.dom.html"
+expect "$OUT/subnet-edit.dom.html" 'Edit subnet 192.0.2.0/24 serial 0' "subnet edit form filled from the table"
+chrome --screenshot="$OUT/reservations.png" --window-size=1440,1000 "$URL/reservations" >/dev/null
 for shot in dashboard.png reinitialise.png reservations.png; do
     if [ -s "$OUT/$shot" ]; then echo "ok   screenshot $OUT/$shot"; else echo "FAIL screenshot $shot"; fail=1; fi
 done

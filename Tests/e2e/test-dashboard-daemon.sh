@@ -46,6 +46,12 @@ e2e_assert_contains "/api/clients lists the client" "$E2E_CLIENT_MAC" "$(api "$u
 e2e_assert_contains "/api/log has the ACK" "ACK sent" "$(api "$url/api/log")"
 e2e_assert_contains "/api/statistics answers" "{" "$(api "$url/api/statistics")"
 e2e_assert_contains "/api/reservations finds the reservation" "192.0.2.10" "$(api "$url/api/reservations?q=192.0.2.&limit=50")"
+e2e_assert_contains "/api/subnets lists the subnet" '"subnet":"192.0.2.0/24"' "$(api "$url/api/subnets" | tr -d " \n")"
+api -X PUT -H 'Content-Type: application/json' -d '{"leaseTime":7200,"gateway":"192.0.2.1"}' "$url/api/subnets/192.0.2.0/24" >/dev/null
+e2e_assert_contains "PUT /api/subnets/192.0.2.0/24 changes the lease time in SQLite" '"leaseTime":7200' \
+    "$(api "$url/api/subnets/192.0.2.0/24?serial=0" | tr -d " \n")"
+e2e_assert_eq "a subnet with reservations cannot be removed" 400 \
+    "$(e2e_srv curl -s -o /dev/null -w '%{http_code}' --digest -u admin:secret -X DELETE "$url/api/subnets/192.0.2.0/24")"
 e2e_assert_eq "RAW method from conf.lua" "pong 7" "$(e2e_srv curl -fs "$url/lab/ping?n=7")"
 e2e_assert_eq "unknown path is a 404" 404 "$(e2e_srv curl -s -o /dev/null -w '%{http_code}' "$url/no/such/page")"
 
@@ -71,4 +77,10 @@ e2e_assert_contains "after the API reload: generation 2" '"configGeneration":2' 
 kill -HUP "$E2E_SERVER_PID"
 sleep 2
 e2e_assert_contains "after SIGHUP: generation 3" '"configGeneration":3' "$(api "$url/api/status" | tr -d " \n")"
+
+# A normal stop with the dashboard up logs nothing at error level (the web server stops gracefully).
+lines_before_stop="$(wc -l <"$E2E_TMP/server.log")"
+e2e_stop_server
+e2e_assert_eq "SIGTERM logs no ERROR line" "" \
+    "$(tail -n +"$((lines_before_stop + 1))" "$E2E_TMP/server.log" | grep -E 'ERROR|CRITICAL|Waiting on child channel' || true)"
 e2e_finish

@@ -89,6 +89,30 @@ public final class Reservations: Sendable {
         }
     }
 
+    /// Replaces the settings of an existing subnet (its reservations keep pointing at it).
+    public func updateSubnet(_ record: SubnetRecord) throws {
+        guard record.leaseTime > 0 else {
+            throw DatabaseError.rejected("subnet '\(record.subnet)' serial \(record.serial): the lease time must be above 0")
+        }
+        try guarded {
+            try queue.write { db in
+                guard try Self.subnetExists(db, record.subnet, record.serial) else {
+                    throw DatabaseError.rejected("subnet '\(record.subnet)' serial \(record.serial) does not exist")
+                }
+                try db.execute(
+                    sql: """
+                        UPDATE subnets SET lease_time = ?, gateway = ?, subnet_mask = ?, broadcast_address = ?,
+                            ntp_servers = ?, domain_name_servers = ?, domain_name = ? WHERE subnet = ? AND serial = ?
+                        """,
+                    arguments: [
+                        Int64(record.leaseTime), Self.list(record.gateways), record.subnetMask?.description,
+                        record.broadcastAddress?.description, Self.list(record.ntpServers), Self.list(record.domainNameServers),
+                        record.domainName, record.subnet, record.serial,
+                    ])
+            }
+        }
+    }
+
     public func listSubnets() throws -> [SubnetRecord] {
         try guarded {
             try queue.read { db in

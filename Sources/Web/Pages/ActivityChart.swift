@@ -8,7 +8,7 @@ enum ActivityChart {
     static func svg(_ activity: ActivitySeries) -> String {
         let names = activity.series.keys.sorted()
         let count = activity.series.values.map(\.count).max() ?? 0
-        let peak = activity.series.values.flatMap { $0 }.max() ?? 0
+        let peak = activity.series.values.reduce(0.0) { max($0, $1.max() ?? 0) }
         let ceiling = niceMaximum(peak)
         var svg = "<svg id=\"activity-chart\" class=\"chart\" viewBox=\"0 0 600 170\" role=\"img\" aria-label=\"packets per second by method, last hour\" data-updated=\"\(iso(activity.end))\">"
         for step in 0...4 {
@@ -27,7 +27,7 @@ enum ActivityChart {
             let coordinates = points.enumerated().map { offset, value in
                 let x = left + (width - left) * Double(offset + count - points.count) / span
                 let y = top + (height - bottom - top) * (1 - value / ceiling)
-                return String(format: "%.1f,%.1f", x, y)
+                return TimeText.fixed(x, decimals: 1) + "," + TimeText.fixed(y, decimals: 1)
             }.joined(separator: " ")
             svg += "<polyline class=\"s\(index % 8)\" points=\"\(coordinates)\" data-method=\"\(HTML.escape(name))\"/>"
         }
@@ -53,12 +53,8 @@ enum ActivityChart {
     }
 
     static func formatRate(_ value: Double) -> String {
-        if value >= 10 { return String(format: "%.0f", value) }
-        return String(format: value >= 1 ? "%.1f" : "%.2f", value)
+        TimeText.fixed(value, decimals: value >= 10 ? 0 : (value >= 1 ? 1 : 2))
     }
 
-    static func iso(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        return formatter.string(from: date)
-    }
+    static func iso(_ date: Date) -> String { TimeText.iso8601(date) }
 }

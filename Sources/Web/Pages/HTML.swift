@@ -21,27 +21,18 @@ enum HTML {
     static func escape(_ text: String?) -> String { text.map { escape($0) } ?? "" }
 
     /// `2026-11-20 14:03:22 UTC`-style local time.
-    static func timestamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss zzz"
-        return formatter.string(from: date)
-    }
+    static func timestamp(_ date: Date) -> String { TimeText.timestamp(date) }
 
-    static func clockTime(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "HH:mm:ss"
-        return formatter.string(from: date)
-    }
+    static func clockTime(_ date: Date) -> String { TimeText.clockTime(date) }
 
     /// `3d 04h 12m`, `4h 05m 10s` or `42s`.
     static func duration(_ seconds: TimeInterval) -> String {
-        let total = max(0, Int(seconds))
+        let total = seconds.isFinite ? max(0, Int(min(seconds, 1e15))) : 0
         let days = total / 86_400, hours = (total % 86_400) / 3_600, minutes = (total % 3_600) / 60, secs = total % 60
-        if days > 0 { return String(format: "%dd %02dh %02dm", days, hours, minutes) }
-        if hours > 0 { return String(format: "%dh %02dm %02ds", hours, minutes, secs) }
-        if minutes > 0 { return String(format: "%dm %02ds", minutes, secs) }
+        let two = TimeText.twoDigits as (Int) -> String
+        if days > 0 { return "\(days)d \(two(hours))h \(two(minutes))m" }
+        if hours > 0 { return "\(hours)h \(two(minutes))m \(two(secs))s" }
+        if minutes > 0 { return "\(minutes)m \(two(secs))s" }
         return "\(secs)s"
     }
 
@@ -49,6 +40,13 @@ enum HTML {
     static func age(of date: Date, now: Date) -> String {
         HTML.duration(now.timeIntervalSince(date)) + " ago"
     }
+
+    /// A query-string value: everything but unreserved characters percent-encoded (safe in HTML too).
+    static func queryEscape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: queryValueCharacters) ?? ""
+    }
+
+    private static let queryValueCharacters = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
 
     static func hiddenCSRF(_ token: CSRFToken) -> String {
         "<input type=\"hidden\" name=\"csrf\" value=\"\(token.value)\">"

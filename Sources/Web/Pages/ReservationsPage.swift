@@ -1,50 +1,84 @@
 import Foundation
 import Hummingbird
 
-/// `/reservations`: search, add, edit and remove reservations from the browser.
-/// GET never changes anything; every change is a POST carrying the CSRF token.
+/// `/reservations`: search, add, edit and remove reservations, and list, add, edit and remove the
+/// subnets they belong to, from the browser. GET never changes anything; every change is a POST
+/// carrying the CSRF token, and only with digest credentials configured.
 struct ReservationsPage: Sendable {
     let state: WebState
     let pages: DashboardPages
 
+    /// A line shown above the element the change was made in.
+    enum Message {
+        case success(String)
+        case failure(String)
+
+        var html: String {
+            switch self {
+            case .success(let text): "<p class=\"box success\">\(HTML.escape(text))</p>"
+            case .failure(let text): "<p class=\"box error\">\(HTML.escape(text))</p>"
+            }
+        }
+    }
+
+    /// Which element a POST addressed (its message and rejected input go there).
+    enum Target { case reservations, subnets }
+
     func handle(_ request: IncomingRequest) async -> Reply {
         guard let store = state.reservations else {
-            return await show(request, message: .failure("Reservations can be edited only with an SQL database engine."), status: .notFound, store: nil)
+            let element = RenderedElement(module: "core", name: "reservations",
+                                          body: Message.failure("Reservations can be edited only with an SQL database engine.").html)
+            return await pages.single(request, element: element, status: .notFound)
         }
-        guard request.method == .post else { return await show(request, message: nil, status: .ok, store: store) }
+        guard request.method == .post else { return await show(request, store: store, status: .ok) }
         let form = request.form
+        let action = form["action"]?.first ?? ""
+        let target: Target = action.hasPrefix("subnet-") ? .subnets : .reservations
         guard state.csrf.matches(form["csrf"]?.first) else {
-            return await show(request, message: .failure("The form expired or did not come from this dashboard; reload the page and try again."), status: .forbidden, store: store)
+            return await show(request, store: store, status: .forbidden, target: target,
+                              message: .failure("The form expired or did not come from this dashboard; reload the page and try again."))
         }
         guard state.authenticator != nil else {
-            return await show(request, message: .failure("Editing reservations needs WEB_DIGEST_USERNAME and WEB_DIGEST_PASSWORD to be set."), status: .forbidden, store: store)
+            return await show(request, store: store, status: .forbidden, target: target,
+                              message: .failure("Editing reservations and subnets needs WEB_DIGEST_USERNAME and WEB_DIGEST_PASSWORD to be set."))
         }
-        let action = form["action"]?.first ?? ""
         do {
-            switch action {
-            case "add":
-                let reservation = try ReservationValidation.validated(try reservation(from: form))
-                try await store.addReservation(reservation)
-                return await show(request, message: .success("Added \(reservation.mac) → \(reservation.ip)."), status: .ok, store: store)
-            case "update":
-                let original = try ReservationValidation.normalisedMAC(form["original"]?.first ?? "")
-                let reservation = try ReservationValidation.validated(try reservation(from: form))
-                try await store.updateReservation(mac: original, with: reservation)
-                return await show(request, message: .success("Updated \(reservation.mac) → \(reservation.ip)."), status: .ok, store: store)
-            case "remove":
-                let mac = try ReservationValidation.normalisedMAC(form["mac"]?.first ?? "")
-                guard try await store.removeReservation(mac: mac) else {
-                    throw ReservationInputError("There is no reservation for \(mac).")
-                }
-                return await show(request, message: .success("Removed \(mac)."), status: .ok, store: store)
-            default:
-                throw ReservationInputError("Unknown action \"\(action)\"; expected add, update or remove.")
+            let message: String
+            if target == .subnets {
+                message = try await SubnetsElement(state: state).perform(action, form: form, store: store)
+            } else {
+                message = try await perform(action, form: form, store: store)
             }
+            return await show(request, store: store, status: .ok, target: target, message: .success(message))
         } catch let error as UserFacingError {
-            return await show(request, message: .failure(error.userMessage), status: .badRequest, store: store, keep: form)
+            return await show(request, store: store, status: .badRequest, target: target, message: .failure(error.userMessage), keep: form)
         } catch {
             state.logger.error("reservation change failed: \(String(describing: error))")
-            return await show(request, message: .failure("The reservation store failed; see the server log."), status: .internalServerError, store: store, keep: form)
+            return await show(request, store: store, status: .internalServerError, target: target,
+                              message: .failure("The reservation store failed; see the server log."), keep: form)
+        }
+    }
+
+    /// Applies a reservation form; returns what was done.
+    private func perform(_ action: String, form: [String: [String]], store: any ReservationStore) async throws -> String {
+        switch action {
+        case "add":
+            let reservation = try ReservationValidation.validated(try reservation(from: form))
+            try await store.addReservation(reservation)
+            return "Added \(reservation.mac) → \(reservation.ip)."
+        case "update":
+            let original = try ReservationValidation.normalisedMAC(form["original"]?.first ?? "")
+            let reservation = try ReservationValidation.validated(try reservation(from: form))
+            try await store.updateReservation(mac: original, with: reservation)
+            return "Updated \(reservation.mac) → \(reservation.ip)."
+        case "remove":
+            let mac = try ReservationValidation.normalisedMAC(form["mac"]?.first ?? "")
+            guard try await store.removeReservation(mac: mac) else {
+                throw ReservationInputError("There is no reservation for \(mac).")
+            }
+            return "Removed \(mac)."
+        default:
+            throw ReservationInputError("Unknown action \"\(action)\"; expected add, update, remove, subnet-add, subnet-update or subnet-remove.")
         }
     }
 
@@ -56,26 +90,15 @@ struct ReservationsPage: Sendable {
         return Reservation(mac: field("mac"), ip: field("ip"), hostname: field("hostname"), subnet: field("subnet"), serial: serial)
     }
 
-    private enum Message {
-        case success(String)
-        case failure(String)
-    }
-
     private func show(
-        _ request: IncomingRequest, message: Message?, status: HTTPResponse.Status, store: (any ReservationStore)?,
-        keep form: [String: [String]] = [:]
+        _ request: IncomingRequest, store: any ReservationStore, status: HTTPResponse.Status, target: Target = .reservations,
+        message: Message? = nil, keep form: [String: [String]] = [:]
     ) async -> Reply {
-        var body = ""
-        switch message {
-        case .success(let text): body += "<p class=\"box success\">\(HTML.escape(text))</p>"
-        case .failure(let text): body += "<p class=\"box error\">\(HTML.escape(text))</p>"
-        case nil: break
-        }
-        guard let store else {
-            return await pages.single(request, element: RenderedElement(module: "core", name: "reservations", body: body), status: status)
-        }
+        let subnets: Result<[SubnetRecord], Error>
+        do { subnets = .success(try await store.listSubnets()) } catch { subnets = .failure(error) }
+        var body = target == .reservations ? message?.html ?? "" : ""
         if state.authenticator == nil {
-            body += "<p class=\"box error\">Read-only: editing reservations needs WEB_DIGEST_USERNAME and WEB_DIGEST_PASSWORD to be set.</p>"
+            body += "<p class=\"box error\">Read-only: editing reservations and subnets needs WEB_DIGEST_USERNAME and WEB_DIGEST_PASSWORD to be set.</p>"
         }
         let query = request.method == .get ? (request.firstQuery("q") ?? "") : ""
         body += "<form class=\"toolbar\" method=\"get\" action=\"/reservations\"><input type=\"search\" name=\"q\" value=\"\(HTML.escape(query))\" placeholder=\"MAC, IP, hostname or subnet\" size=\"32\"><button type=\"submit\">Search</button></form>"
@@ -84,21 +107,29 @@ struct ReservationsPage: Sendable {
         if request.method == .get, let mac = request.firstQuery("edit") {
             editing = try? await store.reservation(mac: (try? ReservationValidation.normalisedMAC(mac)) ?? mac)
         }
-        body += editor(editing: editing, keep: form)
+        body += editor(editing: editing, keep: target == .reservations ? form : [:], subnets: (try? subnets.get()) ?? [])
 
         do {
             let found = try await store.searchReservations(matching: query, limit: 500)
             body += table(found)
-        } catch let error as UserFacingError {
-            body += "<p class=\"box error\">\(HTML.escape(error.userMessage))</p>"
         } catch {
-            state.logger.error("reservation search failed: \(String(describing: error))")
-            body += "<p class=\"box error\">The reservation store failed; see the server log.</p>"
+            body += failureBox(error, what: "reservation search")
         }
-        return await pages.single(request, element: RenderedElement(module: "core", name: "reservations", body: body), status: status)
+        let subnetsElement = SubnetsElement(state: state).render(
+            request, subnets: subnets, message: target == .subnets ? message : nil, keep: target == .subnets ? form : [:])
+        return await pages.page(request, elements: [
+            RenderedElement(module: "core", name: "reservations", body: body, id: "reservations-element"),
+            subnetsElement,
+        ], status: status)
     }
 
-    private func editor(editing: Reservation?, keep form: [String: [String]]) -> String {
+    func failureBox(_ error: Error, what: String) -> String {
+        if let error = error as? UserFacingError { return Message.failure(error.userMessage).html }
+        state.logger.error("\(what) failed: \(String(describing: error))")
+        return Message.failure("The reservation store failed; see the server log.").html
+    }
+
+    private func editor(editing: Reservation?, keep form: [String: [String]], subnets: [SubnetRecord]) -> String {
         func value(_ name: String, _ fromRecord: String?) -> String {
             HTML.escape(fromRecord ?? form[name]?.first ?? "")
         }
@@ -111,10 +142,14 @@ struct ReservationsPage: Sendable {
         html += "<label>MAC<input type=\"text\" name=\"mac\" required size=\"17\" value=\"\(value("mac", editing?.mac))\" placeholder=\"aa:bb:cc:dd:ee:ff\"></label>"
         html += "<label>IP<input type=\"text\" name=\"ip\" required size=\"15\" value=\"\(value("ip", editing?.ip))\" placeholder=\"192.0.2.10\"></label>"
         html += "<label>Hostname<input type=\"text\" name=\"hostname\" size=\"20\" value=\"\(value("hostname", editing.map { $0.hostname ?? "" }))\"></label>"
-        html += "<label>Subnet<input type=\"text\" name=\"subnet\" required size=\"18\" value=\"\(value("subnet", editing?.subnet))\" placeholder=\"192.0.2.0/24\"></label>"
+        html += "<label>Subnet<input type=\"text\" name=\"subnet\" required size=\"18\" list=\"subnet-labels\" value=\"\(value("subnet", editing?.subnet))\" placeholder=\"192.0.2.0/24\"></label>"
         html += "<label>Serial<input type=\"number\" name=\"serial\" required min=\"0\" size=\"4\" value=\"\(value("serial", editing.map { String($0.serial) }))\"></label>"
         html += "<label>&nbsp;<button class=\"primary\" type=\"submit\">\(isUpdate ? "Save" : "Add")</button></label>"
         if isUpdate { html += "<label>&nbsp;<a class=\"button\" href=\"/reservations\">Cancel</a></label>" }
+        // The known subnets as suggestions for the subnet field.
+        var labels: [String] = []
+        for subnet in subnets where !labels.contains(subnet.subnet) { labels.append(subnet.subnet) }
+        html += "<datalist id=\"subnet-labels\">" + labels.map { "<option value=\"\(HTML.escape($0))\">" }.joined() + "</datalist>"
         return html + "</fieldset></form>"
     }
 
@@ -125,7 +160,7 @@ struct ReservationsPage: Sendable {
             let mac = HTML.escape(reservation.mac)
             html += "<tr><td class=\"mono\">\(mac)</td><td class=\"mono\">\(HTML.escape(reservation.ip))</td><td>\(HTML.escape(reservation.hostname).ifEmpty("–"))</td>"
             html += "<td class=\"mono\">\(HTML.escape(reservation.subnet))</td><td class=\"mono\">\(reservation.serial)</td><td>"
-            html += "<a class=\"button\" href=\"/reservations?edit=\(mac.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? mac)\">Edit</a> "
+            html += "<a class=\"button\" href=\"/reservations?edit=\(HTML.queryEscape(reservation.mac))\">Edit</a> "
             html += "<form class=\"inline\" method=\"post\" action=\"/reservations\" data-confirm=\"Remove the reservation of \(mac)?\">\(HTML.hiddenCSRF(state.csrf))"
             html += "<input type=\"hidden\" name=\"action\" value=\"remove\"><input type=\"hidden\" name=\"mac\" value=\"\(mac)\"><button class=\"danger\" type=\"submit\">Remove</button></form></td></tr>"
         }

@@ -12,9 +12,13 @@ public protocol ReservationStore: Sendable {
     /// Returns false when there was no such reservation.
     func removeReservation(mac: String) async throws -> Bool
 
+    /// Every row of `subnets`, ordered by (subnet, serial).
     func listSubnets() async throws -> [SubnetRecord]
+    /// Adds a subnet; a duplicate (subnet, serial) is a `UserFacingError`.
     func addSubnet(_ subnet: SubnetRecord) async throws
+    /// Replaces every setting of the subnet keyed by (subnet, serial); a missing one is a `UserFacingError`.
     func updateSubnet(_ subnet: SubnetRecord) async throws
+    /// Returns false when there was no such subnet; one still used by reservations is a `UserFacingError`.
     func removeSubnet(subnet: String, serial: Int) async throws -> Bool
 }
 
@@ -46,7 +50,8 @@ public struct Reservation: Sendable, Codable, Equatable {
     }
 }
 
-/// One row of `subnets` (server.md 4.3).
+/// One row of `subnets` (server.md 4.3). Address lists (gateway, NTP and DNS servers) are
+/// comma-separated dotted quads, as stored in the table.
 public struct SubnetRecord: Sendable, Codable, Equatable {
     public var subnet: String
     public var serial: Int

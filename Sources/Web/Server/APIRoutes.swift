@@ -75,16 +75,18 @@ struct APIRoutes: Sendable {
             case (.post, nil):
                 guard passesCSRF(request) else { return csrfRefusal }
                 guard state.authenticator != nil else { return writesNeedAuthentication }
-                let reservation = try decode(Reservation.self, from: request)
+                let reservation = try decode(Reservation.self, from: request, what: Self.reservationFields)
                 try await store.addReservation(try ReservationValidation.validated(reservation))
                 return .json(reservation, status: .created)
             case (.put, let mac?):
                 guard passesCSRF(request) else { return csrfRefusal }
                 guard state.authenticator != nil else { return writesNeedAuthentication }
-                let reservation = try decode(Reservation.self, from: request)
+                let reservation = try decode(Reservation.self, from: request, what: Self.reservationFields)
                 try await store.updateReservation(mac: mac, with: try ReservationValidation.validated(reservation))
                 return .json(reservation)
             case (.delete, let mac?):
+                // No CSRF check: a form cannot send DELETE, and a cross-site fetch of it needs a CORS
+                // preflight this server never grants.
                 guard state.authenticator != nil else { return writesNeedAuthentication }
                 guard try await store.removeReservation(mac: mac) else {
                     return .jsonError("no reservation for \(mac)", status: .notFound)
@@ -102,17 +104,19 @@ struct APIRoutes: Sendable {
     }
 
     var writesNeedAuthentication: Reply {
-        .jsonError("editing reservations needs WEB_DIGEST_USERNAME and WEB_DIGEST_PASSWORD to be set", status: .forbidden)
+        .jsonError("editing reservations and subnets needs WEB_DIGEST_USERNAME and WEB_DIGEST_PASSWORD to be set", status: .forbidden)
     }
 
-    private func decode<Value: Decodable>(_ type: Value.Type, from request: IncomingRequest) throws -> Value {
+    static let reservationFields = "a reservation object (mac, ip, hostname, subnet, serial)"
+
+    func decode<Value: Decodable>(_ type: Value.Type, from request: IncomingRequest, what: String) throws -> Value {
         guard request.mimetype == "application/json", let body = request.body, !body.isEmpty else {
             throw ReservationInputError("send a JSON object with Content-Type: application/json")
         }
         do {
             return try JSONDecoder().decode(type, from: Data(body))
         } catch {
-            throw ReservationInputError("the JSON body is not a reservation object (mac, ip, hostname, subnet, serial)")
+            throw ReservationInputError("the JSON body is not \(what)")
         }
     }
 }

@@ -88,13 +88,21 @@ struct DashboardPages: Sendable {
         return .html(layout.render(elements: elements, rewriteTo: leading == nil ? nil : "/"), status: status)
     }
 
-    /// A page whose main area holds only `element` (TEMPLATE mode, reservations, error pages).
+    /// A page whose main area holds only `element` (TEMPLATE mode, error pages).
     func single(_ request: IncomingRequest, element: RenderedElement, status: HTTPResponse.Status = .ok) async -> Reply {
+        await page(request, elements: [element], status: status)
+    }
+
+    /// A page of full-width `elements`, one under the other (reservations and subnets).
+    func page(_ request: IncomingRequest, elements: [RenderedElement], status: HTTPResponse.Status = .ok) async -> Reply {
         let registrations = await state.registrations()
         let layout = await layout(for: request, registrations: registrations)
-        var element = element
-        element.wide = true
-        return .html(layout.render(elements: [element]), status: status)
+        let wide = elements.map { element in
+            var element = element
+            element.wide = true
+            return element
+        }
+        return .html(layout.render(elements: wide), status: status)
     }
 
     /// Runs a script method in its display mode.

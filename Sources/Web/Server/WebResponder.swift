@@ -14,6 +14,7 @@ public struct WebResponder: HTTPResponder {
     enum Route {
         case dashboard, stylesheet, javascript, faviconICO, faviconSVG, reinitialise, reservationsPage
         case apiStatus, apiStatistics, apiActivity, apiClients, apiLog, apiReload, apiReservations(mac: String?)
+        case apiSubnets(subnet: String?)
         case metrics
         case script(WebMethodRegistration)
 
@@ -23,6 +24,8 @@ public struct WebResponder: HTTPResponder {
             case .apiReload: return [.post]
             case .apiReservations(mac: nil): return [.get, .head, .post]
             case .apiReservations: return [.get, .head, .put, .delete]
+            case .apiSubnets(subnet: nil): return [.get, .head, .post]
+            case .apiSubnets: return [.get, .head, .put, .delete]
             default: return [.get, .head]
             }
         }
@@ -56,6 +59,7 @@ public struct WebResponder: HTTPResponder {
         case "/api/log": return .apiLog
         case "/api/reload": return .apiReload
         case "/api/reservations": return .apiReservations(mac: nil)
+        case "/api/subnets": return .apiSubnets(subnet: nil)
         case "/metrics": return .metrics
         default: break
         }
@@ -63,6 +67,12 @@ public struct WebResponder: HTTPResponder {
             let mac = String(path.dropFirst("/api/reservations/".count))
             guard !mac.isEmpty, !mac.contains("/") else { return nil }
             return .apiReservations(mac: mac.removingPercentEncoding ?? mac)
+        }
+        if path.hasPrefix("/api/subnets/") {
+            // Labels usually contain a slash (192.0.2.0/24): everything after the prefix is the label.
+            let label = String(path.dropFirst("/api/subnets/".count))
+            guard !label.isEmpty else { return nil }
+            return .apiSubnets(subnet: label.removingPercentEncoding ?? label)
         }
         return registrations.methods.first { $0.path == path }.map(Route.script)
     }
@@ -75,7 +85,7 @@ public struct WebResponder: HTTPResponder {
         case .dashboard, .apiStatus, .apiStatistics, .apiActivity, .apiClients, .apiLog, .metrics:
             return configuration.dashboardSecure
         case .reinitialise, .apiReload: return configuration.reinitialiseSecure || configuration.dashboardSecure
-        case .reservationsPage, .apiReservations: return true
+        case .reservationsPage, .apiReservations, .apiSubnets: return true
         case .script(let method): return method.secure || (method.displayMode == .dashboard && configuration.dashboardSecure)
         }
     }
@@ -135,6 +145,7 @@ public struct WebResponder: HTTPResponder {
         case .apiLog: return await api.log()
         case .apiReload: return await api.reload(request)
         case .apiReservations(let mac): return await api.reservations(request, mac: mac)
+        case .apiSubnets(let subnet): return await api.subnets(request, subnet: subnet)
         case .metrics: return await api.metrics()
         case .script(let method): return await pages.scriptMethod(method, request: request)
         }
@@ -220,11 +231,5 @@ extension HTTPField.Name {
 
 /// RFC 9110 IMF-fixdate.
 enum HTTPDate {
-    static func format(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return formatter.string(from: date)
-    }
+    static func format(_ date: Date) -> String { TimeText.httpDate(date) }
 }
