@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.20.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        // Already in the graph through HummingbirdTesting; the HTTP database engine's client.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.30.0"),
     ],
     targets: [
         // Lua 5.4 from Debian's liblua5.4-dev: a module map and a shim header, nothing else.
@@ -37,6 +39,9 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .target(
@@ -112,7 +117,14 @@ let package = Package(
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting", "DHCPWire", "Databases"]),
         .testTarget(
             name: "DatabasesTests",
-            dependencies: ["Databases", "DHCPWire", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                // Scripting: the Lua-defined engine runs in the shared reservation-set suite too.
+                "Databases", "DHCPWire", "Scripting", .product(name: "GRDB", package: "GRDB.swift"),
+                // A stub HTTP service for the HTTP engine's tests.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "DHCPWire", "Databases"]),
         .testTarget(
