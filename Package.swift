@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         // Already in the graph through Hummingbird; named so Web can stop the server gracefully.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        // Already in the graph through HummingbirdTesting; the HTTP database engine's client.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.30.0"),
     ],
     targets: [
         // Lua 5.4 from Debian's liblua5.4-dev: a module map and a shim header, nothing else.
@@ -39,6 +41,9 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .target(
@@ -115,7 +120,14 @@ let package = Package(
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting", "DHCPWire", "Databases"]),
         .testTarget(
             name: "DatabasesTests",
-            dependencies: ["Databases", "DHCPWire", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                // Scripting: the Lua-defined engine runs in the shared reservation-set suite too.
+                "Databases", "DHCPWire", "Scripting", .product(name: "GRDB", package: "GRDB.swift"),
+                // A stub HTTP service for the HTTP engine's tests.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "DHCPWire", "Databases"]),
         .testTarget(

@@ -42,6 +42,18 @@ MYSQL_PORT = 3306                    -- kept for compatibility
 MYSQL_MAXIMUM_CONNECTIONS = 4        -- kept for compatibility
 -- ORACLE_DATABASE / ORACLE_USERNAME / ORACLE_PASSWORD: no driver is available in this port
 ORACLE_MAXIMUM_CONNECTIONS = 4       -- kept for compatibility
+-- X_HTTPDB_URI = "https://dhcp.example.test/lookup" -- HTTP engine: the service asked for each MAC (required)
+-- X_HTTPDB_HEADERS = {Authorization = "Bearer secret"} -- sent with every request
+-- X_HTTPDB_PARAMETERS = {site = "north"} -- sent beside the MAC with every request
+-- X_HTTPDB_PARAMETER_KEY_MAC = "mac" -- the name the MAC is sent under
+-- X_HTTPDB_POST = true              -- true: POST a JSON object; false: GET with a query string
+-- X_HTTPDB_DEFAULT_NAME_SERVERS = "192.0.2.53,192.0.2.54" -- for answers without domain_name_servers
+-- X_HTTPDB_DEFAULT_LEASE_TIME = 3600 -- for answers without lease_time (default 0)
+-- X_HTTPDB_DEFAULT_SERIAL = 0       -- for answers without serial
+-- X_HTTPDB_CONCURRENCY_LIMIT = 8    -- requests in flight at once (nil = no limit); others queue
+--   The service answers a definition object {ip, subnet, lease_time, serial, hostname, gateway,
+--   subnet_mask, broadcast_address, domain_name, domain_name_servers, ntp_servers, extra}, an array
+--   of them (filterRetrievedDefinitions chooses), or null / an empty body / 404 for an unknown MAC.
 -- DATABASE_ENGINE = function()      -- a Lua-defined engine:
 --   return {
 --     lookupMAC = function(mac) if mac == "aa:bb:cc:dd:ee:ff" then return Definition{ip = "192.0.2.10", lease_time = 3600, subnet = "lab", serial = 0} end end,

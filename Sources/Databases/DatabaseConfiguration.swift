@@ -34,6 +34,8 @@ public struct DatabaseConfiguration: Sendable {
     /// `INI_FILE`.
     public var iniFile: String?
     public var postgresql = PostgreSQL()
+    /// `X_HTTPDB_*` (see `DatabaseConfiguration.HTTP`).
+    public var http = HTTP()
     /// `CASE_INSENSITIVE_MACS`.
     public var caseInsensitiveMACs = false
     /// `EXTRA_MAPS`: extra `maps` columns, exposed as `extra["maps.<column>"]`.

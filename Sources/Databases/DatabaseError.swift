@@ -9,6 +9,9 @@ public enum DatabaseError: Error, Sendable, Equatable, CustomStringConvertible {
     case timeout(engine: String, seconds: Double)
     /// A stored record cannot become a Definition: names the MAC, the column and the value.
     case malformedRecord(mac: String, column: String, value: String, reason: String)
+    /// A remote service (the HTTP engine's) answered with something that is not a definition:
+    /// names the service and exactly what was wrong with the answer.
+    case badAnswer(engine: String, source: String, reason: String)
     /// A data file (INI, CSV) is wrong at a given line.
     case badFile(path: String, line: Int, reason: String)
     /// The reservations tool refused an edit (duplicate, unknown subnet, bad MAC...).
@@ -24,6 +27,8 @@ public enum DatabaseError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(engine) database did not answer within \(Self.format(seconds)) s (DATABASE_TIMEOUT)"
         case .malformedRecord(let mac, let column, let value, let reason):
             "malformed record for \(mac): column '\(column)' holds '\(value)': \(reason)"
+        case .badAnswer(let engine, let source, let reason):
+            "\(engine) database at \(source) answered badly: \(reason)"
         case .badFile(let path, let line, let reason):
             "\(path), line \(line): \(reason)"
         case .rejected(let text):

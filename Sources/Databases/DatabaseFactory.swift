@@ -7,7 +7,7 @@ import Logging
 /// from a stale cache entry.
 public enum DatabaseFactory {
     /// Engine names that `DATABASE_ENGINE` accepts (besides nil and a Lua function).
-    public static let availableEngines = ["SQLite", "INI", "PostgreSQL"]
+    public static let availableEngines = ["SQLite", "INI", "PostgreSQL", "HTTP"]
     /// Engines the original supports but for which no Swift driver is available here.
     public static let unavailableEngines = ["MySQL", "Oracle"]
 
@@ -51,6 +51,8 @@ public enum DatabaseFactory {
                 _ = try required(settings.database, "POSTGRESQL_DATABASE", for: name)
                 _ = try required(settings.username, "POSTGRESQL_USERNAME", for: name)
                 return try PostgreSQLDatabase(settings: settings, query: try query(config), logger: logger)
+            case "HTTP":
+                return try HTTPDatabase(settings: config.http, logger: logger)
             case _ where unavailableEngines.contains(name):
                 throw DatabaseError.configuration(
                     "DATABASE_ENGINE '\(name)': no driver is available for \(name) in this build; available engines are "

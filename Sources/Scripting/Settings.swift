@@ -1,4 +1,5 @@
 import DHCPWire
+import Databases
 import Foundation
 
 /// What `DATABASE_ENGINE` selects.
@@ -66,6 +67,8 @@ public struct Settings: Sendable, Equatable {
     public var mysqlPort = 3306
     public var mysqlMaximumConnections = 4
     public var iniFile: String? = nil
+    /// `X_HTTPDB_*`: the HTTP engine's settings (also left in `other`, as every `X_*` global is).
+    public var httpdb = DatabaseConfiguration.HTTP()
     /// Seconds a lookup may take before the request is dropped (ours).
     public var databaseTimeout = 5.0
 

@@ -38,6 +38,7 @@ extension Settings {
         s.proxyPort = r.optionalInt("PROXY_PORT", range: 1...65535)
 
         readDatabase(&r, &s)
+        readHTTPDB(&r, &s)
         readCaching(&r, &s)
 
         s.allowLocalDHCP = r.bool("ALLOW_LOCAL_DHCP", s.allowLocalDHCP)
@@ -80,6 +81,8 @@ extension Settings {
         }
 
         s.other = r.checkUnknownNames()
+        // Extensions and scripts may read any X_* global, including those the engines use.
+        for (name, value) in r.values where name.hasPrefix("X_") && value != .nil { s.other[name] = value }
         guard r.problems.isEmpty else { throw ScriptError(.settings, r.problems.sorted()) }
         s.warnings = r.warnings
         return s

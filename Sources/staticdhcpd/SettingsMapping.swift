@@ -62,6 +62,7 @@ extension Settings {
         configuration.postgresql.port = postgresqlPort
         configuration.postgresql.sslMode = postgresqlSSLMode
         configuration.postgresql.maximumConnections = postgresqlMaximumConnections
+        configuration.http = httpdb
         configuration.caseInsensitiveMACs = caseInsensitiveMACs
         configuration.extraMaps = extraMaps ?? []
         configuration.extraSubnets = extraSubnets ?? []
@@ -83,7 +84,7 @@ extension Settings {
             && postgresqlDatabase == other.postgresqlDatabase && postgresqlUsername == other.postgresqlUsername
             && postgresqlPassword == other.postgresqlPassword && postgresqlHost == other.postgresqlHost
             && postgresqlPort == other.postgresqlPort && postgresqlSSLMode == other.postgresqlSSLMode
-            && postgresqlMaximumConnections == other.postgresqlMaximumConnections
+            && postgresqlMaximumConnections == other.postgresqlMaximumConnections && httpdb == other.httpdb
             && caseInsensitiveMACs == other.caseInsensitiveMACs && extraMaps == other.extraMaps
             && extraSubnets == other.extraSubnets && useCache == other.useCache
             && cachingModel == other.cachingModel && diskCache == other.diskCache

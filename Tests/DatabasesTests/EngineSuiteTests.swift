@@ -6,6 +6,7 @@ import Testing
 /// Every way the reservation set can be served: each engine, and SQLite behind each cache model.
 enum EngineKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite, ini, postgresql, sqliteMemoryCache, sqliteDiskCache, sqlitePersistentCache, iniWithTimeout
+    case http, httpGET, httpMemoryCache, lua
 
     var testDescription: String { rawValue }
 
@@ -14,7 +15,14 @@ enum EngineKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         allCases.filter { $0 != .postgresql || PostgresTestServer.unavailableReason == nil }
     }
 
-    var isSQL: Bool { self != .ini && self != .iniWithTimeout }
+    var isSQL: Bool {
+        switch self {
+        case .sqlite, .postgresql, .sqliteMemoryCache, .sqliteDiskCache, .sqlitePersistentCache: true
+        case .ini, .iniWithTimeout, .http, .httpGET, .httpMemoryCache, .lua: false
+        }
+    }
+
+    var isHTTP: Bool { self == .http || self == .httpGET || self == .httpMemoryCache }
 }
 
 /// An engine loaded with `ReservationSet`, built through `DatabaseFactory` as conf.lua would.
@@ -22,6 +30,7 @@ final class EngineFixture: @unchecked Sendable {
     let database: any Database
     let directory: TemporaryDirectory
     let postgres: PostgresTestServer?
+    let httpServer: StubHTTPServer?
     /// Runs SQL against the engine's store (SQL engines only).
     private let run: @Sendable (String) throws -> Void
 
@@ -36,10 +45,15 @@ final class EngineFixture: @unchecked Sendable {
             throw TestServerError(PostgresTestServer.unavailableReason ?? "PostgreSQL unavailable")
         }
         if let server { try await onOwnThread { try server.psql(ReservationSet.sql) } }
-        return try EngineFixture(kind, query: query, postgres: server)
+        let httpServer = kind.isHTTP ? try await StubHTTPServer.start(HTTPReservations.handler(macKey: "hw")) : nil
+        let lua = kind == .lua ? try LuaReservations.engine() : nil
+        return try EngineFixture(kind, query: query, postgres: server, httpServer: httpServer, lua: lua)
     }
 
-    private init(_ kind: EngineKind, query: DefinitionQuery, postgres: PostgresTestServer?) throws {
+    private init(
+        _ kind: EngineKind, query: DefinitionQuery, postgres: PostgresTestServer?, httpServer: StubHTTPServer?,
+        lua: (any Database)?
+    ) throws {
         directory = try TemporaryDirectory()
         var config = DatabaseConfiguration()
         config.extraMaps = query.extraMaps
@@ -73,8 +87,22 @@ final class EngineFixture: @unchecked Sendable {
             config.postgresql.maximumConnections = 2
             config.lookupTimeout = 2
             run = { sql in try server.psql(sql) }
+        case .http, .httpGET, .httpMemoryCache:
+            guard let httpServer else { throw TestServerError("no HTTP stub server") }
+            config.engine = .named("HTTP")
+            config.http.uri = httpServer.uri
+            config.http.macKey = "hw"
+            config.http.post = kind != .httpGET
+            config.useCache = kind == .httpMemoryCache
+            config.lookupTimeout = 2
+            run = { _ in throw TestServerError("HTTP has no SQL") }
+        case .lua:
+            guard let lua else { throw TestServerError("no Lua engine") }
+            config.engine = .custom(lua)
+            run = { _ in throw TestServerError("the Lua engine has no SQL") }
         }
         self.postgres = postgres
+        self.httpServer = httpServer
         database = try DatabaseFactory.make(config, logger: quietLogger)
     }
 
@@ -82,6 +110,7 @@ final class EngineFixture: @unchecked Sendable {
 
     func cleanup() {
         postgres?.stop()
+        if let httpServer { Task { await httpServer.stop() } }
         directory.cleanup()
     }
 }
@@ -178,6 +207,38 @@ struct EngineSuiteTests {
         var recovered: [Definition] = []
         for _ in 0..<20 where recovered.isEmpty {
             recovered = (try? await fixture.database.lookupMAC(ReservationSet.alpha)) ?? []
+            if recovered.isEmpty { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        #expect(recovered == [ReservationSet.expected[ReservationSet.alpha]!])
+    }
+
+    @Test(.enabled(if: PostgresTestServer.unavailableReason == nil, "PostgreSQL is not installed"))
+    func postgresqlDownAtStartFailsLookupsClearlyAndIsUsedOnceItComesUp() async throws {
+        let server = try #require(try await onOwnThread { try PostgresTestServer.start() })
+        defer { server.stop() }
+        try await onOwnThread { try server.psql(ReservationSet.sql) }
+        try await onOwnThread { try server.halt() }
+
+        var config = DatabaseConfiguration(engine: .named("PostgreSQL"))
+        config.extraMaps = ReservationSet.query.extraMaps
+        config.extraSubnets = ReservationSet.query.extraSubnets
+        config.postgresql.host = "127.0.0.1"
+        config.postgresql.port = server.port
+        config.postgresql.username = PostgresTestServer.username
+        config.postgresql.password = PostgresTestServer.password
+        config.postgresql.database = PostgresTestServer.database
+        config.lookupTimeout = 3
+        // Building the engine must not need the server.
+        let database = try DatabaseFactory.make(config, logger: quietLogger)
+        let started = ContinuousClock.now
+        let error = await #expect(throws: DatabaseError.self) { try await database.lookupMAC(ReservationSet.alpha) }
+        #expect(ContinuousClock.now - started < .seconds(4))
+        #expect(error?.description.hasPrefix("PostgreSQL database") == true, "\(String(describing: error))")
+
+        try await onOwnThread { try server.begin() }
+        var recovered: [Definition] = []
+        for _ in 0..<20 where recovered.isEmpty {
+            recovered = (try? await database.lookupMAC(ReservationSet.alpha)) ?? []
             if recovered.isEmpty { try await Task.sleep(for: .milliseconds(250)) }
         }
         #expect(recovered == [ReservationSet.expected[ReservationSet.alpha]!])

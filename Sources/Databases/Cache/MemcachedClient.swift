@@ -190,7 +190,13 @@ final class MemcachedCache: CacheStore {
 
     func store(_ entry: CacheEntry, for mac: MAC) async throws {
         let stored = Stored(generation: entry.generation, definitions: entry.definitions.map(StoredDefinition.init))
-        try await client.set(key(mac), Array(try JSONEncoder().encode(stored)), expiry: ageTime)
+        try await client.set(key(mac), Array(try JSONEncoder().encode(stored)), expiry: Self.exptime(forAge: ageTime))
+    }
+
+    /// memcached reads an exptime over 30 days as an absolute Unix time, so a longer
+    /// MEMCACHED_AGE_TIME is sent as "now + age" (otherwise entries would expire at once).
+    static func exptime(forAge age: Int, now: Int = Int(Date().timeIntervalSince1970)) -> Int {
+        age > 2_592_000 ? now + age : age
     }
 
     func remove(_ mac: MAC) async throws { try await client.delete(key(mac)) }
