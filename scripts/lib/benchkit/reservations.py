@@ -48,8 +48,13 @@ def reservations(base: str, count: int) -> list:
 
 
 def sqlite_script(entries: list) -> str:
-    """SQL for the schema of server.md section 4.3 and the reservations, for the sqlite3 CLI."""
+    """SQL for the schema of server.md section 4.3 and the reservations, for the sqlite3 CLI.
+
+    WAL mode, as `staticdhcpd db init` makes it: readers never take the file lock a
+    rollback-journal database needs for every read transaction.
+    """
     lines = [
+        "PRAGMA journal_mode=WAL;",
         "CREATE TABLE subnets (subnet TEXT NOT NULL, serial INTEGER NOT NULL DEFAULT 0,"
         " lease_time INTEGER NOT NULL, gateway TEXT, subnet_mask TEXT, broadcast_address TEXT,"
         " ntp_servers TEXT, domain_name_servers TEXT, domain_name TEXT, PRIMARY KEY(subnet, serial));",
