@@ -193,6 +193,9 @@ struct Request: Sendable {
 
     var configuration: EngineConfiguration { generation.configuration }
 
+    /// The MAC for log messages; only formatted when a message is actually logged.
+    var macText: String { mac.map { "\($0)" } ?? "?" }
+
     func statistics(processingTime: Double) -> Statistics? {
         guard counted else { return nil }
         return Statistics(
