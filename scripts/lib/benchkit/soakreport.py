@@ -25,7 +25,7 @@ def figures_table(result: SoakResult) -> list:
 
 def verdict_lines(result: SoakResult) -> list:
     _, sentence, caveats = verdict(result)
-    return [f"Verdict: {sentence}"] + [f"  (note: {caveat})" for caveat in caveats]
+    return [f"Verdict: {sentence}"] + [f"- note: {caveat}" for caveat in caveats]
 
 
 def per_minute_lines(result: SoakResult) -> list:
