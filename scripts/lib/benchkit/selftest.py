@@ -11,9 +11,12 @@ def soak_result(minutes=10.0, reservations_count=100_000, mb_at=lambda minute: 2
                 completed=600_000, drops=0):
     """A finished soak whose RSS follows mb_at(minute), sampled every 5 s."""
     settings = SoakSettings(minutes, reservations_count, 1000)
-    samples = [Sample(t, int(mb_at(t / 60) * 1024)) for t in range(0, int(minutes * 60) + 1, 5)]
-    return SoakResult(settings, rate=1000, rate_source="given", idle_before_kib=18 * 1024,
-                      peak_kib=int(peak_mb * 1024), end_kib=samples[-1].rss_kib, idle_after_kib=samples[-1].rss_kib,
+    samples = [Sample(t, int(mb_at(t / 60) * 1024), int(mb_at(t / 60) * 1024) - 10240, 10240)
+               for t in range(0, int(minutes * 60) + 1, 5)]
+    end = {"VmRSS": samples[-1].rss_kib, "RssAnon": samples[-1].anon_kib, "RssFile": 10240, "RssShmem": 0}
+    moments = {"idle before": {"VmRSS": 18 * 1024, "RssAnon": 8 * 1024, "RssFile": 10240, "RssShmem": 0},
+               "end of load": end, "idle after": end}
+    return SoakResult(settings, rate=1000, rate_source="given", peak_kib=int(peak_mb * 1024), moments=moments,
                       samples=samples, initiated=completed + drops, completed=completed, drops=drops,
                       drop_ratio=drops / (completed + drops) if completed + drops else 0.0)
 
@@ -144,6 +147,11 @@ class SoakTests(unittest.TestCase):
         self.assertIn("5,000 reservations", caveats[1])
         self.assertIn("not clean", caveats[2])
 
+    def test_load_period_is_whole_seconds_for_perfdhcp(self):
+        self.assertEqual(SoakSettings(0.01).seconds, 1)
+        self.assertEqual(SoakSettings(1.5).seconds, 90)
+        self.assertEqual(SoakSettings().seconds, 600)
+
     def test_settings_refuse_bad_values(self):
         for bad in [dict(minutes=0), dict(minutes=-1), dict(reservations=0), dict(reservations=2_000_000),
                     dict(rate=0)]:
@@ -159,7 +167,9 @@ class SoakTests(unittest.TestCase):
         self.assertEqual(len(rows), 2 + 3)  # header, rule, minutes 0, 1 and the last sample at 2:00
         text = render(result, {"date": "today", "settings": {"server": "x"}})
         self.assertIn("Verdict: not flat: RSS still grows 1.000 MB/min", text)
-        self.assertEqual(samples_csv(result).splitlines()[1], "0.0,20480")
+        self.assertIn("| idle before | 18.0 | 8.0 | 10.0 | 0.0 |", text)
+        self.assertIn("RssAnon slope: +1.000 MB/min over the load", text)
+        self.assertEqual(samples_csv(result).splitlines()[1], "0.0,20480,10240,10240")
 
 
 if __name__ == "__main__":

@@ -12,10 +12,14 @@ cover exactly those MACs, so every exchange hits a reservation. The sequence:
   4. VmRSS as the load ends, then after IDLE_AFTER_SECONDS idle; VmHWM (the kernel's own peak,
      which no sampling interval can miss) as the peak.
 
+Each reading also splits VmRSS into RssAnon (heap, stacks: where a leak shows) and RssFile
+(pages of the executable and libraries mapped from disk: bounded by their size).
+
 The slope is an ordinary least-squares fit of RSS (MB) against time (minutes) over the load
 samples, and again over the second half only: growth while caches, arenas and the SQLite page
 cache warm up is expected; what must be flat is the second half.
 """
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -41,6 +45,7 @@ FALLBACK_RATE = 100             # when the search confirms no clean rate at all
 SEARCH_PLAN = Plan(first_rate=1000, max_rate=32000, bisect_steps=2, step_seconds=3,
                    confirm_seconds=5, confirm_attempts=2)
 SERVER_NAME = "staticdhcpd SQLite + Lua hook + dashboard"
+MEMORY_KEYS = ("VmRSS", "RssAnon", "RssFile", "RssShmem")
 
 
 @dataclass(frozen=True)
@@ -58,14 +63,21 @@ class SoakSettings:
             raise ValueError(f"soak rate must be at least 1 exchange/s, got {self.rate}")
 
     @property
-    def seconds(self) -> float:
-        return self.minutes * 60.0
+    def seconds(self) -> int:
+        """The load period, rounded up to whole seconds: perfdhcp's -p takes nothing else."""
+        return math.ceil(self.minutes * 60.0)
 
 
 @dataclass(frozen=True)
 class Sample:
     seconds: float      # since the load started
     rss_kib: int
+    anon_kib: int = 0
+    file_kib: int = 0
+
+    @classmethod
+    def from_status(cls, seconds: float, status: dict) -> "Sample":
+        return cls(seconds, status["VmRSS"], status["RssAnon"], status["RssFile"])
 
 
 @dataclass
@@ -74,10 +86,9 @@ class SoakResult:
     rate: int = 0
     rate_source: str = ""
     failure: str = ""               # why the soak could not finish, "" when it did
-    idle_before_kib: Optional[int] = None
     peak_kib: Optional[int] = None  # VmHWM at the end: the true peak since start
-    end_kib: Optional[int] = None
-    idle_after_kib: Optional[int] = None
+    # MEMORY_KEYS readings at "idle before", "end of load" and "idle after".
+    moments: dict = field(default_factory=dict)
     samples: list = field(default_factory=list)
     initiated: int = 0
     completed: int = 0
@@ -87,13 +98,28 @@ class SoakResult:
     web: dict = field(default_factory=dict)
     search_steps: list = field(default_factory=list)
 
+    def rss_at(self, moment: str) -> Optional[int]:
+        return self.moments.get(moment, {}).get("VmRSS")
+
+    @property
+    def idle_before_kib(self) -> Optional[int]:
+        return self.rss_at("idle before")
+
+    @property
+    def end_kib(self) -> Optional[int]:
+        return self.rss_at("end of load")
+
+    @property
+    def idle_after_kib(self) -> Optional[int]:
+        return self.rss_at("idle after")
+
     @property
     def sampled_peak_kib(self) -> Optional[int]:
         return max((s.rss_kib for s in self.samples), default=None)
 
-    def slopes(self) -> tuple:
+    def slopes(self, field_name: str = "rss_kib") -> tuple:
         """(whole load, second half) slopes in MB per minute; None where there are too few samples."""
-        return load_slopes(self.samples, self.settings.seconds)
+        return load_slopes(self.samples, self.settings.seconds, field_name)
 
 
 def least_squares_slope(points: list) -> Optional[float]:
@@ -108,10 +134,11 @@ def least_squares_slope(points: list) -> Optional[float]:
     return sum((x - mean_x) * (y - mean_y) for x, y in points) / spread
 
 
-def load_slopes(samples: list, load_seconds: float) -> tuple:
-    """RSS slope in MB/minute over all load samples and over those in the second half of the load."""
+def load_slopes(samples: list, load_seconds: float, field_name: str = "rss_kib") -> tuple:
+    """Slope in MB/minute of one Sample field (VmRSS by default) over all load samples and over
+    those in the second half of the load."""
     def fit(chosen):
-        return least_squares_slope([(s.seconds / 60.0, s.rss_kib / 1024.0) for s in chosen])
+        return least_squares_slope([(s.seconds / 60.0, getattr(s, field_name) / 1024.0) for s in chosen])
     return fit(samples), fit([s for s in samples if s.seconds >= load_seconds / 2])
 
 
@@ -149,9 +176,9 @@ def verdict(result: SoakResult) -> tuple:
 class RssSampler(threading.Thread):
     """Reads VmRSS every `every` seconds on a fixed grid (no drift), until stop() or the process is gone."""
 
-    def __init__(self, read_kib: Callable[[], int], every: float, log: Callable[[str], None]):
+    def __init__(self, read_status: Callable[[], dict], every: float, log: Callable[[str], None]):
         super().__init__(daemon=True)
-        self.read_kib = read_kib
+        self.read_status = read_status
         self.every = every
         self.log = log
         self.samples = []
@@ -164,13 +191,14 @@ class RssSampler(threading.Thread):
         count = 0
         while not self._stop_event.wait(max(0.0, started + count * self.every - time.monotonic())):
             try:
-                rss = self.read_kib()
+                sample = Sample.from_status(time.monotonic() - started, self.read_status())
             except OSError as error:
                 self.error = f"the daemon's /proc entry went away ({error})"
                 return
-            self.samples.append(Sample(time.monotonic() - started, rss))
+            self.samples.append(sample)
             if count and count % per_minute == 0:
-                self.log(f"    {count * self.every / 60:4.0f} min: RSS {rss / 1024:.1f} MB")
+                self.log(f"    {count * self.every / 60:4.0f} min: RSS {sample.rss_kib / 1024:.1f} MB "
+                         f"(anonymous {sample.anon_kib / 1024:.1f} MB)")
             count += 1
 
     def stop(self) -> list:
@@ -186,7 +214,7 @@ def soak_spec(binary: str) -> ServerSpec:
 def choose_rate(settings: SoakSettings, perfdhcp: Perfdhcp, start_server, result: SoakResult, log) -> None:
     """Sets result.rate: --soak-rate as given, else half the clean rate of a short search."""
     if settings.rate is not None:
-        result.rate, result.rate_source = settings.rate, "given (--soak-rate)"
+        result.rate, result.rate_source = settings.rate, "set by --soak-rate"
         return
     log(f"== finding a clean rate ({SEARCH_PLAN.step_seconds:g} s steps on fresh servers)")
     record = ServerResult(SERVER_NAME, "ours")
@@ -256,10 +284,9 @@ def _soak_one_server(server: RunningServer, settings: SoakSettings, perfdhcp: Pe
 def _idle_load_idle(server: RunningServer, settings: SoakSettings, perfdhcp: Perfdhcp, web_url: str,
                     result: SoakResult, log) -> None:
     time.sleep(IDLE_BEFORE_SECONDS)
-    result.idle_before_kib = server.memory_kib("VmRSS")
-    log(f"  idle before load: {result.idle_before_kib / 1024:.1f} MB")
+    _record_moment(server, result, "idle before", log)
     probe = webprobe.launch(perfdhcp.topology, web_url, settings.seconds, WEB_POLL_SECONDS)
-    sampler = RssSampler(lambda: server.memory_kib("VmRSS"), SAMPLE_SECONDS, log)
+    sampler = RssSampler(lambda: server.status_kib(MEMORY_KEYS), SAMPLE_SECONDS, log)
     cpu_before = server.cpu_seconds()
     sampler.start()
     try:
@@ -275,17 +302,22 @@ def _idle_load_idle(server: RunningServer, settings: SoakSettings, perfdhcp: Per
     if not server.alive():
         result.failure = f"the daemon exited during the load: {server.tail()}"
         return
-    result.end_kib = server.memory_kib("VmRSS")
+    _record_moment(server, result, "end of load", log)
     result.cpu_us = ((server.cpu_seconds() - cpu_before) / load.completed * 1e6) if load.completed else None
     if sampler.error:
         result.failure = sampler.error
         return
-    log(f"  end of load: {result.end_kib / 1024:.1f} MB; {load.completed:,} exchanges, "
-        f"drops {load.drop_ratio * 100:.3f} %")
+    log(f"  {load.completed:,} exchanges, drops {load.drop_ratio * 100:.3f} %")
     time.sleep(IDLE_AFTER_SECONDS)
     if not server.alive():
         result.failure = f"the daemon exited after the load: {server.tail()}"
         return
-    result.idle_after_kib = server.memory_kib("VmRSS")
-    log(f"  idle after load: {result.idle_after_kib / 1024:.1f} MB; "
-        f"peak (VmHWM) {server.memory_kib('VmHWM') / 1024:.1f} MB")
+    _record_moment(server, result, "idle after", log)
+    log(f"  peak (VmHWM) {server.memory_kib('VmHWM') / 1024:.1f} MB")
+
+
+def _record_moment(server: RunningServer, result: SoakResult, moment: str, log) -> None:
+    reading = server.status_kib(MEMORY_KEYS)
+    result.moments[moment] = reading
+    log(f"  {moment}: RSS {reading['VmRSS'] / 1024:.1f} MB (anonymous {reading['RssAnon'] / 1024:.1f}, "
+        f"file {reading['RssFile'] / 1024:.1f})")

@@ -23,6 +23,21 @@ def figures_table(result: SoakResult) -> list:
     ]
 
 
+def breakdown_lines(result: SoakResult) -> list:
+    """Where the RSS is at each moment: anonymous memory (heap, stacks) against mapped files."""
+    if not result.moments:
+        return ["No readings were taken."]
+    lines = ["| Moment | VmRSS | RssAnon (heap, stacks) | RssFile (executable, libraries) | RssShmem |",
+             "|---|---:|---:|---:|---:|"]
+    for moment, reading in result.moments.items():
+        lines.append(f"| {moment} | {_mb(reading.get('VmRSS'))} | {_mb(reading.get('RssAnon'))} "
+                     f"| {_mb(reading.get('RssFile'))} | {_mb(reading.get('RssShmem'))} |")
+    whole, second_half = result.slopes("anon_kib")
+    lines += ["", f"RssAnon slope: {_slope(whole)} MB/min over the load, {_slope(second_half)} MB/min "
+                  "over its second half (a leak grows RssAnon; RssFile is bounded by the files' size)."]
+    return lines
+
+
 def verdict_lines(result: SoakResult) -> list:
     _, sentence, caveats = verdict(result)
     return [f"Verdict: {sentence}"] + [f"- note: {caveat}" for caveat in caveats]
@@ -66,9 +81,11 @@ def render(result: SoakResult, context: dict) -> str:
     ]
     out += ["", "## Figures", ""] + figures_table(result)
     out += ["", "## Verdict", ""] + verdict_lines(result)
+    out += ["", "## Where the RSS is (MB)", ""] + breakdown_lines(result)
     out += ["", "## RSS during the load", ""] + per_minute_lines(result)
     return "\n".join(out) + "\n"
 
 
 def samples_csv(result: SoakResult) -> str:
-    return "seconds,vmrss_kib\n" + "".join(f"{s.seconds:.1f},{s.rss_kib}\n" for s in result.samples)
+    return "seconds,vmrss_kib,rssanon_kib,rssfile_kib\n" + "".join(
+        f"{s.seconds:.1f},{s.rss_kib},{s.anon_kib},{s.file_kib}\n" for s in result.samples)
