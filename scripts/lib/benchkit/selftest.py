@@ -3,7 +3,7 @@ import unittest
 
 from .perfdhcp import PerfdhcpError, parse_report, percentile
 from .reservations import mac_for, reservations, sqlite_script
-from .soak import Sample, SoakResult, SoakSettings, least_squares_slope, load_slopes, verdict
+from .soak import RssSampler, Sample, SoakResult, SoakSettings, least_squares_slope, load_slopes, verdict
 from .soakreport import figures_table, per_minute_lines, render, samples_csv
 
 
@@ -146,6 +146,24 @@ class SoakTests(unittest.TestCase):
         self.assertIn("short run (1 min)", caveats[0])
         self.assertIn("5,000 reservations", caveats[1])
         self.assertIn("not clean", caveats[2])
+
+    def test_sampler_reads_on_a_grid_and_stops_when_the_process_is_gone(self):
+        readings = iter(range(1, 6))
+
+        def read_status():
+            value = next(readings, None)
+            if value is None:
+                raise FileNotFoundError("/proc/1234/status")
+            return {"VmRSS": value * 1024, "RssAnon": value, "RssFile": 0}
+
+        sampler = RssSampler(read_status, 0.02, lambda message: None)
+        sampler.start()
+        sampler.join(timeout=5)
+        samples = sampler.stop()
+        self.assertEqual([s.rss_kib for s in samples], [1024, 2048, 3072, 4096, 5120])
+        self.assertEqual(samples[0].seconds, min(s.seconds for s in samples))
+        self.assertGreaterEqual(samples[-1].seconds, 4 * 0.02 - 0.005)
+        self.assertIn("went away", sampler.error)
 
     def test_load_period_is_whole_seconds_for_perfdhcp(self):
         self.assertEqual(SoakSettings(0.01).seconds, 1)

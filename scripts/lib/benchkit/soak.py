@@ -271,6 +271,8 @@ def _soak_one_server(server: RunningServer, settings: SoakSettings, perfdhcp: Pe
                      result: SoakResult, log) -> None:
     try:
         _idle_load_idle(server, settings, perfdhcp, web_url, result, log)
+    except OSError as error:
+        result.failure = f"could not read the daemon's /proc entry ({error}): {server.tail()}"
     finally:
         # VmHWM covers the whole life of the process: worth having even when the soak stopped early.
         try:
