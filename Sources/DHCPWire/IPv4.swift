@@ -30,7 +30,7 @@ public struct IPv4: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Parses a dotted quad with the original's lenient rules; nil when it is not an address.
     public init?(_ text: some StringProtocol) {
-        if let plain = IPv4.parsePlainDottedQuad(text.utf8) {
+        if let plain = text.utf8.withContiguousStorageIfAvailable({ IPv4(plainDottedQuad: $0) }) ?? nil {
             self = plain
             return
         }
@@ -44,15 +44,15 @@ public struct IPv4: Hashable, Comparable, Sendable, CustomStringConvertible {
         value = octets[0] << 24 | octets[1] << 16 | octets[2] << 8 | octets[3]
     }
 
-    /// The common spelling, `d.d.d.d` with 1-3 digits each, straight from UTF-8 bytes; nil for
-    /// anything else, which then goes through the lenient parser. Database rows hold addresses
-    /// as text, so this runs several times per lookup.
-    private static func parsePlainDottedQuad(_ utf8: some Collection<UInt8>) -> IPv4? {
+    /// The common spelling only, `d.d.d.d` with 1-3 digits each, straight from UTF-8 bytes; nil
+    /// for anything else (which `init?(_:)` then tries with the lenient rules). Database rows hold
+    /// addresses as text, so this runs several times per lookup.
+    public init?(plainDottedQuad bytes: UnsafeBufferPointer<UInt8>) {
         var value: UInt32 = 0
         var octet: UInt32 = 0
         var digits = 0
         var dots = 0
-        for byte in utf8 {
+        for byte in bytes {
             if byte == UInt8(ascii: ".") {
                 guard digits > 0, dots < 3 else { return nil }
                 value = value << 8 | octet
@@ -68,7 +68,7 @@ public struct IPv4: Hashable, Comparable, Sendable, CustomStringConvertible {
             }
         }
         guard dots == 3, digits > 0 else { return nil }
-        return IPv4(value << 8 | octet)
+        self.value = value << 8 | octet
     }
 
     /// Parses `text` or throws an error that quotes it.

@@ -61,7 +61,9 @@ final class SQLiteLookupConnection {
         guard bound == SQLITE_OK else { throw failure() }
         switch sqlite3_step(statement) {
         case SQLITE_ROW:
-            return [try RawRow(statement: statement, mac: macText).record(extraKeys: extraKeys).definition(for: mac)]
+            let row = RawRow(statement: statement, mac: macText)
+            if extraKeys.isEmpty, let definition = row.plainDefinition() { return [definition] }
+            return [try row.record(extraKeys: extraKeys).definition(for: mac)]
         case SQLITE_DONE:
             return []
         default:
@@ -100,6 +102,81 @@ private struct RawRow {
     }
 
     private func type(_ index: Int32) -> Int32 { sqlite3_column_type(statement, index) }
+
+    /// The common row, decoded straight from SQLite's buffers: addresses in plain dotted quads,
+    /// integers stored as integers, no blank-but-not-empty text. nil for anything else, which then
+    /// takes the general path (`record` + `DefinitionRecord.definition`) with its lenient parsing
+    /// and its errors naming the column. Saves a String per address column and its parsing.
+    func plainDefinition() -> Definition? {
+        typealias C = DefinitionQuery.Column
+        guard type(Int32(C.leaseTime)) == SQLITE_INTEGER, type(Int32(C.serial)) == SQLITE_INTEGER,
+              type(Int32(C.subnet)) == SQLITE_TEXT,
+              let ip = address(C.ip) ?? nil,
+              let gateways = addressList(C.gateway), let subnetMask = address(C.subnetMask),
+              let broadcast = address(C.broadcastAddress), let dns = addressList(C.domainNameServers),
+              let ntp = addressList(C.ntpServers),
+              let hostname = plainText(C.hostname), let domainName = plainText(C.domainName) else { return nil }
+        let leaseTime = sqlite3_column_int64(statement, Int32(C.leaseTime))
+        let serial = sqlite3_column_int64(statement, Int32(C.serial))
+        guard leaseTime >= 0, leaseTime <= Int64(UInt32.max), let serialValue = Int(exactly: serial) else { return nil }
+        return Definition(
+            ip: ip, leaseTime: UInt32(leaseTime), subnet: rawText(Int32(C.subnet)), serial: serialValue,
+            hostname: hostname, gateways: gateways, subnetMask: subnetMask, broadcastAddress: broadcast,
+            domainName: domainName, domainNameServers: dns, ntpServers: ntp)
+    }
+
+    private func bytes(_ column: Int32) -> UnsafeBufferPointer<UInt8> {
+        let count = Int(sqlite3_column_bytes(statement, column))
+        return UnsafeBufferPointer(start: sqlite3_column_text(statement, column), count: count)
+    }
+
+    /// `.some(nil)` for NULL or empty, `.some(address)` for a plain address, nil otherwise.
+    private func address(_ index: Int) -> IPv4?? {
+        let column = Int32(index)
+        switch type(column) {
+        case SQLITE_NULL: return .some(nil)
+        case SQLITE_TEXT:
+            let text = bytes(column)
+            if text.isEmpty { return .some(nil) }
+            return IPv4(plainDottedQuad: text).map { .some($0) }
+        default: return nil
+        }
+    }
+
+    /// A comma-separated list of plain addresses (NULL or empty: none); nil otherwise.
+    private func addressList(_ index: Int) -> [IPv4]? {
+        let column = Int32(index)
+        switch type(column) {
+        case SQLITE_NULL: return []
+        case SQLITE_TEXT:
+            let text = bytes(column)
+            if text.isEmpty { return [] }
+            var list: [IPv4] = []
+            var start = 0
+            for end in 0...text.count where end == text.count || text[end] == UInt8(ascii: ",") {
+                guard let address = IPv4(plainDottedQuad: UnsafeBufferPointer(rebasing: text[start..<end])) else { return nil }
+                list.append(address)
+                start = end + 1
+            }
+            return list
+        default: return nil
+        }
+    }
+
+    /// `.some(nil)` for NULL or empty, the text when it has no surrounding whitespace, nil otherwise.
+    private func plainText(_ index: Int) -> String?? {
+        let column = Int32(index)
+        switch type(column) {
+        case SQLITE_NULL: return .some(nil)
+        case SQLITE_TEXT:
+            let text = bytes(column)
+            guard let first = text.first, let last = text.last else { return .some(nil) }
+            let blank: (UInt8) -> Bool = { $0 == 32 || (9...13).contains($0) || $0 >= 0x80 }
+            if blank(first) || blank(last) { return nil }
+            return .some(String(decoding: text, as: UTF8.self))
+        default: return nil
+        }
+    }
 
     private func rawText(_ index: Int32) -> String {
         guard let bytes = sqlite3_column_text(statement, index) else { return "" }
