@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "DHCPWire", "Databases",
+                "DHCPWire", "Databases", "CNetLinux",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
