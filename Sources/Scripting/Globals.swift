@@ -32,6 +32,7 @@ extension ScriptRuntime {
         installDefinition()
         installPacketType()
         installOptionNames()
+        installMethodNames()
         installStore()
     }
 }
