@@ -99,6 +99,7 @@ extension ScriptRuntime {
         pushRef(calls.pointee.metasRef)
         let key = lua_Integer(bitPattern: requestID)
         if lua_rawgeti(L, -1, key) == LUA_TNIL {
+            calls.pointee.metasUsed = true
             clua_pop(L, 1)
             lua_createtable(L, 0, 4)
             lua_pushvalue(L, -1)
@@ -109,6 +110,8 @@ extension ScriptRuntime {
 
     /// Forgets the `packet.meta` table of a finished request.
     public func endRequest(_ requestID: UInt64) {
+        // The engine ends every request; most scripts never make a meta table at all.
+        guard calls.pointee.metasUsed else { return }
         pushRef(calls.pointee.metasRef)
         lua_pushnil(L)
         lua_rawseti(L, -2, lua_Integer(bitPattern: requestID))
