@@ -39,6 +39,7 @@ let package = Package(
                 "DHCPWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -56,7 +57,7 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "DHCPWire", "Databases",
+                "DHCPWire", "Databases", "CNetLinux",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -18,6 +18,15 @@
 #define CNET_MAX_BATCH 64
 
 int cnet_recv_batch(int fd, uint8_t *slots, size_t slot_size, cnet_datagram_info *infos, unsigned int count) {
+    return cnet_recv_batch_flags(fd, slots, slot_size, infos, count, MSG_WAITFORONE);
+}
+
+int cnet_recv_batch_nowait(int fd, uint8_t *slots, size_t slot_size, cnet_datagram_info *infos, unsigned int count) {
+    return cnet_recv_batch_flags(fd, slots, slot_size, infos, count, MSG_DONTWAIT);
+}
+
+int cnet_recv_batch_flags(int fd, uint8_t *slots, size_t slot_size, cnet_datagram_info *infos, unsigned int count,
+                          int flags) {
     if (count > CNET_MAX_BATCH) count = CNET_MAX_BATCH;
     struct mmsghdr messages[CNET_MAX_BATCH];
     struct iovec vectors[CNET_MAX_BATCH];
@@ -39,7 +48,7 @@ int cnet_recv_batch(int fd, uint8_t *slots, size_t slot_size, cnet_datagram_info
         messages[i].msg_hdr.msg_control = controls[i].bytes;
         messages[i].msg_hdr.msg_controllen = sizeof(controls[i].bytes);
     }
-    int received = recvmmsg(fd, messages, count, MSG_WAITFORONE, NULL);
+    int received = recvmmsg(fd, messages, count, flags, NULL);
     if (received < 0) return -1;
     for (int i = 0; i < received; i++) {
         cnet_datagram_info *info = &infos[i];
@@ -188,3 +197,49 @@ int cnet_packet_open_listener(int interface_index) {
 int cnet_enter_netns(int fd) {
     return setns(fd, CLONE_NEWNET);
 }
+
+/* epoll and eventfd for the engine's thread (Glibc's Swift module does not export them). */
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <pthread.h>
+#include <unistd.h>
+
+int cnet_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int cnet_epoll_add(int epoll_fd, int fd) {
+    struct epoll_event event;
+    memset(&event, 0, sizeof(event));
+    event.events = EPOLLIN;
+    event.data.fd = fd;
+    return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event);
+}
+
+int cnet_epoll_remove(int epoll_fd, int fd) {
+    struct epoll_event event;
+    memset(&event, 0, sizeof(event));
+    return epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, &event);
+}
+
+int cnet_epoll_wait(int epoll_fd, int *ready_fds, int capacity, int timeout_ms) {
+    struct epoll_event events[64];
+    if (capacity > 64) capacity = 64;
+    int count = epoll_wait(epoll_fd, events, capacity, timeout_ms);
+    for (int i = 0; i < count; i++) ready_fds[i] = events[i].data.fd;
+    return count;
+}
+
+int cnet_eventfd_create(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+
+void cnet_eventfd_signal(int fd) {
+    uint64_t one = 1;
+    ssize_t ignored = write(fd, &one, sizeof(one));
+    (void)ignored;
+}
+
+void cnet_eventfd_drain(int fd) {
+    uint64_t value;
+    ssize_t ignored = read(fd, &value, sizeof(value));
+    (void)ignored;
+}
+
+void cnet_name_thread(const char *name) { pthread_setname_np(pthread_self(), name); }

@@ -179,8 +179,10 @@ public final class DHCPSockets: Sendable {
             if let proxyFD, let proxyPort { listeners.append((proxyFD, proxyPort, true)) }
             for (fd, port, isProxy) in listeners {
                 let loop = ReceiveLoop(
-                    fd: fd, localPort: port, isProxy: isProxy, batch: config.receiveBatchSize,
-                    slotSize: slotSize, owner: self, onDatagram: onDatagram
+                    reader: DatagramReader(
+                        fd: fd, localPort: port, isProxy: isProxy, batch: config.receiveBatchSize,
+                        slotSize: slotSize, owner: self),
+                    onDatagram: onDatagram
                 )
                 do {
                     threads.append(try ThreadStarter.start { loop.run() })
@@ -189,6 +191,18 @@ public final class DHCPSockets: Sendable {
                 }
             }
         }
+    }
+
+    /// Readers for every listening socket, for an event loop that polls them itself (instead of
+    /// `run`'s threads). Each reader belongs to that loop's thread.
+    public func makeReaders() -> [DatagramReader] {
+        var readers = [DatagramReader(
+            fd: mainFD, localPort: serverPort, isProxy: false, batch: config.receiveBatchSize, slotSize: slotSize, owner: self)]
+        if let proxyFD, let proxyPort {
+            readers.append(DatagramReader(
+                fd: proxyFD, localPort: proxyPort, isProxy: true, batch: config.receiveBatchSize, slotSize: slotSize, owner: self))
+        }
+        return readers
     }
 
     /// Stops the receive threads and waits for them. Sockets close when this object is released.

@@ -6,61 +6,94 @@ import Musl
 import CNetLinux
 import DHCPWire
 
-/// The body of one receive thread: blocking `recvmmsg` batches, each datagram copied out and handed
-/// to the callback. It never decodes.
-struct ReceiveLoop: Sendable {
-    let fd: Int32
-    let localPort: UInt16
+/// Reads datagrams from one socket in `recvmmsg` batches, copying each out and handing it to a
+/// callback; it never decodes. Owned by one thread at a time (it reuses its buffers).
+///
+/// Two users: a receive thread that blocks in `read(waiting: true)` (`DHCPSockets.run`), and an
+/// event loop that calls `read(waiting: false)` when epoll reports the socket readable
+/// (`DHCPSockets.makeReaders`), which saves a thread hand-off per datagram.
+public final class DatagramReader: @unchecked Sendable {
+    public let fd: Int32
+    public let localPort: UInt16
     let isProxy: Bool
     let batch: Int
     let slotSize: Int
     let owner: DHCPSockets
+    private var slots: [UInt8]
+    private var infos: [cnet_datagram_info]
+    private var consecutiveErrors = 0
+
+    init(fd: Int32, localPort: UInt16, isProxy: Bool, batch: Int, slotSize: Int, owner: DHCPSockets) {
+        self.fd = fd
+        self.localPort = localPort
+        self.isProxy = isProxy
+        self.batch = batch
+        self.slotSize = slotSize
+        self.owner = owner
+        slots = [UInt8](repeating: 0, count: batch * slotSize)
+        infos = [cnet_datagram_info](repeating: cnet_datagram_info(), count: batch)
+    }
+
+    /// One batch: up to `batch` datagrams, each delivered in arrival order. Returns how many
+    /// datagrams were read, 0 when none was queued (not waiting), and -1 when the sockets are
+    /// stopping or the socket is unusable (closed): the caller should stop reading it.
+    @discardableResult
+    public func read(waiting: Bool, _ deliver: (InboundDatagram) -> Void) -> Int {
+        if owner.isStopping { return -1 }
+        let (batch, slotSize, fd) = (self.batch, self.slotSize, self.fd)
+        let count = slots.withUnsafeMutableBufferPointer { slotBytes in
+            infos.withUnsafeMutableBufferPointer { infoSlots in
+                waiting
+                    ? cnet_recv_batch(fd, slotBytes.baseAddress, slotSize, infoSlots.baseAddress, UInt32(batch))
+                    : cnet_recv_batch_nowait(fd, slotBytes.baseAddress, slotSize, infoSlots.baseAddress, UInt32(batch))
+            }
+        }
+        // shutdown() wakes recvmmsg with empty datagrams; the flag tells them from real ones.
+        if owner.isStopping { return -1 }
+        guard count >= 0 else {
+            let code = errno
+            if code == EINTR || code == EAGAIN || code == EWOULDBLOCK { return 0 }
+            owner.countReceiveError()
+            consecutiveErrors += 1
+            owner.logger.error("receive failed on port \(localPort): \(SystemCall.reason(code))")
+            if code == EBADF || code == ENOTSOCK { return -1 }
+            // Back off so that a persistent error cannot spin a core.
+            if consecutiveErrors > 3 { usleep(100_000) }
+            return 0
+        }
+        consecutiveErrors = 0
+        var delivered = 0
+        for index in 0..<Int(count) {
+            let info = infos[index]
+            if info.truncated != 0 {
+                owner.countTruncated()
+                owner.logger.debug("dropped a datagram longer than \(slotSize) bytes from \(IPv4(info.source_ip))")
+                continue
+            }
+            guard info.length > 0 else { continue }
+            let start = index * slotSize
+            let datagram = InboundDatagram(
+                bytes: Array(slots[start..<(start + Int(info.length))]),
+                sourceIP: IPv4(info.source_ip), sourcePort: info.source_port, localPort: localPort,
+                arrivedOnProxy: isProxy, interfaceIndex: info.interface_index,
+                destinationIP: IPv4(info.destination_ip)
+            )
+            delivered += 1
+            deliver(datagram)
+        }
+        owner.countReceived(delivered)
+        return Int(count)
+    }
+}
+
+/// The body of one receive thread: blocking reads until the sockets stop.
+struct ReceiveLoop: Sendable {
+    let reader: DatagramReader
     let onDatagram: @Sendable (InboundDatagram) -> Void
 
     func run() {
-        var slots = [UInt8](repeating: 0, count: batch * slotSize)
-        var infos = [cnet_datagram_info](repeating: cnet_datagram_info(), count: batch)
-        var consecutiveErrors = 0
-        while !owner.isStopping {
-            let count = slots.withUnsafeMutableBufferPointer { slotBytes in
-                infos.withUnsafeMutableBufferPointer { infoSlots in
-                    cnet_recv_batch(fd, slotBytes.baseAddress, slotSize, infoSlots.baseAddress, UInt32(batch))
-                }
-            }
-            // shutdown() wakes recvmmsg with empty datagrams; the flag tells them from real ones.
-            if owner.isStopping { break }
-            guard count >= 0 else {
-                let code = errno
-                if code == EINTR { continue }
-                owner.countReceiveError()
-                consecutiveErrors += 1
-                owner.logger.error("receive failed on port \(localPort): \(SystemCall.reason(code))")
-                if code == EBADF || code == ENOTSOCK { break }
-                // Back off so that a persistent error cannot spin a core.
-                if consecutiveErrors > 3 { usleep(100_000) }
-                continue
-            }
-            consecutiveErrors = 0
-            var delivered = 0
-            for index in 0..<Int(count) {
-                let info = infos[index]
-                if info.truncated != 0 {
-                    owner.countTruncated()
-                    owner.logger.debug("dropped a datagram longer than \(slotSize) bytes from \(IPv4(info.source_ip))")
-                    continue
-                }
-                guard info.length > 0 else { continue }
-                let start = index * slotSize
-                let datagram = InboundDatagram(
-                    bytes: Array(slots[start..<(start + Int(info.length))]),
-                    sourceIP: IPv4(info.source_ip), sourcePort: info.source_port, localPort: localPort,
-                    arrivedOnProxy: isProxy, interfaceIndex: info.interface_index,
-                    destinationIP: IPv4(info.destination_ip)
-                )
-                delivered += 1
-                onDatagram(datagram)
-            }
-            owner.countReceived(delivered)
+        while !reader.owner.isStopping {
+            if reader.read(waiting: true, onDatagram) < 0 { break }
         }
     }
 }

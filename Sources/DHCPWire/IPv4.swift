@@ -30,6 +30,10 @@ public struct IPv4: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Parses a dotted quad with the original's lenient rules; nil when it is not an address.
     public init?(_ text: some StringProtocol) {
+        if let plain = text.utf8.withContiguousStorageIfAvailable({ IPv4(plainDottedQuad: $0) }) ?? nil {
+            self = plain
+            return
+        }
         var octets: [UInt32] = []
         octets.reserveCapacity(4)
         for piece in Substring(text).split(separator: ".", omittingEmptySubsequences: false) {
@@ -38,6 +42,33 @@ public struct IPv4: Hashable, Comparable, Sendable, CustomStringConvertible {
         }
         guard octets.count >= 4 else { return nil }
         value = octets[0] << 24 | octets[1] << 16 | octets[2] << 8 | octets[3]
+    }
+
+    /// The common spelling only, `d.d.d.d` with 1-3 digits each, straight from UTF-8 bytes; nil
+    /// for anything else (which `init?(_:)` then tries with the lenient rules). Database rows hold
+    /// addresses as text, so this runs several times per lookup.
+    public init?(plainDottedQuad bytes: UnsafeBufferPointer<UInt8>) {
+        var value: UInt32 = 0
+        var octet: UInt32 = 0
+        var digits = 0
+        var dots = 0
+        for byte in bytes {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, dots < 3 else { return nil }
+                value = value << 8 | octet
+                octet = 0
+                digits = 0
+                dots += 1
+            } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                octet = octet * 10 + UInt32(byte - UInt8(ascii: "0"))
+                digits += 1
+                guard digits <= 3, octet <= 255 else { return nil }
+            } else {
+                return nil
+            }
+        }
+        guard dots == 3, digits > 0 else { return nil }
+        self.value = value << 8 | octet
     }
 
     /// Parses `text` or throws an error that quotes it.

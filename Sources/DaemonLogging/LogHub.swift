@@ -29,7 +29,7 @@ public final class LogHub: Sendable {
     private let threshold = Atomic<UInt8>(0)
     /// Records for conf.lua's log handlers.
     public let tap = LogTap()
-    private let fifo = Mutex<[LogRecord]>([])
+    private let fifo = Mutex(RecordRing(capacity: 0))
     private let writer = DispatchQueue(label: "staticdhcpd.log-writer")
     private let file = Mutex<RotatingFile?>(nil)
     private let mailer: CriticalMailer
@@ -78,9 +78,9 @@ public final class LogHub: Sendable {
             mail(format(record, debug: config.debugFormat), record: record, settings: email)
         }
         if config.fifoCapacity > 0 && record.level >= config.fifoLevel {
-            fifo.withLock { records in
-                records.append(record)
-                if records.count > config.fifoCapacity { records.removeFirst(records.count - config.fifoCapacity) }
+            fifo.withLock { ring in
+                if ring.capacity != config.fifoCapacity { ring.resize(to: config.fifoCapacity) }
+                ring.append(record)
             }
         }
         let toConsole = config.consoleLevel.map { record.level >= $0 } ?? false
@@ -95,7 +95,7 @@ public final class LogHub: Sendable {
     }
 
     /// The dashboard's events, newest first.
-    public func recentRecords() -> [LogRecord] { fifo.withLock { $0.reversed() } }
+    public func recentRecords() -> [LogRecord] { fifo.withLock { $0.newestFirst() } }
 
     /// Waits until every queued line is written (shutdown, tests).
     public func flush() { writer.sync {} }

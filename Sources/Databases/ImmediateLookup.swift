@@ -22,8 +22,7 @@ extension NullDatabase: ImmediateLookup {
 extension TimeoutDatabase: ImmediateLookup {
     /// A local backend's immediate answer needs no deadline; anything else goes the slow way.
     public func lookupImmediately(_ mac: MAC) throws -> [Definition]? {
-        guard let immediate = backend as? any ImmediateLookup else { return nil }
-        return try immediate.lookupImmediately(mac)
+        try immediateBackend?.lookupImmediately(mac)
     }
 }
 

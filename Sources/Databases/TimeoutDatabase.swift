@@ -8,10 +8,13 @@ import DHCPWire
 public struct TimeoutDatabase: Database {
     public let backend: any Database
     public let seconds: Double
+    /// The backend's immediate path, found once here rather than by a cast per lookup.
+    let immediateBackend: (any ImmediateLookup)?
 
     public init(_ backend: any Database, seconds: Double) {
         self.backend = backend
         self.seconds = seconds
+        immediateBackend = backend as? any ImmediateLookup
     }
 
     public var engineName: String { backend.engineName }

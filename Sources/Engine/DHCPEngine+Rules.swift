@@ -14,11 +14,10 @@ enum RuleStep {
 /// the request only when a lookup must wait.
 extension DHCPEngine {
     func prepareRules(for method: RequestMethod, _ request: inout Request) throws(Stop) -> RuleStep {
-        let mac = request.mac.map { "\($0)" } ?? "?"
         switch method {
         case .discover, .requestInitReboot, .inform:
             guard try filter(&request) else { return .done }
-            logger.info("\(method.name) from \(mac)")
+            logger.info("\(method.name) from \(request.macText)")
             if method == .inform && request.packet.ciaddr.nonZero == nil {
                 throw .blocklist("ciaddr was not specified")
             }
@@ -28,18 +27,18 @@ extension DHCPEngine {
                 return .done
             }
             guard try filter(&request) else { return .done }
-            logger.info("REQUEST:SELECTING from \(mac)")
+            logger.info("REQUEST:SELECTING from \(request.macText)")
         case .requestRenew, .requestRebind:
             guard try filter(&request) else { return .done }
             let renewing = method == .requestRenew
-            logger.info("\(method.name) from \(mac)")
+            logger.info("\(method.name) from \(request.macText)")
             let configuration = request.configuration
             if configuration.nakRenewals && (renewing || configuration.authoritative) {
                 nak(&request)
                 return .done
             }
         case .request:
-            logger.warning("REQUEST from \(mac) unhandled: packet not compliant with DHCP spec")
+            logger.warning("REQUEST from \(request.macText) unhandled: packet not compliant with DHCP spec")
             return .done
         case .decline:
             guard requestedIP(request.packet) != nil else { throw .blocklist("conflicting IP was not specified") }
@@ -50,7 +49,7 @@ extension DHCPEngine {
             guard try filter(&request) else { return .done }
         case .leaseQuery:
             guard try filter(&request) else { return .done }
-            logger.info("LEASEQUERY from \(mac) ignored: lease queries are not supported")
+            logger.info("LEASEQUERY from \(request.macText) ignored: lease queries are not supported")
             return .done
         }
         request.source = request.packet
@@ -69,7 +68,6 @@ extension DHCPEngine {
 
     func concludeRules(for method: RequestMethod, _ request: inout Request, definition: Definition?) throws(Stop) {
         let source = request.source ?? request.packet
-        let mac = request.mac.map { "\($0)" } ?? "?"
         switch method {
         case .discover:
             guard let definition else {
@@ -81,7 +79,7 @@ extension DHCPEngine {
             }
             var reply = request.packet
             if request.configuration.enableRapidCommit && source.hasOption(OptionCode.rapidCommit) {
-                logger.info("DISCOVER from \(mac) requested rapid-commit")
+                logger.info("DISCOVER from \(request.macText) requested rapid-commit")
                 reply.transformToAck()
                 // RFC 4039 §4: the ACK must carry option 80, whatever the parameter request list says.
                 reply.setOption(OptionCode.rapidCommit, bytes: [])
@@ -125,23 +123,23 @@ extension DHCPEngine {
         case .decline:
             let declined = requestedIP(source) ?? .zero
             if let definition, definition.ip == declined {
-                logger.error("DECLINE from \(mac) for \(declined): another host is using the address assigned in subnet \(definition.subnet), serial \(definition.serial)")
+                logger.error("DECLINE from \(request.macText) for \(declined): another host is using the address assigned in subnet \(definition.subnet), serial \(definition.serial)")
                 request.processed = true
                 request.outcome = .accepted
             } else if let definition {
-                logger.warning("DECLINE from \(mac) for \(declined), but its assigned IP is \(definition.ip)")
+                logger.warning("DECLINE from \(request.macText) for \(declined), but its assigned IP is \(definition.ip)")
             } else {
-                logger.warning("DECLINE from \(mac) for \(declined), but the MAC is unknown")
+                logger.warning("DECLINE from \(request.macText) for \(declined), but the MAC is unknown")
             }
 
         case .release:
             let ciaddr = source.ciaddr
             if let definition, definition.ip == ciaddr {
-                logger.info("RELEASE from \(mac) for \(ciaddr)")
+                logger.info("RELEASE from \(request.macText) for \(ciaddr)")
                 request.processed = true
                 request.outcome = .accepted
             } else {
-                logger.warning("RELEASE from \(mac) for \(ciaddr), but no assignment is known")
+                logger.warning("RELEASE from \(request.macText) for \(ciaddr), but no assignment is known")
             }
 
         case .request, .leaseQuery:

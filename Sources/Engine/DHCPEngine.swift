@@ -1,6 +1,7 @@
 import Databases
 import DHCPWire
 import Logging
+import Synchronization
 
 /// Everything a reload replaces at once: the scripts, the database and the settings.
 /// A request runs to its end on the generation it started with.
@@ -26,31 +27,47 @@ public struct Generation: Sendable {
 /// The DHCP engine: a plain chain of steps per datagram (decode, classify, source policy,
 /// abuse check, the per-method rules of server.md §2.5, reply), run on this actor.
 ///
-/// The actor is the "one serial executor" every hook call goes through. Datagrams arrive through
-/// `submit` into the bounded `intake` and are handled in batches by one drain task, without a
-/// task or an executor hop per packet. A database that answers at once (SQLite, INI, a warm
-/// memory cache) is asked on the spot; one that must wait (PostgreSQL, HTTP, memcached, a cache
-/// miss) parks only that request in a task of its own, so a slow database never holds up others.
+/// The actor runs on its own `EngineThread`, the "one serial executor" every hook call goes
+/// through. The thread also waits on the DHCP sockets and hands each batch it reads to
+/// `handleArrived` without any hop. A database that answers at once (SQLite, INI, a warm memory
+/// cache) is asked on the spot; one that must wait (PostgreSQL, HTTP, memcached, a cache miss)
+/// parks only that request in a task of its own, so a slow database never holds up others.
 public actor DHCPEngine {
     public private(set) var generation: Generation
     var abuse: AbuseGuard
     let sender: any ReplySender
     let logger: Logger
-    /// Datagrams waiting for the engine, bounded; read by the receive threads and shutdown.
-    public nonisolated let intake: EngineIntake
+    /// The thread this actor runs on.
+    public nonisolated let thread: EngineThread
+    /// Requests waiting for a database lookup; beyond `parkedLimit` new ones are dropped.
+    private let parkedCount = Atomic<Int>(0)
+    private let shedCount = Atomic<Int>(0)
+    public nonisolated let parkedLimit: Int
     private var nextRequestID: UInt64 = 0
     public internal(set) var counters = EngineCounters()
 
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { thread.asUnownedSerialExecutor() }
+
     public init(
         generation: Generation, sender: any ReplySender, logger: Logger = Logger(label: "dhcp"),
-        intakeLimit: Int = EngineIntake.defaultLimit
+        parkedLimit: Int = 2048, thread: EngineThread = EngineThread()
     ) {
         self.generation = generation
         self.abuse = AbuseGuard(configuration: generation.configuration.abuse)
         self.sender = sender
         self.logger = logger
-        self.intake = EngineIntake(limit: intakeLimit)
+        self.parkedLimit = parkedLimit
+        self.thread = thread
     }
+
+    deinit {
+        thread.stop()
+    }
+
+    /// Requests waiting for their database lookup (what shutdown waits for).
+    public nonisolated var parked: Int { parkedCount.load(ordering: .relaxed) }
+    /// Requests dropped because `parkedLimit` lookups were already waiting.
+    public nonisolated var shed: Int { shedCount.load(ordering: .relaxed) }
 
     /// Makes `next` the generation for every request that starts from now on. The blocklist and
     /// flood counters carry over; only their timeouts and threshold follow the new settings.
@@ -65,37 +82,10 @@ public actor DHCPEngine {
         generation.hooks.tick()
     }
 
-    /// Queues a datagram from a receive thread. False when the intake is full and the datagram was
-    /// dropped (counted in `intake.shed`): a client retries, while a queue without bound would
-    /// answer everyone late and exhaust memory.
-    public nonisolated func submit(_ datagram: Datagram) -> Bool {
-        switch intake.push(datagram) {
-        case .shed:
-            return false
-        case .queued(let startDrain):
-            if startDrain {
-                Task { await self.drain() }
-            }
-            return true
-        }
-    }
-
-    /// Handles whatever the intake holds, batch after batch, until it is empty. Between batches it
-    /// yields the actor, so ticks, reloads and parked requests get their turn under load.
-    private func drain() async {
-        while true {
-            let batch = intake.takeAll()
-            if batch.isEmpty { return }
-            for datagram in batch {
-                handleNow(datagram)
-            }
-            await Task.yield()
-        }
-    }
-
-    /// One datagram from the intake: answered now, or parked while its lookup waits.
-    private func handleNow(_ datagram: Datagram) {
-        var request = makeRequest(datagram, fromIntake: true)
+    /// One datagram just read on the engine's thread: answered now, or parked while its lookup
+    /// waits. Call it inside `assumeIsolated` from a socket handler of `thread`.
+    public func handleArrived(_ datagram: Datagram) {
+        var request = makeRequest(datagram)
         if beginRequest(&request), let mac = request.mac {
             let started = ContinuousClock.now
             let answer: Result<[Definition], any Error>?
@@ -105,12 +95,29 @@ public actor DHCPEngine {
                 answer = .failure(error)
             }
             guard let answer else {
-                Task { await self.resumeAfterLookup(request) }
+                park(request)
                 return
             }
             concludeRequest(&request, lookup: answer, lookupTime: ContinuousClock.now - started)
         }
         finish(request)
+    }
+
+    /// A request whose lookup must wait continues in its own task. Past `parkedLimit` waiting
+    /// (a database that has become very slow), new ones are dropped rather than piling up.
+    private func park(_ request: Request) {
+        guard parkedCount.load(ordering: .relaxed) < parkedLimit else {
+            let shed = shedCount.add(1, ordering: .relaxed).newValue
+            if shed == 1 || shed % 10_000 == 0 {
+                logger.warning("Overloaded: \(parkedLimit) requests already wait for the database; \(shed) dropped so far")
+            }
+            return
+        }
+        parkedCount.add(1, ordering: .relaxed)
+        Task {
+            await self.resumeAfterLookup(request)
+            self.parkedCount.subtract(1, ordering: .relaxed)
+        }
     }
 
     private func resumeAfterLookup(_ parked: Request) async {
@@ -135,7 +142,7 @@ public actor DHCPEngine {
 
     /// Handles one datagram to the end, awaiting the lookup if it must wait (tests, tools).
     public func handle(_ datagram: Datagram) async {
-        var request = makeRequest(datagram, fromIntake: false)
+        var request = makeRequest(datagram)
         if beginRequest(&request) {
             let (answer, time) = await lookUp(request)
             concludeRequest(&request, lookup: answer, lookupTime: time)
@@ -143,12 +150,12 @@ public actor DHCPEngine {
         finish(request)
     }
 
-    private func makeRequest(_ datagram: Datagram, fromIntake: Bool) -> Request {
+    private func makeRequest(_ datagram: Datagram) -> Request {
         nextRequestID &+= 1
-        return Request(datagram: datagram, id: nextRequestID, generation: generation, fromIntake: fromIntake)
+        return Request(datagram: datagram, id: nextRequestID, generation: generation)
     }
 
-    /// Statistics delivered, per-request script state released, the intake told.
+    /// Statistics delivered, per-request script state released.
     private func finish(_ request: Request) {
         let elapsed = ContinuousClock.now - request.started
         if let statistics = request.statistics(processingTime: elapsed.seconds) {
@@ -158,7 +165,6 @@ public actor DHCPEngine {
         if request.context != nil {
             request.generation.hooks.endRequest(request.id)
         }
-        if request.fromIntake { intake.finished() }
     }
 
     public var ignoredMACCount: Int { abuse.ignoredCount }
@@ -170,8 +176,6 @@ struct Request: Sendable {
     let id: UInt64
     let generation: Generation
     let started = ContinuousClock.now
-    /// Whether the intake counts this request as in flight.
-    let fromIntake: Bool
     var packet = DHCPPacket()
     /// The request as it stood before the lookup (hooks may change `packet` afterwards).
     var source: DHCPPacket?
@@ -184,14 +188,16 @@ struct Request: Sendable {
     /// False for datagram types the server has no handler for (no statistics, as the original).
     var counted = true
 
-    init(datagram: Datagram, id: UInt64, generation: Generation, fromIntake: Bool) {
+    init(datagram: Datagram, id: UInt64, generation: Generation) {
         self.datagram = datagram
         self.id = id
         self.generation = generation
-        self.fromIntake = fromIntake
     }
 
     var configuration: EngineConfiguration { generation.configuration }
+
+    /// The MAC for log messages; only formatted when a message is actually logged.
+    var macText: String { mac.map { "\($0)" } ?? "?" }
 
     func statistics(processingTime: Double) -> Statistics? {
         guard counted else { return nil }

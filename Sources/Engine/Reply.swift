@@ -20,9 +20,9 @@ public struct OutgoingReply: Sendable {
 
 /// Where replies go. The executable implements it over the network layer; tests collect replies.
 public protocol ReplySender: Sendable {
-    /// Sends `reply`, returning a short description of the destination (`"192.0.2.10:68"`) for the
-    /// log, or throwing when the send failed.
-    func send(_ reply: OutgoingReply) throws -> String
+    /// Sends `reply`, returning where it went (described as `"192.0.2.10:68"` in the log, only
+    /// when the log wants it), or throwing when the send failed.
+    func send(_ reply: OutgoingReply) throws -> any CustomStringConvertible & Sendable
 }
 
 /// A datagram as the receive loop hands it over.

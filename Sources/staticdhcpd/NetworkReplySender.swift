@@ -5,9 +5,9 @@ import Engine
 struct NetworkReplySender: ReplySender {
     let sockets: DHCPSockets
 
-    func send(_ reply: OutgoingReply) throws -> String {
+    func send(_ reply: OutgoingReply) throws -> any CustomStringConvertible & Sendable {
         try sockets.sendReply(
             reply.packet, requestSource: (reply.answerIP, reply.answerPort), arrivedOnProxy: reply.arrivedOnProxy
-        ).description
+        )
     }
 }

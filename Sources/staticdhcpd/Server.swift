@@ -155,18 +155,21 @@ actor Server {
         logger.info("Web dashboard on http://\(address)/")
     }
 
-    /// The receive threads only hand datagrams to the engine's bounded intake; it does the rest.
+    /// The engine's thread reads the sockets itself: when epoll reports one readable, a batch is
+    /// read and each datagram answered on the spot (no hand-off to another thread per packet).
     private func startReceiving(_ sockets: DHCPSockets, engine: DHCPEngine) {
-        let logger = logger
-        sockets.run { @Sendable datagram in
-            let accepted = engine.submit(Datagram(
-                bytes: datagram.bytes, sourceIP: datagram.sourceIP, sourcePort: datagram.sourcePort,
-                localPort: datagram.localPort
-            ))
-            if !accepted {
-                let shed = engine.intake.shed
-                if shed == 1 || shed % 10_000 == 0 {
-                    logger.warning("Overloaded: \(engine.intake.limit) datagrams waiting; \(shed) dropped so far")
+        for reader in sockets.makeReaders() {
+            let thread = engine.thread
+            let fd = reader.fd
+            thread.watch(fd) {
+                engine.assumeIsolated { engine in
+                    let outcome = reader.read(waiting: false) { inbound in
+                        engine.handleArrived(Datagram(
+                            bytes: inbound.bytes, sourceIP: inbound.sourceIP, sourcePort: inbound.sourcePort,
+                            localPort: inbound.localPort
+                        ))
+                    }
+                    if outcome < 0 { thread.unwatch(fd) }
                 }
             }
         }
@@ -234,7 +237,7 @@ actor Server {
         shutdownSockets()
         webTask?.cancel()
         let deadline = ContinuousClock.now + .seconds(4)
-        let inFlight = { self.engine?.intake.inFlight ?? 0 }
+        let inFlight = { self.engine?.parked ?? 0 }
         while inFlight() > 0 && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }

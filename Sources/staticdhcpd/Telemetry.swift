@@ -53,10 +53,11 @@ final class Telemetry: Sendable {
                 mac: mac, method: method, ip: statistics.ip, subnet: statistics.subnet, serial: statistics.serial,
                 port: statistics.port, time: now, processed: statistics.processed
             )
-            if state.clients.count > maximumClients {
-                // Forget the oldest tenth at once, so this stays rare.
-                let oldest = state.clients.values.sorted { $0.time < $1.time }.prefix(maximumClients / 10)
-                for event in oldest { state.clients[event.mac] = nil }
+            if state.clients.count > maximumClients + maximumClients / 2 {
+                // Back down to the maximum in one go, sorting only (time, MAC) pairs: with perfdhcp's
+                // thousands of clients this runs once per `maximumClients / 2` new MACs, not per packet.
+                let byAge = state.clients.map { ($0.value.time, $0.key) }.sorted { $0.0 < $1.0 }
+                for (_, mac) in byAge.prefix(state.clients.count - maximumClients) { state.clients[mac] = nil }
             }
         }
     }

@@ -28,7 +28,7 @@ struct MemoryDatabase: Database {
 /// Collects what the engine sends.
 final class CollectingSender: ReplySender {
     let sent = Mutex<[OutgoingReply]>([])
-    func send(_ reply: OutgoingReply) throws -> String {
+    func send(_ reply: OutgoingReply) throws -> any CustomStringConvertible & Sendable {
         sent.withLock { $0.append(reply) }
         return "\(reply.answerIP):\(reply.answerPort)"
     }

@@ -28,6 +28,13 @@ typedef struct {
  * Waits for the first one only (MSG_WAITFORONE). Returns how many were read (0 after shutdown). */
 int cnet_recv_batch(int fd, uint8_t *slots, size_t slot_size, cnet_datagram_info *infos, unsigned int count);
 
+/* The same without waiting: returns -1 with errno EAGAIN when nothing is queued. */
+int cnet_recv_batch_nowait(int fd, uint8_t *slots, size_t slot_size, cnet_datagram_info *infos, unsigned int count);
+
+/* The common body, with recvmmsg's flags. */
+int cnet_recv_batch_flags(int fd, uint8_t *slots, size_t slot_size, cnet_datagram_info *infos, unsigned int count,
+                          int flags);
+
 /* sendmsg to dest_ip:dest_port. When source_ip or interface_index is non-zero, an IP_PKTINFO control
  * message pins the source address and the outgoing interface. Returns the bytes sent. */
 long cnet_send_to(int fd, const uint8_t *data, size_t length, uint32_t dest_ip, uint16_t dest_port,
@@ -55,5 +62,16 @@ int cnet_packet_open_listener(int interface_index);
 
 /* Enters the network namespace open as `fd` on the calling thread only (setns, CLONE_NEWNET). */
 int cnet_enter_netns(int fd);
+
+/* epoll and eventfd for the engine's thread. cnet_epoll_wait stores the ready descriptors. */
+int cnet_epoll_create(void);
+int cnet_epoll_add(int epoll_fd, int fd);
+int cnet_epoll_remove(int epoll_fd, int fd);
+int cnet_epoll_wait(int epoll_fd, int *ready_fds, int capacity, int timeout_ms);
+int cnet_eventfd_create(void);
+void cnet_eventfd_signal(int fd);
+void cnet_eventfd_drain(int fd);
+/* Names the calling thread (shown by top -H and perf). */
+void cnet_name_thread(const char *name);
 
 #endif

@@ -28,6 +28,14 @@ public final class SQLiteDatabase: ImmediateLookup {
     private let extraKeys: [String]
     private let logger: Logger
     private let state = Locked<OpenFile?>(nil)
+
+    /// The engine's connection for `lookupImmediately`, reopened like the pool when the file changes.
+    private struct DirectConnection {
+        var connection: SQLiteLookupConnection
+        var identity: FileIdentity
+        var checkedAt: UInt64
+    }
+    private let direct = Locked<DirectConnection?>(nil)
     /// How often the file's identity is rechecked, in nanoseconds.
     private let recheckInterval: UInt64 = 1_000_000_000
 
@@ -51,14 +59,32 @@ public final class SQLiteDatabase: ImmediateLookup {
         }
     }
 
-    /// The same query, read on the caller's thread: an indexed read of a local file takes a few
-    /// microseconds, less than handing it to GRDB's queue and resuming afterwards. A writer never
-    /// blocks it (WAL, or SQLITE_BUSY at once in rollback mode).
+    /// The same query on the engine's own connection, on the caller's thread: an indexed read of
+    /// a local file takes a few microseconds, less than handing it to a queue and resuming
+    /// afterwards. A writer never blocks it in WAL mode (in rollback mode it waits at most
+    /// `SQLiteLookupConnection.busyMilliseconds` for a commit).
     public func lookupImmediately(_ mac: MAC) throws -> [Definition]? {
-        let reader = try reader()
-        let (sql, extraKeys) = (self.sql, self.extraKeys)
-        return try translatingErrors {
-            try reader.read { db in try Self.fetch(db, mac: mac, sql: sql, extraKeys: extraKeys) }
+        try direct.withLock { current in
+            let now = DispatchTime.now().uptimeNanoseconds
+            if current == nil || now &- current!.checkedAt >= recheckInterval {
+                guard let identity = FileIdentity(path: path) else {
+                    current = nil
+                    throw DatabaseError.unavailable(engine: engineName, reason: "\(path) does not exist or cannot be read")
+                }
+                if current?.identity == identity {
+                    current?.checkedAt = now
+                } else {
+                    let connection = try SQLiteLookupConnection(path: path, sql: sql, extraKeys: extraKeys)
+                    current = DirectConnection(connection: connection, identity: identity, checkedAt: now)
+                }
+            }
+            do {
+                return try current!.connection.lookup(mac)
+            } catch let error as DatabaseError {
+                // A failing connection may point at a vanished file: reopen next time.
+                if case .unavailable = error { current = nil }
+                throw error
+            }
         }
     }
 
@@ -93,6 +119,7 @@ public final class SQLiteDatabase: ImmediateLookup {
 
     public func reinitialise() async throws {
         state.withLock { $0 = nil }
+        direct.withLock { $0 = nil }
         _ = try reader()
     }
 

@@ -2,6 +2,7 @@
 
 python3 -m benchkit --server-ns NS --client-ns NS --server-if IF --workdir DIR --out FILE
                     [--quick] [--ours BINARY | --ours-unavailable REASON] [--only NAME,...] ...
+                    [--soak [--soak-minutes N] [--soak-reservations N] [--soak-rate N]]
 """
 import argparse
 import datetime
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from . import macs
 from . import reservations as rsv
+from . import soak, soakreport
 from .measure import FLOOD_RATE, Measurer, Plan, ServerResult
 from .perfdhcp import Perfdhcp, PerfdhcpError
 from .report import render
@@ -105,7 +107,74 @@ def parse_arguments(argv):
     parser.add_argument("--server-cpu", type=int, default=1)
     parser.add_argument("--client-cpu", type=int, default=0)
     parser.add_argument("--skip-mac-check", action="store_true")
+    parser.add_argument("--soak", action="store_true", help="memory soak of our daemon only (soak.py)")
+    parser.add_argument("--soak-minutes", type=_positive(float, "--soak-minutes"), default=soak.TARGET_MINUTES)
+    parser.add_argument("--soak-reservations", type=_positive(int, "--soak-reservations"), default=100_000)
+    parser.add_argument("--soak-rate", type=_positive(int, "--soak-rate"), default=None,
+                        help="exchanges/s offered during the soak (default: half a searched clean rate)")
     return parser.parse_args(argv)
+
+
+def _positive(kind, option):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{option} needs a {kind.__name__} number, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{option} must be above 0, got {text!r}")
+        return value
+    return parse
+
+
+def soak_main(args, topology: Topology, started: float, load_before: str) -> int:
+    """The memory soak (issue #8): our daemon only, one long steady load, RSS sampled throughout."""
+    try:
+        settings = soak.SoakSettings(args.soak_minutes, args.soak_reservations, args.soak_rate)
+    except ValueError as error:
+        log(f"error: {error}")
+        return 2
+    if args.ours_unavailable:
+        log(f"error: staticdhcpd is not available: {args.ours_unavailable}")
+        return 1
+    clients = settings.reservations
+    mac_summary = "skipped"
+    if not args.skip_mac_check:
+        log(f"== checking perfdhcp's client MACs on the wire ({clients:,} clients)")
+        try:
+            mac_summary = macs.verify(topology, Path(args.workdir) / "mac-check", clients, args.mac_base)
+        except macs.MacCheckFailed as error:
+            log(f"error: {error}")
+            return 1
+        log("  " + mac_summary)
+    with_releases = args.releases == "all"
+    perfdhcp = Perfdhcp(topology, clients, args.mac_base, with_releases, cpu=args.client_cpu)
+    result = soak.run_soak(settings, args.ours, topology, Path(args.workdir) / "soak", perfdhcp,
+                           WEB_URL, args.server_cpu, log)
+    context = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "settings": {
+        "server": f"{soak.SERVER_NAME} ({args.ours})",
+        "reservations": f"{clients:,} MACs ({rsv.mac_for(args.mac_base, 0)} .. "
+                        f"{rsv.mac_for(args.mac_base, clients - 1)}), 203.0.113.1-250 repeating (serial = k / 250)",
+        "perfdhcp": f"-4 -l {topology.relay_ip} -R {clients} -b mac={args.mac_base} -r RATE "
+                    f"-p {settings.seconds:g} -d 1 -W 300000" + (" -F RATE" if with_releases else ""),
+        "load": f"{settings.minutes:g} min, VmRSS every {soak.SAMPLE_SECONDS:g} s; idle "
+                f"{soak.IDLE_BEFORE_SECONDS:g} s before, {soak.IDLE_AFTER_SECONDS:g} s after",
+        "pinning": f"server on CPU {args.server_cpu}, perfdhcp on CPU {args.client_cpu} (taskset)",
+        "MAC check": mac_summary,
+        "wall time": f"{time.monotonic() - started:.0f} s",
+        "machine load (1-min average, before / after)": f"{load_before} / {load_average()} on {os.cpu_count()} CPUs",
+    }}
+    text = soakreport.render(result, context)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    out.with_suffix(".csv").write_text(soakreport.samples_csv(result))
+    print()
+    print("\n".join(soakreport.figures_table(result)))
+    print()
+    print("\n".join(soakreport.verdict_lines(result)))
+    log(f"written to {out} (every sample: {out.with_suffix('.csv')})")
+    return 0 if not result.failure else 1
 
 
 def main(argv) -> int:
@@ -113,6 +182,8 @@ def main(argv) -> int:
     started = time.monotonic()
     load_before = load_average()
     topology = Topology(args.server_ns, args.client_ns, args.server_if)
+    if args.soak:
+        return soak_main(args, topology, started, load_before)
     plan = Plan.quick() if args.quick else Plan()
     entries = rsv.reservations(args.mac_base, args.clients)
     specs = server_specs(args.ours, args.web)

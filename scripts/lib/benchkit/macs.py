@@ -5,6 +5,7 @@ more than one full cycle of its clients while tcpdump captures them in the serve
 the capture is read here (pcap, Ethernet) and the chaddr / client-id sequence is compared with
 reservations.mac_for, which is what every server's reservations are built from.
 """
+import math
 import struct
 import subprocess
 import time
@@ -65,7 +66,7 @@ def verify(topology: Topology, workdir: Path, clients: int, base: str, rate: int
     workdir.mkdir(parents=True, exist_ok=True)
     capture = workdir / "discovers.pcap"
     wanted = clients + clients // 5
-    seconds = wanted / rate + 1
+    seconds = math.ceil(wanted / rate) + 1   # perfdhcp -p takes whole seconds only
     tcpdump = subprocess.Popen(
         topology.in_server(["tcpdump", "-i", topology.server_if, "-n", "-U", "-s", "400", "-c", str(wanted),
                             "-w", str(capture), "udp and dst port 67"]),

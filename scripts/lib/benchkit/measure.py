@@ -1,11 +1,9 @@
 """Measures one running server: clean-rate search, flood, latency, CPU per exchange, peak RSS."""
-import json
-import os
-import subprocess
 import time
 from dataclasses import dataclass, field
 from typing import Optional
 
+from . import webprobe
 from .perfdhcp import Perfdhcp, PerfdhcpError, percentile
 
 CLEAN_DROP_RATIO = 0.001       # "clean" means under 0.1 % of exchanges lost
@@ -109,7 +107,9 @@ class Measurer:
         result, _ = self._run(record, 50, 1)
         return result.completed > 0
 
-    def measure(self, record: ServerResult, web_url: str = "") -> None:
+    def search_clean_rate(self, record: ServerResult) -> int:
+        """Stepped search, bisection and confirmation (docs/BENCHMARK.md); sets record.clean_rate
+        (None when no rate was confirmed) and returns the highest clean rate of the search."""
         plan = self.plan
         self.log("  searching the clean rate")
         low, high, rate = 0, None, plan.first_rate
@@ -142,6 +142,11 @@ class Measurer:
         if not record.clean_confirmed:
             record.clean_rate = None
             self.log("  no clean rate confirmed")
+        return low
+
+    def measure(self, record: ServerResult, web_url: str = "") -> None:
+        plan = self.plan
+        low = self.search_clean_rate(record)
 
         self.log("  flood")
         record.flood_offered = max(FLOOD_RATE, 2 * (record.clean_rate or 0))
@@ -159,14 +164,7 @@ class Measurer:
         record.p50_ms, record.p99_ms = percentile(latencies, 0.50), percentile(latencies, 0.99)
 
     def _start_web_probe(self, url: str, seconds: float):
-        env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        argv = self.perfdhcp.topology.in_client(["python3", "-m", "benchkit.webprobe", url, f"{seconds:g}"])
-        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        return webprobe.launch(self.perfdhcp.topology, url, seconds)
 
     def _finish_web_probe(self, probe) -> dict:
-        try:
-            out, err = probe.communicate(timeout=self.plan.latency_seconds + 30)
-            return json.loads(out)
-        except (subprocess.TimeoutExpired, json.JSONDecodeError) as error:
-            probe.kill()
-            return {"available": False, "reason": f"probe failed: {error}"}
+        return webprobe.collect(probe, self.plan.latency_seconds + 30)

@@ -2,7 +2,8 @@
 
 perfdhcp -R N -b mac=BASE makes client k (k = 0..N-1, cycling in order) by adding k to BASE
 byte by byte from the right; for BASE 02:00:00:01:00:00 and N <= 65536 that is
-02:00:00:01:HH:LL with HHLL = k (checked on the wire by macs.py before each bench).
+02:00:00:01:HH:LL with HHLL = k (checked on the wire by macs.py before each bench). The soak
+(soak.py) goes past 65,536: client k is then 02:00:00:(01 + k >> 16):HH:LL, still one MAC per k.
 
 Only RFC 5737 space may be used, and 203.0.113.0/24 has 250 usable host addresses for 10,000
 clients, so addresses repeat: client k gets 203.0.113.(k % 250 + 1). Each address is shared by
@@ -40,16 +41,25 @@ class Reservation:
     serial: int
 
 
+# Far above any bench (the soak's default is 100,000); MACs stay distinct up to 2**24 clients.
+MAX_CLIENTS = 1_000_000
+
+
 def reservations(base: str, count: int) -> list:
-    if not 1 <= count <= 65536:
-        raise ValueError(f"client count {count} is outside 1..65536")
+    if not 1 <= count <= MAX_CLIENTS:
+        raise ValueError(f"client count {count} is outside 1..{MAX_CLIENTS:,}")
     return [Reservation(mac_for(base, k), f"203.0.113.{k % HOSTS_PER_SERIAL + 1}", k // HOSTS_PER_SERIAL)
             for k in range(count)]
 
 
 def sqlite_script(entries: list) -> str:
-    """SQL for the schema of server.md section 4.3 and the reservations, for the sqlite3 CLI."""
+    """SQL for the schema of server.md section 4.3 and the reservations, for the sqlite3 CLI.
+
+    WAL mode, as `staticdhcpd db init` makes it: readers never take the file lock a
+    rollback-journal database needs for every read transaction.
+    """
     lines = [
+        "PRAGMA journal_mode=WAL;",
         "CREATE TABLE subnets (subnet TEXT NOT NULL, serial INTEGER NOT NULL DEFAULT 0,"
         " lease_time INTEGER NOT NULL, gateway TEXT, subnet_mask TEXT, broadcast_address TEXT,"
         " ntp_servers TEXT, domain_name_servers TEXT, domain_name TEXT, PRIMARY KEY(subnet, serial));",

@@ -3,6 +3,22 @@ import unittest
 
 from .perfdhcp import PerfdhcpError, parse_report, percentile
 from .reservations import mac_for, reservations, sqlite_script
+from .soak import RssSampler, Sample, SoakResult, SoakSettings, least_squares_slope, load_slopes, verdict
+from .soakreport import figures_table, per_minute_lines, render, samples_csv
+
+
+def soak_result(minutes=10.0, reservations_count=100_000, mb_at=lambda minute: 20.0, peak_mb=25.0,
+                completed=600_000, drops=0):
+    """A finished soak whose RSS follows mb_at(minute), sampled every 5 s."""
+    settings = SoakSettings(minutes, reservations_count, 1000)
+    samples = [Sample(t, int(mb_at(t / 60) * 1024), int(mb_at(t / 60) * 1024) - 10240, 10240)
+               for t in range(0, int(minutes * 60) + 1, 5)]
+    end = {"VmRSS": samples[-1].rss_kib, "RssAnon": samples[-1].anon_kib, "RssFile": 10240, "RssShmem": 0}
+    moments = {"idle before": {"VmRSS": 18 * 1024, "RssAnon": 8 * 1024, "RssFile": 10240, "RssShmem": 0},
+               "end of load": end, "idle after": end}
+    return SoakResult(settings, rate=1000, rate_source="given", peak_kib=int(peak_mb * 1024), moments=moments,
+                      samples=samples, initiated=completed + drops, completed=completed, drops=drops,
+                      drop_ratio=drops / (completed + drops) if completed + drops else 0.0)
 
 REPORT = """***Rate statistics***
 Rate: 1999.42 4-way exchanges/second, expected rate: 2000
@@ -71,6 +87,107 @@ class HarnessTests(unittest.TestCase):
         self.assertEqual(percentile(values, 0.5), 50)
         self.assertEqual(percentile(values, 0.99), 99)
         self.assertIsNone(percentile([], 0.5))
+
+
+    def test_reservations_go_past_65536_with_distinct_macs(self):
+        entries = reservations("02:00:00:01:00:00", 100_000)
+        self.assertEqual(len({e.mac for e in entries}), 100_000)
+        self.assertEqual(len({(e.ip, e.serial) for e in entries}), 100_000)
+        self.assertEqual(entries[65536].mac, "02:00:00:02:00:00")
+        self.assertEqual(entries[99_999].mac, "02:00:00:02:86:9f")   # 99,999 = 0x01869f
+        self.assertEqual(entries[99_999].serial, 399)
+        with self.assertRaises(ValueError):
+            reservations("02:00:00:01:00:00", 1_000_001)
+
+
+class SoakTests(unittest.TestCase):
+    def test_slope_of_a_line_and_of_too_few_points(self):
+        self.assertAlmostEqual(least_squares_slope([(0, 1), (1, 3), (2, 5)]), 2.0)
+        self.assertAlmostEqual(least_squares_slope([(0, 5), (1, 5), (2, 5)]), 0.0)
+        self.assertIsNone(least_squares_slope([(0, 1)]))
+        self.assertIsNone(least_squares_slope([(1, 1), (1, 2)]))
+
+    def test_second_half_ignores_warm_up(self):
+        # 4 MB of warm-up growth in the first minute, flat afterwards.
+        samples = [Sample(t, int((16 + 4 * min(t, 60) / 60) * 1024)) for t in range(0, 601, 5)]
+        whole, second_half = load_slopes(samples, 600)
+        self.assertGreater(whole, 0.1)   # the whole load sees the warm-up ...
+        self.assertAlmostEqual(second_half, 0.0, places=6)   # ... the second half does not
+
+    def test_flat_when_second_half_is_flat_and_peak_under_40(self):
+        flat, sentence, caveats = verdict(soak_result())
+        self.assertTrue(flat)
+        self.assertTrue(sentence.startswith("flat"))
+        self.assertEqual(caveats, [])
+
+    def test_steady_growth_is_not_flat(self):
+        flat, sentence, _ = verdict(soak_result(mb_at=lambda minute: 20 + 0.5 * minute))
+        self.assertFalse(flat)
+        self.assertIn("grows 0.500 MB/min", sentence)
+        self.assertNotIn("peak", sentence)
+
+    def test_peak_at_or_over_40_is_not_flat(self):
+        flat, sentence, _ = verdict(soak_result(peak_mb=40.0))
+        self.assertFalse(flat)
+        self.assertIn("peak RSS 40.0 MB is not under 40 MB", sentence)
+
+    def test_failure_and_no_exchange_are_never_flat(self):
+        broken = soak_result()
+        broken.failure = "the daemon exited during the load: killed"
+        self.assertEqual(verdict(broken)[:2], (False, "failed: the daemon exited during the load: killed"))
+        idle = soak_result(completed=0)
+        self.assertFalse(verdict(idle)[0])
+        self.assertIn("no exchange completed", verdict(idle)[1])
+
+    def test_short_small_or_lossy_runs_carry_caveats(self):
+        flat, _, caveats = verdict(soak_result(minutes=1, reservations_count=5000, drops=6000))
+        self.assertTrue(flat)
+        self.assertEqual(len(caveats), 3)
+        self.assertIn("short run (1 min)", caveats[0])
+        self.assertIn("5,000 reservations", caveats[1])
+        self.assertIn("not clean", caveats[2])
+
+    def test_sampler_reads_on_a_grid_and_stops_when_the_process_is_gone(self):
+        readings = iter(range(1, 6))
+
+        def read_status():
+            value = next(readings, None)
+            if value is None:
+                raise FileNotFoundError("/proc/1234/status")
+            return {"VmRSS": value * 1024, "RssAnon": value, "RssFile": 0}
+
+        sampler = RssSampler(read_status, 0.02, lambda message: None)
+        sampler.start()
+        sampler.join(timeout=5)
+        samples = sampler.stop()
+        self.assertEqual([s.rss_kib for s in samples], [1024, 2048, 3072, 4096, 5120])
+        self.assertEqual(samples[0].seconds, min(s.seconds for s in samples))
+        self.assertGreaterEqual(samples[-1].seconds, 4 * 0.02 - 0.005)
+        self.assertIn("went away", sampler.error)
+
+    def test_load_period_is_whole_seconds_for_perfdhcp(self):
+        self.assertEqual(SoakSettings(0.01).seconds, 1)
+        self.assertEqual(SoakSettings(1.5).seconds, 90)
+        self.assertEqual(SoakSettings().seconds, 600)
+
+    def test_settings_refuse_bad_values(self):
+        for bad in [dict(minutes=0), dict(minutes=-1), dict(reservations=0), dict(reservations=2_000_000),
+                    dict(rate=0)]:
+            with self.assertRaises(ValueError, msg=str(bad)):
+                SoakSettings(**bad)
+
+    def test_report_has_figures_verdict_and_one_row_per_minute(self):
+        result = soak_result(minutes=2, mb_at=lambda minute: 20 + minute)
+        table = figures_table(result)
+        self.assertEqual(len(table), 3)
+        self.assertIn("| 18.0 | 25.0 | 22.0 | 22.0 | +1.000 | +1.000 | 600,000 | 0 (0.000 %) |", table[2])
+        rows = per_minute_lines(result)
+        self.assertEqual(len(rows), 2 + 3)  # header, rule, minutes 0, 1 and the last sample at 2:00
+        text = render(result, {"date": "today", "settings": {"server": "x"}})
+        self.assertIn("Verdict: not flat: RSS still grows 1.000 MB/min", text)
+        self.assertIn("| idle before | 18.0 | 8.0 | 10.0 | 0.0 |", text)
+        self.assertIn("RssAnon slope: +1.000 MB/min over the load", text)
+        self.assertEqual(samples_csv(result).splitlines()[1], "0.0,20480,10240,10240")
 
 
 if __name__ == "__main__":

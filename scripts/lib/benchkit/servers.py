@@ -171,11 +171,17 @@ class RunningServer:
 
     def memory_kib(self, key: str) -> int:
         """A Vm* line of /proc/PID/status (VmHWM: peak RSS, VmRSS: current) in KiB."""
+        return self.status_kib((key,))[key]
+
+    def status_kib(self, keys: tuple) -> dict:
+        """Several kB lines of /proc/PID/status read at once (e.g. VmRSS, RssAnon, RssFile); 0 if absent."""
+        found = dict.fromkeys(keys, 0)
         with open(f"/proc/{self.pid}/status") as status:
             for line in status:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-        return 0
+                key, _, value = line.partition(":")
+                if key in found:
+                    found[key] = int(value.split()[0])
+        return found
 
     def alive(self) -> bool:
         return self.process.poll() is None

@@ -1,0 +1,229 @@
+import DHCPWire
+import GRDBSQLite
+
+/// One read-only SQLite connection with the definition query prepared once: the engine's
+/// immediate path (`SQLiteDatabase.lookupImmediately`).
+///
+/// Why not GRDB here: a GRDB pool read wraps every lookup in a transaction on a dispatch queue,
+/// which cost more than the query itself (a profile under perfdhcp put it at half the daemon's
+/// CPU). A lone SELECT in autocommit mode is already a consistent snapshot, so the connection
+/// runs the prepared statement directly. Everything else (the async path, the reservations tool,
+/// the web editor) still goes through GRDB.
+///
+/// Not thread-safe by itself; `SQLiteDatabase` serialises access with a lock.
+final class SQLiteLookupConnection {
+    private var connection: OpaquePointer?
+    private var statement: OpaquePointer?
+    private let path: String
+    private let extraKeys: [String]
+
+    /// How long a lookup waits for a writer's lock in rollback-journal mode (a commit takes
+    /// milliseconds). In WAL mode, which the reservations tool sets, readers never wait.
+    static let busyMilliseconds: Int32 = 20
+
+    init(path: String, sql: String, extraKeys: [String]) throws {
+        self.path = path
+        self.extraKeys = extraKeys
+        let flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
+        var handle: OpaquePointer?
+        let opened = sqlite3_open_v2(path, &handle, flags, nil)
+        guard opened == SQLITE_OK, let handle else {
+            let reason = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(opened))
+            sqlite3_close(handle)
+            throw DatabaseError.unavailable(engine: "SQLite", reason: "cannot open \(path): \(reason)")
+        }
+        connection = handle
+        sqlite3_busy_timeout(handle, Self.busyMilliseconds)
+        var prepared: OpaquePointer?
+        guard sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, nil) == SQLITE_OK else {
+            let reason = String(cString: sqlite3_errmsg(handle))
+            sqlite3_close(handle)
+            connection = nil
+            throw DatabaseError.unavailable(engine: "SQLite", reason: "\(path): \(reason)")
+        }
+        statement = prepared
+    }
+
+    deinit {
+        sqlite3_finalize(statement)
+        sqlite3_close(connection)
+    }
+
+    /// The row for `mac`, read and validated, or an empty list.
+    func lookup(_ mac: MAC) throws -> [Definition] {
+        guard let statement else { return [] }
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
+        let macText = mac.description
+        let bound = macText.withCString { sqlite3_bind_text(statement, 1, $0, -1, SQLITE_TRANSIENT_VALUE) }
+        guard bound == SQLITE_OK else { throw failure() }
+        switch sqlite3_step(statement) {
+        case SQLITE_ROW:
+            let row = RawRow(statement: statement, mac: macText)
+            if extraKeys.isEmpty, let definition = row.plainDefinition() { return [definition] }
+            return [try row.record(extraKeys: extraKeys).definition(for: mac)]
+        case SQLITE_DONE:
+            return []
+        default:
+            throw failure()
+        }
+    }
+
+    private func failure() -> DatabaseError {
+        DatabaseError.unavailable(engine: "SQLite", reason: "\(path): \(String(cString: sqlite3_errmsg(connection)))")
+    }
+}
+
+/// SQLITE_TRANSIENT: SQLite copies the bound text (the C macro does not import into Swift).
+private let SQLITE_TRANSIENT_VALUE = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// The current row of the definition query, read with the same rules as GRDB's `SQLiteRow`.
+private struct RawRow {
+    let statement: OpaquePointer
+    let mac: String
+
+    func record(extraKeys: [String]) throws -> DefinitionRecord {
+        typealias C = DefinitionQuery.Column
+        var extra: [String: ExtraValue] = [:]
+        for (offset, key) in extraKeys.enumerated() {
+            if let value = extraValue(Int32(C.firstExtra + offset)) { extra[key] = value }
+        }
+        return DefinitionRecord(
+            ip: text(C.ip), hostname: text(C.hostname), gateway: text(C.gateway),
+            subnetMask: text(C.subnetMask), broadcastAddress: text(C.broadcastAddress),
+            domainName: text(C.domainName), domainNameServers: text(C.domainNameServers),
+            ntpServers: text(C.ntpServers),
+            leaseTime: try integer(C.leaseTime, column: "subnets.lease_time"),
+            subnet: text(C.subnet) ?? "",
+            serial: try integer(C.serial, column: "maps.serial") ?? 0,
+            extra: extra)
+    }
+
+    private func type(_ index: Int32) -> Int32 { sqlite3_column_type(statement, index) }
+
+    /// The common row, decoded straight from SQLite's buffers: addresses in plain dotted quads,
+    /// integers stored as integers, no blank-but-not-empty text. nil for anything else, which then
+    /// takes the general path (`record` + `DefinitionRecord.definition`) with its lenient parsing
+    /// and its errors naming the column. Saves a String per address column and its parsing.
+    func plainDefinition() -> Definition? {
+        typealias C = DefinitionQuery.Column
+        guard type(Int32(C.leaseTime)) == SQLITE_INTEGER, type(Int32(C.serial)) == SQLITE_INTEGER,
+              type(Int32(C.subnet)) == SQLITE_TEXT,
+              let ip = address(C.ip) ?? nil,
+              let gateways = addressList(C.gateway), let subnetMask = address(C.subnetMask),
+              let broadcast = address(C.broadcastAddress), let dns = addressList(C.domainNameServers),
+              let ntp = addressList(C.ntpServers),
+              let hostname = plainText(C.hostname), let domainName = plainText(C.domainName) else { return nil }
+        let leaseTime = sqlite3_column_int64(statement, Int32(C.leaseTime))
+        let serial = sqlite3_column_int64(statement, Int32(C.serial))
+        guard leaseTime >= 0, leaseTime <= Int64(UInt32.max), let serialValue = Int(exactly: serial) else { return nil }
+        return Definition(
+            ip: ip, leaseTime: UInt32(leaseTime), subnet: rawText(Int32(C.subnet)), serial: serialValue,
+            hostname: hostname, gateways: gateways, subnetMask: subnetMask, broadcastAddress: broadcast,
+            domainName: domainName, domainNameServers: dns, ntpServers: ntp)
+    }
+
+    private func bytes(_ column: Int32) -> UnsafeBufferPointer<UInt8> {
+        let count = Int(sqlite3_column_bytes(statement, column))
+        return UnsafeBufferPointer(start: sqlite3_column_text(statement, column), count: count)
+    }
+
+    /// `.some(nil)` for NULL or empty, `.some(address)` for a plain address, nil otherwise.
+    private func address(_ index: Int) -> IPv4?? {
+        let column = Int32(index)
+        switch type(column) {
+        case SQLITE_NULL: return .some(nil)
+        case SQLITE_TEXT:
+            let text = bytes(column)
+            if text.isEmpty { return .some(nil) }
+            return IPv4(plainDottedQuad: text).map { .some($0) }
+        default: return nil
+        }
+    }
+
+    /// A comma-separated list of plain addresses (NULL or empty: none); nil otherwise.
+    private func addressList(_ index: Int) -> [IPv4]? {
+        let column = Int32(index)
+        switch type(column) {
+        case SQLITE_NULL: return []
+        case SQLITE_TEXT:
+            let text = bytes(column)
+            if text.isEmpty { return [] }
+            var list: [IPv4] = []
+            var start = 0
+            for end in 0...text.count where end == text.count || text[end] == UInt8(ascii: ",") {
+                guard let address = IPv4(plainDottedQuad: UnsafeBufferPointer(rebasing: text[start..<end])) else { return nil }
+                list.append(address)
+                start = end + 1
+            }
+            return list
+        default: return nil
+        }
+    }
+
+    /// `.some(nil)` for NULL or empty, the text when it has no surrounding whitespace, nil otherwise.
+    private func plainText(_ index: Int) -> String?? {
+        let column = Int32(index)
+        switch type(column) {
+        case SQLITE_NULL: return .some(nil)
+        case SQLITE_TEXT:
+            let text = bytes(column)
+            guard let first = text.first, let last = text.last else { return .some(nil) }
+            let blank: (UInt8) -> Bool = { $0 == 32 || (9...13).contains($0) || $0 >= 0x80 }
+            if blank(first) || blank(last) { return nil }
+            return .some(String(decoding: text, as: UTF8.self))
+        default: return nil
+        }
+    }
+
+    private func rawText(_ index: Int32) -> String {
+        guard let bytes = sqlite3_column_text(statement, index) else { return "" }
+        let count = Int(sqlite3_column_bytes(statement, index))
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+    }
+
+    private func text(_ index: Int) -> String? {
+        let column = Int32(index)
+        switch type(column) {
+        case SQLITE_NULL: return nil
+        case SQLITE_INTEGER: return String(sqlite3_column_int64(statement, column))
+        case SQLITE_FLOAT: return String(sqlite3_column_double(statement, column))
+        default: return rawText(column)
+        }
+    }
+
+    private func integer(_ index: Int, column name: String) throws -> Int64? {
+        let column = Int32(index)
+        switch type(column) {
+        case SQLITE_NULL:
+            return nil
+        case SQLITE_INTEGER:
+            return sqlite3_column_int64(statement, column)
+        case SQLITE_FLOAT:
+            let number = sqlite3_column_double(statement, column)
+            if number == number.rounded() && abs(number) < 9e18 { return Int64(number) }
+        default:
+            if let number = Int64(rawText(column).trimmingCharacters()) { return number }
+        }
+        throw DatabaseError.malformedRecord(mac: mac, column: name, value: text(index) ?? "?", reason: "not an integer")
+    }
+
+    private func extraValue(_ column: Int32) -> ExtraValue? {
+        switch type(column) {
+        case SQLITE_NULL: return nil
+        case SQLITE_INTEGER: return .integer(Int(sqlite3_column_int64(statement, column)))
+        case SQLITE_FLOAT: return .double(sqlite3_column_double(statement, column))
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(statement, column))
+            guard count > 0, let bytes = sqlite3_column_blob(statement, column) else { return .string("") }
+            let buffer = UnsafeRawBufferPointer(start: bytes, count: count)
+            return .string(buffer.map { byte in
+                let digits = Array("0123456789abcdef".utf8)
+                return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]], as: UTF8.self)
+            }.joined())
+        default: return .string(rawText(column))
+        }
+    }
+}

@@ -1,0 +1,141 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import CNetLinux
+import Synchronization
+
+/// The engine's own thread: a serial executor that also waits on the DHCP sockets.
+///
+/// One thread runs everything that touches the scripts: the engine actor's jobs (a parked lookup
+/// resuming, a tick, a reload, a web callback) and, when epoll reports a watched socket readable,
+/// that socket's handler, which reads a batch of datagrams and answers them on the spot. There is
+/// no hand-off between a receive thread and the engine per datagram, which on a busy server was
+/// two wake-ups and two context switches per packet. Datagrams that arrive while the engine is
+/// busy wait in the socket's kernel buffer (`DHCP_RECEIVE_BUFFER`-sized), which bounds the backlog
+/// without any memory of ours.
+///
+/// Web servers, timers and signal handlers stay on their own threads; they reach the engine
+/// through actor calls, which arrive here as jobs.
+public final class EngineThread: SerialExecutor, @unchecked Sendable {
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    private let jobs = Mutex<[UnownedJob]>([])
+    private let watchers = Mutex<[Int32: @Sendable () -> Void]>([:])
+    private let stopping = Atomic<Bool>(false)
+    private let threadID = Mutex<pthread_t?>(nil)
+
+    private let name: String
+
+    public init(name: String = "dhcp-engine") {
+        self.name = name
+        epollFD = cnet_epoll_create()
+        wakeFD = cnet_eventfd_create()
+        // Only at start-up, and only when the process is out of file descriptors.
+        precondition(epollFD >= 0 && wakeFD >= 0, "cannot create the engine's epoll/eventfd: \(String(cString: strerror(errno)))")
+        cnet_epoll_add(epollFD, wakeFD)
+        let context = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { context in
+            let owner = Unmanaged<EngineThread>.fromOpaque(context!).takeRetainedValue()
+            owner.threadID.withLock { $0 = pthread_self() }
+            owner.name.withCString { cnet_name_thread($0) }
+            owner.run()
+            return nil
+        }, context)
+        precondition(started == 0, "cannot start the engine thread: \(String(cString: strerror(started)))")
+        pthread_detach(thread)
+        threadID.withLock { $0 = thread }
+    }
+
+    deinit {
+        close(epollFD)
+        close(wakeFD)
+    }
+
+    // MARK: SerialExecutor
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        jobs.withLock { $0.append(job) }
+        // The loop drains jobs before it waits again, so a job enqueued from this very thread
+        // needs no wake-up.
+        if !isCurrent { wake() }
+    }
+
+    public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
+        UnownedSerialExecutor(ordinary: self)
+    }
+
+    /// Lets `assumeIsolated` succeed in a socket handler, which runs on this thread outside a job.
+    public func checkIsolated() {
+        precondition(isCurrent, "expected to run on the engine thread")
+    }
+
+    /// True on the engine thread.
+    public var isCurrent: Bool {
+        guard let thread = threadID.withLock({ $0 }) else { return false }
+        return pthread_equal(thread, pthread_self()) != 0
+    }
+
+    // MARK: sockets
+
+    /// Calls `handler` on this thread whenever `fd` has data (level-triggered: a handler that reads
+    /// only part of the backlog is called again after pending jobs had their turn).
+    public func watch(_ fd: Int32, _ handler: @escaping @Sendable () -> Void) {
+        watchers.withLock { $0[fd] = handler }
+        cnet_epoll_add(epollFD, fd)
+    }
+
+    /// Stops calling the handler for `fd`.
+    public func unwatch(_ fd: Int32) {
+        cnet_epoll_remove(epollFD, fd)
+        watchers.withLock { _ = $0.removeValue(forKey: fd) }
+    }
+
+    /// Ends the loop after the current job or handler; later jobs are never run.
+    public func stop() {
+        stopping.store(true, ordering: .releasing)
+        wake()
+    }
+
+    // MARK: the loop
+
+    private func wake() {
+        cnet_eventfd_signal(wakeFD)
+    }
+
+    private func run() {
+        var ready = [Int32](repeating: 0, count: 16)
+        while !stopping.load(ordering: .acquiring) {
+            runJobs()
+            let count = ready.withUnsafeMutableBufferPointer { cnet_epoll_wait(epollFD, $0.baseAddress, Int32($0.count), -1) }
+            guard count >= 0 else {
+                if errno == EINTR { continue }
+                break
+            }
+            for index in 0..<Int(count) {
+                let fd = ready[index]
+                if fd == wakeFD {
+                    cnet_eventfd_drain(wakeFD)
+                } else if let handler = watchers.withLock({ $0[fd] }) {
+                    handler()
+                }
+            }
+        }
+    }
+
+    private func runJobs() {
+        while true {
+            let batch = jobs.withLock { queued -> [UnownedJob] in
+                defer { queued.removeAll(keepingCapacity: true) }
+                return queued
+            }
+            if batch.isEmpty { return }
+            for job in batch {
+                job.runSynchronously(on: asUnownedSerialExecutor())
+            }
+        }
+    }
+}
