@@ -17,6 +17,8 @@ struct CallState {
     var hookRefs: [Int32] = Array(repeating: LUA_NOREF, count: 5)
     /// The table of per-request `packet.meta` tables, keyed by request id.
     var metasRef: Int32 = LUA_NOREF
+    /// The prelude's `private.stats` list (statistics handlers), asked about once per packet.
+    var statsListRef: Int32 = LUA_NOREF
     /// Whether any `packet.meta` table was ever made (until then `endRequest` has nothing to drop).
     var metasUsed = false
     var packetMetatableRef: Int32 = LUA_NOREF

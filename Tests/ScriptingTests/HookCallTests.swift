@@ -179,4 +179,17 @@ import Testing
         let (quick, _) = try makeRuntime("LUA_TIME_LIMIT = 0.2\nfunction loadDHCPPacket() return true end")
         #expect(try quick.loadDHCPPacket(&response, context(), definition: nil, source: requestPacket()))
     }
+
+    @Test func statisticsHandlersAreSeenAsTheyComeAndGo() throws {
+        let (none, _) = try makeRuntime("")
+        #expect(!none.hasStatisticsHandlers)
+        let (added, _) = try makeRuntime("callbacks.statsAddHandler(function() end)")
+        #expect(added.hasStatisticsHandlers)
+        let (removed, _) = try makeRuntime("""
+        local function handler() end
+        callbacks.statsAddHandler(handler)
+        callbacks.statsRemoveHandler(handler)
+        """)
+        #expect(!removed.hasStatisticsHandlers)
+    }
 }
