@@ -20,6 +20,14 @@ extension ScriptRuntime {
         setGlobalFunction(L, "Definition", definitionConstructor)
     }
 
+    /// Pushes the definition, or nil. Unwrapped here, on a borrowed parameter: unwrapping the
+    /// optional inside the hook's closures copied the whole Definition (a retain and a release per
+    /// string and array) on every call.
+    func pushDefinition(orNil definition: Definition?) {
+        guard let definition else { lua_pushnil(L); return }
+        pushDefinition(definition)
+    }
+
     func pushDefinition(_ definition: Definition) {
         let extra = DefinitionRecord.encodeExtra(definition)
         let raw = clua_newuserdata(L, DefinitionRecord.size(of: definition, extra: extra))!

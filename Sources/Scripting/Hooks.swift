@@ -138,7 +138,7 @@ extension ScriptRuntime {
             pushRef(calls.pointee.hookRefs[Hook.loadDHCPPacket.rawValue])
                 pushPacket(0)
                 pushContext(ctx) {
-                    if let definition { pushDefinition(definition) } else { lua_pushnil(L) }
+                    pushDefinition(orNil: definition)
                 }
                 pushPacket(1)
                 try protectedCall(arguments: 7, results: 1, what: "loadDHCPPacket", handler: handler)
