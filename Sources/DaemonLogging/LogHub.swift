@@ -129,19 +129,12 @@ public final class LogHub: Sendable {
     }
 
     private func format(_ record: LogRecord, debug: Bool) -> String {
-        let time = LogHub.timeFormatter.withLock { $0.string(from: record.time) }
+        let time = LogTime.logLine(record.time)
         if debug {
             return "\(time) : \(Severity.name(record.level)) : \(record.logger) : \(record.message)"
         }
         return "\(time) : \(Severity.name(record.level)) : \(record.message)"
     }
-
-    private static let timeFormatter: Mutex<DateFormatter> = {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss,SSS"
-        return Mutex(formatter)
-    }()
 }
 
 /// A swift-log handler feeding a `LogHub`.

@@ -93,10 +93,7 @@ public struct MailMessage: Sendable, Equatable {
     }
 
     static func rfc5322Date(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
-        return formatter.string(from: date)
+        LogTime.rfc5322(date)
     }
 }
 

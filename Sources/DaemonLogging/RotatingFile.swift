@@ -63,7 +63,6 @@ struct RotatingFile {
     }
 
     static func dayString(_ date: Date) -> String {
-        let components = Calendar(identifier: .gregorian).dateComponents(in: .current, from: date)
-        return String(format: "%04d-%02d-%02d", components.year ?? 0, components.month ?? 0, components.day ?? 0)
+        LogTime.day(date)
     }
 }
