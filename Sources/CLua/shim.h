@@ -42,6 +42,7 @@ static inline void *clua_getextraspace(lua_State *L) { return lua_getextraspace(
 
 /* ---- limits: a capped allocator and an instruction / wall-clock budget ---- */
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -55,7 +56,8 @@ typedef struct clua_Limits {
                                  because a refusal raises, and a raise must not cross Swift */
     long long instructions;   /* instructions counted in the current call */
     long long instruction_limit; /* 0 = none */
-    double deadline;          /* CLOCK_MONOTONIC seconds; 0 = none */
+    double time_limit;        /* wall-clock seconds allowed to the current call; 0 = none */
+    double deadline;          /* CLOCK_MONOTONIC seconds; 0 = not started yet (see clua_budget_hook) */
     int tripped;              /* 1 once the budget ran out in the current call */
     int hook_step;            /* instructions between two hook calls */
 } clua_Limits;
@@ -78,7 +80,8 @@ static inline void *clua_limited_alloc(void *ud, void *ptr, size_t osize, size_t
         && limits->used - old + nsize > limits->limit) {
         return NULL; /* Lua turns this into a "not enough memory" error */
     }
-    void *block = realloc(ptr, nsize);
+    /* A new block (most requests) goes straight to malloc: realloc(NULL, n) costs a detour. */
+    void *block = ptr ? realloc(ptr, nsize) : malloc(nsize);
     if (block == NULL) return NULL;
     limits->used = limits->used - old + nsize;
     if (limits->used > limits->peak) limits->peak = limits->used;
@@ -99,14 +102,28 @@ static inline lua_State *clua_newstate(clua_Limits *limits) {
 /* Count hook: charges the instructions since the last call and aborts the running chunk once the
  * budget or the deadline is exceeded. After tripping it fires on every instruction, so a script
  * that catches the error with pcall cannot keep running: the next instruction outside the pcall
- * raises again. */
+ * raises again.
+ *
+ * The wall clock is read here, never when a call is armed: most hook calls finish in far fewer
+ * than `hook_step` instructions and so never read it at all. The first firing of a call starts its
+ * clock (deadline = now + time_limit), every later one compares. The limit therefore counts from
+ * the call's first `hook_step` instructions rather than from its first one; the check was already
+ * only as fine as one step, and a call that runs longer than a step is still always stopped. */
 static inline void clua_budget_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
     clua_Limits *limits = clua_limits(L);
     if (!limits->tripped) {
         limits->instructions += limits->hook_step;
         int over_count = limits->instruction_limit > 0 && limits->instructions > limits->instruction_limit;
-        int over_time = limits->deadline > 0 && clua_monotonic() > limits->deadline;
+        int over_time = 0;
+        if (limits->time_limit > 0) {
+            double now = clua_monotonic();
+            if (limits->deadline == 0) {
+                limits->deadline = now + limits->time_limit;
+            } else {
+                over_time = now > limits->deadline;
+            }
+        }
         if (!over_count && !over_time) return;
         limits->tripped = over_count ? 1 : 2;
         lua_sethook(L, clua_budget_hook, LUA_MASKCOUNT, 1);
@@ -119,12 +136,15 @@ static inline void clua_budget_hook(lua_State *L, lua_Debug *ar) {
     }
 }
 
-/* Arms the budget for one call into Lua. `seconds` <= 0 and `instructions` <= 0 mean no limit. */
+/* Arms the budget for one call into Lua. `seconds` <= 0 and `instructions` <= 0 mean no limit.
+ * No clock read here (see clua_budget_hook); the count hook stays installed between calls, and
+ * lua_sethook resets its countdown only when it must be re-installed after a trip. */
 static inline void clua_arm_budget(lua_State *L, long long instructions, double seconds) {
     clua_Limits *limits = clua_limits(L);
     limits->instructions = 0;
     limits->instruction_limit = instructions;
-    limits->deadline = seconds > 0 ? clua_monotonic() + seconds : 0;
+    limits->time_limit = seconds > 0 ? seconds : 0;
+    limits->deadline = 0;
     if (limits->tripped || lua_gethook(L) == NULL) {
         limits->tripped = 0;
         lua_sethook(L, clua_budget_hook, LUA_MASKCOUNT, limits->hook_step);
@@ -156,10 +176,10 @@ static inline int clua_traceback_handler(lua_State *L) {
 
 typedef int (*clua_SwiftFunction)(lua_State *L);
 
-static inline int clua_trampoline(lua_State *L) {
-    clua_SwiftFunction fn = (clua_SwiftFunction)lua_touserdata(L, lua_upvalueindex(1));
-    /* While Swift runs, allocations are never refused (a refusal would longjmp over Swift). States
-     * made with plain luaL_newstate have no clua_Limits and are left alone. */
+/* Calls a Swift function on the current frame. While Swift runs, allocations are never refused (a
+ * refusal would longjmp over Swift). States made with plain luaL_newstate have no clua_Limits and
+ * are left alone. */
+static inline int clua_call_swift(lua_State *L, clua_SwiftFunction fn) {
     lua_Alloc alloc = lua_getallocf(L, NULL);
     clua_Limits *limits = alloc == clua_limited_alloc ? clua_limits(L) : NULL;
     if (limits) limits->unlimited_depth++;
@@ -169,6 +189,10 @@ static inline int clua_trampoline(lua_State *L) {
         return lua_error(L); /* longjmp from this C frame; the Swift frame has already returned */
     }
     return results;
+}
+
+static inline int clua_trampoline(lua_State *L) {
+    return clua_call_swift(L, (clua_SwiftFunction)lua_touserdata(L, lua_upvalueindex(1)));
 }
 
 /* Pushes a closure calling `fn` through the trampoline. `extra` upvalues already on the stack
@@ -181,22 +205,45 @@ static inline void clua_pushswiftclosure(lua_State *L, clua_SwiftFunction fn, in
     lua_pushcclosure(L, clua_trampoline, extra + 1);
 }
 
-/* __index for userdata: upvalue 1 is a table of methods (looked up raw, no Swift call for the common
- * case `obj:method(...)`); other keys go to upvalue 2, a function called as f(obj, key). */
-static inline int clua_index_methods_then(lua_State *L) {
+/* The two packets a hook call shows to Lua, as the packet indexer's `meta` fast path needs them:
+ * the light userdata token of each slot (0 when unbound) and its request id. Written by the
+ * Swift runtime when it binds a packet (Scripting's PacketSlot holds the packet itself). */
+typedef struct clua_HookPackets {
+    uintptr_t token[2];
+    lua_Integer request[2];
+} clua_HookPackets;
+
+/* __index of packets. Upvalues: 1 methods table, 2 Swift fallback (light userdata), 3 the string
+ * "meta", 4 the clua_HookPackets (light userdata), 5 the table of meta tables by request id.
+ * Methods are a raw lookup; `packet.meta` of a bound hook packet whose meta table exists is a
+ * second raw lookup; everything else (other properties, a first `meta`, copies, stale tokens,
+ * errors) goes to the Swift fallback, called on this frame with (packet, key) at 1 and 2 (no
+ * second Lua call, unlike a Lua function as __index). */
+static inline int clua_packet_index(lua_State *L) {
     lua_pushvalue(L, 2);
     if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
     lua_pop(L, 1);
-    lua_pushvalue(L, lua_upvalueindex(2));
-    lua_pushvalue(L, 1);
-    lua_pushvalue(L, 2);
-    lua_call(L, 2, 1);
-    return 1;
+    if (lua_type(L, 1) == LUA_TLIGHTUSERDATA && lua_rawequal(L, 2, lua_upvalueindex(3))) {
+        const clua_HookPackets *packets = (const clua_HookPackets *)lua_touserdata(L, lua_upvalueindex(4));
+        uintptr_t token = (uintptr_t)lua_touserdata(L, 1);
+        for (int slot = 0; slot < 2; slot++) {
+            if (token == 0 || token != packets->token[slot]) continue;
+            if (lua_rawgeti(L, lua_upvalueindex(5), packets->request[slot]) == LUA_TTABLE) return 1;
+            lua_pop(L, 1);
+            break;
+        }
+    }
+    return clua_call_swift(L, (clua_SwiftFunction)lua_touserdata(L, lua_upvalueindex(2)));
 }
 
-static inline void clua_pushindexer(lua_State *L) {
-    /* expects methods table and fallback function on the stack, pops them */
-    lua_pushcclosure(L, clua_index_methods_then, 2);
+/* Pops the methods table, the "meta" string and the metas table (pushed in that order) and pushes
+ * the packet __index closure over them. */
+static inline void clua_pushpacketindexer(lua_State *L, clua_SwiftFunction fallback, clua_HookPackets *packets) {
+    lua_pushlightuserdata(L, (void *)fallback);
+    lua_rotate(L, -3, 1);              /* methods, fallback, meta, metas */
+    lua_pushlightuserdata(L, packets);
+    lua_rotate(L, -2, 1);              /* methods, fallback, meta, packets, metas */
+    lua_pushcclosure(L, clua_packet_index, 5);
 }
 
 static inline void clua_pushtraceback_handler(lua_State *L) { lua_pushcfunction(L, clua_traceback_handler); }

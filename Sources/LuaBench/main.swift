@@ -10,11 +10,19 @@ struct SilentLog: ScriptLog {
 }
 
 let iterations = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 200_000 : 200_000
-// An optional second argument runs one case alone (for profilers): codec, hook or hook-nodef.
+// An optional second argument runs one case alone (for profilers): codec, hook, hook-nodef,
+// hook-meta (scripts/bench's HOOK_LUA: two setOption calls and packet.meta, one request per call)
+// or hook-empty (a loadDHCPPacket that only returns true: the fixed cost of a hook call).
 let only = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : nil
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("luabench-\(getpid())")
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: directory) }
+let baseSettings = """
+DHCP_SERVER_IP = "192.0.2.1"
+DATABASE_ENGINE = "SQLite"
+SQLITE_FILE = "dhcp.sqlite3"
+
+"""
 let conf = directory.appendingPathComponent("conf.lua")
 try """
 DHCP_SERVER_IP = "192.0.2.1"
@@ -28,6 +36,31 @@ end
 """.write(to: conf, atomically: true, encoding: .utf8)
 
 let runtime = try ScriptRuntime(configFile: conf, log: SilentLog())
+
+// The hook scripts/lib/benchkit/servers.py (HOOK_LUA) gives the daemon in scripts/bench.
+let metaDirectory = directory.appendingPathComponent("meta")
+try FileManager.default.createDirectory(at: metaDirectory, withIntermediateDirectories: true)
+let metaConf = metaDirectory.appendingPathComponent("conf.lua")
+try """
+DHCP_SERVER_IP = "192.0.2.1"
+DATABASE_ENGINE = "SQLite"
+SQLITE_FILE = "dhcp.sqlite3"
+function loadDHCPPacket(packet, method, mac, definition, relay_ip, port, source_packet)
+  packet.meta.seen = (packet.meta.seen or 0) + 1
+  packet:setOption("renewal_time_value", 1800)
+  packet:setOption("rebinding_time_value", 3150)
+  return true
+end
+""".write(to: metaConf, atomically: true, encoding: .utf8)
+let metaRuntime = try ScriptRuntime(configFile: metaConf, log: SilentLog())
+
+func makeRuntime(_ name: String, _ source: String) throws -> ScriptRuntime {
+    let folder = directory.appendingPathComponent(name)
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let file = folder.appendingPathComponent("conf.lua")
+    try (baseSettings + source).write(to: file, atomically: true, encoding: .utf8)
+    return try ScriptRuntime(configFile: file, log: SilentLog())
+}
 
 var request = DHCPPacket()
 request.op = 1; request.htype = 1; request.hlen = 6; request.xid = 0x1234_5678
@@ -69,7 +102,27 @@ let hookNoDefinition = try measure("loadDHCPPacket, two options, no definition",
     var packet = response
     sink &+= try runtime.loadDHCPPacket(&packet, context, definition: nil, source: request) ? 1 : 0
 }
+// As the engine does per request: a fresh request id, the hook, then endRequest (drops packet.meta).
+var requestID: UInt64 = 1
+let hookMeta = try measure("loadDHCPPacket as scripts/bench (meta + 2 opts)", "hook-meta") {
+    var packet = response
+    var requestContext = context
+    requestID &+= 1
+    requestContext.requestID = requestID
+    sink &+= try metaRuntime.loadDHCPPacket(&packet, requestContext, definition: definition, source: request) ? 1 : 0
+    metaRuntime.endRequest(requestID)
+}
+let emptyRuntime = try makeRuntime("empty", """
+function loadDHCPPacket(packet, method, mac, definition, relay_ip, port, source_packet)
+  return true
+end
+""")
+let hookEmpty = try measure("loadDHCPPacket returning true", "hook-empty") {
+    var packet = response
+    sink &+= try emptyRuntime.loadDHCPPacket(&packet, context, definition: definition, source: request) ? 1 : 0
+}
 if only == nil {
     print(String(format: "hook / codec ratio: %.2f (without the definition userdata: %.2f)", hook / codec, hookNoDefinition / codec))
+    print(String(format: "scripts/bench hook / codec ratio: %.2f; empty hook / codec: %.2f", hookMeta / codec, hookEmpty / codec))
 }
 print("Lua state: \(runtime.memoryInUse) bytes in use, peak \(runtime.memoryPeak) (sink \(sink))")

@@ -10,10 +10,15 @@ import DHCPWire
 /// Formats into a stack buffer and pushes it: no Swift String on this hot path.
 @inline(__always) func pushIPv4(_ L: LuaState, _ address: IPv4?) {
     guard let address, !address.isZero else { lua_pushnil(L); return }
+    pushDottedQuad(L, address.value)
+}
+
+/// Pushes an address as its canonical string, zero included ("0.0.0.0", as `IPv4.description`).
+@inline(__always) func pushDottedQuad(_ L: LuaState, _ value: UInt32) {
     withUnsafeTemporaryAllocation(of: CChar.self, capacity: 16) { buffer in
         var length = 0
         for shift in stride(from: 24, through: 0, by: -8) {
-            var octet = Int((address.value >> UInt32(shift)) & 0xFF)
+            var octet = Int((value >> UInt32(shift)) & 0xFF)
             if octet >= 100 { buffer[length] = CChar(48 + octet / 100); length += 1; octet %= 100
                 buffer[length] = CChar(48 + octet / 10); length += 1; octet %= 10
             } else if octet >= 10 { buffer[length] = CChar(48 + octet / 10); length += 1; octet %= 10 }

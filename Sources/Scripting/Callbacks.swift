@@ -110,8 +110,10 @@ extension ScriptRuntime {
     }
 
     /// Whether any statistics handler is registered (so the engine can skip building records).
+    /// Asked once per packet: reads the list through its own registry reference (the prelude makes
+    /// `private.stats` once and only ever changes it in place), without the field lookup by name.
     public var hasStatisticsHandlers: Bool {
-        pushPrivateField("stats")
+        _ = clua_getref(L, calls.pointee.statsListRef)
         defer { clua_pop(L, 1) }
         return lua_rawlen(L, -1) > 0
     }

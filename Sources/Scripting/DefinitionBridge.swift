@@ -3,8 +3,9 @@ import DHCPWire
 import Databases
 
 // Definition{ip=..., lease_time=..., subnet=..., serial=..., ...} (or positional, in the original's
-// order) builds a read-only Definition userdata holding the Swift value. Fields read as in the
-// guide: addresses are strings, address lists are arrays of strings, extra is a fresh table.
+// order) builds a read-only Definition userdata holding the value laid out flat (`DefinitionRecord`:
+// no finaliser). Fields read as in the guide: addresses are strings, address lists are arrays of
+// strings, extra is a fresh table.
 
 extension ScriptRuntime {
     func installDefinition() {
@@ -13,22 +14,35 @@ extension ScriptRuntime {
         setFunction(L, "__newindex", definitionNewIndex)
         setFunction(L, "__tostring", definitionToString)
         setFunction(L, "__eq", definitionEquals)
-        setFunction(L, "__gc", definitionCollect)
         lua_pushboolean(L, 0)
-        lua_setfield(L, -2, "__metatable") // scripts must not reach __gc
+        lua_setfield(L, -2, "__metatable")
         calls.pointee.definitionMetatableRef = clua_ref(L)
         setGlobalFunction(L, "Definition", definitionConstructor)
     }
 
+    /// Pushes the definition, or nil. Unwrapped here, on a borrowed parameter: unwrapping the
+    /// optional inside the hook's closures copied the whole Definition (a retain and a release per
+    /// string and array) on every call.
+    func pushDefinition(orNil definition: Definition?) {
+        guard let definition else { lua_pushnil(L); return }
+        pushDefinition(definition)
+    }
+
     func pushDefinition(_ definition: Definition) {
-        let raw = clua_newuserdata(L, MemoryLayout<Definition>.stride)!
-        raw.bindMemory(to: Definition.self, capacity: 1).initialize(to: definition)
+        let extra = DefinitionRecord.encodeExtra(definition)
+        let raw = clua_newuserdata(L, DefinitionRecord.size(of: definition, extra: extra))!
+        DefinitionRecord.write(definition, extra: extra, to: raw)
         pushRef(calls.pointee.definitionMetatableRef)
         lua_setmetatable(L, -2)
     }
 
+    /// The definition userdata at `index`, as a view of its bytes.
+    func definitionRecord(at index: Int32) -> DefinitionRecord.View? {
+        userdata(at: index, metatable: calls.pointee.definitionMetatableRef).map { DefinitionRecord.View(raw: $0) }
+    }
+
     func definition(at index: Int32) -> Definition? {
-        userdata(at: index, metatable: calls.pointee.definitionMetatableRef)?.assumingMemoryBound(to: Definition.self).pointee
+        definitionRecord(at: index)?.definition
     }
 
     /// A hook's result as definitions: a Definition, a list of them, a table of Definition fields,
@@ -140,7 +154,7 @@ func makeDefinition(_ L: LuaState, _ index: Int32) throws(LuaArgumentError) -> D
 /// Definition{...} or Definition(ip, lease_time, subnet, serial, ...).
 private let definitionConstructor: LuaFunction = { L in
     luaEntry(L, "Definition") { L in
-        if lua_gettop(L) == 1, lua_type(L, 1) == LUA_TTABLE, ScriptRuntime.from(L).definition(at: 1) == nil, byteList(L, 1) == nil {
+        if lua_gettop(L) == 1, lua_type(L, 1) == LUA_TTABLE, byteList(L, 1) == nil {
             ScriptRuntime.from(L).pushDefinition(try makeDefinition(L, 1))
             return 1
         }
@@ -160,22 +174,37 @@ private let definitionConstructor: LuaFunction = { L in
 
 private let definitionIndex: LuaFunction = { L in
     luaEntry(L, "Definition") { L in
-        guard let definition = ScriptRuntime.from(L).definition(at: 1) else { return 0 }
+        guard let record = ScriptRuntime.from(L).definitionRecord(at: 1) else { return 0 }
         guard let key = stringValue(L, 2) else { lua_pushnil(L); return 1 }
+        let header = record.header
+        func pushText(_ field: DefinitionRecord.View.Text) {
+            guard let bytes = record.text(field) else { lua_pushnil(L); return }
+            clua_pushstring_len(L, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
+        }
+        func pushAddresses(_ list: DefinitionRecord.View.AddressList) {
+            let values = record.addresses(list)
+            lua_createtable(L, Int32(values.count), 0)
+            for (index, value) in values.enumerated() {
+                pushDottedQuad(L, value)
+                lua_rawseti(L, -2, lua_Integer(index + 1))
+            }
+        }
         switch key {
-        case "ip": pushString(L, definition.ip.description)
-        case "lease_time": lua_pushinteger(L, lua_Integer(definition.leaseTime))
-        case "subnet": pushString(L, definition.subnet)
-        case "serial": lua_pushinteger(L, lua_Integer(definition.serial))
-        case "hostname": if let value = definition.hostname { pushString(L, value) } else { lua_pushnil(L) }
-        case "gateways": pushStringList(L, definition.gateways.map(\.description))
-        case "subnet_mask": pushIPv4(L, definition.subnetMask)
-        case "broadcast_address": pushIPv4(L, definition.broadcastAddress)
-        case "domain_name": if let value = definition.domainName { pushString(L, value) } else { lua_pushnil(L) }
-        case "domain_name_servers": pushStringList(L, definition.domainNameServers.map(\.description))
-        case "ntp_servers": pushStringList(L, definition.ntpServers.map(\.description))
+        case "ip": pushDottedQuad(L, header.ip)
+        case "lease_time": lua_pushinteger(L, lua_Integer(header.leaseTime))
+        case "subnet": pushText(.subnet)
+        case "serial": lua_pushinteger(L, lua_Integer(header.serial))
+        case "hostname": pushText(.hostname)
+        case "gateways": pushAddresses(.gateways)
+        case "subnet_mask":
+            pushIPv4(L, header.flags & DefinitionRecord.hasSubnetMask != 0 ? IPv4(header.subnetMask) : nil)
+        case "broadcast_address":
+            pushIPv4(L, header.flags & DefinitionRecord.hasBroadcastAddress != 0 ? IPv4(header.broadcastAddress) : nil)
+        case "domain_name": pushText(.domainName)
+        case "domain_name_servers": pushAddresses(.domainNameServers)
+        case "ntp_servers": pushAddresses(.ntpServers)
         case "extra":
-            if let extra = definition.extra { ScriptValue(.table(extra)).push(L) } else { lua_pushnil(L) }
+            if let extra = record.extra { ScriptValue(.table(extra)).push(L) } else { lua_pushnil(L) }
         default: lua_pushnil(L)
         }
         return 1
@@ -203,10 +232,4 @@ private let definitionEquals: LuaFunction = { L in
         lua_pushboolean(L, a != nil && a == b ? 1 : 0)
         return 1
     }
-}
-
-private let definitionCollect: LuaFunction = { L in
-    guard let L, let raw = lua_touserdata(L, 1) else { return 0 }
-    raw.assumingMemoryBound(to: Definition.self).deinitialize(count: 1)
-    return 0
 }

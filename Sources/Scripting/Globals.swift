@@ -25,6 +25,10 @@ extension ScriptRuntime {
         }
         clua_insert(L, -2) // function below its argument
         try protectedCall(arguments: 1, results: 0, what: "prelude")
+        pushRef(privateRef)
+        lua_getfield(L, -1, "stats")
+        calls.pointee.statsListRef = clua_ref(L)
+        clua_pop(L, 1)
 
         installAddressHelpers()
         installConversions()
@@ -32,6 +36,7 @@ extension ScriptRuntime {
         installDefinition()
         installPacketType()
         installOptionNames()
+        installMethodNames()
         installStore()
     }
 }

@@ -10,9 +10,43 @@ extension ScriptRuntime {
         case initialise, filterPacket, handleUnknownMAC, filterRetrievedDefinitions, loadDHCPPacket
     }
 
+    /// The `method` strings of spec/server.md §2.2, kept alive in one registry table: Lua interns
+    /// short strings, so pushing an anchored one only hashes and finds it, where an unanchored one
+    /// is collected between requests and made again (an allocation) for every hook call.
+    static let methodNames = [
+        "DISCOVER", "INFORM", "DECLINE", "RELEASE", "LEASEQUERY", "REQUEST", "REQUEST:SELECTING",
+        "REQUEST:INIT-REBOOT", "REQUEST:RENEW", "REQUEST:REBIND",
+    ]
+
+    func installMethodNames() {
+        lua_createtable(L, Int32(Self.methodNames.count), 0)
+        for (index, name) in Self.methodNames.enumerated() {
+            pushString(L, name)
+            lua_rawseti(L, -2, lua_Integer(index + 1))
+        }
+        _ = clua_ref(L) // never released: the table lives as long as the state
+        pushString(L, "")
+        calls.pointee.lastMethodRef = clua_ref(L)
+    }
+
+    /// Pushes the method string. The engine hands the same few strings again and again: the last
+    /// one pushed is kept in a registry slot, and a Swift `==` (immediate for the same string
+    /// object) spares hashing it into Lua's string table once more.
+    @inline(__always) private func pushMethod(_ method: String) {
+        let calls = self.calls
+        if method == calls.pointee.lastMethod {
+            _ = clua_getref(L, calls.pointee.lastMethodRef)
+            return
+        }
+        pushString(L, method)
+        lua_pushvalue(L, -1)
+        lua_rawseti(L, clua_registryindex(), lua_Integer(calls.pointee.lastMethodRef))
+        calls.pointee.lastMethod = method
+    }
+
     /// Pushes method, mac, client_ip (or definition), relay_ip, port.
     @inline(__always) private func pushContext(_ ctx: HookContext, third: () -> Void) {
-        pushString(L, ctx.method)
+        pushMethod(ctx.method)
         pushMAC(L, ctx.mac)
         third()
         pushIPv4(L, ctx.relayIP)
@@ -28,8 +62,8 @@ extension ScriptRuntime {
         do {
             return try bind(&packet, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> FilterVerdict in
                 let handler = pushHandler()
-                pushRef(calls.pointee.hookRefs[Hook.filterPacket.rawValue])
-                pushPacketBox(0)
+            pushRef(calls.pointee.hookRefs[Hook.filterPacket.rawValue])
+                pushPacket(0)
                 pushContext(ctx) { pushIPv4(L, ctx.clientIP) }
                 try protectedCall(arguments: 6, results: 1, what: "filterPacket", handler: handler)
                 defer { clua_pop(L, 2) } // the result and the handler
@@ -53,8 +87,8 @@ extension ScriptRuntime {
         defer { leave() }
         return try bind(&packet, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> [Definition] in
             let handler = pushHandler()
-                pushRef(calls.pointee.hookRefs[Hook.handleUnknownMAC.rawValue])
-            pushPacketBox(0)
+            pushRef(calls.pointee.hookRefs[Hook.handleUnknownMAC.rawValue])
+            pushPacket(0)
             pushContext(ctx) { pushIPv4(L, ctx.clientIP) }
             try protectedCall(arguments: 6, results: 1, what: "handleUnknownMAC", handler: handler)
             defer { clua_pop(L, 2) } // the result and the handler
@@ -72,13 +106,13 @@ extension ScriptRuntime {
         defer { leave() }
         return try bind(&packet, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> Definition? in
             let handler = pushHandler()
-                pushRef(calls.pointee.hookRefs[Hook.filterRetrievedDefinitions.rawValue])
+            pushRef(calls.pointee.hookRefs[Hook.filterRetrievedDefinitions.rawValue])
             lua_createtable(L, Int32(defs.count), 0)
             for (index, definition) in defs.enumerated() {
                 pushDefinition(definition)
                 lua_rawseti(L, -2, lua_Integer(index + 1))
             }
-            pushPacketBox(0)
+            pushPacket(0)
             pushContext(ctx) { pushIPv4(L, ctx.clientIP) }
             try protectedCall(arguments: 7, results: 1, what: "filterRetrievedDefinitions", handler: handler)
             defer { clua_pop(L, 2) } // the result and the handler
@@ -101,12 +135,12 @@ extension ScriptRuntime {
         return try bind(&response, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> Bool in
             try bind(&sourceCopy, slot: 1, requestID: ctx.requestID) { () throws(ScriptError) -> Bool in
                 let handler = pushHandler()
-                pushRef(calls.pointee.hookRefs[Hook.loadDHCPPacket.rawValue])
-                pushPacketBox(0)
+            pushRef(calls.pointee.hookRefs[Hook.loadDHCPPacket.rawValue])
+                pushPacket(0)
                 pushContext(ctx) {
-                    if let definition { pushDefinition(definition) } else { lua_pushnil(L) }
+                    pushDefinition(orNil: definition)
                 }
-                pushPacketBox(1)
+                pushPacket(1)
                 try protectedCall(arguments: 7, results: 1, what: "loadDHCPPacket", handler: handler)
                 defer { clua_pop(L, 2) } // the result and the handler
                 return lua_toboolean(L, -1) != 0

@@ -1,15 +1,12 @@
 import CLua
 import DHCPWire
 
-/// The memory of a packet userdata. The two boxes the hooks use are made once and reused: they
-/// point into `CallState.packetSlots`, which is bound to the caller's `inout` packet only for the duration
-/// of the call. `packet:copy()` makes a box that owns its packet instead.
+/// The memory of a packet userdata made by `packet:copy()`: a packet Lua owns. The hooks' own
+/// packets are light userdata tokens instead (see `PacketSlot`).
 struct PacketBox {
-    /// Index into `CallState.packetSlots`, or -1 when `owned` holds the packet.
-    var slot: Int32
-    /// Keys `packet.meta` (shared by every hook of one request).
+    /// Keys `packet.meta` (shared by every hook of one request, and by copies of its packets).
     var requestID: UInt64
-    var owned: DHCPPacket?
+    var owned: DHCPPacket
 }
 
 extension ScriptRuntime {
@@ -20,71 +17,81 @@ extension ScriptRuntime {
         for (name, function) in packetMethods { setFunction(L, name, function) }
         lua_pushinteger(L, lua_Integer(DHCPPacket.broadcastFlag))
         lua_setfield(L, -2, "FLAGBIT_BROADCAST")
-        clua_pushswiftclosure(L, packetGetProperty, 0)
-        clua_pushindexer(L)
+        pushString(L, "meta")
+        pushRef(calls.pointee.metasRef)
+        clua_pushpacketindexer(L, unsafeBitCast(packetGetProperty, to: clua_SwiftFunction.self), hookPackets)
         lua_setfield(L, -2, "__index")
         setFunction(L, "__newindex", packetSetProperty)
         setFunction(L, "__tostring", packetToString)
         setFunction(L, "__gc", packetCollect)
         lua_pushboolean(L, 0)
         lua_setfield(L, -2, "__metatable")
+        // Light userdata share one metatable per state: the hooks' packet tokens get this one.
+        // (Nothing else in the state shows scripts a light userdata, except debug.upvalueid and
+        // function upvalues through the debug library; those are refused as packets.)
+        lua_pushlightuserdata(L, nil)
+        lua_pushvalue(L, -2)
+        lua_setmetatable(L, -2)
+        clua_pop(L, 1)
         calls.pointee.packetMetatableRef = clua_ref(L)
         lua_pushinteger(L, lua_Integer(DHCPPacket.broadcastFlag))
         clua_setglobal(L, "FLAGBIT_BROADCAST")
 
-        for slot in 0..<2 {
-            let raw = clua_newuserdata(L, MemoryLayout<PacketBox>.stride)!
-            let box = raw.bindMemory(to: PacketBox.self, capacity: 1)
-            box.initialize(to: PacketBox(slot: Int32(slot), requestID: 0, owned: nil))
-            pushRef(calls.pointee.packetMetatableRef)
-            lua_setmetatable(L, -2)
-            calls.pointee.packetBoxes.append(raw)
-            calls.pointee.packetBoxRefs[slot] = clua_ref(L)
-        }
+        pushString(L, "meta")
+        calls.pointee.metaKey = lua_tolstring(L, -1, nil)
+        calls.pointee.metaKeyRef = clua_ref(L)
     }
 
-    /// Makes `packet` visible to Lua as the box of `slot` while `body` runs.
+    /// Makes `packet` visible to Lua in `slot` while `body` runs, under a token no other call uses.
     @inline(__always)
     func bind<R>(_ packet: inout DHCPPacket, slot: Int, requestID: UInt64, _ body: () throws(ScriptError) -> R) throws(ScriptError) -> R {
         try withUnsafeMutablePointer(to: &packet) { (pointer) throws(ScriptError) -> R in
-            calls.pointee.packetSlots[slot] = pointer
-            calls.pointee.packetBoxes[slot].assumingMemoryBound(to: PacketBox.self).pointee.requestID = requestID
-            defer { calls.pointee.packetSlots[slot] = nil }
+            let calls = self.calls
+            calls.pointee.epoch &+= 1
+            let token = PacketToken.make(epoch: calls.pointee.epoch, slot: slot)
+            calls.pointee[slot: slot] = PacketSlot(packet: pointer, token: token, requestID: requestID)
+            hookPackets.pointee.set(slot: slot, token: token, requestID: requestID)
+            defer {
+                calls.pointee[slot: slot] = PacketSlot()
+                hookPackets.pointee.set(slot: slot, token: 0, requestID: 0)
+            }
             return try body()
         }
     }
 
-    @inline(__always) func pushPacketBox(_ slot: Int) { pushRef(calls.pointee.packetBoxRefs[slot]) }
-
-    /// The packet behind the userdata at `index`; throws when it is not a packet or its hook returned.
-    func packetPointer(at index: Int32) throws(LuaArgumentError) -> UnsafeMutablePointer<DHCPPacket> {
-        // The hooks' two boxes are recognised by address, without fetching and comparing metatables.
-        if lua_type(L, index) == LUA_TUSERDATA, let raw = lua_touserdata(L, index) {
-            for slot in 0..<2 where calls.pointee.packetBoxes[slot] == raw {
-                guard let pointer = calls.pointee.packetSlots[slot] else {
-                    throw LuaArgumentError("this packet is no longer available: packets are valid only while their hook runs")
-                }
-                return pointer
-            }
-        }
-        guard let raw = userdata(at: index, metatable: calls.pointee.packetMetatableRef) else {
-            throw LuaArgumentError("expected a packet (call methods as packet:method(...)), got \(describe(L, index))")
-        }
-        let box = raw.assumingMemoryBound(to: PacketBox.self)
-        if box.pointee.slot < 0 {
-            return withUnsafeMutablePointer(to: &box.pointee.owned) { optional in
-                // `owned` is always set for slot -1; reach its payload in place.
-                UnsafeMutableRawPointer(optional).assumingMemoryBound(to: DHCPPacket.self)
-            }
-        }
-        guard let pointer = calls.pointee.packetSlots[Int(box.pointee.slot)] else {
-            throw LuaArgumentError("this packet is no longer available: packets are valid only while their hook runs")
-        }
-        return pointer
+    /// Pushes the token of the packet bound to `slot`.
+    @inline(__always) func pushPacket(_ slot: Int) {
+        lua_pushlightuserdata(L, UnsafeMutableRawPointer(bitPattern: calls.pointee[slot: slot].token))
     }
 
-    func packetBox(at index: Int32) -> UnsafeMutablePointer<PacketBox>? {
-        userdata(at: index, metatable: calls.pointee.packetMetatableRef)?.assumingMemoryBound(to: PacketBox.self)
+    /// The packet at `index` and its request id; throws when it is not a packet or its hook returned.
+    @inline(__always)
+    func resolvePacket(at index: Int32) throws(LuaArgumentError) -> (packet: UnsafeMutablePointer<DHCPPacket>, requestID: UInt64) {
+        let type = lua_type(L, index)
+        if type == LUA_TLIGHTUSERDATA {
+            let bits = UInt(bitPattern: lua_touserdata(L, index))
+            let calls = self.calls
+            if bits == calls.pointee.primary.token, let packet = calls.pointee.primary.packet {
+                return (packet, calls.pointee.primary.requestID)
+            }
+            if bits == calls.pointee.source.token, let packet = calls.pointee.source.packet {
+                return (packet, calls.pointee.source.requestID)
+            }
+            if PacketToken.isToken(bits) {
+                throw LuaArgumentError("this packet is no longer available: packets are valid only while their hook runs (use packet:copy() to keep one)")
+            }
+        } else if type == LUA_TUSERDATA, let raw = userdata(at: index, metatable: calls.pointee.packetMetatableRef) {
+            let box = raw.assumingMemoryBound(to: PacketBox.self)
+            let owned = (raw + MemoryLayout<PacketBox>.offset(of: \PacketBox.owned)!).assumingMemoryBound(to: DHCPPacket.self)
+            return (owned, box.pointee.requestID)
+        }
+        throw LuaArgumentError("expected a packet (call methods as packet:method(...)), got \(describe(L, index))")
+    }
+
+    /// The packet behind the value at `index` (see `resolvePacket`).
+    @inline(__always)
+    func packetPointer(at index: Int32) throws(LuaArgumentError) -> UnsafeMutablePointer<DHCPPacket> {
+        try resolvePacket(at: index).packet
     }
 
     /// Pushes the request's `meta` table, creating it on first use.
@@ -92,6 +99,7 @@ extension ScriptRuntime {
         pushRef(calls.pointee.metasRef)
         let key = lua_Integer(bitPattern: requestID)
         if lua_rawgeti(L, -1, key) == LUA_TNIL {
+            calls.pointee.metasUsed = true
             clua_pop(L, 1)
             lua_createtable(L, 0, 4)
             lua_pushvalue(L, -1)
@@ -102,10 +110,25 @@ extension ScriptRuntime {
 
     /// Forgets the `packet.meta` table of a finished request.
     public func endRequest(_ requestID: UInt64) {
+        // The engine ends every request; most scripts never make a meta table at all.
+        guard calls.pointee.metasUsed else { return }
         pushRef(calls.pointee.metasRef)
         lua_pushnil(L)
         lua_rawseti(L, -2, lua_Integer(bitPattern: requestID))
         clua_pop(L, 1)
+    }
+}
+
+extension clua_HookPackets {
+    /// Mirrors a slot of `CallState` for clua_packet_index.
+    @inline(__always) mutating func set(slot: Int, token: UInt, requestID: UInt64) {
+        if slot == 0 {
+            self.token.0 = token
+            request.0 = lua_Integer(bitPattern: requestID)
+        } else {
+            self.token.1 = token
+            request.1 = lua_Integer(bitPattern: requestID)
+        }
     }
 }
 

@@ -35,7 +35,10 @@ private let setOption: LuaFunction = { L in
         let runtime = ScriptRuntime.from(L)
         let packet = try runtime.packetPointer(at: 1)
         let id = try runtime.optionID(at: 2)
-        let value = try optionInput(L, 3)
+        // An integer (lease times, sizes, flags) is what scripts set most: read it inline.
+        var isInteger: Int32 = 0
+        let integer = lua_type(L, 3) == LUA_TNUMBER ? clua_tointegerx(L, 3, &isInteger) : 0
+        let value = isInteger != 0 ? OptionInput.integer(Int64(integer)) : try optionInput(L, 3)
         let validate = optionalFlag(L, 4, true)
         let force = optionalFlag(L, 5, false)
         try wireCall { () throws(WireError) in
@@ -180,10 +183,9 @@ private let encodePacket: LuaFunction = { L in
 private let copyPacket: LuaFunction = { L in
     luaEntry(L, "copy") { L in
         let runtime = ScriptRuntime.from(L)
-        let packet = try runtime.packetPointer(at: 1).pointee
-        let requestID = runtime.packetBox(at: 1)?.pointee.requestID ?? 0
+        let (packet, requestID) = try runtime.resolvePacket(at: 1)
         let raw = clua_newuserdata(L, MemoryLayout<PacketBox>.stride)!
-        raw.bindMemory(to: PacketBox.self, capacity: 1).initialize(to: PacketBox(slot: -1, requestID: requestID, owned: packet))
+        raw.bindMemory(to: PacketBox.self, capacity: 1).initialize(to: PacketBox(requestID: requestID, owned: packet.pointee))
         runtime.pushRef(runtime.calls.pointee.packetMetatableRef)
         lua_setmetatable(L, -2)
         return 1
@@ -233,13 +235,20 @@ private let messageTypePredicates: [(String, LuaFunction)] = [
 ]
 
 /// packet.meta, packet.response_ip/_port/_mac/_source_port, word_align, word_size, terminal_pad.
+/// packet.meta, packet.response_ip/_port/_mac/_source_port, word_align, word_size, terminal_pad.
+/// Reached only for keys that are not methods, and for a `meta` that clua_packet_index (C) could
+/// not serve itself (a copy, the first use in a request, a stale packet).
 let packetGetProperty: LuaFunction = { L in
     luaEntry(L, "packet") { L in
         let runtime = ScriptRuntime.from(L)
-        let packet = try runtime.packetPointer(at: 1)
-        guard let key = stringValue(L, 2) else { lua_pushnil(L); return 1 }
-        switch key {
-        case "meta": runtime.pushMeta(requestID: runtime.packetBox(at: 1)?.pointee.requestID ?? 0)
+        let (packet, requestID) = try runtime.resolvePacket(at: 1)
+        guard lua_type(L, 2) == LUA_TSTRING else { lua_pushnil(L); return 1 }
+        // `meta` is what scripts read most: recognised by the address of the interned key.
+        if lua_tolstring(L, 2, nil) == runtime.calls.pointee.metaKey {
+            runtime.pushMeta(requestID: requestID)
+            return 1
+        }
+        switch stringValue(L, 2) ?? "" {
         case "response_ip": pushIPv4(L, packet.pointee.responseIP)
         case "response_mac": pushMAC(L, packet.pointee.responseMAC)
         case "response_port":

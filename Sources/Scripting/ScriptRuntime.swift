@@ -26,6 +26,8 @@ public final class ScriptRuntime: @unchecked Sendable {
     }
     /// The state every hook call uses, unchecked by the exclusivity runtime (see `CallState`).
     let calls: UnsafeMutablePointer<CallState>
+    /// The bound packets' tokens and request ids, for the packet indexer written in C.
+    let hookPackets: UnsafeMutablePointer<clua_HookPackets>
 
     /// Registry reference of the runtime's private Lua table (callbacks, metas, ...).
     var privateRef: Int32 = LUA_NOREF
@@ -79,6 +81,8 @@ public final class ScriptRuntime: @unchecked Sendable {
         self.log = log
         calls = UnsafeMutablePointer<CallState>.allocate(capacity: 1)
         calls.initialize(to: CallState(limits: limits))
+        hookPackets = UnsafeMutablePointer<clua_HookPackets>.allocate(capacity: 1)
+        hookPackets.initialize(to: clua_HookPackets())
         self.settings = Settings()
         limitsState = UnsafeMutablePointer<clua_Limits>.allocate(capacity: 1)
         limitsState.initialize(to: clua_Limits())
@@ -89,6 +93,7 @@ public final class ScriptRuntime: @unchecked Sendable {
             limitsState.deallocate()
             calls.deinitialize(count: 1)
             calls.deallocate()
+            hookPackets.deallocate()
             throw ScriptError(.memory, "could not create a Lua state")
         }
         L = state
@@ -109,6 +114,7 @@ public final class ScriptRuntime: @unchecked Sendable {
         limitsState.deallocate()
         calls.deinitialize(count: 1)
         calls.deallocate()
+        hookPackets.deallocate()
     }
 
     /// The runtime whose state `L` is (stored in the state's extra space).
