@@ -76,7 +76,15 @@ struct SMTPConversation: Sendable {
                 throw MailError.tls("the server sent data after its STARTTLS reply (refusing a possible injection)")
             }
             try await upgrade(channel)
-            extensions = try await greet(replies: &replies, outbound: outbound)
+            do {
+                extensions = try await greet(replies: &replies, outbound: outbound)
+            } catch let error as MailError {
+                throw error
+            } catch {
+                // A failed handshake closes the channel; which error surfaces first (the TLS alert
+                // or the write to the closed channel) depends on timing, and both mean the same.
+                throw MailError.tls("the TLS handshake failed or the server closed the connection: \(error)")
+            }
         }
         if let user = settings.user {
             try await authenticate(user: user, password: settings.password ?? "", offered: extensions["AUTH"] ?? "",
