@@ -36,6 +36,8 @@ actor Server {
     private var webTask: Task<Void, Never>?
     private var shuttingDown = false
     private var stopped: CheckedContinuation<Int32, Never>?
+    /// The socket readers the engine's thread polls (used there only).
+    private var readers: [DatagramReader] = []
     let webSnapshot = Mutex(WebSnapshot())
     private(set) var lastReload: ReloadOutcome?
     private(set) var reloadCount = 0
@@ -158,17 +160,13 @@ actor Server {
     /// The engine's thread reads the sockets itself: when epoll reports one readable, a batch is
     /// read and each datagram answered on the spot (no hand-off to another thread per packet).
     private func startReceiving(_ sockets: DHCPSockets, engine: DHCPEngine) {
-        for reader in sockets.makeReaders() {
+        readers = sockets.makeReaders()
+        for reader in readers {
             let thread = engine.thread
             let fd = reader.fd
             thread.watch(fd) {
                 engine.assumeIsolated { engine in
-                    let outcome = reader.read(waiting: false) { inbound in
-                        engine.handleArrived(Datagram(
-                            bytes: inbound.bytes, sourceIP: inbound.sourceIP, sourcePort: inbound.sourcePort,
-                            localPort: inbound.localPort
-                        ))
-                    }
+                    let outcome = reader.read(waiting: false) { engine.handleArrived(Datagram($0)) }
                     if outcome < 0 { thread.unwatch(fd) }
                 }
             }
@@ -234,6 +232,7 @@ actor Server {
         }
         shuttingDown = true
         logger.warning("System shutdown beginning (signal \(signalNumber))...")
+        await answerQueuedDatagrams()
         shutdownSockets()
         webTask?.cancel()
         let deadline = ContinuousClock.now + .seconds(4)
@@ -247,6 +246,21 @@ actor Server {
         logger.warning("System shutdown complete")
         stopped?.resume(returning: 0)
         stopped = nil
+    }
+
+    /// Datagrams that arrived before the stop signal but still wait in the sockets' buffers (the
+    /// engine was busy) are requests in flight too: the engine reads and answers them before the
+    /// sockets close. Bounded by the buffers' size; a second signal exits at once.
+    private func answerQueuedDatagrams() async {
+        guard let engine else { return }
+        let readers = readers
+        await engine.perform {
+            engine.assumeIsolated { engine in
+                for reader in readers {
+                    while reader.read(waiting: false, { engine.handleArrived(Datagram($0)) }) > 0 {}
+                }
+            }
+        }
     }
 
     private func shutdownSockets() {
@@ -322,4 +336,11 @@ enum Privileges {
 struct DaemonError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+extension Datagram {
+    /// What the engine needs of a datagram the sockets read.
+    init(_ inbound: InboundDatagram) {
+        self.init(bytes: inbound.bytes, sourceIP: inbound.sourceIP, sourcePort: inbound.sourcePort, localPort: inbound.localPort)
+    }
 }

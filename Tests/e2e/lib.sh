@@ -266,13 +266,13 @@ e2e_server_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$E2E_SERVER_PID/stat";
 E2E_CLIENT_CONFIGURE="${E2E_CLIENT_CONFIGURE:-1}"
 E2E_UDHCPC_PID=
 
-# Writes the udhcpc hook and prints its path: every event is appended to $E2E_TMP/udhcpc.events;
+# Writes the udhcpc hook and prints its path: every event is appended to $E2E_TMP/udhcpc.events
+# once its work is done;
 # bound/renew write the lease to $E2E_TMP/udhcpc.lease.
 e2e_udhcpc_hook() {
     local hook="$E2E_TMP/udhcpc-hook.sh"
     cat >"$hook" <<EOF
 #!/bin/sh
-echo "\$1" >>"$E2E_TMP/udhcpc.events"
 case "\$1" in
     bound|renew)
         if [ "$E2E_CLIENT_CONFIGURE" = 1 ]; then
@@ -284,6 +284,8 @@ case "\$1" in
         mv "$E2E_TMP/udhcpc.lease.new" "$E2E_TMP/udhcpc.lease" ;;
     deconfig) [ "$E2E_CLIENT_CONFIGURE" = 1 ] && ip addr flush dev "\$interface" ;;
 esac
+# Logged last: a waiter that counts this event also sees the lease file and the address.
+echo "\$1" >>"$E2E_TMP/udhcpc.events"
 exit 0
 EOF
     chmod +x "$hook"
