@@ -243,3 +243,10 @@ void cnet_eventfd_drain(int fd) {
 }
 
 void cnet_name_thread(const char *name) { pthread_setname_np(pthread_self(), name); }
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+int cnet_set_thread_nice(int nice_value) {
+    return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice_value);
+}

@@ -27,6 +27,8 @@ public final class EngineThread: SerialExecutor, @unchecked Sendable {
     private let threadID = Mutex<pthread_t?>(nil)
 
     private let name: String
+    /// The engine thread's nice value: favoured by the scheduler over the process's other threads.
+    static let niceValue: Int32 = -10
 
     public init(name: String = "dhcp-engine") {
         self.name = name
@@ -41,6 +43,10 @@ public final class EngineThread: SerialExecutor, @unchecked Sendable {
             let owner = Unmanaged<EngineThread>.fromOpaque(context!).takeRetainedValue()
             owner.threadID.withLock { $0 = pthread_self() }
             owner.name.withCString { cnet_name_thread($0) }
+            // Ahead of the dashboard and other housekeeping threads when they share a CPU: a page
+            // render must not sit between a client and its reply. Needs CAP_SYS_NICE (root has
+            // it); without it the thread keeps the default priority.
+            _ = cnet_set_thread_nice(EngineThread.niceValue)
             owner.run()
             return nil
         }, context)

@@ -125,6 +125,13 @@ final class ScriptedDatabase: Database, @unchecked Sendable {
     }
     var lookups: Int { lock.withLock { _lookups } }
     func set(_ mac: MAC, _ definitions: [Definition]?) { lock.withLock { _data[mac] = definitions } }
+    /// What a lookup would answer now, counted as a lookup, without the delay.
+    func answerNow(_ mac: MAC) -> [Definition] {
+        lock.withLock {
+            _lookups += 1
+            return _data[mac] ?? []
+        }
+    }
 
     func lookupMAC(_ mac: MAC) async throws -> [Definition] {
         let (down, delay, data) = lock.withLock { () -> (Bool, Double, [Definition]) in

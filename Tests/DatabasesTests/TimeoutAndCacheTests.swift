@@ -72,6 +72,28 @@ import Testing
         await #expect(throws: DatabaseError.self) { try await database.lookupMAC(ReservationSet.alpha) }
     }
 
+    @Test func theImmediatePathSettlesHitsMissesAndStaleEntriesAsTheSlowPathDoes() async throws {
+        let scripted = ScriptedDatabase([ReservationSet.alpha: [alphaDefinition]])
+        var config = DatabaseConfiguration(engine: .custom(ImmediateScripted(scripted: scripted)))
+        config.useCache = true
+        config.lookupTimeout = 1
+        let database = try #require(try DatabaseFactory.make(config, logger: quietLogger) as? any ImmediateLookup)
+        let unknown = MAC(0x0200_0000_0999)
+        // Before the cache has read its generation, only the slow path answers.
+        #expect(try database.lookupImmediately(ReservationSet.alpha) == nil)
+        #expect(try await database.lookupMAC(unknown).isEmpty)
+        // A miss is settled by the backend's immediate path and cached.
+        #expect(try database.lookupImmediately(ReservationSet.alpha) == [alphaDefinition])
+        let asked = scripted.lookups
+        #expect(try database.lookupImmediately(ReservationSet.alpha) == [alphaDefinition])
+        #expect(scripted.lookups == asked)
+        // After a reload with the database down, the stale entry is still served; an unknown MAC fails.
+        scripted.down = true
+        try? await database.reinitialise()
+        #expect(try database.lookupImmediately(ReservationSet.alpha) == [alphaDefinition])
+        #expect(throws: DatabaseError.self) { try database.lookupImmediately(unknown) }
+    }
+
     @Test func reloadRevalidatesEntriesWhenTheBackendIsUp() async throws {
         let backend = ScriptedDatabase([ReservationSet.alpha: [alphaDefinition]])
         let database = try cached(backend)
@@ -127,5 +149,17 @@ import Testing
         _ = try await uncached.lookupMAC(ReservationSet.alpha)
         _ = try await uncached.lookupMAC(ReservationSet.alpha)
         #expect(backend.lookups == 3)
+    }
+}
+
+/// A backend with an immediate path, as SQLite and INI have for the engine's thread.
+private struct ImmediateScripted: ImmediateLookup {
+    let scripted: ScriptedDatabase
+    var engineName: String { scripted.engineName }
+    func lookupMAC(_ mac: MAC) async throws -> [Definition] { try await scripted.lookupMAC(mac) }
+    func reinitialise() async throws { try await scripted.reinitialise() }
+    func lookupImmediately(_ mac: MAC) throws -> [Definition]? {
+        if scripted.down { throw DatabaseError.unavailable(engine: "Scripted", reason: "switched off by the test") }
+        return scripted.answerNow(mac)
     }
 }

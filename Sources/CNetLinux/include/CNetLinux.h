@@ -74,4 +74,7 @@ void cnet_eventfd_drain(int fd);
 /* Names the calling thread (shown by top -H and perf). */
 void cnet_name_thread(const char *name);
 
+/* Sets the calling thread's nice value (needs CAP_SYS_NICE to go below 0); -1 on failure. */
+int cnet_set_thread_nice(int nice_value);
+
 #endif

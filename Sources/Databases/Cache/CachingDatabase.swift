@@ -20,11 +20,14 @@ public final class CachingDatabase: ImmediateLookup {
     private let generation = Locked<UInt64?>(nil)
     /// The chain's first node when it is the in-process memory cache (the immediate path).
     private let memory: MemoryCache?
+    /// The backend's immediate path, when it has one.
+    private let immediateBackend: (any ImmediateLookup)?
 
     init(backend: any Database, cache: CacheChain, logger: Logger) {
         self.backend = backend
         self.cache = cache
         memory = cache.nodes.first as? MemoryCache
+        immediateBackend = backend as? any ImmediateLookup
         self.logger = logger
     }
 
@@ -58,12 +61,30 @@ public final class CachingDatabase: ImmediateLookup {
         return fresh
     }
 
-    /// A current hit in the in-process memory cache; anything else (a miss, a stale entry, a
-    /// cache on disk or in memcached) takes the `lookupMAC` path with its fallbacks.
+    /// A current hit in the in-process memory cache. When the memory cache is the whole chain and
+    /// the backend answers at once too (SQLite, INI), a miss or a stale entry is settled here with
+    /// the same rules as `lookupMAC`. Anything else (a cache on disk or in memcached, a remote
+    /// backend, a generation not read yet) takes the `lookupMAC` path.
     public func lookupImmediately(_ mac: MAC) throws -> [Definition]? {
-        guard let memory, let current = generation.withLock({ $0 }),
-              let entry = memory.entry(for: mac), entry.generation == current else { return nil }
-        return entry.definitions
+        guard let memory, let current = generation.withLock({ $0 }) else { return nil }
+        let cached = memory.entry(for: mac)
+        if let cached, cached.generation == current { return cached.definitions }
+        guard cache.nodes.count == 1, let backend = immediateBackend else { return nil }
+        let fresh: [Definition]
+        do {
+            guard let answer = try backend.lookupImmediately(mac) else { return nil }
+            fresh = answer
+        } catch {
+            guard let cached else { throw error }
+            logger.warning("serving cached definition for \(mac) because the database failed: \(error)")
+            return cached.definitions
+        }
+        if !fresh.isEmpty {
+            memory.store(CacheEntry(definitions: fresh, generation: current), for: mac)
+        } else if cached != nil {
+            memory.remove(mac)
+        }
+        return fresh
     }
 
     /// Refreshes the backend, then makes every cached entry stale (revalidated on next use).
