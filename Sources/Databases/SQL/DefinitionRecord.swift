@@ -77,6 +77,34 @@ struct DefinitionRecord: Sendable {
     }
 }
 
+/// One result row of `DefinitionQuery` as a driver exposes it, column by column; `record` turns it
+/// into a `DefinitionRecord` the same way for every driver.
+protocol DefinitionRow {
+    var mac: String { get }
+    func text(_ index: Int) throws -> String?
+    func integer(_ index: Int, column: String) throws -> Int64?
+    func extraValue(_ index: Int) throws -> ExtraValue?
+}
+
+extension DefinitionRow {
+    func record(extraKeys: [String]) throws -> DefinitionRecord {
+        typealias C = DefinitionQuery.Column
+        var extra: [String: ExtraValue] = [:]
+        for (offset, key) in extraKeys.enumerated() {
+            if let value = try extraValue(C.firstExtra + offset) { extra[key] = value }
+        }
+        return DefinitionRecord(
+            ip: try text(C.ip), hostname: try text(C.hostname), gateway: try text(C.gateway),
+            subnetMask: try text(C.subnetMask), broadcastAddress: try text(C.broadcastAddress),
+            domainName: try text(C.domainName), domainNameServers: try text(C.domainNameServers),
+            ntpServers: try text(C.ntpServers),
+            leaseTime: try integer(C.leaseTime, column: "subnets.lease_time"),
+            subnet: try text(C.subnet) ?? "",
+            serial: try integer(C.serial, column: "maps.serial") ?? 0,
+            extra: extra)
+    }
+}
+
 extension StringProtocol {
     func trimmingCharacters() -> String {
         var result = Substring(self)

@@ -82,7 +82,7 @@ public final class PostgreSQLDatabase: Database {
             let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
             var first: DefinitionRecord?
             for try await row in rows where first == nil {
-                first = try PostgresDefinitionRow(cells: Array(row), mac: macText).record(extraKeys: extraKeys)
+                first = try PostgresDefinitionRow(cells: Array(row), mac: macText).checkedRecord(extraKeys: extraKeys)
             }
             record = first
         } catch let error as DatabaseError {
@@ -113,31 +113,19 @@ public final class PostgreSQLDatabase: Database {
 }
 
 /// Reads one result row of `DefinitionQuery`, whatever column types the site chose.
-private struct PostgresDefinitionRow {
+private struct PostgresDefinitionRow: DefinitionRow {
     let cells: [PostgresCell]
     let mac: String
 
-    func record(extraKeys: [String]) throws -> DefinitionRecord {
-        typealias C = DefinitionQuery.Column
-        guard cells.count >= C.firstExtra + extraKeys.count else {
+    /// Checks the column count, then reads the row as every SQL engine does.
+    func checkedRecord(extraKeys: [String]) throws -> DefinitionRecord {
+        guard cells.count >= DefinitionQuery.Column.firstExtra + extraKeys.count else {
             throw DatabaseError.unavailable(engine: "PostgreSQL", reason: "the lookup returned \(cells.count) columns")
         }
-        var extra: [String: ExtraValue] = [:]
-        for (offset, key) in extraKeys.enumerated() {
-            if let value = try extraValue(C.firstExtra + offset) { extra[key] = value }
-        }
-        return DefinitionRecord(
-            ip: try text(C.ip), hostname: try text(C.hostname), gateway: try text(C.gateway),
-            subnetMask: try text(C.subnetMask), broadcastAddress: try text(C.broadcastAddress),
-            domainName: try text(C.domainName), domainNameServers: try text(C.domainNameServers),
-            ntpServers: try text(C.ntpServers),
-            leaseTime: try integer(C.leaseTime, column: "subnets.lease_time"),
-            subnet: try text(C.subnet) ?? "",
-            serial: try integer(C.serial, column: "maps.serial") ?? 0,
-            extra: extra)
+        return try record(extraKeys: extraKeys)
     }
 
-    private func text(_ index: Int) throws -> String? {
+    func text(_ index: Int) throws -> String? {
         let cell = cells[index]
         guard cell.bytes != nil else { return nil }
         switch cell.dataType {
@@ -154,7 +142,7 @@ private struct PostgresDefinitionRow {
         }
     }
 
-    private func integer(_ index: Int, column: String) throws -> Int64? {
+    func integer(_ index: Int, column: String) throws -> Int64? {
         let cell = cells[index]
         guard cell.bytes != nil else { return nil }
         switch cell.dataType {
@@ -168,7 +156,7 @@ private struct PostgresDefinitionRow {
         }
     }
 
-    private func extraValue(_ index: Int) throws -> ExtraValue? {
+    func extraValue(_ index: Int) throws -> ExtraValue? {
         let cell = cells[index]
         guard cell.bytes != nil else { return nil }
         switch cell.dataType {

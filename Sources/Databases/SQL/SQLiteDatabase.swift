@@ -176,30 +176,13 @@ struct FileIdentity: Equatable {
 }
 
 /// Reads one result row of `DefinitionQuery` without ever trapping on an unexpected type.
-private struct SQLiteRow {
+private struct SQLiteRow: DefinitionRow {
     let row: Row
     let mac: String
 
-    func record(extraKeys: [String]) throws -> DefinitionRecord {
-        typealias C = DefinitionQuery.Column
-        var extra: [String: ExtraValue] = [:]
-        for (offset, key) in extraKeys.enumerated() {
-            if let value = extraValue(C.firstExtra + offset) { extra[key] = value }
-        }
-        return DefinitionRecord(
-            ip: text(C.ip), hostname: text(C.hostname), gateway: text(C.gateway),
-            subnetMask: text(C.subnetMask), broadcastAddress: text(C.broadcastAddress),
-            domainName: text(C.domainName), domainNameServers: text(C.domainNameServers),
-            ntpServers: text(C.ntpServers),
-            leaseTime: try integer(C.leaseTime, column: "subnets.lease_time"),
-            subnet: text(C.subnet) ?? "",
-            serial: try integer(C.serial, column: "maps.serial") ?? 0,
-            extra: extra)
-    }
-
     private func value(_ index: Int) -> DatabaseValue { row[index] }
 
-    private func text(_ index: Int) -> String? {
+    func text(_ index: Int) -> String? {
         switch value(index).storage {
         case .null: nil
         case .string(let text): text
@@ -209,7 +192,7 @@ private struct SQLiteRow {
         }
     }
 
-    private func integer(_ index: Int, column: String) throws -> Int64? {
+    func integer(_ index: Int, column: String) throws -> Int64? {
         switch value(index).storage {
         case .null: return nil
         case .int64(let number): return number
@@ -220,7 +203,7 @@ private struct SQLiteRow {
         }
     }
 
-    private func extraValue(_ index: Int) -> ExtraValue? {
+    func extraValue(_ index: Int) -> ExtraValue? {
         switch value(index).storage {
         case .null: nil
         case .string(let text): .string(text)

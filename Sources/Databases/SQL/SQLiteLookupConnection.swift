@@ -80,26 +80,9 @@ final class SQLiteLookupConnection {
 private let SQLITE_TRANSIENT_VALUE = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
 /// The current row of the definition query, read with the same rules as GRDB's `SQLiteRow`.
-private struct RawRow {
+private struct RawRow: DefinitionRow {
     let statement: OpaquePointer
     let mac: String
-
-    func record(extraKeys: [String]) throws -> DefinitionRecord {
-        typealias C = DefinitionQuery.Column
-        var extra: [String: ExtraValue] = [:]
-        for (offset, key) in extraKeys.enumerated() {
-            if let value = extraValue(Int32(C.firstExtra + offset)) { extra[key] = value }
-        }
-        return DefinitionRecord(
-            ip: text(C.ip), hostname: text(C.hostname), gateway: text(C.gateway),
-            subnetMask: text(C.subnetMask), broadcastAddress: text(C.broadcastAddress),
-            domainName: text(C.domainName), domainNameServers: text(C.domainNameServers),
-            ntpServers: text(C.ntpServers),
-            leaseTime: try integer(C.leaseTime, column: "subnets.lease_time"),
-            subnet: text(C.subnet) ?? "",
-            serial: try integer(C.serial, column: "maps.serial") ?? 0,
-            extra: extra)
-    }
 
     private func type(_ index: Int32) -> Int32 { sqlite3_column_type(statement, index) }
 
@@ -184,7 +167,7 @@ private struct RawRow {
         return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
     }
 
-    private func text(_ index: Int) -> String? {
+    func text(_ index: Int) -> String? {
         let column = Int32(index)
         switch type(column) {
         case SQLITE_NULL: return nil
@@ -194,7 +177,7 @@ private struct RawRow {
         }
     }
 
-    private func integer(_ index: Int, column name: String) throws -> Int64? {
+    func integer(_ index: Int, column name: String) throws -> Int64? {
         let column = Int32(index)
         switch type(column) {
         case SQLITE_NULL:
@@ -210,7 +193,8 @@ private struct RawRow {
         throw DatabaseError.malformedRecord(mac: mac, column: name, value: text(index) ?? "?", reason: "not an integer")
     }
 
-    private func extraValue(_ column: Int32) -> ExtraValue? {
+    func extraValue(_ index: Int) -> ExtraValue? {
+        let column = Int32(index)
         switch type(column) {
         case SQLITE_NULL: return nil
         case SQLITE_INTEGER: return .integer(Int(sqlite3_column_int64(statement, column)))
