@@ -121,7 +121,20 @@ public struct IPv4: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "\(value >> 24).\((value >> 16) & 0xFF).\((value >> 8) & 0xFF).\(value & 0xFF)"
+        // At most 15 bytes, so the result is a small string and formatting allocates nothing;
+        // addresses are formatted for every logged packet.
+        String(unsafeUninitializedCapacity: 15) { text in
+            var count = 0
+            for shift in stride(from: 24, through: 0, by: -8) {
+                let octet = Int(truncatingIfNeeded: value >> UInt32(shift)) & 0xFF
+                if octet >= 100 { text[count] = UInt8(48 + octet / 100); count += 1 }
+                if octet >= 10 { text[count] = UInt8(48 + octet / 10 % 10); count += 1 }
+                text[count] = UInt8(48 + octet % 10)
+                count += 1
+                if shift > 0 { text[count] = 46; count += 1 } // '.'
+            }
+            return count
+        }
     }
 
     public static func < (lhs: IPv4, rhs: IPv4) -> Bool { lhs.value < rhs.value }

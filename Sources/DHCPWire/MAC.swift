@@ -50,16 +50,19 @@ public struct MAC: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public var isZero: Bool { value == 0 }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
     public var description: String {
-        var text = [UInt8](repeating: 58, count: 17) // ':'
-        for index in 0..<6 {
-            let byte = UInt8(truncatingIfNeeded: value >> UInt64(40 - 8 * index))
-            text[index * 3] = MAC.hexDigits[Int(byte >> 4)]
-            text[index * 3 + 1] = MAC.hexDigits[Int(byte & 0x0F)]
+        // Written straight into the string's storage: MACs are formatted for every logged packet.
+        String(unsafeUninitializedCapacity: 17) { text in
+            let digits: StaticString = "0123456789abcdef"
+            let hex = digits.utf8Start
+            for index in 0..<6 {
+                let byte = Int(truncatingIfNeeded: value >> UInt64(40 - 8 * index)) & 0xFF
+                text[index * 3] = hex[byte >> 4]
+                text[index * 3 + 1] = hex[byte & 0x0F]
+                if index < 5 { text[index * 3 + 2] = 58 } // ':'
+            }
+            return 17
         }
-        return String(decoding: text, as: UTF8.self)
     }
 
     public static func < (lhs: MAC, rhs: MAC) -> Bool { lhs.value < rhs.value }

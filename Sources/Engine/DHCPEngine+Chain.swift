@@ -243,10 +243,22 @@ extension DHCPEngine {
             counters.repliesSent += 1
             request.processed = true
             request.outcome = .replied
-            logger.info("\(typeName) sent to \(request.mac.map { "\($0)" } ?? "?") for \(reply.yiaddr.nonZero.map { "\($0)" } ?? "<nil>") via \(destination)")
+            if logger.logLevel <= .info {
+                // Built by appending: this line is written for every reply, and interpolating
+                // optionals through closures cost more than sending the reply's datagram.
+                var line = typeName
+                line.reserveCapacity(120)
+                line += " sent to "
+                line += request.macText
+                line += " for "
+                line += reply.yiaddr.nonZero?.description ?? "<nil>"
+                line += " via "
+                line += destination.description
+                logger.info("\(line)")
+            }
         } catch {
             counters.sendErrors += 1
-            logger.error("Sending \(typeName) to \(request.mac.map { "\($0)" } ?? "?") failed: \(error)")
+            logger.error("Sending \(typeName) to \(request.macText) failed: \(error)")
         }
     }
 }

@@ -197,7 +197,7 @@ struct Request: Sendable {
     var configuration: EngineConfiguration { generation.configuration }
 
     /// The MAC for log messages; only formatted when a message is actually logged.
-    var macText: String { mac.map { "\($0)" } ?? "?" }
+    var macText: String { mac?.description ?? "?" }
 
     func statistics(processingTime: Double) -> Statistics? {
         guard counted else { return nil }

@@ -22,3 +22,17 @@ import Testing
     #expect(MAC("00:11:22:33:44") == nil)
     #expect(try MAC(bytes: [0, 0x11, 0x22, 0x33, 0x44, 0xaa]).description == expected)
 }
+
+@Test func addressTextCoversEveryOctetWidth() {
+    // The descriptions are written byte by byte; check one- two- and three-digit octets and the ends.
+    #expect(IPv4(0).description == "0.0.0.0")
+    #expect(IPv4(0xFFFF_FFFF).description == "255.255.255.255")
+    #expect(IPv4(10, 0, 100, 9).description == "10.0.100.9")
+    #expect(IPv4(203, 0, 113, 199).description == "203.0.113.199")
+    for value in stride(from: UInt32(0), through: 255, by: 1) {
+        #expect(IPv4(value << 24 | value).description == "\(value).0.0.\(value)")
+    }
+    #expect(MAC(0).description == "00:00:00:00:00:00")
+    #expect(MAC(0xFFFF_FFFF_FFFF).description == "ff:ff:ff:ff:ff:ff")
+    #expect(MAC(0x0A1B_2C3D_4E5F).description == "0a:1b:2c:3d:4e:5f")
+}

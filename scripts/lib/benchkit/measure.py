@@ -91,7 +91,10 @@ class Measurer:
         return result, cpu
 
     def _step(self, rate: int, seconds: float, record) -> tuple:
+        errors_before = self.perfdhcp.topology.udp_receive_errors()
         result, cpu = self._run(record, rate, seconds)
+        errors_after = self.perfdhcp.topology.udp_receive_errors()
+        server_lost, client_lost = (after - before for after, before in zip(errors_after, errors_before))
         if result.drop_ratio >= CLEAN_DROP_RATIO:
             verdict = "drops"
         elif result.initiated < GENERATOR_SHORTFALL * rate * seconds:
@@ -99,7 +102,8 @@ class Measurer:
         else:
             verdict = "clean"
         record.steps.append(Step(rate, result.completed / seconds, result.drop_ratio, verdict))
-        self.log(f"    {rate:>6}/s offered: {result.completed / seconds:8.0f}/s done, drops {result.drop_ratio * 100:6.3f} % -> {verdict}")
+        self.log(f"    {rate:>6}/s offered: {result.completed / seconds:8.0f}/s done, drops {result.drop_ratio * 100:6.3f} % -> {verdict}"
+                 f" (datagrams refused on arrival: server {server_lost}, perfdhcp {client_lost})")
         return verdict == "clean", result, cpu
 
     def answers(self, record) -> bool:
