@@ -4,6 +4,12 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export PATH="/opt/swift/usr/bin:$PATH"
 
+# Every release build of the scripts (run, install, bench*) uses these flags, so that they share one
+# build. The Swift runtime and Foundation are linked into the executable: measured with the default
+# conf.lua, that is about 3 MB less resident memory than loading them as shared libraries (fewer pages
+# touched while relocating at start), and the executable needs nothing from /opt/swift to run.
+RELEASE_BUILD=(-c release --static-swift-stdlib)
+
 # Packages every build needs.
 BUILD_PACKAGES=(liblua5.4-dev lua5.4 pkg-config libsqlite3-dev sqlite3)
 # Packages the end-to-end tests need: real clients, perfdhcp, namespaces, the browser, and openssl
