@@ -82,16 +82,22 @@ extension DHCPEngine {
     }
 
     /// The second half: the database's answer (or failure) through `handleUnknownMAC` and
-    /// `filterRetrievedDefinitions` into the method's rules and the reply.
-    func concludeRequest(_ request: inout Request, lookup: Result<[Definition], any Error>, lookupTime: Duration) {
+    /// `filterRetrievedDefinitions` into the method's rules and the reply. `lookupTime` is nil
+    /// when the answer was remembered from this exchange's OFFER (`OfferMemo`), not looked up.
+    func concludeRequest(_ request: inout Request, lookup: Result<[Definition], any Error>, lookupTime: Duration?) {
         guard let method = request.method else { return }
         do throws(Stop) {
             let definitions: [Definition]
             switch lookup {
             case .success(let found):
                 definitions = found
-                counters.databaseTime += lookupTime.seconds
-                counters.databaseLookups += 1
+                request.found = found
+                if let lookupTime {
+                    counters.databaseTime += lookupTime.seconds
+                    counters.databaseLookups += 1
+                } else {
+                    counters.rememberedOffers += 1
+                }
             case .failure(let error):
                 throw .database(error)
             }

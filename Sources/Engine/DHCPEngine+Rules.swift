@@ -86,6 +86,7 @@ extension DHCPEngine {
                 reply.select(OptionCode.rapidCommit)
             } else {
                 reply.transformToOffer()
+                request.offered = true
             }
             try answer(&request, with: reply, definition: definition, assignAddress: true, source: source)
 

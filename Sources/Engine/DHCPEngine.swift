@@ -44,13 +44,16 @@ public actor DHCPEngine {
     private let shedCount = Atomic<Int>(0)
     public nonisolated let parkedLimit: Int
     private var nextRequestID: UInt64 = 0
+    /// The database's answers behind OFFERs awaiting their REQUEST (one lookup per exchange).
+    var offers: OfferMemo
     public internal(set) var counters = EngineCounters()
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { thread.asUnownedSerialExecutor() }
 
     public init(
         generation: Generation, sender: any ReplySender, logger: Logger = Logger(label: "dhcp"),
-        parkedLimit: Int = 2048, thread: EngineThread = EngineThread()
+        parkedLimit: Int = 2048, thread: EngineThread = EngineThread(),
+        offerWindow: Duration = .seconds(10)
     ) {
         self.generation = generation
         self.abuse = AbuseGuard(configuration: generation.configuration.abuse)
@@ -58,6 +61,7 @@ public actor DHCPEngine {
         self.logger = logger
         self.parkedLimit = parkedLimit
         self.thread = thread
+        self.offers = OfferMemo(window: offerWindow)
     }
 
     deinit {
@@ -79,6 +83,7 @@ public actor DHCPEngine {
     /// The 1 Hz tick: decays the blocklist and flood counters, then runs the scripts' tick handlers.
     public func tick() {
         abuse.tick()
+        offers.removeExpired(now: .now)
         generation.hooks.tick()
     }
 
@@ -87,6 +92,11 @@ public actor DHCPEngine {
     public func handleArrived(_ datagram: Datagram) {
         var request = makeRequest(datagram)
         if beginRequest(&request), let mac = request.mac {
+            if let found = rememberedOffer(request) {
+                concludeRequest(&request, lookup: .success(found), lookupTime: nil)
+                finish(request)
+                return
+            }
             let started = ContinuousClock.now
             let answer: Result<[Definition], any Error>?
             do {
@@ -144,8 +154,12 @@ public actor DHCPEngine {
     public func handle(_ datagram: Datagram) async {
         var request = makeRequest(datagram)
         if beginRequest(&request) {
-            let (answer, time) = await lookUp(request)
-            concludeRequest(&request, lookup: answer, lookupTime: time)
+            if let found = rememberedOffer(request) {
+                concludeRequest(&request, lookup: .success(found), lookupTime: nil)
+            } else {
+                let (answer, time) = await lookUp(request)
+                concludeRequest(&request, lookup: answer, lookupTime: time)
+            }
         }
         finish(request)
     }
@@ -155,8 +169,17 @@ public actor DHCPEngine {
         return Request(datagram: datagram, id: nextRequestID, generation: generation)
     }
 
-    /// Statistics delivered, per-request script state released.
+    /// For a REQUEST accepting one of our OFFERs: what the database said for that OFFER.
+    private func rememberedOffer(_ request: Request) -> [Definition]? {
+        guard request.method == .requestSelecting, let mac = request.mac else { return nil }
+        return offers.take(mac: mac, xid: request.packet.xid, generation: request.generation.number, now: .now)
+    }
+
+    /// Statistics delivered, OFFERs remembered, per-request script state released.
     private func finish(_ request: Request) {
+        if request.offered && request.outcome == .replied, let mac = request.mac, let found = request.found {
+            offers.remember(found, mac: mac, xid: request.packet.xid, generation: request.generation.number, now: .now)
+        }
         let elapsed = ContinuousClock.now - request.started
         if let statistics = request.statistics(processingTime: elapsed.seconds) {
             counters.count(statistics)
@@ -183,6 +206,10 @@ struct Request: Sendable {
     var mac: MAC?
     var context: RequestContext?
     var definition: Definition?
+    /// The database's answer, as it came (before `handleUnknownMAC` and the other hooks).
+    var found: [Definition]?
+    /// An OFFER was sent (the REQUEST accepting it reuses `found`).
+    var offered = false
     var outcome: Statistics.Outcome = .ignored
     var processed = false
     /// False for datagram types the server has no handler for (no statistics, as the original).

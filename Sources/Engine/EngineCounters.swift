@@ -10,6 +10,8 @@ public struct EngineCounters: Sendable, Equatable {
     /// Seconds spent in database lookups and how many there were.
     public var databaseTime = 0.0
     public var databaseLookups = 0
+    /// REQUESTs that took the answer remembered from their OFFER instead of a lookup (`OfferMemo`).
+    public var rememberedOffers = 0
     /// Seconds spent in hooks.
     public var hookTime = 0.0
 

@@ -74,7 +74,7 @@ struct DaemonDashboardSource: DashboardSource {
             hookErrors: counters.hookErrors,
             hookTime: DurationTotal(count: counters.databaseLookups, seconds: counters.hookTime),
             databaseLookups: DurationTotal(count: counters.databaseLookups, seconds: counters.databaseTime),
-            databaseErrors: counters.databaseErrors, cacheHits: 0,
+            databaseErrors: counters.databaseErrors, cacheHits: 0, rememberedOffers: counters.rememberedOffers,
             reloads: reloads, reloadFailures: reloadFailures
         )
     }

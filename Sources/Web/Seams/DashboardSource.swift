@@ -128,13 +128,15 @@ public struct MetricsSnapshot: Sendable, Codable, Equatable {
     public var databaseLookups: DurationTotal
     public var databaseErrors: Int
     public var cacheHits: Int
+    /// REQUESTs answered from the lookup behind their OFFER, without asking the database.
+    public var rememberedOffers: Int
     public var reloads: Int
     public var reloadFailures: Int
 
     public init(
         packets: [String: [String: Int]] = [:], repliesSent: [String: Int] = [:], drops: [String: Int] = [:],
         hookErrors: Int = 0, hookTime: DurationTotal = .init(), databaseLookups: DurationTotal = .init(),
-        databaseErrors: Int = 0, cacheHits: Int = 0, reloads: Int = 0, reloadFailures: Int = 0
+        databaseErrors: Int = 0, cacheHits: Int = 0, rememberedOffers: Int = 0, reloads: Int = 0, reloadFailures: Int = 0
     ) {
         self.packets = packets
         self.repliesSent = repliesSent
@@ -144,6 +146,7 @@ public struct MetricsSnapshot: Sendable, Codable, Equatable {
         self.databaseLookups = databaseLookups
         self.databaseErrors = databaseErrors
         self.cacheHits = cacheHits
+        self.rememberedOffers = rememberedOffers
         self.reloads = reloads
         self.reloadFailures = reloadFailures
     }

@@ -39,6 +39,8 @@ enum MetricsExposition {
         sample("database_errors_total", Double(metrics.databaseErrors))
         family("cache_hits_total", "counter", "Lookups answered by the cache.")
         sample("cache_hits_total", Double(metrics.cacheHits))
+        family("remembered_offers_total", "counter", "REQUESTs answered from the lookup behind their OFFER, without asking the database.")
+        sample("remembered_offers_total", Double(metrics.rememberedOffers))
         family("reloads_total", "counter", "Reinitialisations attempted.")
         sample("reloads_total", Double(metrics.reloads))
         family("reload_failures_total", "counter", "Reinitialisations that failed.")
