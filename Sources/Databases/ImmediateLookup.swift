@@ -13,6 +13,14 @@ public protocol ImmediateLookup: Database {
     /// The definitions for `mac` (empty when unknown), or nil when only `lookupMAC` can tell.
     /// Throws as `lookupMAC` does when the source is broken.
     func lookupImmediately(_ mac: MAC) throws -> [Definition]?
+
+    /// Called about once a second by the engine: give back whatever was kept between lookups to
+    /// make them cheaper (SQLite's read transaction in WAL mode), so nothing is held while idle.
+    func endReadSnapshot()
+}
+
+extension ImmediateLookup {
+    public func endReadSnapshot() {}
 }
 
 extension NullDatabase: ImmediateLookup {
@@ -23,6 +31,10 @@ extension TimeoutDatabase: ImmediateLookup {
     /// A local backend's immediate answer needs no deadline; anything else goes the slow way.
     public func lookupImmediately(_ mac: MAC) throws -> [Definition]? {
         try immediateBackend?.lookupImmediately(mac)
+    }
+
+    public func endReadSnapshot() {
+        immediateBackend?.endReadSnapshot()
     }
 }
 

@@ -84,6 +84,7 @@ public actor DHCPEngine {
     public func tick() {
         abuse.tick()
         offers.removeExpired(now: .now)
+        generation.immediate?.endReadSnapshot()
         generation.hooks.tick()
     }
 

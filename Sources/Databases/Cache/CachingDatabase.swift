@@ -65,6 +65,10 @@ public final class CachingDatabase: ImmediateLookup {
     /// the backend answers at once too (SQLite, INI), a miss or a stale entry is settled here with
     /// the same rules as `lookupMAC`. Anything else (a cache on disk or in memcached, a remote
     /// backend, a generation not read yet) takes the `lookupMAC` path.
+    public func endReadSnapshot() {
+        immediateBackend?.endReadSnapshot()
+    }
+
     public func lookupImmediately(_ mac: MAC) throws -> [Definition]? {
         guard let memory, let current = generation.withLock({ $0 }) else { return nil }
         let cached = memory.entry(for: mac)

@@ -6,8 +6,9 @@ import Logging
 /// `DATABASE_ENGINE = "SQLite"`: the spec's schema and query on `SQLITE_FILE`, read-only.
 ///
 /// - Connections are read-only GRDB readers; another process (the reservations tool, the web UI,
-///   `sqlite3`) edits the file, and every lookup is its own read transaction, so committed edits
-///   are seen at once. In WAL mode (which the reservations tool sets) readers never block writers.
+///   `sqlite3`) edits the file, and every lookup sees every edit committed before it started. In
+///   WAL mode (which the reservations tool sets) readers never block writers, and the engine's
+///   lookups share a read transaction until the next commit (`SQLiteLookupConnection`).
 /// - The query is a cached prepared statement per connection. The engine reads on its own
 ///   thread (`lookupImmediately`): a local indexed read costs microseconds and never waits for
 ///   a writer; `lookupMAC` runs the same read on GRDB's queue for other callers.
@@ -86,6 +87,15 @@ public final class SQLiteDatabase: ImmediateLookup {
                 throw error
             }
         }
+    }
+
+    public func endReadSnapshot() {
+        direct.withLock { $0?.connection.endSnapshot() }
+    }
+
+    /// Whether the engine's connection keeps a read transaction between lookups (tests).
+    var holdsReadSnapshot: Bool {
+        direct.withLock { $0?.connection.holdsSnapshot ?? false }
     }
 
     private static func fetch(_ db: GRDB.Database, mac: MAC, sql: String, extraKeys: [String]) throws -> [Definition] {

@@ -10,12 +10,28 @@ import GRDBSQLite
 /// runs the prepared statement directly. Everything else (the async path, the reservations tool,
 /// the web editor) still goes through GRDB.
 ///
+/// In WAL mode, consecutive lookups also share one read transaction for as long as nothing is
+/// committed (`WALIndexWatch` sees each commit in the wal-index header, without a system call):
+/// taking and dropping the read locks for every lookup cost two `fcntl` and an `fstat`, more
+/// than the query itself. Each lookup still sees every row committed before it started; a
+/// transaction is never kept past `snapshotLimit`, and the engine's 1 Hz tick ends an idle one
+/// (`endSnapshot`), so the WAL can be checkpointed and reset behind it.
+///
 /// Not thread-safe by itself; `SQLiteDatabase` serialises access with a lock.
 final class SQLiteLookupConnection {
     private var connection: OpaquePointer?
     private var statement: OpaquePointer?
     private let path: String
     private let extraKeys: [String]
+    private var begin: OpaquePointer?
+    private var commit: OpaquePointer?
+    /// Set up at the first lookup: nil outside WAL mode.
+    private var watch: WALIndexWatch?
+    private var watchChecked = false
+    /// The open read transaction: the wal-index header when it began, and when.
+    private var snapshot: (header: WALIndexWatch.Header, since: ContinuousClock.Instant)?
+    /// The longest one read transaction serves lookups, whatever the header says.
+    static let snapshotLimit: Duration = .seconds(1)
 
     /// How long a lookup waits for a writer's lock in rollback-journal mode (a commit takes
     /// milliseconds). In WAL mode, which the reservations tool sets, readers never wait.
@@ -42,16 +58,61 @@ final class SQLiteLookupConnection {
             throw DatabaseError.unavailable(engine: "SQLite", reason: "\(path): \(reason)")
         }
         statement = prepared
+        sqlite3_prepare_v3(handle, "BEGIN", -1, UInt32(SQLITE_PREPARE_PERSISTENT), &begin, nil)
+        sqlite3_prepare_v3(handle, "COMMIT", -1, UInt32(SQLITE_PREPARE_PERSISTENT), &commit, nil)
     }
 
     deinit {
+        endSnapshot()
+        sqlite3_finalize(begin)
+        sqlite3_finalize(commit)
         sqlite3_finalize(statement)
         sqlite3_close(connection)
+    }
+
+    /// Whether a read transaction is open across lookups (tests).
+    var holdsSnapshot: Bool { snapshot != nil }
+
+    /// Ends the read transaction kept across lookups, if any.
+    func endSnapshot() {
+        guard snapshot != nil, let commit else { return }
+        snapshot = nil
+        sqlite3_step(commit)
+        sqlite3_reset(commit)
+    }
+
+    /// Before a lookup: keeps the open read transaction if nothing was committed since it began,
+    /// otherwise starts a new one (WAL mode only; elsewhere each SELECT is its own transaction).
+    private func prepareSnapshot() {
+        if !watchChecked {
+            watchChecked = true
+            watch = isWAL() ? WALIndexWatch(databasePath: path) : nil
+        }
+        guard let watch, let begin else { return }
+        let now = ContinuousClock.now
+        // Read before BEGIN: a commit landing in between only makes the next lookup start afresh.
+        let current = watch.header()
+        if let open = snapshot {
+            if open.header == current && now - open.since < Self.snapshotLimit { return }
+            endSnapshot()
+        }
+        let started = sqlite3_step(begin)
+        sqlite3_reset(begin)
+        if started == SQLITE_DONE { snapshot = (current, now) }
+    }
+
+    private func isWAL() -> Bool {
+        var pragma: OpaquePointer?
+        guard sqlite3_prepare_v2(connection, "PRAGMA journal_mode", -1, &pragma, nil) == SQLITE_OK else { return false }
+        defer { sqlite3_finalize(pragma) }
+        guard sqlite3_step(pragma) == SQLITE_ROW, let text = sqlite3_column_text(pragma, 0) else { return false }
+        return String(cString: text).lowercased() == "wal"
     }
 
     /// The row for `mac`, read and validated, or an empty list.
     func lookup(_ mac: MAC) throws -> [Definition] {
         guard let statement else { return [] }
+        prepareSnapshot()
         defer {
             sqlite3_reset(statement)
             sqlite3_clear_bindings(statement)
@@ -72,7 +133,9 @@ final class SQLiteLookupConnection {
     }
 
     private func failure() -> DatabaseError {
-        DatabaseError.unavailable(engine: "SQLite", reason: "\(path): \(String(cString: sqlite3_errmsg(connection)))")
+        let error = DatabaseError.unavailable(engine: "SQLite", reason: "\(path): \(String(cString: sqlite3_errmsg(connection)))")
+        endSnapshot()
+        return error
     }
 }
 
