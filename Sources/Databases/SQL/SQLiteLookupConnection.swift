@@ -32,6 +32,11 @@ final class SQLiteLookupConnection {
     private var snapshot: (header: WALIndexWatch.Header, since: ContinuousClock.Instant)?
     /// The longest one read transaction serves lookups, whatever the header says.
     static let snapshotLimit: Duration = .seconds(1)
+    /// SQLite's page cache for this connection, in KiB (its default is 2,000). A lookup reads a
+    /// handful of pages: the interior pages of the two B-trees stay cached, and leaf pages missed
+    /// come from the kernel's page cache in about a microsecond. With 100,000 reservations the
+    /// default cache filled to 2 MB of heap for a hit rate of about a quarter.
+    static let pageCacheKiB = 512
 
     /// How long a lookup waits for a writer's lock in rollback-journal mode (a commit takes
     /// milliseconds). In WAL mode, which the reservations tool sets, readers never wait.
@@ -50,6 +55,7 @@ final class SQLiteLookupConnection {
         }
         connection = handle
         sqlite3_busy_timeout(handle, Self.busyMilliseconds)
+        sqlite3_exec(handle, "PRAGMA cache_size = -\(Self.pageCacheKiB)", nil, nil, nil)
         var prepared: OpaquePointer?
         guard sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, nil) == SQLITE_OK else {
             let reason = String(cString: sqlite3_errmsg(handle))
