@@ -31,6 +31,8 @@ def server_specs(ours_binary: str, web: bool) -> list:
         ServerSpec("staticdhcpd memory cache", "ours", "ours", binary=ours_binary, use_cache=True, web=web),
         ServerSpec("CoreDHCP file", "coredhcp", "coredhcp"),
         ServerSpec("Kea 2.2 memfile", "kea", "kea"),
+        # Not a server: the kernel's share of an exchange here, for reading the CPU column.
+        ServerSpec("floor: minimal C responder", "floor", "floor"),
     ]
 
 

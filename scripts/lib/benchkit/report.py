@@ -44,7 +44,7 @@ def _ratio(ours, peer, digits=2):
 
 def ratios_table(results: list) -> list:
     ours = [r for r in results if r.family == "ours" and r.available]
-    peers = [r for r in results if r.family != "ours" and r.available]
+    peers = [r for r in results if r.family not in ("ours", "floor") and r.available]
     if not peers or not any(r.family == "ours" for r in results):
         return []
     if not ours:
@@ -61,6 +61,20 @@ def ratios_table(results: list) -> list:
     return lines
 
 
+def floor_table(results: list) -> list:
+    """CPU per exchange above the floor responder's: the part each server's own code costs."""
+    floor = next((r for r in results if r.family == "floor" and r.available and r.cpu_us), None)
+    servers = [r for r in results if r.family != "floor" and r.available and r.cpu_us is not None]
+    if floor is None or not servers:
+        return []
+    lines = [f"The floor responder (no lookup, no script, no log; the same system calls per packet) spent "
+             f"{floor.cpu_us:.1f} µs per exchange: what this machine's kernel charges any server here.", "",
+             "| Server | CPU µs / exchange | Above the floor (µs) | Floor's share |", "|---|---:|---:|---:|"]
+    for r in servers:
+        lines.append(f"| {r.name} | {r.cpu_us:.1f} | {r.cpu_us - floor.cpu_us:.1f} | {floor.cpu_us / r.cpu_us * 100:.0f} % |")
+    return lines
+
+
 def render(results: list, context: dict) -> str:
     out = [f"# staticdhcpd benchmark, {context['date']}", ""]
     out += [f"- {key}: {value}" for key, value in context["settings"].items()]
@@ -68,6 +82,9 @@ def render(results: list, context: dict) -> str:
     ratios = ratios_table(results)
     if ratios:
         out += ["", "## Ratios (ours / peer; above 1x is better for rates, below 1x for CPU, p99, RSS)", ""] + ratios
+    above_floor = floor_table(results)
+    if above_floor:
+        out += ["", "## CPU above the floor", ""] + above_floor
     out += ["", "## Notes", ""]
     for r in results:
         if not r.available:

@@ -1,6 +1,8 @@
 """Self-test of the harness's pure parts: python3 -m benchkit.selftest (no root, no network)."""
 import unittest
 
+from . import report
+from .measure import ServerResult
 from .perfdhcp import PerfdhcpError, parse_report, percentile
 from .reservations import mac_for, reservations, sqlite_script
 from .soak import RssSampler, Sample, SoakResult, SoakSettings, least_squares_slope, load_slopes, verdict
@@ -188,6 +190,18 @@ class SoakTests(unittest.TestCase):
         self.assertIn("| idle before | 18.0 | 8.0 | 10.0 | 0.0 |", text)
         self.assertIn("RssAnon slope: +1.000 MB/min over the load", text)
         self.assertEqual(samples_csv(result).splitlines()[1], "0.0,20480,10240,10240")
+
+    def test_floor_is_a_reference_not_a_peer(self):
+        ours = ServerResult("ours", "ours", clean_rate=10_000, clean_confirmed=True, cpu_us=50.0)
+        peer = ServerResult("peer", "peer", clean_rate=5_000, clean_confirmed=True, cpu_us=80.0)
+        floor = ServerResult("floor", "floor", clean_rate=20_000, clean_confirmed=True, cpu_us=20.0)
+        ratios = report.ratios_table([ours, peer, floor])
+        self.assertEqual(len(ratios), 3)  # header, rule, ours vs peer: never "vs floor"
+        self.assertIn("| ours | peer | 2.00x |", ratios[2])
+        above = report.floor_table([ours, peer, floor])
+        self.assertIn("| ours | 50.0 | 30.0 | 40 % |", above)
+        self.assertIn("| peer | 80.0 | 60.0 | 25 % |", above)
+        self.assertEqual(report.floor_table([ours, peer]), [])
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ and 'taskset' both exec, so the child's PID is the server's own PID, which /proc
 """
 import json
 import os
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -13,6 +14,9 @@ from pathlib import Path
 
 from . import reservations as rsv
 from .topology import Topology
+
+
+FLOOR_SOURCE = Path(__file__).with_name("floor_responder.c")
 
 
 class ServerUnavailable(RuntimeError):
@@ -33,8 +37,8 @@ end
 class ServerSpec:
     """One row of the table. `kind` picks how the configuration is written."""
     name: str
-    kind: str                      # "ours", "coredhcp" or "kea"
-    family: str                    # what the ratios compare: "ours" or the peer's name
+    kind: str                      # "ours", "coredhcp", "kea" or "floor"
+    family: str                    # what the ratios compare: "ours", the peer's name, or "floor"
     use_cache: bool = False
     hook: bool = False
     web: bool = False
@@ -50,6 +54,8 @@ class ServerSpec:
             return self._prepare_coredhcp(workdir, topology, entries)
         if self.kind == "kea":
             return self._prepare_kea(workdir, topology, entries)
+        if self.kind == "floor":
+            return self._prepare_floor(workdir, topology)
         raise ValueError(f"unknown server kind {self.kind!r}")
 
     def _prepare_ours(self, workdir, topology, entries):
@@ -121,6 +127,19 @@ class ServerSpec:
         (workdir / "kea.json").write_text(json.dumps(config))
         self.extra_env = {"KEA_PIDFILE_DIR": str(workdir), "KEA_LOCKFILE_DIR": str(workdir)}
         return ["kea-dhcp4", "-c", str(workdir / "kea.json")]
+
+
+    def _prepare_floor(self, workdir, topology):
+        """Compiles floor_responder.c (see its header) with whichever C compiler is installed."""
+        compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+        if compiler is None:
+            raise ServerUnavailable("no C compiler (cc, gcc or clang) to build the floor responder")
+        binary = workdir / "floor_responder"
+        built = subprocess.run([compiler, "-O2", "-o", str(binary), str(FLOOR_SOURCE)],
+                               capture_output=True, text=True)
+        if built.returncode != 0:
+            raise ServerUnavailable(f"the floor responder did not compile: {built.stderr.strip()[:300]}")
+        return [str(binary), topology.server_ip]
 
 
 def _ticks_per_second() -> int:
