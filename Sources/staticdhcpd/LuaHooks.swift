@@ -9,11 +9,12 @@ import Scripting
 /// observers that want every statistics record (the dashboard's telemetry).
 final class LuaHooks: DHCPHooks {
     let runtime: ScriptRuntime
-    let telemetry: Telemetry
+    /// Nil when no dashboard runs: then nobody reads it, and each packet saves a dictionary update.
+    let telemetry: Telemetry?
     let logTap: LogTap
     private let presence: HookPresence
 
-    init(runtime: ScriptRuntime, telemetry: Telemetry, logTap: LogTap) {
+    init(runtime: ScriptRuntime, telemetry: Telemetry?, logTap: LogTap) {
         self.runtime = runtime
         self.telemetry = telemetry
         self.logTap = logTap
@@ -60,7 +61,7 @@ final class LuaHooks: DHCPHooks {
     func endRequest(_ requestID: UInt64) { runtime.endRequest(requestID) }
 
     func deliver(_ statistics: Statistics) {
-        telemetry.record(statistics)
+        telemetry?.record(statistics)
         guard runtime.hasStatisticsHandlers else { return }
         runtime.deliverStatistics(ScriptStatistics(
             sourceIP: statistics.sourceIP, sourcePort: Int(statistics.sourcePort), mac: statistics.mac,

@@ -121,7 +121,8 @@ actor Server {
     }
 
     func install(_ generation: LoadedGeneration, on engine: DHCPEngine) async {
-        let hooks = LuaHooks(runtime: generation.runtime, telemetry: telemetry, logTap: hub.tap)
+        // The dashboard starts (or not) once, before the first install; reloads never start it.
+        let hooks = LuaHooks(runtime: generation.runtime, telemetry: webTask == nil ? nil : telemetry, logTap: hub.tap)
         await engine.install(Generation(
             number: generation.number, configuration: generation.settings.engineConfiguration,
             hooks: hooks, database: generation.database
