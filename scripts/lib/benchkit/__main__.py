@@ -158,7 +158,8 @@ def soak_main(args, topology: Topology, started: float, load_before: str) -> int
         "reservations": f"{clients:,} MACs ({rsv.mac_for(args.mac_base, 0)} .. "
                         f"{rsv.mac_for(args.mac_base, clients - 1)}), 203.0.113.1-250 repeating (serial = k / 250)",
         "perfdhcp": f"-4 -l {topology.relay_ip} -R {clients} -b mac={args.mac_base} -r RATE "
-                    f"-p {settings.seconds:g} -d 1 -W 300000 -g single" + (" -F RATE" if with_releases else ""),
+                    f"-p SEGMENT -d 1 -W 300000 -g single" + (" -F RATE" if with_releases else "")
+                    + f" (the {settings.seconds:g} s load as back-to-back runs of at most {soak.SEGMENT_SECONDS} s)",
         "load": f"{settings.minutes:g} min, VmRSS every {soak.SAMPLE_SECONDS:g} s; idle "
                 f"{soak.IDLE_BEFORE_SECONDS:g} s before, {soak.IDLE_AFTER_SECONDS:g} s after",
         "pinning": f"server on CPU {args.server_cpu}, perfdhcp on CPU {args.client_cpu} (taskset)",

@@ -5,7 +5,7 @@ from . import report
 from .measure import ServerResult
 from .perfdhcp import PerfdhcpError, parse_report, percentile
 from .reservations import mac_for, reservations, sqlite_script
-from .soak import RssSampler, Sample, SoakResult, SoakSettings, least_squares_slope, load_slopes, verdict
+from .soak import RssSampler, SegmentedLoad, segment_lengths, Sample, SoakResult, SoakSettings, least_squares_slope, load_slopes, verdict
 from .soakreport import figures_table, per_minute_lines, render, samples_csv
 
 
@@ -190,6 +190,22 @@ class SoakTests(unittest.TestCase):
         self.assertIn("| idle before | 18.0 | 8.0 | 10.0 | 0.0 |", text)
         self.assertIn("RssAnon slope: +1.000 MB/min over the load", text)
         self.assertEqual(samples_csv(result).splitlines()[1], "0.0,20480,10240,10240")
+
+    def test_soak_load_is_cut_into_runs_of_at_most_a_minute(self):
+        self.assertEqual(segment_lengths(600), [60] * 10)
+        self.assertEqual(segment_lengths(90), [45, 45])
+        self.assertEqual(segment_lengths(61), [31, 30])
+        self.assertEqual(segment_lengths(5), [5])
+        self.assertEqual(sum(segment_lengths(599)), 599)
+        load = SegmentedLoad()
+        self.assertEqual(load.drop_ratio, 1.0)
+
+        class Run:
+            initiated, completed, drops = 100, 99, 1
+        load.add(Run())
+        load.add(Run())
+        self.assertEqual((load.initiated, load.completed, load.drops, load.runs), (200, 198, 2, 2))
+        self.assertAlmostEqual(load.drop_ratio, 0.01)
 
     def test_floor_is_a_reference_not_a_peer(self):
         ours = ServerResult("ours", "ours", clean_rate=10_000, clean_confirmed=True, cpu_us=50.0)

@@ -40,6 +40,10 @@ WEB_POLL_SECONDS = 5.0          # a dashboard left open in a browser, not a load
 RSS_LIMIT_MB = 40.0             # issue #8: under 40 MB with 100,000 reservations ...
 SLOPE_LIMIT_MB_PER_MINUTE = 0.2  # ... and flat: second-half growth under this
 TARGET_MINUTES = 10.0
+# perfdhcp keeps about 4 KB per exchange until it exits (about 40 MB/s at 10,000/s): one 10-minute
+# run at the rates it reaches single-threaded exhausts a 24 GB machine, whose reclaim then stalls
+# everything. So the load is a series of perfdhcp runs of at most this long, back to back.
+SEGMENT_SECONDS = 60
 FALLBACK_RATE = 100             # when the search confirms no clean rate at all
 # Short steps: the search only has to find a rate the daemon certainly sustains at one half.
 SEARCH_PLAN = Plan(first_rate=1000, max_rate=32000, bisect_steps=2, step_seconds=3,
@@ -292,7 +296,7 @@ def _idle_load_idle(server: RunningServer, settings: SoakSettings, perfdhcp: Per
     cpu_before = server.cpu_seconds()
     sampler.start()
     try:
-        load = perfdhcp.run(result.rate, settings.seconds)
+        load = run_in_segments(perfdhcp, result.rate, settings.seconds)
     except PerfdhcpError as error:
         result.failure = f"perfdhcp stopped: {error}"
         return
@@ -316,6 +320,39 @@ def _idle_load_idle(server: RunningServer, settings: SoakSettings, perfdhcp: Per
         return
     _record_moment(server, result, "idle after", log)
     log(f"  peak (VmHWM) {server.memory_kib('VmHWM') / 1024:.1f} MB")
+
+
+@dataclass
+class SegmentedLoad:
+    """The sums of consecutive perfdhcp runs."""
+    initiated: int = 0
+    completed: int = 0
+    drops: int = 0
+    runs: int = 0
+
+    @property
+    def drop_ratio(self) -> float:
+        return self.drops / self.initiated if self.initiated else 1.0
+
+    def add(self, run) -> None:
+        self.initiated += run.initiated
+        self.completed += run.completed
+        self.drops += run.drops
+        self.runs += 1
+
+
+def segment_lengths(seconds: int, longest: int = SEGMENT_SECONDS) -> list:
+    """Whole-second perfdhcp periods, each at most `longest`, adding up to `seconds`."""
+    count = max(1, math.ceil(seconds / longest))
+    base, extra = divmod(seconds, count)
+    return [base + (1 if index < extra else 0) for index in range(count)]
+
+
+def run_in_segments(perfdhcp: Perfdhcp, rate: int, seconds: int) -> SegmentedLoad:
+    load = SegmentedLoad()
+    for length in segment_lengths(seconds):
+        load.add(perfdhcp.run(rate, length))
+    return load
 
 
 def _record_moment(server: RunningServer, result: SoakResult, moment: str, log) -> None:
