@@ -128,7 +128,6 @@ class ServerSpec:
         self.extra_env = {"KEA_PIDFILE_DIR": str(workdir), "KEA_LOCKFILE_DIR": str(workdir)}
         return ["kea-dhcp4", "-c", str(workdir / "kea.json")]
 
-
     def _prepare_floor(self, workdir, topology):
         """Compiles floor_responder.c (see its header) with whichever C compiler is installed."""
         compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
