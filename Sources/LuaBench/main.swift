@@ -11,7 +11,8 @@ struct SilentLog: ScriptLog {
 
 let iterations = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 200_000 : 200_000
 // An optional second argument runs one case alone (for profilers): codec, hook, hook-nodef,
-// hook-meta (scripts/bench's HOOK_LUA: two setOption calls and packet.meta, one request per call)
+// hook-meta (scripts/bench's HOOK_LUA: two setOption calls and packet.meta, one request per call),
+// hook-meta-macs (the same, the MAC changing over 10,000 clients)
 // or hook-empty (a loadDHCPPacket that only returns true: the fixed cost of a hook call).
 let only = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : nil
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("luabench-\(getpid())")
@@ -109,6 +110,19 @@ let hookMeta = try measure("loadDHCPPacket as scripts/bench (meta + 2 opts)", "h
     var requestContext = context
     requestID &+= 1
     requestContext.requestID = requestID
+    sink &+= try metaRuntime.loadDHCPPacket(&packet, requestContext, definition: definition, source: request) ? 1 : 0
+    metaRuntime.endRequest(requestID)
+}
+// The same over 10,000 clients in turn, as perfdhcp's clients arrive at the daemon: each call's MAC
+// string is one Lua has not seen for a while (interned afresh, or found in a cold bucket).
+var clientIndex: UInt64 = 0
+let hookMetaClients = try measure("loadDHCPPacket as scripts/bench, 10,000 MACs", "hook-meta-macs") {
+    var packet = response
+    var requestContext = context
+    requestID &+= 1
+    clientIndex = (clientIndex + 1) % 10_000
+    requestContext.requestID = requestID
+    requestContext.mac = MAC(0x0200_0001_0000 + clientIndex)
     sink &+= try metaRuntime.loadDHCPPacket(&packet, requestContext, definition: definition, source: request) ? 1 : 0
     metaRuntime.endRequest(requestID)
 }
