@@ -35,7 +35,8 @@ public struct Generation: Sendable {
 public actor DHCPEngine {
     public private(set) var generation: Generation
     var abuse: AbuseGuard
-    let sender: any ReplySender
+    /// Where replies go. A reload that rebinds the sockets replaces it with the generation.
+    private(set) var sender: any ReplySender
     let logger: Logger
     /// The thread this actor runs on.
     public nonisolated let thread: EngineThread
@@ -73,11 +74,14 @@ public actor DHCPEngine {
     /// Requests dropped because `parkedLimit` lookups were already waiting.
     public nonisolated var shed: Int { shedCount.load(ordering: .relaxed) }
 
-    /// Makes `next` the generation for every request that starts from now on. The blocklist and
-    /// flood counters carry over; only their timeouts and threshold follow the new settings.
-    public func install(_ next: Generation) {
+    /// Makes `next` the generation for every request that starts from now on, and `sender` (when
+    /// given: the sockets were rebound) the way every reply leaves from now on, including those of
+    /// requests still parked on the old generation. The blocklist and flood counters carry over;
+    /// only their timeouts and threshold follow the new settings.
+    public func install(_ next: Generation, sender: (any ReplySender)? = nil) {
         generation = next
         abuse.configuration = next.configuration.abuse
+        if let sender { self.sender = sender }
     }
 
     /// The 1 Hz tick: decays the blocklist and flood counters, then runs the scripts' tick handlers.

@@ -1,4 +1,5 @@
 import Databases
+import DHCPNetwork
 import Engine
 import Foundation
 import Glibc
@@ -43,8 +44,8 @@ extension Server {
             }
             var settings = runtime.settings.resolvingPaths(relativeTo: configFile)
             if options.debug { settings.debug = true }
-            if !settings.sameSockets(as: previous.settings) {
-                warnings.append("DHCP socket settings changed (address, ports, response interface or relays); the old sockets stay bound until a restart")
+            if settings.uid != previous.settings.uid || settings.gid != previous.settings.gid {
+                warnings.append("UID/GID changed; the daemon keeps running as UID \(getuid()), GID \(getgid()) until it is restarted")
             }
             let database = try await makeDatabase(runtime: runtime, settings: settings, engine: engine, previous: previous)
             let store = try openStore(settings: settings, previous: previous)
@@ -67,7 +68,14 @@ extension Server {
             } catch {
                 throw DaemonError("the \(database.engineName) database could not be reinitialised: \(error)")
             }
-            await install(LoadedGeneration(number: previous.number + 1, runtime: runtime, settings: settings, database: database, store: store), on: engine)
+            // Last, so that a reload rejected earlier never took a datagram away from the old
+            // sockets: from its bind on, the kernel delivers the port's unicast to the new socket.
+            let rebound = try bindChangedSockets(settings, previous: previous.settings)
+            await install(LoadedGeneration(number: previous.number + 1, runtime: runtime, settings: settings, database: database, store: store),
+                          on: engine, rebound: rebound)
+            if let rebound {
+                logger.warning("Reload: DHCP sockets rebound; now serving on \(settings.dhcpServerIP):\(rebound.serverPort)\(rebound.proxyPort.map { " and proxy port \($0)" } ?? "")")
+            }
             outcome = ReloadOutcome(succeeded: true, generation: previous.number + 1, trigger: trigger, finishedAt: Date(),
                                     seconds: (ContinuousClock.now - started).seconds, error: nil, warnings: warnings)
             for warning in warnings { logger.warning("Reload: \(warning)") }
@@ -79,6 +87,22 @@ extension Server {
         }
         recordReload(outcome)
         return outcome
+    }
+
+    /// New sockets when the reload changes the DHCP address, ports, response interface or relay
+    /// policy; nil when the running ones serve as they are. Binding happens while the old sockets
+    /// are still open (both ask for SO_REUSEADDR), so a port that stays the same is never free.
+    private func bindChangedSockets(_ settings: Settings, previous: Settings) throws -> DHCPSockets? {
+        guard !settings.sameSockets(as: previous) else { return nil }
+        do {
+            return try DHCPSockets(config: settings.networkConfiguration(), logger: Logger(label: "network"))
+        } catch {
+            var reason = "the new DHCP socket settings cannot be applied: \(error)"
+            if geteuid() != 0 {
+                reason += " (the daemon runs as UID \(getuid()) since start-up; binding port \(settings.dhcpServerPort) or a layer-2 responder needs root or CAP_NET_BIND_SERVICE and CAP_NET_RAW, so restart it to apply these settings)"
+            }
+            throw DaemonError(reason)
+        }
     }
 
     private func recordReload(_ outcome: ReloadOutcome) {

@@ -120,13 +120,35 @@ actor Server {
         return store
     }
 
-    func install(_ generation: LoadedGeneration, on engine: DHCPEngine) async {
+    /// Makes `generation` the one every new request runs on. With `rebound` (a reload changed the
+    /// socket settings and bound new ones), the sockets change over in the same engine job: the
+    /// datagrams already queued on the old sockets are answered by the old generation, then the
+    /// engine reads only the new sockets and replies through them.
+    func install(_ generation: LoadedGeneration, on engine: DHCPEngine, rebound: DHCPSockets? = nil) async {
         // The dashboard starts (or not) once, before the first install; reloads never start it.
         let hooks = LuaHooks(runtime: generation.runtime, telemetry: webTask == nil ? nil : telemetry, logTap: hub.tap)
-        await engine.install(Generation(
+        let next = Generation(
             number: generation.number, configuration: generation.settings.engineConfiguration,
             hooks: hooks, database: generation.database
-        ))
+        )
+        if let rebound {
+            let (old, oldReaders, newReaders) = (sockets, readers, rebound.makeReaders())
+            await engine.perform {
+                engine.assumeIsolated { engine in
+                    for reader in oldReaders {
+                        engine.thread.unwatch(reader.fd)
+                        while reader.read(waiting: false, { engine.handleArrived(Datagram($0)) }) > 0 {}
+                    }
+                    engine.install(next, sender: NetworkReplySender(sockets: rebound))
+                    Server.watch(newReaders, engine: engine)
+                }
+            }
+            sockets = rebound
+            readers = newReaders
+            old?.shutdown() // closed once the last reference (a reply in flight) lets go
+        } else {
+            await engine.install(next)
+        }
         current = generation
         await refreshWebSnapshot(engine)
         hub.reconfigure(generation.settings.logConfiguration(debugFlag: options.debug, console: hubConsole))
@@ -162,6 +184,10 @@ actor Server {
     /// read and each datagram answered on the spot (no hand-off to another thread per packet).
     private func startReceiving(_ sockets: DHCPSockets, engine: DHCPEngine) {
         readers = sockets.makeReaders()
+        Server.watch(readers, engine: engine)
+    }
+
+    private nonisolated static func watch(_ readers: [DatagramReader], engine: DHCPEngine) {
         for reader in readers {
             let thread = engine.thread
             let fd = reader.fd

@@ -51,7 +51,7 @@ def options(data):
     return found
 
 
-def reply_type(data, xid, show_option=None):
+def reply_type(data, xid, show_option=None, sender=None):
     if len(data) < 240 or struct.unpack("!I", data[4:8])[0] != xid:
         return None
     found = options(data)
@@ -60,6 +60,9 @@ def reply_type(data, xid, show_option=None):
     kind = NAMES.get(found[53][0], str(found[53][0]))
     if show_option is not None:
         kind += " " + found.get(show_option, b"").decode("utf-8", "replace")
+    if sender is not None:
+        server_id = found.get(54, b"")
+        kind += " from " + sender + " server-id " + (socket.inet_ntoa(server_id) if len(server_id) == 4 else "none")
     return kind
 
 
@@ -77,6 +80,8 @@ def main():
     parser.add_argument("--garbage", type=int, default=0, help="send this many malformed datagrams instead")
     parser.add_argument("--timeout", type=float, default=2.0)
     parser.add_argument("--show-option", type=int, help="also print this option of the reply, as text")
+    parser.add_argument("--show-server", action="store_true",
+                        help="also print the reply's source address and its server identifier (option 54)")
     args = parser.parse_args()
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -108,8 +113,8 @@ def main():
         sock.sendto(packet, (args.server, args.port))
         try:
             while True:
-                data, _ = sock.recvfrom(4096)
-                kind = reply_type(data, xid, args.show_option)
+                data, (sender, _) = sock.recvfrom(4096)
+                kind = reply_type(data, xid, args.show_option, sender if args.show_server else None)
                 if kind:
                     replies.append(kind)
                     break

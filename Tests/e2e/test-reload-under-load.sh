@@ -3,6 +3,8 @@
 # sends SIGHUP ten times, alternating a good and a broken conf.lua. No exchange is lost, each good
 # conf.lua's loadDHCPPacket shows up in replies at once, each broken one is rejected with its file
 # and line while the previous generation keeps answering, and `staticdhcpd reload` reports both.
+# Four of the good ones add or remove PROXY_PORT, so the DHCP sockets are rebound (port 67 taken
+# over by a new socket) while perfdhcp's requests keep arriving on it.
 set -u
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/daemon.sh"
@@ -15,12 +17,14 @@ sd_perf_database "$db" 1000
 "$STATICDHCPD_BIN" db add "$E2E_CLIENT_MAC" 192.0.2.10 --subnet 192.0.2.0/24 --file "$db" >/dev/null
 conf="$E2E_TMP/conf.lua"
 
-write_good() {  # write_good TAG
+write_good() {  # write_good TAG [LUA...]
+    local tag="$1"
+    shift
     sd_conf "$conf" "$db" "ALLOW_DHCP_RELAYS = true" "ENABLE_SUSPEND = false" 'LOG_CONSOLE_SEVERITY = "INFO"' \
         'function loadDHCPPacket(packet, method, mac, definition, relay_ip, port, source_packet)' \
-        "  packet:setOption(\"domain_name\", \"$1.example\")" \
+        "  packet:setOption(\"domain_name\", \"$tag.example\")" \
         '  return true' \
-        'end'
+        'end' "$@"
 }
 write_broken() {
     write_good broken
@@ -40,7 +44,10 @@ expected="gen1"
 for round in 1 2 3 4 5 6 7 8 9 10; do
     if [ $((round % 2)) -eq 1 ]; then
         expected="gen$((round + 1))"
-        write_good "$expected"
+        case $round in
+            3 | 7) write_good "$expected" 'PROXY_PORT = 4011' ;;
+            *) write_good "$expected" ;;
+        esac
         out="$("$STATICDHCPD_BIN" reload --config "$conf" 2>&1)"
         e2e_assert_status "reload $round (good) succeeds" 0 $?
         e2e_assert_contains "reload $round reports the new generation" "reloaded: generation" "$out"
@@ -59,6 +66,7 @@ e2e_assert_status "perfdhcp" 0 $?
 e2e_parse_perfdhcp "$E2E_TMP/perfdhcp.log"
 e2e_assert_ge "completed exchanges during the reloads" 1500 "${E2E_PERF_EXCHANGES:-0}"
 e2e_assert_eq "exchanges lost during the reloads" 0 "${E2E_PERF_DROPS:-missing}"
+e2e_assert_eq "reloads that rebound the sockets" 4 "$(grep -c 'DHCP sockets rebound' "$E2E_TMP/server.log")"
 # A conf.lua with 1,000 more lines of Lua.
 write_good big
 for i in $(seq 1000); do echo "function _helper$i(value) return (value or 0) + $i end" >>"$conf"; done
