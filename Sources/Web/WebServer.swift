@@ -26,6 +26,21 @@ public struct WebServer: Sendable {
             csrf: CSRFToken(fixed: csrfToken), now: now)
     }
 
+    /// Applies new settings and a new reservation store to the running server: pages, secure
+    /// flags and credentials change at once. The address, the port and the connection limits are
+    /// the listening socket's; `sameListener(as:)` says whether they differ (then the caller
+    /// starts another server).
+    public func reconfigure(_ config: WebConfiguration, reservations: (any ReservationStore)?) {
+        state.reconfigure(config, reservations: reservations)
+    }
+
+    /// Whether `config` listens where and how this server does.
+    public func sameListener(as config: WebConfiguration) -> Bool {
+        let current = state.configuration
+        return current.ip == config.ip && current.port == config.port
+            && current.idleTimeoutSeconds == config.idleTimeoutSeconds
+    }
+
     /// The responder, usable on its own (HummingbirdTesting's `.router` framework drives it without a socket).
     public func makeResponder() -> WebResponder { WebResponder(state: state) }
 

@@ -71,6 +71,11 @@ extension Server {
             // Last, so that a reload rejected earlier never took a datagram away from the old
             // sockets: from its bind on, the kernel delivers the port's unicast to the new socket.
             let rebound = try bindChangedSockets(settings, previous: previous.settings)
+            // The dashboard follows the new settings; a dashboard that cannot serve where they say
+            // is a warning, not a reason to keep the old DHCP generation.
+            if settings.webEnabled || previous.settings.webEnabled, let problem = await makeDashboard().apply(settings) {
+                warnings.append(problem)
+            }
             await install(LoadedGeneration(number: previous.number + 1, runtime: runtime, settings: settings, database: database, store: store),
                           on: engine, rebound: rebound)
             if let rebound {

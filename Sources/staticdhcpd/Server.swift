@@ -33,7 +33,7 @@ actor Server {
     private var sockets: DHCPSockets?
     private var current: LoadedGeneration?
     private var signalSources: [any DispatchSourceSignal] = []
-    private var webTask: Task<Void, Never>?
+    private var dashboard: Dashboard?
     private var shuttingDown = false
     private var stopped: CheckedContinuation<Int32, Never>?
     /// The socket readers the engine's thread polls (used there only).
@@ -70,7 +70,8 @@ actor Server {
             let store = try openStore(settings: settings, previous: nil)
             current = LoadedGeneration(number: 0, runtime: runtime, settings: settings, database: database, store: store)
             if settings.webEnabled {
-                startWeb(settings: settings, database: database)
+                // A dashboard that cannot bind is logged; DHCP keeps serving.
+                _ = await makeDashboard().apply(settings)
             }
             logger.info("Initialising custom code...")
             try await engine.perform {
@@ -126,7 +127,8 @@ actor Server {
     /// engine reads only the new sockets and replies through them.
     func install(_ generation: LoadedGeneration, on engine: DHCPEngine, rebound: DHCPSockets? = nil) async {
         // The dashboard starts (or not) once, before the first install; reloads never start it.
-        let hooks = LuaHooks(runtime: generation.runtime, telemetry: webTask == nil ? nil : telemetry, logTap: hub.tap)
+        let dashboardRunning = await dashboard?.isRunning ?? false
+        let hooks = LuaHooks(runtime: generation.runtime, telemetry: dashboardRunning ? telemetry : nil, logTap: hub.tap)
         let next = Generation(
             number: generation.number, configuration: generation.settings.engineConfiguration,
             hooks: hooks, database: generation.database
@@ -156,28 +158,16 @@ actor Server {
 
     private var hubConsole: Bool { options.verbose || !(current?.settings.daemon ?? true) }
 
-    /// The dashboard on WEB_IP:WEB_PORT. A dashboard that cannot bind is logged; DHCP keeps serving.
-    private func startWeb(settings: Settings, database: any Database) {
-        var store: (any ReservationStore)?
-        if settings.databaseEngine == .named("SQLite"), let file = settings.sqliteFile,
-           let reservations = try? Reservations(path: file) {
-            store = SQLiteReservationStore(reservations: reservations)
+    /// The dashboard, over this server's seams; made once, then it follows reloads.
+    func makeDashboard() -> Dashboard {
+        if let dashboard { return dashboard }
+        let made = Dashboard { [unowned self] configuration, reservations in
+            WebServer(
+                config: configuration, source: DaemonDashboardSource(server: self), reservations: reservations,
+                scripts: LuaWebHost(server: self), logger: Logger(label: "web"))
         }
-        let web = WebServer(
-            config: settings.webConfiguration, source: DaemonDashboardSource(server: self), reservations: store,
-            scripts: LuaWebHost(server: self), logger: Logger(label: "web")
-        )
-        let logger = logger
-        let address = "\(settings.webIP):\(settings.webPort)"
-        webTask = Task {
-            do {
-                try await web.run()
-            } catch is CancellationError {
-            } catch {
-                logger.critical("The web dashboard on \(address) stopped: \(error)")
-            }
-        }
-        logger.info("Web dashboard on http://\(address)/")
+        dashboard = made
+        return made
     }
 
     /// The engine's thread reads the sockets itself: when epoll reports one readable, a batch is
@@ -261,7 +251,7 @@ actor Server {
         logger.warning("System shutdown beginning (signal \(signalNumber))...")
         await answerQueuedDatagrams()
         shutdownSockets()
-        webTask?.cancel()
+        await dashboard?.stop()
         let deadline = ContinuousClock.now + .seconds(4)
         let inFlight = { self.engine?.parked ?? 0 }
         while inFlight() > 0 && ContinuousClock.now < deadline {

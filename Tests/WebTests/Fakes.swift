@@ -191,12 +191,17 @@ struct Harness {
     }
 
     func run<Value: Sendable>(_ test: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+        try await run { _, client in try await test(client) }
+    }
+
+    /// `run`, also handing the test the server (to reconfigure it while it serves).
+    func run<Value: Sendable>(_ test: @Sendable (WebServer, any TestClientProtocol) async throws -> Value) async throws -> Value {
         let clock = self.clock
         let server = WebServer(
             config: configuration, source: source, reservations: store, scripts: scripts,
             logger: Logger(label: "web-test"), csrfToken: testCSRF, now: { clock.now })
         let app = Application(responder: server.makeResponder())
-        return try await app.test(.router, test)
+        return try await app.test(.router) { client in try await test(server, client) }
     }
 }
 

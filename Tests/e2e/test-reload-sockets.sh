@@ -61,7 +61,7 @@ e2e_log "$out"
 e2e_assert_eq "after it generation 3 still answers" "ACK gen3.example from 192.0.2.2 server-id 192.0.2.2" "$(ask 192.0.2.2 67)"
 
 # Another program holds UDP port 2067 (without SO_REUSEADDR, so nobody can share it).
-e2e_srv python3 -c 'import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 2067)); time.sleep(60)' &
+ip netns exec "$E2E_SRV_NS" python3 -c 'import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 2067)); time.sleep(60)' &
 holder=$!
 tries=0
 until [ "$(listening 2067)" = yes ] || [ $tries -ge 50 ]; do sleep 0.1; tries=$((tries + 1)); done

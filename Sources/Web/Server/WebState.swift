@@ -1,36 +1,64 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Everything a request handler needs, shared by all requests.
+///
+/// The settings, the authenticator and the reservation store can change under a running server
+/// (`reconfigure`, on a reload of conf.lua); each read takes the current one.
 final class WebState: Sendable {
-    let configuration: WebConfiguration
     let source: any DashboardSource
-    let reservations: (any ReservationStore)?
     let scripts: (any ScriptWebHost)?
     let logger: Logger
-    let authenticator: DigestAuthenticator?
     let csrf: CSRFToken
     let now: @Sendable () -> Date
+    private let live: Mutex<Live>
+
+    private struct Live: Sendable {
+        var configuration: WebConfiguration
+        var authenticator: DigestAuthenticator?
+        var reservations: (any ReservationStore)?
+    }
+
+    var configuration: WebConfiguration { live.withLock { $0.configuration } }
+    var authenticator: DigestAuthenticator? { live.withLock { $0.authenticator } }
+    var reservations: (any ReservationStore)? { live.withLock { $0.reservations } }
 
     init(
         configuration: WebConfiguration, source: any DashboardSource, reservations: (any ReservationStore)?,
         scripts: (any ScriptWebHost)?, logger: Logger, csrf: CSRFToken = CSRFToken(),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
-        self.configuration = configuration
         self.source = source
-        self.reservations = reservations
         self.scripts = scripts
         self.logger = logger
         self.csrf = csrf
         self.now = now
-        if configuration.authenticationEnabled, let user = configuration.digestUsername, let password = configuration.digestPassword {
-            authenticator = DigestAuthenticator(
-                username: user, password: password, realm: configuration.realm,
-                lifetime: configuration.digestNonceLifetime, now: now)
-        } else {
-            authenticator = nil
+        live = Mutex(Live(
+            configuration: configuration, authenticator: Self.authenticator(for: configuration, now: now),
+            reservations: reservations))
+    }
+
+    /// Takes new settings and a new reservation store. The authenticator (and the nonces it has
+    /// issued) is kept unless the credentials, the realm or the nonce lifetime changed.
+    func reconfigure(_ configuration: WebConfiguration, reservations: (any ReservationStore)?) {
+        live.withLock { live in
+            let old = live.configuration
+            if old.digestUsername != configuration.digestUsername || old.digestPassword != configuration.digestPassword
+                || old.realm != configuration.realm || old.digestNonceLifetime != configuration.digestNonceLifetime {
+                live.authenticator = Self.authenticator(for: configuration, now: now)
+            }
+            live.configuration = configuration
+            live.reservations = reservations
         }
+    }
+
+    private static func authenticator(for configuration: WebConfiguration, now: @escaping @Sendable () -> Date) -> DigestAuthenticator? {
+        guard configuration.authenticationEnabled, let user = configuration.digestUsername,
+              let password = configuration.digestPassword else { return nil }
+        return DigestAuthenticator(
+            username: user, password: password, realm: configuration.realm,
+            lifetime: configuration.digestNonceLifetime, now: now)
     }
 
     func registrations() async -> WebRegistrations {
