@@ -7,7 +7,7 @@
 DEBUG = false                        -- richer log format (logger name, line)
 DAEMON = true                        -- fork into the background at startup
 SYSTEM_NAME = "staticDHCPd"          -- shown in the web dashboard and the digest realm
--- PID_FILE = "/run/staticdhcpd.pid" -- pidfile path (default: none)
+-- PID_FILE = "/run/staticdhcpd.pid" -- pidfile path (default: staticdhcpd.pid in STATE_DIRECTORY)
 -- UID = 65534                       -- user to become after binding sockets (default: keep current)
 -- GID = 65534                       -- group to become after binding sockets (default: keep current)
 

@@ -3,7 +3,8 @@ import Foundation
 import Glibc
 import Scripting
 
-/// `staticdhcpd reload`: finds the running daemon by conf.lua's PID_FILE, sends it SIGHUP,
+/// `staticdhcpd reload`: finds the running daemon by conf.lua's PID_FILE (or, without one, the pid
+/// file the daemon keeps in STATE_DIRECTORY), sends it SIGHUP,
 /// waits for the outcome and reports it (exit 0 when the new conf.lua is live).
 struct ReloadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,16 +17,14 @@ struct ReloadCommand: ParsableCommand {
     @Option(help: "Seconds to wait for the outcome.")
     var timeout: Double = 30
 
-    @Option(name: .customLong("pid-file"), help: "The daemon's PID_FILE (default: read from conf.lua).")
+    @Option(name: .customLong("pid-file"), help: "The daemon's pid file (default: conf.lua's PID_FILE, else staticdhcpd.pid in its STATE_DIRECTORY).")
     var pidFileOption: String?
 
     func run() throws {
         let file = try config.locate()
-        guard let pidFile = pidFileOption ?? Self.pidFile(in: file) else {
-            throw ValidationError("\(file.path) sets no PID_FILE, so the running daemon cannot be found; set PID_FILE, pass --pid-file, or send SIGHUP yourself")
-        }
+        let pidFile = pidFileOption ?? Self.pidFile(in: file)
         guard let pid = PIDFile.read(pidFile), kill(pid, 0) == 0 else {
-            throw ValidationError("no running daemon: \(pidFile) is missing or names no live process")
+            throw ValidationError("no running daemon for \(file.path): \(pidFile) is missing or names no live process")
         }
         let before = ReloadStatusFile.read(pidFile: pidFile)?.identity
         guard kill(pid, SIGHUP) == 0 else {
@@ -50,25 +49,36 @@ struct ReloadCommand: ParsableCommand {
 }
 
 extension ReloadCommand {
-    /// PID_FILE from conf.lua. The file being reloaded may be broken (that is what the daemon will
-    /// report), so when it does not load, a plain `PID_FILE = "..."` line is read instead.
-    static func pidFile(in configFile: URL) -> String? {
+    /// Where the daemon of `configFile` keeps its pid (`Settings.controlPIDFile`: PID_FILE, else
+    /// `staticdhcpd.pid` in STATE_DIRECTORY). The file being reloaded may be broken (that is what
+    /// the daemon will report), so when it does not load, plain `PID_FILE = "..."` and
+    /// `STATE_DIRECTORY = "..."` lines are read instead.
+    static func pidFile(in configFile: URL) -> String {
         let report = ScriptRuntime.checkConfig(configFile: configFile)
         if let settings = report.settings {
-            return settings.resolvingPaths(relativeTo: configFile).pidFile
+            return settings.resolvingPaths(relativeTo: configFile).controlPIDFile(configFile: configFile)
         }
-        guard let text = try? String(contentsOf: configFile, encoding: .utf8) else { return nil }
+        let text = (try? String(contentsOf: configFile, encoding: .utf8)) ?? ""
+        var settings = Settings()
+        settings.pidFile = quotedSetting("PID_FILE", in: text)
+        settings.stateDirectory = quotedSetting("STATE_DIRECTORY", in: text)
+        return settings.resolvingPaths(relativeTo: configFile).controlPIDFile(configFile: configFile)
+    }
+
+    /// The string of a top-level `NAME = "value"` line (the last one, as Lua would leave it).
+    static func quotedSetting(_ name: String, in text: String) -> String? {
+        var found: String?
         for line in text.split(separator: "\n") {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
-            guard trimmed.hasPrefix("PID_FILE"), let equals = trimmed.firstIndex(of: "=") else { continue }
+            guard trimmed.hasPrefix(name), let equals = trimmed.firstIndex(of: "="),
+                  trimmed[trimmed.index(trimmed.startIndex, offsetBy: name.count)..<equals].allSatisfy(\.isWhitespace)
+            else { continue }
             let value = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces)
             guard let quote = value.first, quote == "\"" || quote == "'",
                   let end = value.dropFirst().firstIndex(of: quote) else { continue }
-            var settings = Settings()
-            settings.pidFile = String(value[value.index(after: value.startIndex)..<end])
-            return settings.resolvingPaths(relativeTo: configFile).pidFile
+            found = String(value[value.index(after: value.startIndex)..<end])
         }
-        return nil
+        return found
     }
 }
 

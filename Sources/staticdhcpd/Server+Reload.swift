@@ -115,8 +115,8 @@ extension Server {
         outcome.pid = getpid()
         outcome.sequence = reloadCount + 1
         noteReload(outcome)
-        if let pidFile = generationForWeb?.settings.pidFile {
-            ReloadStatusFile.write(outcome, pidFile: pidFile)
+        if let settings = generationForWeb?.settings {
+            ReloadStatusFile.write(outcome, pidFile: movePIDFile(to: settings.controlPIDFile(configFile: configFile)))
         }
     }
 }

@@ -38,6 +38,8 @@ actor Server {
     private var stopped: CheckedContinuation<Int32, Never>?
     /// The socket readers the engine's thread polls (used there only).
     private var readers: [DatagramReader] = []
+    /// Where the pid was written (see `Settings.controlPIDFile`).
+    private var pidFile: String?
     let webSnapshot = Mutex(WebSnapshot())
     private(set) var lastReload: ReloadOutcome?
     private(set) var reloadCount = 0
@@ -54,9 +56,9 @@ actor Server {
         logger.warning("----------------------------------------")
         logger.warning("staticdhcpd \(StaticDHCPDCommand.version) starting (pid \(getpid())) with \(configFile.path)")
         logger.warning("----------------------------------------")
-        if let pidFile = settings.pidFile {
-            PIDFile.write(pidFile, logger: logger)
-        }
+        let pidPath = settings.controlPIDFile(configFile: configFile)
+        PIDFile.write(pidPath, logger: logger)
+        pidFile = pidPath
         installSignalHandlers()
         do {
             let sockets = try DHCPSockets(config: settings.networkConfiguration(), logger: Logger(label: "network"))
@@ -87,7 +89,7 @@ actor Server {
         } catch {
             logger.critical("Start-up failed: \(error)")
             shutdownSockets()
-            removePIDFile(settings)
+            removePIDFile()
             return 1
         }
         return await withCheckedContinuation { continuation in
@@ -243,7 +245,7 @@ actor Server {
     func shutdown(signal signalNumber: Int32) async {
         if shuttingDown {
             logger.warning("Second stop signal; exiting now without waiting for requests in flight")
-            if let settings = current?.settings { removePIDFile(settings) }
+            removePIDFile()
             hub.flush()
             exit(1)
         }
@@ -259,7 +261,7 @@ actor Server {
         }
         let left = inFlight()
         if left > 0 { logger.warning("\(left) requests were still in flight at shutdown") }
-        if let settings = current?.settings { removePIDFile(settings) }
+        removePIDFile()
         logger.warning("System shutdown complete")
         stopped?.resume(returning: 0)
         stopped = nil
@@ -284,8 +286,19 @@ actor Server {
         sockets?.shutdown()
     }
 
-    private func removePIDFile(_ settings: Settings) {
-        if let pidFile = settings.pidFile { PIDFile.remove(pidFile) }
+    private func removePIDFile() {
+        if let pidFile { PIDFile.remove(pidFile) }
+    }
+
+    /// Keeps the pid where the live generation's settings say (`controlPIDFile`): a reload that
+    /// changes PID_FILE or STATE_DIRECTORY moves it. Returns the path.
+    func movePIDFile(to path: String) -> String {
+        if path != pidFile {
+            PIDFile.write(path, logger: logger)
+            removePIDFile()
+            pidFile = path
+        }
+        return path
     }
 
     func noteReload(_ outcome: ReloadOutcome) {
@@ -314,6 +327,8 @@ enum PIDFile {
             logger.warning("PID file \(path) already exists; overwriting it")
         }
         do {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try "\(getpid())\n".write(toFile: path, atomically: true, encoding: .utf8)
         } catch {
             logger.error("Cannot write PID file \(path): \(error)")

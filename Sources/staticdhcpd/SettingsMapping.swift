@@ -144,4 +144,12 @@ extension Settings {
         settings.diskCachePersistent = resolve(diskCachePersistent)
         return settings
     }
+
+    /// Where the running daemon's pid is kept for `staticdhcpd reload` (and the outcome of its
+    /// last reload, beside it with `.reload` appended): PID_FILE, else `staticdhcpd.pid` in
+    /// STATE_DIRECTORY, so that `reload` finds the daemon of any conf.lua.
+    func controlPIDFile(configFile: URL) -> String {
+        pidFile ?? URL(fileURLWithPath: resolvedStateDirectory(configFile: configFile))
+            .appendingPathComponent("staticdhcpd.pid").path
+    }
 }
