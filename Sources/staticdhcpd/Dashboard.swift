@@ -18,9 +18,6 @@ actor Dashboard {
         self.makeServer = makeServer
     }
 
-    /// Whether a dashboard is serving (the statistics telemetry is recorded only then).
-    var isRunning: Bool { task != nil }
-
     /// Brings the dashboard in line with `settings`; returns a warning when it could not be started
     /// there (DHCP keeps serving either way).
     func apply(_ settings: Settings) async -> String? {

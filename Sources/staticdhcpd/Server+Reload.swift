@@ -71,15 +71,16 @@ extension Server {
             // Last, so that a reload rejected earlier never took a datagram away from the old
             // sockets: from its bind on, the kernel delivers the port's unicast to the new socket.
             let rebound = try bindChangedSockets(settings, previous: previous.settings)
-            // The dashboard follows the new settings; a dashboard that cannot serve where they say
-            // is a warning, not a reason to keep the old DHCP generation.
-            if settings.webEnabled || previous.settings.webEnabled, let problem = await makeDashboard().apply(settings) {
-                warnings.append(problem)
-            }
             await install(LoadedGeneration(number: previous.number + 1, runtime: runtime, settings: settings, database: database, store: store),
                           on: engine, rebound: rebound)
             if let rebound {
                 logger.warning("Reload: DHCP sockets rebound; now serving on \(settings.dhcpServerIP):\(rebound.serverPort)\(rebound.proxyPort.map { " and proxy port \($0)" } ?? "")")
+            }
+            // Then the dashboard follows (after DHCP, which must not wait on it: moving the
+            // dashboard waits for the old one to let go). One that cannot serve where the new
+            // settings say is a warning, not a reason to keep the old DHCP generation.
+            if settings.webEnabled || previous.settings.webEnabled, let problem = await makeDashboard().apply(settings) {
+                warnings.append(problem)
             }
             outcome = ReloadOutcome(succeeded: true, generation: previous.number + 1, trigger: trigger, finishedAt: Date(),
                                     seconds: (ContinuousClock.now - started).seconds, error: nil, warnings: warnings)

@@ -128,9 +128,8 @@ actor Server {
     /// datagrams already queued on the old sockets are answered by the old generation, then the
     /// engine reads only the new sockets and replies through them.
     func install(_ generation: LoadedGeneration, on engine: DHCPEngine, rebound: DHCPSockets? = nil) async {
-        // The dashboard starts (or not) once, before the first install; reloads never start it.
-        let dashboardRunning = await dashboard?.isRunning ?? false
-        let hooks = LuaHooks(runtime: generation.runtime, telemetry: dashboardRunning ? telemetry : nil, logTap: hub.tap)
+        // Statistics telemetry only feeds the dashboard: recorded while the settings ask for one.
+        let hooks = LuaHooks(runtime: generation.runtime, telemetry: generation.settings.webEnabled ? telemetry : nil, logTap: hub.tap)
         let next = Generation(
             number: generation.number, configuration: generation.settings.engineConfiguration,
             hooks: hooks, database: generation.database
