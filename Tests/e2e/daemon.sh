@@ -62,3 +62,37 @@ for k in range(count):
 connection.commit()
 PY
 }
+
+# sd_tagged_conf FILE DB TAG [LUA...]: sd_conf at INFO level plus a loadDHCPPacket that puts domain
+# name TAG.example in every reply, so a probe (--show-option 15) tells which conf.lua answered.
+sd_tagged_conf() {
+    local conf="$1" db="$2" tag="$3"
+    shift 3
+    sd_conf "$conf" "$db" 'LOG_CONSOLE_SEVERITY = "INFO"' \
+        'function loadDHCPPacket(packet, method, mac, definition, relay_ip, port, source_packet)' \
+        "  packet:setOption(\"domain_name\", \"$tag.example\")" \
+        '  return true' \
+        'end' "$@"
+}
+
+# sd_hold_port udp|tcp ADDRESS PORT: another program takes ADDRESS:PORT in the server namespace
+# (without SO_REUSEADDR, so nobody can share it) for a minute; returns once it holds the port.
+# Its pid is left in SD_HOLDER_PID.
+sd_hold_port() {
+    local kind="$1" address="$2" port="$3" flag=-Hlun
+    [ "$kind" = tcp ] && flag=-Hltn
+    ip netns exec "$E2E_SRV_NS" python3 -c '
+import socket, sys, time
+kind, address, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+held = socket.socket(socket.AF_INET, socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM)
+held.bind((address, port))
+if kind == "tcp":
+    held.listen()
+time.sleep(60)' "$kind" "$address" "$port" &
+    SD_HOLDER_PID=$!
+    local tries=0
+    until e2e_srv ss "$flag" "sport = :$port" | grep -q . || [ $tries -ge 50 ]; do
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+}

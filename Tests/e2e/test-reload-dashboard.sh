@@ -18,13 +18,9 @@ conf="$E2E_TMP/conf.lua"
 write_conf() {
     local name="$1" password="$2" port="$3"
     shift 3
-    sd_conf "$conf" "$db" 'LOG_CONSOLE_SEVERITY = "INFO"' 'WEB_ENABLED = true' 'WEB_IP = "192.0.2.1"' \
+    sd_tagged_conf "$conf" "$db" "$name" 'WEB_ENABLED = true' 'WEB_IP = "192.0.2.1"' \
         "WEB_PORT = $port" "SYSTEM_NAME = \"$name\"" 'WEB_DIGEST_USERNAME = "admin"' \
-        "WEB_DIGEST_PASSWORD = \"$password\"" 'WEB_DASHBOARD_SECURE = true' \
-        'function loadDHCPPacket(packet, method, mac, definition, relay_ip, port, source_packet)' \
-        "  packet:setOption(\"domain_name\", \"$name.example\")" \
-        '  return true' \
-        'end' "$@"
+        "WEB_DIGEST_PASSWORD = \"$password\"" 'WEB_DASHBOARD_SECURE = true' "$@"
 }
 
 # page PORT PASSWORD: the HTTP status of the dashboard page (000: nothing listens) and, on 200,
@@ -69,17 +65,14 @@ e2e_assert_status "reload with WEB_ENABLED = false" 0 $?
 e2e_assert_eq "the dashboard has stopped" 000 "$(page 30881 changed)"
 e2e_assert_eq "DHCP serves the new generation" "ACK lab-d.example" "$(domain)"
 
-# Another program holds TCP port 30882 on the dashboard's address.
-ip netns exec "$E2E_SRV_NS" python3 -c 'import socket, time; s = socket.socket(); s.bind(("192.0.2.1", 30882)); s.listen(); time.sleep(60)' &
-holder=$!
-for _ in $(seq 50); do e2e_srv ss -Hltn "sport = :30882" | grep -q . && break; sleep 0.1; done
+sd_hold_port tcp 192.0.2.1 30882
 write_conf lab-e changed 30882
 out="$(reload)"
 e2e_assert_status "reload with a WEB_PORT another program holds" 0 $?
 e2e_assert_contains "the report warns that the dashboard cannot serve there" "cannot serve on 192.0.2.1:30882" "$out"
 e2e_log "$out"
 e2e_assert_eq "DHCP serves the new generation anyway" "ACK lab-e.example" "$(domain)"
-kill "$holder" 2>/dev/null
+kill "$SD_HOLDER_PID" 2>/dev/null
 
 write_conf lab-f changed 30880
 out="$(reload)"

@@ -14,15 +14,7 @@ sd_database "$db"
 conf="$E2E_TMP/conf.lua"
 
 # write_conf TAG [LUA...]: a conf.lua whose replies carry domain name TAG.example, plus extra lines.
-write_conf() {
-    local tag="$1"
-    shift
-    sd_conf "$conf" "$db" 'LOG_CONSOLE_SEVERITY = "INFO"' \
-        'function loadDHCPPacket(packet, method, mac, definition, relay_ip, port, source_packet)' \
-        "  packet:setOption(\"domain_name\", \"$tag.example\")" \
-        '  return true' \
-        'end' "$@"
-}
+write_conf() { sd_tagged_conf "$conf" "$db" "$@"; }
 
 domain() { sd_probe --type request --requested 192.0.2.10 --show-option 15; }
 

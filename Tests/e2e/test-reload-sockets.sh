@@ -14,15 +14,7 @@ sd_database "$db"
 conf="$E2E_TMP/conf.lua"
 
 # write_conf TAG [LUA...]: a conf.lua whose replies carry domain name TAG.example, plus extra lines.
-write_conf() {
-    local tag="$1"
-    shift
-    sd_conf "$conf" "$db" 'LOG_CONSOLE_SEVERITY = "INFO"' \
-        'function loadDHCPPacket(packet, method, mac, definition, relay_ip, port, source_packet)' \
-        "  packet:setOption(\"domain_name\", \"$tag.example\")" \
-        '  return true' \
-        'end' "$@"
-}
+write_conf() { sd_tagged_conf "$conf" "$db" "$@"; }
 
 # ask SERVER PORT: the reply to a REQUEST for the client's reservation sent to SERVER:PORT.
 ask() {
@@ -60,18 +52,14 @@ e2e_assert_contains "the rejection names the address" "203.0.113.9" "$out"
 e2e_log "$out"
 e2e_assert_eq "after it generation 3 still answers" "ACK gen3.example from 192.0.2.2 server-id 192.0.2.2" "$(ask 192.0.2.2 67)"
 
-# Another program holds UDP port 2067 (without SO_REUSEADDR, so nobody can share it).
-ip netns exec "$E2E_SRV_NS" python3 -c 'import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 2067)); time.sleep(60)' &
-holder=$!
-tries=0
-until [ "$(listening 2067)" = yes ] || [ $tries -ge 50 ]; do sleep 0.1; tries=$((tries + 1)); done
+sd_hold_port udp 0.0.0.0 2067
 write_conf bad 'DHCP_SERVER_IP = "192.0.2.2"' 'DHCP_SERVER_PORT = 2067'
 out="$(reload)"
 e2e_assert_status "reload to a port another process holds" 1 $?
 e2e_assert_contains "the rejection names the port" "2067" "$out"
 e2e_log "$out"
 e2e_assert_eq "after it generation 3 still answers" "ACK gen3.example from 192.0.2.2 server-id 192.0.2.2" "$(ask 192.0.2.2 67)"
-kill "$holder" 2>/dev/null
+kill "$SD_HOLDER_PID" 2>/dev/null
 
 e2e_assert_eq "daemon still running" yes "$(e2e_server_alive && echo yes || echo no)"
 e2e_finish

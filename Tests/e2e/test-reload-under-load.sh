@@ -17,15 +17,7 @@ sd_perf_database "$db" 1000
 "$STATICDHCPD_BIN" db add "$E2E_CLIENT_MAC" 192.0.2.10 --subnet 192.0.2.0/24 --file "$db" >/dev/null
 conf="$E2E_TMP/conf.lua"
 
-write_good() {  # write_good TAG [LUA...]
-    local tag="$1"
-    shift
-    sd_conf "$conf" "$db" "ALLOW_DHCP_RELAYS = true" "ENABLE_SUSPEND = false" 'LOG_CONSOLE_SEVERITY = "INFO"' \
-        'function loadDHCPPacket(packet, method, mac, definition, relay_ip, port, source_packet)' \
-        "  packet:setOption(\"domain_name\", \"$tag.example\")" \
-        '  return true' \
-        'end' "$@"
-}
+write_good() { sd_tagged_conf "$conf" "$db" "$@" "ALLOW_DHCP_RELAYS = true" "ENABLE_SUSPEND = false"; }  # TAG [LUA...]
 write_broken() {
     write_good broken
     printf 'function loadDHCPPacket(packet\n  this is not Lua\nend\n' >>"$conf"

@@ -14,13 +14,7 @@ state="$E2E_TMP/daemon-state"
 
 # write_conf TAG [LUA...]: no PID_FILE; STATE_DIRECTORY relative to conf.lua.
 write_conf() {
-    local tag="$1"
-    shift
-    sd_conf "$conf" "$db" 'LOG_CONSOLE_SEVERITY = "INFO"' 'STATE_DIRECTORY = "daemon-state"' \
-        'function loadDHCPPacket(packet, method, mac, definition, relay_ip, port, source_packet)' \
-        "  packet:setOption(\"domain_name\", \"$tag.example\")" \
-        '  return true' \
-        'end' "$@"
+    sd_tagged_conf "$conf" "$db" "$@" 'STATE_DIRECTORY = "daemon-state"'
     sed -i '/^PID_FILE/d' "$conf"
 }
 
