@@ -44,7 +44,26 @@ static inline void *clua_getextraspace(lua_State *L) { return lua_getextraspace(
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+/* Small Lua objects (strings, tables, closures, userdata up to CLUA_ARENA_LARGEST bytes) live in
+ * 64 KiB chunks of their own, one free list per 16-byte size class, instead of among every other
+ * allocation of the process: a hook call then touches a few compact pages, which stay warmer in
+ * the caches and the TLB between packets, and a block is a pop or a push instead of malloc's
+ * search. Lua always tells the allocator a block's size, so no header is needed. Chunks are kept
+ * until the state is closed (clua_arena_release). */
+#define CLUA_ARENA_GRAIN 16
+#define CLUA_ARENA_LARGEST 256
+#define CLUA_ARENA_CLASSES (CLUA_ARENA_LARGEST / CLUA_ARENA_GRAIN)
+#define CLUA_ARENA_CHUNK (64 * 1024)
+
+typedef struct clua_Arena {
+    void *free_lists[CLUA_ARENA_CLASSES];
+    char *cursor;             /* the unused rest of the newest chunk */
+    char *end;
+    void *chunks;             /* every chunk, linked through its first word */
+} clua_Arena;
 
 /* State shared by the allocator, the count hook and the trampoline. One per lua_State; it is
  * the allocator's userdata, so any C function can reach it through lua_getallocf. */
@@ -60,7 +79,70 @@ typedef struct clua_Limits {
     double deadline;          /* CLOCK_MONOTONIC seconds; 0 = not started yet (see clua_budget_hook) */
     int tripped;              /* 1 once the budget ran out in the current call */
     int hook_step;            /* instructions between two hook calls */
+    clua_Arena arena;         /* where the state's small objects live */
 } clua_Limits;
+
+static inline size_t clua_arena_class(size_t size) { return (size + CLUA_ARENA_GRAIN - 1) / CLUA_ARENA_GRAIN - 1; }
+
+static inline void *clua_arena_take(clua_Arena *arena, size_t size) {
+    size_t class = clua_arena_class(size);
+    void *block = arena->free_lists[class];
+    if (block != NULL) {
+        arena->free_lists[class] = *(void **)block;
+        return block;
+    }
+    size_t rounded = (class + 1) * CLUA_ARENA_GRAIN;
+    if (arena->cursor == NULL || (size_t)(arena->end - arena->cursor) < rounded) {
+        char *chunk = (char *)malloc(CLUA_ARENA_CHUNK);
+        if (chunk == NULL) return NULL;
+        *(void **)chunk = arena->chunks;
+        arena->chunks = chunk;
+        arena->cursor = chunk + CLUA_ARENA_GRAIN; /* the first grain holds the chunk link */
+        arena->end = chunk + CLUA_ARENA_CHUNK;
+    }
+    block = arena->cursor;
+    arena->cursor += rounded;
+    return block;
+}
+
+static inline void clua_arena_give(clua_Arena *arena, void *block, size_t size) {
+    size_t class = clua_arena_class(size);
+    *(void **)block = arena->free_lists[class];
+    arena->free_lists[class] = block;
+}
+
+/* Frees the chunks; call after lua_close, when no block is in use any more. */
+static inline void clua_arena_release(clua_Arena *arena) {
+    void *chunk = arena->chunks;
+    while (chunk != NULL) {
+        void *next = *(void **)chunk;
+        free(chunk);
+        chunk = next;
+    }
+    *arena = (clua_Arena){0};
+}
+
+/* A block of `nsize` bytes for one of `old` bytes (0: none) at `ptr`, small ones from the arena. */
+static inline void *clua_arena_realloc(clua_Arena *arena, void *ptr, size_t old, size_t nsize) {
+    int was_small = ptr != NULL && old <= CLUA_ARENA_LARGEST;
+    if (nsize <= CLUA_ARENA_LARGEST) {
+        if (was_small && clua_arena_class(old) == clua_arena_class(nsize)) return ptr;
+        void *block = clua_arena_take(arena, nsize);
+        if (block == NULL) return NULL;
+        if (ptr != NULL) {
+            memcpy(block, ptr, old < nsize ? old : nsize);
+            if (was_small) clua_arena_give(arena, ptr, old); else free(ptr);
+        }
+        return block;
+    }
+    if (ptr == NULL) return malloc(nsize);
+    if (!was_small) return realloc(ptr, nsize);
+    void *block = malloc(nsize);
+    if (block == NULL) return NULL;
+    memcpy(block, ptr, old);
+    clua_arena_give(arena, ptr, old);
+    return block;
+}
 
 static inline double clua_monotonic(void) {
     struct timespec ts;
@@ -72,7 +154,9 @@ static inline void *clua_limited_alloc(void *ud, void *ptr, size_t osize, size_t
     clua_Limits *limits = (clua_Limits *)ud;
     size_t old = ptr ? osize : 0; /* when ptr is NULL, osize is a type tag, not a size */
     if (nsize == 0) {
-        free(ptr);
+        if (ptr != NULL) {
+            if (old <= CLUA_ARENA_LARGEST) clua_arena_give(&limits->arena, ptr, old); else free(ptr);
+        }
         limits->used -= old;
         return NULL;
     }
@@ -80,8 +164,7 @@ static inline void *clua_limited_alloc(void *ud, void *ptr, size_t osize, size_t
         && limits->used - old + nsize > limits->limit) {
         return NULL; /* Lua turns this into a "not enough memory" error */
     }
-    /* A new block (most requests) goes straight to malloc: realloc(NULL, n) costs a detour. */
-    void *block = ptr ? realloc(ptr, nsize) : malloc(nsize);
+    void *block = clua_arena_realloc(&limits->arena, ptr, old, nsize);
     if (block == NULL) return NULL;
     limits->used = limits->used - old + nsize;
     if (limits->used > limits->peak) limits->peak = limits->used;

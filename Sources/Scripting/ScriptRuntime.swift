@@ -90,6 +90,7 @@ public final class ScriptRuntime: @unchecked Sendable {
         limitsState.pointee.unlimited_depth = 1 // only lua_pcall from `protectedCall` runs capped
         limitsState.pointee.limit = limits.memoryBytes > 0 ? Int(limits.memoryBytes) : 0
         guard let state = clua_newstate(limitsState) else {
+            clua_arena_release(&limitsState.pointee.arena)
             limitsState.deallocate()
             calls.deinitialize(count: 1)
             calls.deallocate()
@@ -111,6 +112,7 @@ public final class ScriptRuntime: @unchecked Sendable {
 
     deinit {
         lua_close(L)
+        clua_arena_release(&limitsState.pointee.arena)
         limitsState.deallocate()
         calls.deinitialize(count: 1)
         calls.deallocate()
