@@ -96,3 +96,12 @@ time.sleep(60)' "$kind" "$address" "$port" &
         tries=$((tries + 1))
     done
 }
+
+# sd_reload_setup: e2e_setup, then the client's reservation database in $db and the conf.lua path in
+# $conf, for tests that rewrite conf.lua (write_conf below) and reload it.
+sd_reload_setup() {
+    e2e_setup
+    db="$E2E_TMP/dhcp.sqlite3"
+    sd_database "$db"
+    conf="$E2E_TMP/conf.lua"
+}

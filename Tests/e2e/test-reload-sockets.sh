@@ -8,10 +8,7 @@ set -u
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/daemon.sh"
 
-e2e_setup
-db="$E2E_TMP/dhcp.sqlite3"
-sd_database "$db"
-conf="$E2E_TMP/conf.lua"
+sd_reload_setup
 
 # write_conf TAG [LUA...]: a conf.lua whose replies carry domain name TAG.example, plus extra lines.
 write_conf() { sd_tagged_conf "$conf" "$db" "$@"; }

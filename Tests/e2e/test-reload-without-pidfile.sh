@@ -6,10 +6,7 @@ set -u
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/daemon.sh"
 
-e2e_setup
-db="$E2E_TMP/dhcp.sqlite3"
-sd_database "$db"
-conf="$E2E_TMP/conf.lua"
+sd_reload_setup
 state="$E2E_TMP/daemon-state"
 
 # write_conf TAG [LUA...]: no PID_FILE; STATE_DIRECTORY relative to conf.lua.
