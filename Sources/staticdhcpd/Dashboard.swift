@@ -21,8 +21,6 @@ actor Dashboard {
     /// Brings the dashboard in line with `settings`; returns a warning when it could not be started
     /// there (DHCP keeps serving either way).
     func apply(_ settings: Settings) async -> String? {
-        let configuration = settings.webConfiguration
-        let store = Self.reservationStore(settings)
         guard settings.webEnabled else {
             if task != nil {
                 await stop()
@@ -30,6 +28,8 @@ actor Dashboard {
             }
             return nil
         }
+        let configuration = settings.webConfiguration
+        let store = Self.reservationStore(settings)
         if let web, web.sameListener(as: configuration) {
             web.reconfigure(configuration, reservations: store)
             return nil

@@ -138,10 +138,8 @@ actor Server {
             let (old, oldReaders, newReaders) = (sockets, readers, rebound.makeReaders())
             await engine.perform {
                 engine.assumeIsolated { engine in
-                    for reader in oldReaders {
-                        engine.thread.unwatch(reader.fd)
-                        while reader.read(waiting: false, { engine.handleArrived(Datagram($0)) }) > 0 {}
-                    }
+                    for reader in oldReaders { engine.thread.unwatch(reader.fd) }
+                    Server.answerQueued(on: oldReaders, engine: engine)
                     engine.install(next, sender: NetworkReplySender(sockets: rebound))
                     Server.watch(newReaders, engine: engine)
                 }
@@ -273,11 +271,14 @@ actor Server {
         guard let engine else { return }
         let readers = readers
         await engine.perform {
-            engine.assumeIsolated { engine in
-                for reader in readers {
-                    while reader.read(waiting: false, { engine.handleArrived(Datagram($0)) }) > 0 {}
-                }
-            }
+            engine.assumeIsolated { engine in Server.answerQueued(on: readers, engine: engine) }
+        }
+    }
+
+    /// Reads and answers every datagram waiting on `readers` now (on the engine's thread).
+    private static func answerQueued(on readers: [DatagramReader], engine: isolated DHCPEngine) {
+        for reader in readers {
+            while reader.read(waiting: false, { engine.handleArrived(Datagram($0)) }) > 0 {}
         }
     }
 
