@@ -6,15 +6,13 @@ the capture is read here (pcap, Ethernet) and the chaddr / client-id sequence is
 reservations.mac_for, which is what every server's reservations are built from.
 """
 import math
-import struct
 import subprocess
 import time
 from pathlib import Path
 
+from .pcap import CaptureError, dhcp_frames
 from .reservations import mac_for
 from .topology import Topology
-
-DHCP_MAGIC = b"\x63\x82\x53\x63"
 
 
 class MacCheckFailed(RuntimeError):
@@ -23,42 +21,10 @@ class MacCheckFailed(RuntimeError):
 
 def discovers_in_pcap(path: Path) -> list:
     """(chaddr, client-id) of every DHCPDISCOVER in a classic pcap file with Ethernet framing."""
-    data = path.read_bytes()
-    if len(data) < 24:
-        raise MacCheckFailed(f"capture {path} is empty")
-    magic = data[:4]
-    endian = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
-    if struct.unpack(endian + "I", data[20:24])[0] != 1:
-        raise MacCheckFailed("capture is not Ethernet (linktype 1)")
-    offset, found = 24, []
-    while offset + 16 <= len(data):
-        _, _, captured, _ = struct.unpack(endian + "IIII", data[offset:offset + 16])
-        frame = data[offset + 16:offset + 16 + captured]
-        offset += 16 + captured
-        if len(frame) < 14 + 20 or frame[12:14] != b"\x08\x00" or frame[23] != 17:
-            continue
-        ip_header = (frame[14] & 0x0F) * 4
-        bootp = frame[14 + ip_header + 8:]
-        if len(bootp) < 240 or bootp[236:240] != DHCP_MAGIC:
-            continue
-        chaddr = ":".join(f"{b:02x}" for b in bootp[28:34])
-        options, message_type, client_id = bootp[240:], None, None
-        position = 0
-        while position < len(options) and options[position] != 255:
-            code = options[position]
-            if code == 0:
-                position += 1
-                continue
-            length = options[position + 1]
-            value = options[position + 2:position + 2 + length]
-            if code == 53 and length == 1:
-                message_type = value[0]
-            elif code == 61:
-                client_id = value.hex(":")
-            position += 2 + length
-        if message_type == 1:
-            found.append((chaddr, client_id))
-    return found
+    try:
+        return [(frame.chaddr, frame.client_id) for frame in dhcp_frames(path) if frame.message_type == 1]
+    except CaptureError as error:
+        raise MacCheckFailed(str(error)) from error
 
 
 def verify(topology: Topology, workdir: Path, clients: int, base: str, rate: int = 4000) -> str:

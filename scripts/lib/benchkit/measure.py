@@ -3,7 +3,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Optional
 
-from . import webprobe
+import contextlib
+
+from . import webprobe, wire
 from .perfdhcp import Perfdhcp, PerfdhcpError, percentile
 
 CLEAN_DROP_RATIO = 0.001       # "clean" means under 0.1 % of exchanges lost
@@ -59,6 +61,8 @@ class ServerResult:
     cpu_us: Optional[float] = None
     rss_peak_kib: Optional[int] = None
     web: dict = field(default_factory=dict)
+    # The server's turnaround timed on the wire (wire.py), in a run of its own at the latency rate.
+    wire_latency: Optional[wire.WireLatency] = None
     steps: list = field(default_factory=list)
 
 
@@ -70,14 +74,20 @@ class Measurer:
         self.plan = plan
         self.log = log
 
-    def _run(self, record, rate: int, seconds: float, timers: bool = False, web_url: str = ""):
+    def _run(self, record, rate: int, seconds: float, timers: bool = False, web_url: str = "",
+             capture: bool = False):
         """One perfdhcp run against a freshly started server (so no run inherits leases, queues or
-        caches from the previous one); returns (result, server CPU seconds spent during the run)."""
+        caches from the previous one); returns (result, server CPU seconds spent during the run).
+        With `capture`, tcpdump times the server's replies on the wire (record.wire_latency)."""
         server = self.start_server()
         try:
             probe = self._start_web_probe(web_url, seconds) if web_url else None
+            tap = wire.Capture(self.perfdhcp.topology, self.perfdhcp.cpu) if capture else contextlib.nullcontext()
             before = server.cpu_seconds()
-            result = self.perfdhcp.run(rate, seconds, timers)
+            with tap:
+                result = self.perfdhcp.run(rate, seconds, timers)
+            if capture:
+                record.wire_latency = tap.result()
             if probe is not None:
                 record.web = self._finish_web_probe(probe)
             time.sleep(SETTLE_SECONDS)
@@ -166,6 +176,16 @@ class Measurer:
         latencies = timed.dora_latencies_ms()
         record.latency_rate, record.latency_samples = latency_rate, len(latencies)
         record.p50_ms, record.p99_ms = percentile(latencies, 0.50), percentile(latencies, 0.99)
+        if wire.available():
+            self.log(f"  turnaround on the wire at {latency_rate}/s (tcpdump in the server namespace)")
+            self._run(record, latency_rate, plan.latency_seconds, capture=True)
+            w = record.wire_latency
+            if w.error:
+                self.log(f"    {w.error}")
+            else:
+                self.log(f"    {len(w.exchanges_ms)} exchanges: p50 {w.p50_ms:.3f} ms, p99 {w.p99_ms:.3f} ms, "
+                         f"p99.9 {w.p999_ms:.3f} ms, max {max(w.exchanges_ms):.3f} ms; {w.unanswered} requests "
+                         f"unanswered; frames the tap dropped: {w.kernel_drops}")
         if web_url:
             # Its own run at the same rate: the probe's requests share perfdhcp's CPU, so it must not
             # run while perfdhcp times exchanges (that would inflate our p99 and not the peers').

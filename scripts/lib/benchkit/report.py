@@ -18,21 +18,28 @@ def _web(result: ServerResult) -> str:
     return f"{_number(result.web.get('p99_ms'), 2)} ms"
 
 
+def _wire(result: ServerResult, attribute: str) -> str:
+    latency = result.wire_latency
+    if latency is None or latency.error:
+        return "–"
+    return _number(getattr(latency, attribute), 3)
+
+
 def figures_table(results: list) -> list:
     lines = [
         "| Server | Clean rate (/s, <0.1 % drops) | Flood (exchanges/s) | Flood drops | p50 (ms) | p99 (ms) "
-        "| CPU µs / exchange | Peak RSS (MB) | Dashboard p99 |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| Wire p50 (ms) | Wire p99 (ms) | CPU µs / exchange | Peak RSS (MB) | Dashboard p99 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         if not r.available:
-            lines.append(f"| {r.name} | {NA} | {NA} | – | – | – | – | – | – |")
+            lines.append(f"| {r.name} | {NA} | {NA} | – | – | – | – | – | – | – | – |")
             continue
         clean = _number(r.clean_rate) if r.clean_confirmed else "none confirmed"
         drops = "–" if r.flood_drop_ratio is None else f"{r.flood_drop_ratio * 100:.2f} %"
         rss = None if r.rss_peak_kib is None else r.rss_peak_kib / 1024
         lines.append(f"| {r.name} | {clean} | {_number(r.flood_rate)} | {drops} | {_number(r.p50_ms, 3)} "
-                     f"| {_number(r.p99_ms, 3)} | {_number(r.cpu_us, 1)} | {_number(rss, 1)} | {_web(r)} |")
+                     f"| {_number(r.p99_ms, 3)} | {_wire(r, 'p50_ms')} | {_wire(r, 'p99_ms')} | {_number(r.cpu_us, 1)} | {_number(rss, 1)} | {_web(r)} |")
     return lines
 
 
@@ -75,6 +82,16 @@ def floor_table(results: list) -> list:
     return lines
 
 
+def _wire_note(r: ServerResult) -> str:
+    latency = r.wire_latency
+    if latency is None:
+        return ""
+    if latency.error:
+        return f"; wire: {latency.error}"
+    return (f"; wire: {len(latency.exchanges_ms)} exchanges, p99.9 {latency.p999_ms:.3f} ms, max {max(latency.exchanges_ms):.3f} ms, "
+            f"{latency.unanswered} requests unanswered, {latency.kernel_drops} frames dropped by the tap")
+
+
 def render(results: list, context: dict) -> str:
     out = [f"# staticdhcpd benchmark, {context['date']}", ""]
     out += [f"- {key}: {value}" for key, value in context["settings"].items()]
@@ -93,5 +110,6 @@ def render(results: list, context: dict) -> str:
         steps = ", ".join(f"{s.offered}:{s.verdict}" for s in r.steps)
         out.append(f"- {r.name}: steps {steps}; flood offered {r.flood_offered}/s; latency at {r.latency_rate}/s from {r.latency_samples} exchanges"
                    + (f"; dashboard: {r.web.get('reason') or r.web}" if r.web and not r.web.get("available") else "")
+                   + _wire_note(r)
                    + (f"; {r.reason}" if r.reason else ""))
     return "\n".join(out) + "\n"

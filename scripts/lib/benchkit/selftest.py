@@ -1,5 +1,9 @@
 """Self-test of the harness's pure parts: python3 -m benchkit.selftest (no root, no network)."""
+import shutil
+import struct
+import tempfile
 import unittest
+from pathlib import Path
 
 from . import report
 from .measure import ServerResult
@@ -7,6 +11,8 @@ from .perfdhcp import PerfdhcpError, parse_report, percentile
 from .reservations import mac_for, reservations, sqlite_script
 from .soak import RssSampler, SegmentedLoad, segment_lengths, Sample, SoakResult, SoakSettings, least_squares_slope, load_slopes, verdict
 from .soakreport import figures_table, per_minute_lines, render, samples_csv
+from .pcap import CaptureError, dhcp_frames
+from .wire import WireLatency, turnarounds
 
 
 def soak_result(minutes=10.0, reservations_count=100_000, mb_at=lambda minute: 20.0, peak_mb=25.0,
@@ -218,6 +224,77 @@ class SoakTests(unittest.TestCase):
         self.assertIn("| ours | 50.0 | 30.0 | 40 % |", above)
         self.assertIn("| peer | 80.0 | 60.0 | 25 % |", above)
         self.assertEqual(report.floor_table([ours, peer]), [])
+
+
+def dhcp_frame_bytes(op: int, xid: int, mac: bytes, message_type: int, padding: int = 0) -> bytes:
+    """Ethernet + IPv4 + UDP + BOOTP with option 53 (after `padding` pad options)."""
+    bootp = bytes([op, 1, 6, 1]) + struct.pack(">I", xid) + bytes(20) + mac + bytes(10 + 192)
+    bootp += b"\x63\x82\x53\x63" + bytes(padding) + bytes([53, 1, message_type, 255])
+    udp = struct.pack(">HHHH", 67, 67, 8 + len(bootp), 0) + bootp
+    ip = bytes([0x45, 0]) + struct.pack(">H", 20 + len(udp)) + bytes(5) + bytes([17]) + bytes(10)
+    return bytes(6) + mac + b"\x08\x00" + ip + udp
+
+
+def pcap_bytes(frames, nanoseconds: bool = True) -> bytes:
+    """A little-endian classic pcap of (seconds, frame bytes)."""
+    magic = 0xA1B23C4D if nanoseconds else 0xA1B2C3D4
+    out = struct.pack("<IHHiIII", magic, 2, 4, 0, 0, 65535, 1)
+    for seconds, frame in frames:
+        whole = int(seconds)
+        fraction = round((seconds - whole) * (1e9 if nanoseconds else 1e6))
+        out += struct.pack("<IIII", whole, fraction, len(frame), len(frame)) + frame
+    return out
+
+
+class WireTests(unittest.TestCase):
+    MAC_A, MAC_B = bytes.fromhex("020000010000"), bytes.fromhex("020000010001")
+
+    def capture(self, frames, nanoseconds=True) -> Path:
+        directory = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, directory)
+        path = directory / "run.pcap"
+        path.write_bytes(pcap_bytes(frames, nanoseconds))
+        return path
+
+    def test_exchange_is_offer_turnaround_plus_ack_turnaround(self):
+        path = self.capture([
+            (10.000000, dhcp_frame_bytes(1, 7, self.MAC_A, 1)),        # DISCOVER
+            (10.000100, dhcp_frame_bytes(2, 7, self.MAC_A, 2, 12)),    # OFFER after 0.1 ms (53 past padding)
+            (10.002000, dhcp_frame_bytes(1, 8, self.MAC_A, 3)),        # REQUEST
+            (10.002300, dhcp_frame_bytes(2, 8, self.MAC_A, 5)),        # ACK after 0.3 ms
+            (10.003000, dhcp_frame_bytes(1, 8, self.MAC_A, 7)),        # RELEASE: no reply expected
+            (10.004000, dhcp_frame_bytes(1, 9, self.MAC_B, 1)),        # DISCOVER never answered
+        ])
+        frames = list(dhcp_frames(path))
+        self.assertEqual([f.message_type for f in frames], [1, 2, 3, 5, 7, 1])
+        self.assertEqual(frames[1].chaddr, "02:00:00:01:00:00")
+        latency = turnarounds(frames)
+        self.assertEqual(len(latency.exchanges_ms), 1)
+        self.assertAlmostEqual(latency.exchanges_ms[0], 0.4, places=6)
+        self.assertEqual(len(latency.replies_ms), 2)
+        self.assertEqual(latency.unanswered, 1)
+
+    def test_reply_to_an_uncaptured_request_is_ignored(self):
+        path = self.capture([(1.0, dhcp_frame_bytes(2, 5, self.MAC_A, 2)),
+                             (1.5, dhcp_frame_bytes(2, 6, self.MAC_A, 5))], nanoseconds=False)
+        latency = turnarounds(dhcp_frames(path))
+        self.assertEqual((latency.exchanges_ms, latency.replies_ms, latency.unanswered), ([], [], 0))
+
+    def test_not_a_capture_is_an_error(self):
+        path = self.capture([])
+        path.write_bytes(b"not a pcap file at all, just text")
+        with self.assertRaises(CaptureError):
+            list(dhcp_frames(path))
+
+    def test_report_shows_wire_columns(self):
+        ours = ServerResult("ours", "ours", clean_rate=10_000, clean_confirmed=True, cpu_us=50.0,
+                            wire_latency=WireLatency(exchanges_ms=[0.1, 0.2, 0.3]))
+        broken = ServerResult("peer", "peer", wire_latency=WireLatency(error="no exchange captured"))
+        table = report.figures_table([ours, broken])
+        self.assertIn("| Wire p50 (ms) | Wire p99 (ms) |", table[0])
+        self.assertIn("| 0.200 | 0.300 |", table[2])
+        cells = [cell.strip() for cell in table[3].split("|")[1:-1]]
+        self.assertEqual(cells[6:8], ["–", "–"])   # a failed capture shows no figure
 
 
 if __name__ == "__main__":
