@@ -62,8 +62,8 @@ def bench_one(spec, args, topology, plan, entries) -> ServerResult:
         log(f"  not available: {error}")
         return record
 
-    def start_server() -> RunningServer:
-        server = RunningServer(spec, argv, topology, workdir, args.server_cpu)
+    def start_server(realtime: bool = False) -> RunningServer:
+        server = RunningServer(spec, argv, topology, workdir, args.server_cpu, realtime)
         try:
             server.wait_listening()
         except ServerUnavailable:

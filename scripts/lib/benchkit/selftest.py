@@ -287,14 +287,14 @@ class WireTests(unittest.TestCase):
             list(dhcp_frames(path))
 
     def test_report_shows_wire_columns(self):
-        ours = ServerResult("ours", "ours", clean_rate=10_000, clean_confirmed=True, cpu_us=50.0,
-                            wire_latency=WireLatency(exchanges_ms=[0.1, 0.2, 0.3]))
+        ours = ServerResult("ours", "ours", clean_rate=10_000, clean_confirmed=True, cpu_us=50.0, p99_ms=1.25,
+                            p99_fifo_ms=0.5, wire_latency=WireLatency(exchanges_ms=[0.1, 0.2, 0.3]))
         broken = ServerResult("peer", "peer", wire_latency=WireLatency(error="no exchange captured"))
         table = report.figures_table([ours, broken])
         self.assertIn("| Wire p50 (ms) | Wire p99 (ms) |", table[0])
-        self.assertIn("| 0.200 | 0.300 |", table[2])
+        self.assertIn("| 1.250 | 0.500 | 0.200 | 0.300 |", table[2])
         cells = [cell.strip() for cell in table[3].split("|")[1:-1]]
-        self.assertEqual(cells[6:8], ["–", "–"])   # a failed capture shows no figure
+        self.assertEqual(cells[7:9], ["–", "–"])   # a failed capture shows no figure
 
 
 if __name__ == "__main__":

@@ -141,6 +141,11 @@ class ServerSpec:
         return [str(binary), topology.server_ip]
 
 
+# SCHED_FIFO priority for the latency run under real-time scheduling: above every ordinary
+# thread, low among real-time ones (the kernel's own real-time threads keep precedence).
+REALTIME_PRIORITY = 10
+
+
 def _ticks_per_second() -> int:
     return os.sysconf(os.sysconf_names["SC_CLK_TCK"])
 
@@ -148,12 +153,16 @@ def _ticks_per_second() -> int:
 class RunningServer:
     """A started server process, with the /proc readings the bench reports."""
 
-    def __init__(self, spec: ServerSpec, argv: list, topology: Topology, workdir: Path, cpu: int):
+    def __init__(self, spec: ServerSpec, argv: list, topology: Topology, workdir: Path, cpu: int,
+                 realtime: bool = False):
+        """`realtime`: the whole process under SCHED_FIFO (chrt), so that no ordinary thread on its
+        CPU, the kernel's workers included, can hold it off for a time slice."""
         self.spec = spec
         self.topology = topology
         self.log_path = workdir / "server.out"
         env = dict(os.environ, **spec.extra_env)
-        command = topology.in_server(["taskset", "-c", str(cpu)] + argv)
+        policy = ["chrt", "-f", str(REALTIME_PRIORITY)] if realtime else []
+        command = topology.in_server(["taskset", "-c", str(cpu)] + policy + argv)
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT,
                                         env=env, cwd=str(workdir), start_new_session=True)

@@ -244,8 +244,8 @@ def run_soak(settings: SoakSettings, binary: str, topology: Topology, workdir: P
     log(f"== {SERVER_NAME}: building the database of {settings.reservations:,} reservations")
     argv = spec.prepare(workdir, topology, rsv.reservations(perfdhcp.mac_base, settings.reservations))
 
-    def start_server() -> RunningServer:
-        server = RunningServer(spec, argv, topology, workdir, server_cpu)
+    def start_server(realtime: bool = False) -> RunningServer:
+        server = RunningServer(spec, argv, topology, workdir, server_cpu, realtime)
         try:
             server.wait_listening()
         except ServerUnavailable:
