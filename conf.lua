@@ -128,6 +128,11 @@ EMAIL_SUBJECT = "staticDHCPd encountered a problem" -- subject line
 -- STATE_DIRECTORY = "/var/lib/staticdhcpd" -- where `store` keeps its data (default: state/ beside this file)
 
 ---------------------------------------------------------------------------------------------------
+-- Scheduling
+-- REALTIME_PRIORITY = 10            -- SCHED_FIFO priority (1-99) of the thread that answers DHCP
+                                     -- (default 0: ordinary scheduling); needs root or CAP_SYS_NICE
+
+---------------------------------------------------------------------------------------------------
 -- Lua limits (per hook or callback call; init() gets ten times the budget)
 LUA_INSTRUCTION_LIMIT = 10000000     -- VM instructions per call (0 = unlimited)
 LUA_TIME_LIMIT = 1.0                 -- wall-clock seconds per call (0 = unlimited)

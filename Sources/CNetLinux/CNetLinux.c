@@ -250,3 +250,18 @@ void cnet_name_thread(const char *name) { pthread_setname_np(pthread_self(), nam
 int cnet_set_thread_nice(int nice_value) {
     return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice_value);
 }
+
+int cnet_set_thread_realtime(int priority) {
+    struct sched_param param = { .sched_priority = priority };
+    int policy = (priority > 0 ? SCHED_FIFO : SCHED_OTHER) | SCHED_RESET_ON_FORK;
+    /* Pid 0 is the calling thread for sched_setscheduler on Linux. */
+    return sched_setscheduler(0, policy, &param) == 0 ? 0 : errno;
+}
+
+int cnet_thread_realtime_priority(void) {
+    int policy = sched_getscheduler(0) & ~SCHED_RESET_ON_FORK;
+    if (policy == SCHED_OTHER) return 0;
+    if (policy != SCHED_FIFO) return -1;
+    struct sched_param param;
+    return sched_getparam(0, &param) == 0 ? param.sched_priority : -1;
+}

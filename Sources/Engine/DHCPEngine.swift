@@ -48,6 +48,8 @@ public actor DHCPEngine {
     /// The database's answers behind OFFERs awaiting their REQUEST (one lookup per exchange).
     var offers: OfferMemo
     public internal(set) var counters = EngineCounters()
+    /// The thread's SCHED_FIFO priority as last set (0: ordinary scheduling).
+    private var appliedRealtimePriority = 0
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { thread.asUnownedSerialExecutor() }
 
@@ -82,6 +84,22 @@ public actor DHCPEngine {
         generation = next
         abuse.configuration = next.configuration.abuse
         if let sender { self.sender = sender }
+        applyScheduling(next.configuration.realtimePriority)
+    }
+
+    /// REALTIME_PRIORITY: the thread answering DHCP under SCHED_FIFO, so that no ordinary thread
+    /// on its CPU (a kernel worker, a reclaim pass, a dashboard render) holds a reply back for a
+    /// time slice. A refusal (no CAP_SYS_NICE, e.g. after privileges were dropped) is a warning;
+    /// the thread keeps the policy it has.
+    private func applyScheduling(_ wanted: Int) {
+        guard wanted != appliedRealtimePriority else { return }
+        let current = appliedRealtimePriority == 0 ? "ordinary scheduling" : "SCHED_FIFO priority \(appliedRealtimePriority)"
+        if let refusal = thread.setRealtimePriority(wanted) {
+            logger.warning("REALTIME_PRIORITY = \(wanted) not applied: \(refusal) (SCHED_FIFO needs root, CAP_SYS_NICE or a LimitRTPRIO/RLIMIT_RTPRIO that allows it); the DHCP thread keeps \(current)")
+            return
+        }
+        appliedRealtimePriority = wanted
+        logger.info("The DHCP thread now runs \(wanted == 0 ? "under ordinary scheduling" : "under SCHED_FIFO priority \(wanted)") (was \(current))")
     }
 
     /// The 1 Hz tick: decays the blocklist and flood counters, then runs the scripts' tick handlers.

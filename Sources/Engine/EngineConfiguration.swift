@@ -14,12 +14,14 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var allowedDHCPRelays: Set<IPv4>
     public var enableRapidCommit: Bool
     public var abuse: AbuseGuard.Configuration
+    /// SCHED_FIFO priority of the engine's thread (1-99); 0 = ordinary scheduling.
+    public var realtimePriority: Int
 
     public init(
         serverIP: IPv4, serverPort: UInt16 = 67, proxyPort: UInt16? = nil,
         authoritative: Bool = false, nakRenewals: Bool = false,
         allowLocalDHCP: Bool = true, allowDHCPRelays: Bool = false, allowedDHCPRelays: Set<IPv4> = [],
-        enableRapidCommit: Bool = true, abuse: AbuseGuard.Configuration = .init()
+        enableRapidCommit: Bool = true, abuse: AbuseGuard.Configuration = .init(), realtimePriority: Int = 0
     ) {
         self.serverIP = serverIP
         self.serverPort = serverPort
@@ -31,5 +33,6 @@ public struct EngineConfiguration: Sendable, Equatable {
         self.allowedDHCPRelays = allowedDHCPRelays
         self.enableRapidCommit = enableRapidCommit
         self.abuse = abuse
+        self.realtimePriority = realtimePriority
     }
 }

@@ -79,6 +79,23 @@ public final class EngineThread: SerialExecutor, @unchecked Sendable {
         precondition(isCurrent, "expected to run on the engine thread")
     }
 
+    /// Puts this thread under SCHED_FIFO at `priority` (1-99), ahead of every ordinary thread on
+    /// its CPU, the kernel's workers included; 0 puts it back under ordinary scheduling at
+    /// `niceValue`. Call it on this thread (in a job). Returns nil, or why the kernel refused.
+    public func setRealtimePriority(_ priority: Int) -> String? {
+        precondition(isCurrent, "the engine thread sets its own scheduling policy")
+        let error = cnet_set_thread_realtime(Int32(priority))
+        guard error == 0 else { return String(cString: strerror(error)) }
+        if priority == 0 { _ = cnet_set_thread_nice(EngineThread.niceValue) }
+        return nil
+    }
+
+    /// This thread's SCHED_FIFO priority, 0 under ordinary scheduling (read on this thread).
+    public var realtimePriority: Int {
+        precondition(isCurrent, "read on the engine thread")
+        return Int(cnet_thread_realtime_priority())
+    }
+
     /// True on the engine thread.
     public var isCurrent: Bool {
         guard let thread = threadID.withLock({ $0 }) else { return false }

@@ -144,6 +144,10 @@ public struct Settings: Sendable, Equatable {
         return base.appendingPathComponent(stateDirectory).standardizedFileURL.path
     }
 
+    // Scheduling (ours)
+    /// SCHED_FIFO priority (1-99) of the thread that answers DHCP; 0 = ordinary scheduling.
+    public var realtimePriority = 0
+
     // Lua limits (ours)
     public var luaInstructionLimit = ScriptLimits.default.instructions
     public var luaTimeLimit = ScriptLimits.default.seconds

@@ -73,6 +73,7 @@ extension Settings {
         readWeb(&r, &s)
         readEmail(&r, &s)
 
+        s.realtimePriority = r.int("REALTIME_PRIORITY", s.realtimePriority, range: 0...99)
         s.luaInstructionLimit = r.int("LUA_INSTRUCTION_LIMIT", s.luaInstructionLimit, range: 0...Int(Int64.max / 2))
         if let seconds = r.optionalNumber("LUA_TIME_LIMIT", minimum: 0) { s.luaTimeLimit = seconds }
         s.luaMemoryLimit = r.int("LUA_MEMORY_LIMIT", s.luaMemoryLimit, range: 0...Int(Int64.max / 2))

@@ -26,7 +26,8 @@ extension Settings {
                 misbehavingTimeout: misbehavingClientTimeout,
                 enableSuspend: enableSuspend,
                 suspendThreshold: suspendThreshold
-            )
+            ),
+            realtimePriority: realtimePriority
         )
     }
 

@@ -41,6 +41,18 @@ import Testing
         }
     }
 
+    @Test func realtimePriorityIsOffByDefaultAndBounded() throws {
+        #expect(try makeRuntime("").0.settings.realtimePriority == 0)
+        #expect(try makeRuntime("REALTIME_PRIORITY = 10").0.settings.realtimePriority == 10)
+        for (value, found) in [("100", "100"), ("-1", "-1"), ("\"high\"", "string \"high\"")] {
+            #expect {
+                _ = try makeRuntime("REALTIME_PRIORITY = \(value)")
+            } throws: { error in
+                "\(error)".contains("REALTIME_PRIORITY: expected an integer in 0...99, found \(found)")
+            }
+        }
+    }
+
     @Test func legacyAliasesAreHonoured() throws {
         let (runtime, _) = try makeRuntime("PXE_PORT = 4011\nCACHE_ON_DISK = true\nPERSISTENT_CACHE = \"/tmp/x\"\nX_HTTPDB_URI = \"http://127.0.0.1/\"\n")
         #expect(runtime.settings.proxyPort == 4011)

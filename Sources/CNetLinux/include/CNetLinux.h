@@ -77,4 +77,12 @@ void cnet_name_thread(const char *name);
 /* Sets the calling thread's nice value (needs CAP_SYS_NICE to go below 0); -1 on failure. */
 int cnet_set_thread_nice(int nice_value);
 
+/* Puts the calling thread under SCHED_FIFO at `priority` (1-99), or back under SCHED_OTHER when
+ * `priority` is 0. Processes it starts (io.popen, os.execute) do not inherit the policy
+ * (SCHED_RESET_ON_FORK). 0 on success, else the errno value (EPERM without CAP_SYS_NICE or an
+ * RLIMIT_RTPRIO that allows it). */
+int cnet_set_thread_realtime(int priority);
+/* The calling thread's policy: SCHED_FIFO's priority, 0 for SCHED_OTHER, -1 for anything else. */
+int cnet_thread_realtime_priority(void);
+
 #endif
