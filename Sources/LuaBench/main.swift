@@ -119,7 +119,7 @@ let hookMeta = try measure("loadDHCPPacket as scripts/bench (meta + 2 opts)", "h
 // string is one Lua has not seen for a while (interned afresh, or found in a cold bucket).
 var clientIndex: UInt64 = 0
 /// One call of the bench's hook for the next of 10,000 clients, with its request id ended after it.
-func callHookForNextClient() throws {
+@MainActor func callHookForNextClient() throws {
     var packet = response
     var requestContext = context
     requestID &+= 1
