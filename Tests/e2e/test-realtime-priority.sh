@@ -7,11 +7,10 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/daemon.sh"
 
 sd_reload_setup
-# The hook reports the policy of a program it starts (chrt -p on the shell's own pid).
-write_conf() {
-    sd_tagged_conf "$conf" "$db" "$@"
-}
+# init() writes the policy of a program it starts (chrt -p on that shell's own pid) to a file.
 child_policy="$E2E_TMP/child-policy"
+report_child='function init() os.execute("sh -c '"'"'chrt -p $$'"'"' > '"$child_policy"' 2>&1") end'
+write_conf() { sd_tagged_conf "$conf" "$db" "$@"; }
 
 # engine_thread: the id of the daemon's thread named dhcp-engine.
 engine_thread() {
@@ -25,8 +24,7 @@ priority() { chrt -p "$1" 2>/dev/null | sed -n 's/.*scheduling priority: //p' | 
 nice_of() { awk '{print $19}' "/proc/$E2E_SERVER_PID/task/$1/stat"; }
 domain() { sd_probe --type request --requested 192.0.2.10 --show-option 15; }
 
-write_conf fifo 'REALTIME_PRIORITY = 10' \
-    'function init() os.execute("sh -c '"'"'chrt -p $$'"'"' > '"$child_policy"' 2>&1") end'
+write_conf fifo 'REALTIME_PRIORITY = 10' "$report_child"
 e2e_start_staticdhcpd "$conf" || e2e_finish
 sd_probe_address
 e2e_assert_eq "a client is answered with REALTIME_PRIORITY = 10" "ACK fifo.example" "$(domain)"
@@ -38,8 +36,7 @@ e2e_assert_eq "the main thread stays under ordinary scheduling" SCHED_OTHER "$(p
 sd_log_has "the log says so" "now runs under SCHED_FIFO priority 10"
 # init() ran on the engine thread before the policy was applied at start-up; a reload's init()
 # runs under it, so the check below uses the second generation's program.
-write_conf fifo2 'REALTIME_PRIORITY = 10' \
-    'function init() os.execute("sh -c '"'"'chrt -p $$'"'"' > '"$child_policy"' 2>&1") end'
+write_conf fifo2 'REALTIME_PRIORITY = 10' "$report_child"
 out="$("$STATICDHCPD_BIN" reload --config "$conf" 2>&1)"
 e2e_assert_status "reload keeping REALTIME_PRIORITY" 0 $?
 e2e_assert_contains "a program started under SCHED_FIFO does not inherit it" "SCHED_OTHER" "$(cat "$child_policy" 2>/dev/null)"

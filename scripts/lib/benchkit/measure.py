@@ -1,9 +1,8 @@
 """Measures one running server: clean-rate search, flood, latency, CPU per exchange, peak RSS."""
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Optional
-
-import contextlib
 
 from . import webprobe, wire
 from .perfdhcp import Perfdhcp, PerfdhcpError, percentile
@@ -82,7 +81,7 @@ class Measurer:
         caches from the previous one); returns (result, server CPU seconds spent during the run).
         With `capture`, tcpdump times the server's replies on the wire (record.wire_latency);
         with `realtime`, the server runs under SCHED_FIFO."""
-        server = self.start_server(realtime=realtime) if realtime else self.start_server()
+        server = self.start_server(realtime=realtime)
         try:
             probe = self._start_web_probe(web_url, seconds) if web_url else None
             tap = wire.Capture(self.perfdhcp.topology, self.perfdhcp.cpu) if capture else contextlib.nullcontext()
@@ -189,13 +188,7 @@ class Measurer:
         if wire.available():
             self.log(f"  turnaround on the wire at {latency_rate}/s (tcpdump in the server namespace)")
             self._run(record, latency_rate, plan.latency_seconds, capture=True)
-            w = record.wire_latency
-            if w.error:
-                self.log(f"    {w.error}")
-            else:
-                self.log(f"    {len(w.exchanges_ms)} exchanges: p50 {w.p50_ms:.3f} ms, p99 {w.p99_ms:.3f} ms, "
-                         f"p99.9 {w.p999_ms:.3f} ms, max {max(w.exchanges_ms):.3f} ms; {w.unanswered} requests "
-                         f"unanswered; frames the tap dropped: {w.kernel_drops}")
+            self.log(f"    {record.wire_latency.summary()}")
         if web_url:
             # Its own run at the same rate: the probe's requests share perfdhcp's CPU, so it must not
             # run while perfdhcp times exchanges (that would inflate our p99 and not the peers').

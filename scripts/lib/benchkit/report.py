@@ -83,13 +83,7 @@ def floor_table(results: list) -> list:
 
 
 def _wire_note(r: ServerResult) -> str:
-    latency = r.wire_latency
-    if latency is None:
-        return ""
-    if latency.error:
-        return f"; wire: {latency.error}"
-    return (f"; wire: {len(latency.exchanges_ms)} exchanges, p99.9 {latency.p999_ms:.3f} ms, max {max(latency.exchanges_ms):.3f} ms, "
-            f"{latency.unanswered} requests unanswered, {latency.kernel_drops} frames dropped by the tap")
+    return f"; wire: {r.wire_latency.summary()}" if r.wire_latency is not None else ""
 
 
 def render(results: list, context: dict) -> str:

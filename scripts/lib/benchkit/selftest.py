@@ -273,6 +273,8 @@ class WireTests(unittest.TestCase):
         self.assertAlmostEqual(latency.exchanges_ms[0], 0.4, places=6)
         self.assertEqual(len(latency.replies_ms), 2)
         self.assertEqual(latency.unanswered, 1)
+        self.assertIn("1 exchanges, p50 0.400 ms", latency.summary())
+        self.assertEqual(WireLatency(error="no exchange captured").summary(), "no exchange captured")
 
     def test_reply_to_an_uncaptured_request_is_ignored(self):
         path = self.capture([(1.0, dhcp_frame_bytes(2, 5, self.MAC_A, 2)),

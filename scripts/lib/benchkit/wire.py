@@ -11,6 +11,7 @@ whoever sends, so it must not run while CPU or perfdhcp's latency are measured).
 """
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -46,6 +47,14 @@ class WireLatency:
     @property
     def p999_ms(self):
         return percentile(self.exchanges_ms, 0.999)
+
+    def summary(self) -> str:
+        """One line for the log and the report's notes."""
+        if self.error:
+            return self.error
+        return (f"{len(self.exchanges_ms)} exchanges, p50 {self.p50_ms:.3f} ms, p99 {self.p99_ms:.3f} ms, "
+                f"p99.9 {self.p999_ms:.3f} ms, max {max(self.exchanges_ms):.3f} ms, {self.unanswered} requests "
+                f"unanswered, {self.kernel_drops} frames dropped by the tap")
 
 
 def turnarounds(frames) -> WireLatency:
@@ -96,7 +105,7 @@ class Capture:
 
     def __exit__(self, *exc):
         if self.process.poll() is None:
-            self.process.send_signal(2)   # SIGINT: tcpdump flushes the file and prints its counters
+            self.process.send_signal(signal.SIGINT)   # tcpdump flushes the file and prints its counters
         try:
             _, self.stderr = self.process.communicate(timeout=20)
         except subprocess.TimeoutExpired:
