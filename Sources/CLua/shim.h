@@ -256,6 +256,21 @@ static inline int clua_traceback_handler(lua_State *L) {
 
 /* Returned by a Swift function (after pushing the error value) to make the trampoline raise. */
 #define CLUA_RAISE (-1)
+/* Returned by a Swift function to suspend the running coroutine (a store round trip): the
+ * trampoline yields, from C, with clua_resumed as the continuation. */
+#define CLUA_YIELD (-2)
+
+/* Where a Swift function that yielded goes on: the resumer pushed (true, results...) or
+ * (false, error value) above the stack the function had when it yielded (`base`). */
+static inline int clua_resumed(lua_State *L, int status, lua_KContext base) {
+    (void)status;
+    int first = (int)base + 1;
+    if (!lua_toboolean(L, first)) {
+        lua_pushvalue(L, first + 1);
+        return lua_error(L);
+    }
+    return lua_gettop(L) - first;
+}
 
 typedef int (*clua_SwiftFunction)(lua_State *L);
 
@@ -268,6 +283,10 @@ static inline int clua_call_swift(lua_State *L, clua_SwiftFunction fn) {
     if (limits) limits->unlimited_depth++;
     int results = fn(L);
     if (limits) limits->unlimited_depth--;
+    if (results == CLUA_YIELD) {
+        /* Also a longjmp from this C frame, to lua_resume's own protected call. */
+        return lua_yieldk(L, 0, (lua_KContext)lua_gettop(L), clua_resumed);
+    }
     if (results < 0) {
         return lua_error(L); /* longjmp from this C frame; the Swift frame has already returned */
     }
@@ -342,5 +361,30 @@ static inline void clua_fullgc(lua_State *L) { lua_gc(L, LUA_GCCOLLECT); }
 /* lua_gc is variadic, which Swift cannot call. 0, 0: Lua's default minor and major multipliers. */
 static inline void clua_generational_gc(lua_State *L) { lua_gc(L, LUA_GCGEN, 0, 0); }
 static inline int clua_loadfile(lua_State *L, const char *path) { return luaL_loadfilex(L, path, "t"); }
+
+/* ---- coroutines for hooks that wait on the store ---- */
+
+/* Resumes `co` with `nargs` values on its stack; *nresults receives the results' count. The
+ * memory cap applies while it runs, as in a protected call. */
+static inline int clua_resume(lua_State *co, lua_State *from, int nargs, int *nresults) {
+    clua_Limits *limits = clua_limits(co);
+    int saved = limits->unlimited_depth;
+    limits->unlimited_depth = 0;
+    int status = lua_resume(co, from, nargs, nresults);
+    limits->unlimited_depth = saved;
+    return status;
+}
+
+/* Pushes, on L, the error at the top of the dead coroutine `co` with the coroutine's traceback. */
+static inline void clua_coroutine_traceback(lua_State *L, lua_State *co) {
+    clua_Limits *limits = clua_limits(L);
+    limits->unlimited_depth++;
+    const char *message = lua_tostring(co, -1);
+    int pushed = message == NULL;
+    if (pushed) message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(co, -1));
+    luaL_traceback(L, co, message, 0);
+    if (pushed) lua_remove(L, -2);
+    limits->unlimited_depth--;
+}
 
 #endif

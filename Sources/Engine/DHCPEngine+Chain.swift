@@ -8,12 +8,13 @@ enum Stop: Error {
     case blocklist(String)
     case hook(HookError)
     case database(any Error)
+    /// A hook waits on a round trip; the request parks until it finishes, then its stage runs again.
+    case suspended(any SuspendedHook)
 }
 
 extension DHCPEngine {
-    /// The first half of the chain: decode, classify, source policy, abuse check, and the
-    /// method's rules up to the point where they need the client's definition.
-    /// Returns true when the request waits for a database lookup (`concludeRequest` goes on).
+    /// The first steps of the chain: decode, classify, source policy, abuse check. Returns true
+    /// when the request goes on to its method's rules (`advance`).
     func beginRequest(_ request: inout Request) -> Bool {
         do {
             request.packet = try DHCPPacket(decoding: request.datagram.bytes)
@@ -73,46 +74,48 @@ extension DHCPEngine {
             method: method.name, mac: mac, clientIP: clientIP(for: method, request.packet),
             relayIP: giaddr, port: request.datagram.localPort, requestID: request.id
         )
-        do {
-            return try prepareRules(for: method, &request) == .needsDefinition
-        } catch {
-            stopped(&request, error)
-            return false
+        return true
+    }
+
+    /// The method's rules up to the point where they need the client's definition. Returns
+    /// true when the request needs a lookup, false when it is finished (answered or dropped).
+    func prepare(_ request: inout Request) throws(Stop) -> Bool {
+        guard let method = request.method else { return false }
+        return try prepareRules(for: method, &request) == .needsDefinition
+    }
+
+    /// The database's answer (or failure), counted; `lookupTime` is nil when the answer was
+    /// remembered from this exchange's OFFER (`OfferMemo`), not looked up. Then `decide`.
+    func record(_ request: inout Request, lookup: Result<[Definition], any Error>, lookupTime: Duration?) throws(Stop) {
+        switch lookup {
+        case .success(let found):
+            request.found = found
+            if let lookupTime {
+                counters.databaseTime += lookupTime.seconds
+                counters.databaseLookups += 1
+            } else {
+                counters.rememberedOffers += 1
+            }
+            request.stage = .decide
+        case .failure(let error):
+            throw .database(error)
         }
     }
 
-    /// The second half: the database's answer (or failure) through `handleUnknownMAC` and
-    /// `filterRetrievedDefinitions` into the method's rules and the reply. `lookupTime` is nil
-    /// when the answer was remembered from this exchange's OFFER (`OfferMemo`), not looked up.
-    func concludeRequest(_ request: inout Request, lookup: Result<[Definition], any Error>, lookupTime: Duration?) {
+    /// The second half: the database's answer through `handleUnknownMAC` and
+    /// `filterRetrievedDefinitions` into the method's rules and the reply. Run again, with the
+    /// hooks' remembered answers, when one of them suspended.
+    func decide(_ request: inout Request) throws(Stop) {
         guard let method = request.method else { return }
-        do throws(Stop) {
-            let definitions: [Definition]
-            switch lookup {
-            case .success(let found):
-                definitions = found
-                request.found = found
-                if let lookupTime {
-                    counters.databaseTime += lookupTime.seconds
-                    counters.databaseLookups += 1
-                } else {
-                    counters.rememberedOffers += 1
-                }
-            case .failure(let error):
-                throw .database(error)
-            }
-            let definition = try chooseDefinition(definitions, &request)
-            try concludeRules(for: method, &request, definition: definition)
-        } catch {
-            stopped(&request, error)
-        }
+        let definition = try chooseDefinition(request.found ?? [], &request)
+        try concludeRules(for: method, &request, definition: definition)
         if !request.processed && request.outcome == .ignored {
-            logger.debug("Discarded \(method.name) from \(request.mac.map { "\($0)" } ?? "?")")
+            logger.debug("Discarded \(method.name) from \(request.macText)")
         }
     }
 
     /// How a request that stopped early is counted and logged.
-    private func stopped(_ request: inout Request, _ stop: Stop) {
+    func stopped(_ request: inout Request, _ stop: Stop) {
         let method = request.method?.name ?? "?"
         let mac = request.mac.map { "\($0)" } ?? "?"
         switch stop {
@@ -128,6 +131,8 @@ extension DHCPEngine {
             request.outcome = .databaseError
             counters.databaseErrors += 1
             logger.error("\(method) from \(mac) dropped: database lookup failed: \(databaseError)")
+        case .suspended:
+            break // not a stop: the engine parks the request (`DHCPEngine.parkHook`)
         }
     }
 
@@ -161,9 +166,18 @@ extension DHCPEngine {
     func filter(_ request: inout Request) throws(Stop) -> Bool {
         let hooks = request.generation.hooks
         guard hooks.hasFilterPacket, let context = request.context else { return true }
-        let started = ContinuousClock.now
-        let verdict = hooks.filterPacket(&request.packet, context)
-        counters.hookTime += (ContinuousClock.now - started).seconds
+        let verdict: FilterVerdict
+        if let remembered = request.memo.verdict {
+            verdict = remembered
+        } else {
+            let started = ContinuousClock.now
+            let step = hooks.filterPacket(&request.packet, context)
+            counters.hookTime += (ContinuousClock.now - started).seconds
+            switch step {
+            case .finished(let value): verdict = value
+            case .suspended(let hook): throw .suspended(hook)
+            }
+        }
         switch verdict {
         case .accept: return true
         case .drop:
@@ -181,10 +195,19 @@ extension DHCPEngine {
         let hooks = request.generation.hooks
         var definitions = found
         if definitions.isEmpty && hooks.hasHandleUnknownMAC {
-            do {
-                definitions = try hooks.handleUnknownMAC(&request.packet, context)
-            } catch {
-                throw .hook(error)
+            if let remembered = request.memo.unknown {
+                definitions = remembered
+            } else {
+                let step: HookStep<[Definition]>
+                do {
+                    step = try hooks.handleUnknownMAC(&request.packet, context)
+                } catch {
+                    throw .hook(error)
+                }
+                switch step {
+                case .finished(let value): definitions = value
+                case .suspended(let hook): throw .suspended(hook)
+                }
             }
         }
         let chosen: Definition?
@@ -192,10 +215,19 @@ extension DHCPEngine {
         case 0: chosen = nil
         case 1: chosen = definitions[0]
         default:
-            do {
-                chosen = try hooks.filterRetrievedDefinitions(definitions, &request.packet, context)
-            } catch {
-                throw .hook(error)
+            if let remembered = request.memo.chosen {
+                chosen = remembered
+            } else {
+                let step: HookStep<Definition?>
+                do {
+                    step = try hooks.filterRetrievedDefinitions(definitions, &request.packet, context)
+                } catch {
+                    throw .hook(error)
+                }
+                switch step {
+                case .finished(let value): chosen = value
+                case .suspended(let hook): throw .suspended(hook)
+                }
             }
         }
         request.definition = chosen
@@ -208,17 +240,31 @@ extension DHCPEngine {
         assignAddress: Bool, source: DHCPPacket, answerTo: (IPv4, UInt16)? = nil
     ) throws(Stop) {
         var reply = reply
-        ReplyBuilder.populate(&reply, from: definition, assignAddress: assignAddress)
         let hooks = request.generation.hooks
+        if let remembered = request.memo.load {
+            // loadDHCPPacket suspended on this reply and has finished with it.
+            reply = remembered.reply
+        } else {
+            ReplyBuilder.populate(&reply, from: definition, assignAddress: assignAddress)
+        }
         if hooks.hasLoadDHCPPacket, let context = request.context {
-            let started = ContinuousClock.now
             let keep: Bool
-            do {
-                keep = try hooks.loadDHCPPacket(&reply, context, definition: definition, source: source)
-            } catch {
-                throw .hook(error)
+            if let remembered = request.memo.load {
+                keep = remembered.keep
+            } else {
+                let started = ContinuousClock.now
+                let step: HookStep<Bool>
+                do {
+                    step = try hooks.loadDHCPPacket(&reply, context, definition: definition, source: source)
+                } catch {
+                    throw .hook(error)
+                }
+                counters.hookTime += (ContinuousClock.now - started).seconds
+                switch step {
+                case .finished(let value): keep = value
+                case .suspended(let hook): throw .suspended(hook)
+                }
             }
-            counters.hookTime += (ContinuousClock.now - started).seconds
             guard keep else {
                 request.outcome = .filtered
                 logger.info("Ignoring \(context.method) from \(context.mac) per loadDHCPPacket()")

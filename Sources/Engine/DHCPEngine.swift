@@ -48,6 +48,8 @@ public actor DHCPEngine {
     /// The database's answers behind OFFERs awaiting their REQUEST (one lookup per exchange).
     var offers: OfferMemo
     public internal(set) var counters = EngineCounters()
+    /// Callers of `handle` waiting for their request to finish, by request id.
+    private var completions: [UInt64: Completion] = [:]
     /// The thread's SCHED_FIFO priority as last set (0: ordinary scheduling).
     private var appliedRealtimePriority = 0
 
@@ -111,42 +113,65 @@ public actor DHCPEngine {
     }
 
     /// One datagram just read on the engine's thread: answered now, or parked while its lookup
-    /// waits. Call it inside `assumeIsolated` from a socket handler of `thread`.
+    /// or a hook waits. Call it inside `assumeIsolated` from a socket handler of `thread`.
     public func handleArrived(_ datagram: Datagram) {
         var request = makeRequest(datagram)
-        if beginRequest(&request), let mac = request.mac {
-            if let found = rememberedOffer(request) {
-                concludeRequest(&request, lookup: .success(found), lookupTime: nil)
-                finish(request)
-                return
-            }
-            let started = ContinuousClock.now
-            let answer: Result<[Definition], any Error>?
-            do {
-                answer = try request.generation.immediate?.lookupImmediately(mac).map { .success($0) }
-            } catch {
-                answer = .failure(error)
-            }
-            guard let answer else {
-                park(request)
-                return
-            }
-            concludeRequest(&request, lookup: answer, lookupTime: ContinuousClock.now - started)
-        }
+        if beginRequest(&request) && !advance(&request) { return }
         finish(request)
     }
 
-    /// A request whose lookup must wait continues in its own task. Past `parkedLimit` waiting
-    /// (a database that has become very slow), new ones are dropped rather than piling up.
-    private func park(_ request: Request) {
+    /// Takes a request from where it stands to its end. Returns false when it parked (a lookup
+    /// or a hook waits; it finishes later), true when it is finished and `finish` is due.
+    func advance(_ request: inout Request) -> Bool {
+        do throws(Stop) {
+            if request.stage == .rules {
+                guard try prepare(&request), let mac = request.mac else { return true }
+                if let found = rememberedOffer(request) {
+                    try record(&request, lookup: .success(found), lookupTime: nil)
+                } else {
+                    let started = ContinuousClock.now
+                    let answer: Result<[Definition], any Error>?
+                    do {
+                        answer = try request.generation.immediate?.lookupImmediately(mac).map { .success($0) }
+                    } catch {
+                        answer = .failure(error)
+                    }
+                    guard let answer else {
+                        request.stage = .lookup
+                        park(request)
+                        return false
+                    }
+                    try record(&request, lookup: answer, lookupTime: ContinuousClock.now - started)
+                }
+            }
+            try decide(&request)
+        } catch .suspended(let hook) {
+            parkHook(request, hook)
+            return false
+        } catch {
+            stopped(&request, error)
+        }
+        return true
+    }
+
+    /// Whether another request may park; past `parkedLimit` waiting (a database or store that
+    /// has become very slow), new ones are dropped rather than piling up.
+    private func mayPark(_ request: Request) -> Bool {
         guard parkedCount.load(ordering: .relaxed) < parkedLimit else {
             let shed = shedCount.add(1, ordering: .relaxed).newValue
             if shed == 1 || shed % 10_000 == 0 {
-                logger.warning("Overloaded: \(parkedLimit) requests already wait for the database; \(shed) dropped so far")
+                logger.warning("Overloaded: \(parkedLimit) requests already wait for the database or the store; \(shed) dropped so far")
             }
-            return
+            completions.removeValue(forKey: request.id)?.signal()
+            return false
         }
         parkedCount.add(1, ordering: .relaxed)
+        return true
+    }
+
+    /// A request whose lookup must wait continues in its own task.
+    private func park(_ request: Request) {
+        guard mayPark(request) else { return }
         Task {
             await self.resumeAfterLookup(request)
             self.parkedCount.subtract(1, ordering: .relaxed)
@@ -156,8 +181,40 @@ public actor DHCPEngine {
     private func resumeAfterLookup(_ parked: Request) async {
         var request = parked
         let (answer, time) = await lookUp(request)
-        concludeRequest(&request, lookup: answer, lookupTime: time)
-        finish(request)
+        do throws(Stop) {
+            try record(&request, lookup: answer, lookupTime: time)
+        } catch {
+            stopped(&request, error)
+            finish(request)
+            return
+        }
+        if advance(&request) { finish(request) }
+    }
+
+    /// A request whose hook waits on a round trip: the round trip runs in a task, and the hook
+    /// goes on here when it is back; then the request's stage runs again with the hook's answer.
+    func parkHook(_ request: Request, _ hook: any SuspendedHook) {
+        guard mayPark(request) else { return }
+        Task {
+            await hook.wait()
+            self.resumeHook(request, hook)
+            self.parkedCount.subtract(1, ordering: .relaxed)
+        }
+    }
+
+    private func resumeHook(_ parked: Request, _ hook: any SuspendedHook) {
+        var request = parked
+        guard let (outcome, packet) = hook.resume() else {
+            parkHook(request, hook) // waits on another round trip
+            return
+        }
+        if case .failed(let error) = outcome {
+            stopped(&request, .hook(error))
+            finish(request)
+            return
+        }
+        request.memo.remember(outcome, packet: packet, into: &request.packet)
+        if advance(&request) { finish(request) }
     }
 
     /// The database lookup that may wait, off the actor.
@@ -173,18 +230,13 @@ public actor DHCPEngine {
         }
     }
 
-    /// Handles one datagram to the end, awaiting the lookup if it must wait (tests, tools).
+    /// Handles one datagram to the end on the production path (`handleArrived`), waiting while
+    /// its lookup or a hook waits (tests, tools).
     public func handle(_ datagram: Datagram) async {
-        var request = makeRequest(datagram)
-        if beginRequest(&request) {
-            if let found = rememberedOffer(request) {
-                concludeRequest(&request, lookup: .success(found), lookupTime: nil)
-            } else {
-                let (answer, time) = await lookUp(request)
-                concludeRequest(&request, lookup: answer, lookupTime: time)
-            }
-        }
-        finish(request)
+        let completion = Completion()
+        completions[nextRequestID &+ 1] = completion
+        handleArrived(datagram)
+        await completion.wait()
     }
 
     private func makeRequest(_ datagram: Datagram) -> Request {
@@ -199,7 +251,8 @@ public actor DHCPEngine {
     }
 
     /// Statistics delivered, OFFERs remembered, per-request script state released.
-    private func finish(_ request: Request) {
+    func finish(_ request: Request) {
+        defer { completions.removeValue(forKey: request.id)?.signal() }
         if request.offered && request.outcome == .replied, let mac = request.mac, let found = request.found {
             offers.remember(found, mac: mac, xid: request.packet.xid, generation: request.generation.number, now: .now)
         }
@@ -218,6 +271,15 @@ public actor DHCPEngine {
 
 /// The state of one request as it moves through the chain.
 struct Request: Sendable {
+    enum Stage: Sendable {
+        /// The method's rules, then the lookup.
+        case rules
+        /// Waiting for the lookup.
+        case lookup
+        /// After the lookup: the hooks that choose a definition, the rules' conclusion, the reply.
+        case decide
+    }
+
     let datagram: Datagram
     let id: UInt64
     let generation: Generation
@@ -234,6 +296,10 @@ struct Request: Sendable {
     /// An OFFER was sent (the REQUEST accepting it reuses `found`).
     var offered = false
     var outcome: Statistics.Outcome = .ignored
+    /// Where `advance` takes the request up.
+    var stage = Stage.rules
+    /// The answers of hooks that suspended, for the run of their stage again.
+    var memo = HookMemo()
     var processed = false
     /// False for datagram types the server has no handler for (no statistics, as the original).
     var counted = true

@@ -36,6 +36,33 @@ public struct HookError: Error, Sendable, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
+/// A hook call's outcome: finished, or waiting on a round trip (a script's `store` call to a
+/// shared database) before it can go on.
+public enum HookStep<Value> {
+    case finished(Value)
+    case suspended(any SuspendedHook)
+}
+
+/// What a suspended hook finally answered.
+public enum HookOutcome: Sendable {
+    case verdict(FilterVerdict)
+    case definitions([Definition])
+    case chosen(Definition?)
+    case keep(Bool)
+    case failed(HookError)
+}
+
+/// A hook that waits on a round trip. The engine parks the request, awaits `wait()` off its
+/// thread, then calls `resume()` on its thread, until the hook finishes. Meanwhile it serves
+/// other packets (docs/ARCHITECTURE.md, "Hooks that wait").
+public protocol SuspendedHook: AnyObject, Sendable {
+    /// Performs the round trip the hook asked for; never on the engine's thread.
+    func wait() async
+    /// Goes on with the hook: its outcome and its packet as the script left it (the request, or
+    /// the reply for loadDHCPPacket), or nil when it waits again.
+    func resume() -> (HookOutcome, DHCPPacket)?
+}
+
 /// The operator's scripts, as the engine sees them. Implemented by the executable over the Lua
 /// runtime; tests use plain Swift closures.
 ///
@@ -46,11 +73,11 @@ public protocol DHCPHooks: AnyObject, Sendable {
     var hasHandleUnknownMAC: Bool { get }
     var hasLoadDHCPPacket: Bool { get }
     /// Errors are the hook layer's to log; a failing filter should answer `.drop`.
-    func filterPacket(_ packet: inout DHCPPacket, _ context: RequestContext) -> FilterVerdict
-    func handleUnknownMAC(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> [Definition]
-    func filterRetrievedDefinitions(_ definitions: [Definition], _ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> Definition?
+    func filterPacket(_ packet: inout DHCPPacket, _ context: RequestContext) -> HookStep<FilterVerdict>
+    func handleUnknownMAC(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<[Definition]>
+    func filterRetrievedDefinitions(_ definitions: [Definition], _ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<Definition?>
     /// `false` drops the reply.
-    func loadDHCPPacket(_ response: inout DHCPPacket, _ context: RequestContext, definition: Definition?, source: DHCPPacket) throws(HookError) -> Bool
+    func loadDHCPPacket(_ response: inout DHCPPacket, _ context: RequestContext, definition: Definition?, source: DHCPPacket) throws(HookError) -> HookStep<Bool>
     /// The request is finished; per-request state can go.
     func endRequest(_ requestID: UInt64)
     /// One record per datagram, after it was handled.
@@ -65,12 +92,12 @@ public final class NoHooks: DHCPHooks {
     public var hasFilterPacket: Bool { false }
     public var hasHandleUnknownMAC: Bool { false }
     public var hasLoadDHCPPacket: Bool { false }
-    public func filterPacket(_ packet: inout DHCPPacket, _ context: RequestContext) -> FilterVerdict { .accept }
-    public func handleUnknownMAC(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> [Definition] { [] }
-    public func filterRetrievedDefinitions(_ definitions: [Definition], _ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> Definition? {
+    public func filterPacket(_ packet: inout DHCPPacket, _ context: RequestContext) -> HookStep<FilterVerdict> { .finished(.accept) }
+    public func handleUnknownMAC(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<[Definition]> { .finished([]) }
+    public func filterRetrievedDefinitions(_ definitions: [Definition], _ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<Definition?> {
         throw HookError("\(definitions.count) definitions for \(context.mac) and no filterRetrievedDefinitions hook to choose one")
     }
-    public func loadDHCPPacket(_ response: inout DHCPPacket, _ context: RequestContext, definition: Definition?, source: DHCPPacket) throws(HookError) -> Bool { true }
+    public func loadDHCPPacket(_ response: inout DHCPPacket, _ context: RequestContext, definition: Definition?, source: DHCPPacket) throws(HookError) -> HookStep<Bool> { .finished(true) }
     public func endRequest(_ requestID: UInt64) {}
     public func deliver(_ statistics: Statistics) {}
     public func tick() {}

@@ -99,11 +99,11 @@ let codec = try measure("decode+encode (REQUEST, 7 options)", "codec") {
 }
 let hook = try measure("loadDHCPPacket setting two options", "hook") {
     var packet = response
-    sink &+= try runtime.loadDHCPPacket(&packet, context, definition: definition, source: request) ? 1 : 0
+    sink &+= try runtime.loadDHCPPacket(&packet, context, definition: definition, source: request).value! ? 1 : 0
 }
 let hookNoDefinition = try measure("loadDHCPPacket, two options, no definition", "hook-nodef") {
     var packet = response
-    sink &+= try runtime.loadDHCPPacket(&packet, context, definition: nil, source: request) ? 1 : 0
+    sink &+= try runtime.loadDHCPPacket(&packet, context, definition: nil, source: request).value! ? 1 : 0
 }
 // As the engine does per request: a fresh request id, the hook, then endRequest (drops packet.meta).
 var requestID: UInt64 = 1
@@ -112,7 +112,7 @@ let hookMeta = try measure("loadDHCPPacket as scripts/bench (meta + 2 opts)", "h
     var requestContext = context
     requestID &+= 1
     requestContext.requestID = requestID
-    sink &+= try metaRuntime.loadDHCPPacket(&packet, requestContext, definition: definition, source: request) ? 1 : 0
+    sink &+= try metaRuntime.loadDHCPPacket(&packet, requestContext, definition: definition, source: request).value! ? 1 : 0
     metaRuntime.endRequest(requestID)
 }
 // The same over 10,000 clients in turn, as perfdhcp's clients arrive at the daemon: each call's MAC
@@ -126,7 +126,7 @@ var clientIndex: UInt64 = 0
     clientIndex = (clientIndex + 1) % 10_000
     requestContext.requestID = requestID
     requestContext.mac = MAC(0x0200_0001_0000 + clientIndex)
-    sink &+= try metaRuntime.loadDHCPPacket(&packet, requestContext, definition: definition, source: request) ? 1 : 0
+    sink &+= try metaRuntime.loadDHCPPacket(&packet, requestContext, definition: definition, source: request).value! ? 1 : 0
     metaRuntime.endRequest(requestID)
 }
 let hookMetaClients = try measure("loadDHCPPacket as scripts/bench, 10,000 MACs", "hook-meta-macs") {
@@ -139,7 +139,7 @@ end
 """)
 let hookEmpty = try measure("loadDHCPPacket returning true", "hook-empty") {
     var packet = response
-    sink &+= try emptyRuntime.loadDHCPPacket(&packet, context, definition: definition, source: request) ? 1 : 0
+    sink &+= try emptyRuntime.loadDHCPPacket(&packet, context, definition: definition, source: request).value! ? 1 : 0
 }
 // The hook after the caches were filled with other data, for several amounts of it: how much of
 // the daemon's per-call cost (2.2 us at 10,000/s against about 0.85 us here) is the interpreter

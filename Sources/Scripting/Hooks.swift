@@ -54,57 +54,64 @@ extension ScriptRuntime {
     }
 
     /// `filterPacket(packet, method, mac, client_ip, relay_ip, port)`: true accepts, false drops,
-    /// nil blocklists. A Lua error is logged with its traceback and drops the packet.
-    public func filterPacket(_ packet: inout DHCPPacket, _ ctx: HookContext) -> FilterVerdict {
-        guard hooks.filterPacket else { return .accept }
+    /// nil blocklists. A Lua error is logged at CRITICAL with its traceback and drops the packet.
+    public func filterPacket(_ packet: inout DHCPPacket, _ ctx: HookContext) -> HookRun<FilterVerdict> {
+        guard hooks.filterPacket else { return .done(.accept) }
         enter()
         defer { leave() }
         do {
-            return try bind(&packet, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> FilterVerdict in
+            return try bind(&packet, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> HookRun<FilterVerdict> in
                 let handler = pushHandler()
-            pushRef(calls.pointee.hookRefs[Hook.filterPacket.rawValue])
+                pushRef(calls.pointee.hookRefs[Hook.filterPacket.rawValue])
                 pushPacket(0)
                 pushContext(ctx) { pushIPv4(L, ctx.clientIP) }
-                try protectedCall(arguments: 6, results: 1, what: "filterPacket", handler: handler)
-                defer { clua_pop(L, 2) } // the result and the handler
-                switch lua_type(L, -1) {
-                case LUA_TNIL: return .blocklist
-                case LUA_TBOOLEAN: return lua_toboolean(L, -1) != 0 ? .accept : .drop
-                default: return .accept // any other value is truthy, as in the original
-                }
+                return try runHook(arguments: 6, handler: handler, what: "filterPacket", read: Self.readVerdict)
             }
         } catch {
-            report(.critical, "filterPacket failed for \(ctx.method) from \(ctx.mac); dropping it: \(error)")
-            return .drop
+            reportFilterFailure(error, ctx)
+            return .done(.drop)
+        }
+    }
+
+    /// A failing filterPacket drops the packet (true for a suspended one that fails later too).
+    public func reportFilterFailure(_ error: ScriptError, _ ctx: HookContext) {
+        report(.critical, "filterPacket failed for \(ctx.method) from \(ctx.mac); dropping it: \(error)")
+    }
+
+    private static func readVerdict(_ runtime: ScriptRuntime) -> FilterVerdict {
+        switch lua_type(runtime.L, -1) {
+        case LUA_TNIL: .blocklist
+        case LUA_TBOOLEAN: lua_toboolean(runtime.L, -1) != 0 ? .accept : .drop
+        default: .accept // any other value is truthy, as in the original
         }
     }
 
     /// `handleUnknownMAC(packet, method, mac, client_ip, relay_ip, port)`: a Definition, a list of
     /// them, or nil (empty). Errors are thrown for the engine to log and drop the request.
-    public func handleUnknownMAC(_ packet: inout DHCPPacket, _ ctx: HookContext) throws(ScriptError) -> [Definition] {
-        guard hooks.handleUnknownMAC else { return [] }
+    public func handleUnknownMAC(_ packet: inout DHCPPacket, _ ctx: HookContext) throws(ScriptError) -> HookRun<[Definition]> {
+        guard hooks.handleUnknownMAC else { return .done([]) }
         enter()
         defer { leave() }
-        return try bind(&packet, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> [Definition] in
+        return try bind(&packet, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> HookRun<[Definition]> in
             let handler = pushHandler()
             pushRef(calls.pointee.hookRefs[Hook.handleUnknownMAC.rawValue])
             pushPacket(0)
             pushContext(ctx) { pushIPv4(L, ctx.clientIP) }
-            try protectedCall(arguments: 6, results: 1, what: "handleUnknownMAC", handler: handler)
-            defer { clua_pop(L, 2) } // the result and the handler
-            return try definitions(at: -1, hook: "handleUnknownMAC")
+            return try runHook(arguments: 6, handler: handler, what: "handleUnknownMAC") { (runtime) throws(ScriptError) in
+                try runtime.definitions(at: -1, hook: "handleUnknownMAC")
+            }
         }
     }
 
     /// `filterRetrievedDefinitions(definitions, packet, method, mac, client_ip, relay_ip, port)`:
     /// the chosen Definition or nil. Without the hook, several definitions are an error (as in the original).
-    public func filterRetrievedDefinitions(_ defs: [Definition], _ packet: inout DHCPPacket, _ ctx: HookContext) throws(ScriptError) -> Definition? {
+    public func filterRetrievedDefinitions(_ defs: [Definition], _ packet: inout DHCPPacket, _ ctx: HookContext) throws(ScriptError) -> HookRun<Definition?> {
         guard hooks.filterRetrievedDefinitions else {
             throw ScriptError(.badResult, "\(defs.count) definitions match \(ctx.mac), and conf.lua defines no filterRetrievedDefinitions to choose one")
         }
         enter()
         defer { leave() }
-        return try bind(&packet, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> Definition? in
+        return try bind(&packet, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> HookRun<Definition?> in
             let handler = pushHandler()
             pushRef(calls.pointee.hookRefs[Hook.filterRetrievedDefinitions.rawValue])
             lua_createtable(L, Int32(defs.count), 0)
@@ -114,36 +121,36 @@ extension ScriptRuntime {
             }
             pushPacket(0)
             pushContext(ctx) { pushIPv4(L, ctx.clientIP) }
-            try protectedCall(arguments: 7, results: 1, what: "filterRetrievedDefinitions", handler: handler)
-            defer { clua_pop(L, 2) } // the result and the handler
-            if lua_type(L, -1) == LUA_TNIL { return nil }
-            guard let chosen = definition(at: -1) else {
-                throw ScriptError(.badResult, "filterRetrievedDefinitions returned \(describe(L, -1)); expected a Definition or nil")
+            return try runHook(arguments: 7, handler: handler, what: "filterRetrievedDefinitions") { (runtime) throws(ScriptError) -> Definition? in
+                if lua_type(runtime.L, -1) == LUA_TNIL { return nil }
+                guard let chosen = runtime.definition(at: -1) else {
+                    throw ScriptError(.badResult, "filterRetrievedDefinitions returned \(describe(runtime.L, -1)); expected a Definition or nil")
+                }
+                return chosen
             }
-            return chosen
         }
     }
 
     /// `loadDHCPPacket(packet, method, mac, definition, relay_ip, port, source_packet)`: true sends
     /// the response, false drops it. `source` is a pristine copy of the request; changes to it are
-    /// discarded.
-    public func loadDHCPPacket(_ response: inout DHCPPacket, _ ctx: HookContext, definition: Definition?, source: DHCPPacket) throws(ScriptError) -> Bool {
-        guard hooks.loadDHCPPacket else { return true }
+    /// discarded. A suspended call keeps the response (its `primary`) until it finishes.
+    public func loadDHCPPacket(_ response: inout DHCPPacket, _ ctx: HookContext, definition: Definition?, source: DHCPPacket) throws(ScriptError) -> HookRun<Bool> {
+        guard hooks.loadDHCPPacket else { return .done(true) }
         enter()
         defer { leave() }
         var sourceCopy = source
-        return try bind(&response, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> Bool in
-            try bind(&sourceCopy, slot: 1, requestID: ctx.requestID) { () throws(ScriptError) -> Bool in
+        return try bind(&response, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> HookRun<Bool> in
+            try bind(&sourceCopy, slot: 1, requestID: ctx.requestID) { () throws(ScriptError) -> HookRun<Bool> in
                 let handler = pushHandler()
-            pushRef(calls.pointee.hookRefs[Hook.loadDHCPPacket.rawValue])
+                pushRef(calls.pointee.hookRefs[Hook.loadDHCPPacket.rawValue])
                 pushPacket(0)
                 pushContext(ctx) {
                     pushDefinition(orNil: definition)
                 }
                 pushPacket(1)
-                try protectedCall(arguments: 7, results: 1, what: "loadDHCPPacket", handler: handler)
-                defer { clua_pop(L, 2) } // the result and the handler
-                return lua_toboolean(L, -1) != 0
+                return try runHook(arguments: 7, handler: handler, what: "loadDHCPPacket") { runtime in
+                    lua_toboolean(runtime.L, -1) != 0
+                }
             }
         }
     }

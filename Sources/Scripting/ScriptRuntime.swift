@@ -35,6 +35,18 @@ public final class ScriptRuntime: @unchecked Sendable {
     private let busy = Atomic<Bool>(false)
     /// The scripts' persistent store, once the daemon has opened it (`attachStore`).
     var store: KeyValueStore?
+    /// The store shared with other daemons (`STORE_ENGINE = "PostgreSQL"`), instead of `store`.
+    var remoteStore: (any RemoteStore)?
+    /// `DATABASE_TIMEOUT`: how long a store call made where no coroutine can wait may block.
+    var remoteStoreTimeout = 5.0
+    /// The remote store's open transactions, by the coroutine (lua_State address) that opened them.
+    var storeTransactions: [UInt: any RemoteStoreTransaction] = [:]
+    /// Set by a store function that yields: the round trip its coroutine waits for.
+    var pendingStoreCall: PendingStoreCall?
+    /// The hook coroutine running now, the only one a store call may suspend.
+    var suspendableThread: LuaState?
+    /// Coroutine threads that finished normally, kept for the next hooks (with their registry refs).
+    var idleThreads: [(LuaState, Int32)] = []
     /// The lowest level any `callbacks.logAddHandler` handler wants (-1: none); read from any thread.
     let logHandlerLevel = Atomic<Int>(-1)
 

@@ -7,8 +7,13 @@ import Databases
 //   store.update(key, function(old) return new end) -> new   (atomic; nil deletes)
 //   store.transaction(function() ... end) -> the function's results (atomic; an error rolls back)
 //   store.count() -> number of keys         store.path -> the SQLite file, or nil when closed
-// It opens once the settings are read (STATE_DIRECTORY), so conf.lua's top level cannot use it;
-// init(), hooks and callbacks can.
+// It opens once the settings are read (STATE_DIRECTORY, STORE_ENGINE), so conf.lua's top level
+// cannot use it; init(), hooks and callbacks can.
+//
+// With a remote store (STORE_ENGINE = "PostgreSQL", RemoteStoreBridge.swift) every call is a
+// round trip: inside a hook it suspends the hook's coroutine; anywhere else it waits, bounded by
+// DATABASE_TIMEOUT. store.transaction and store.update are then written in Lua over begin/finish
+// primitives, so that the function they run may itself suspend.
 
 extension ScriptRuntime {
     /// Gives the scripts their store (the daemon opens it in STATE_DIRECTORY before `init()`).
@@ -53,11 +58,19 @@ extension ScriptRuntime {
     }
 }
 
-private func openStore(_ L: LuaState) throws(LuaArgumentError) -> KeyValueStore {
-    guard let store = ScriptRuntime.from(L).store else {
+/// Where a store call goes.
+enum OpenStore {
+    case local(KeyValueStore)
+    case remote(any RemoteStore, ScriptRuntime)
+}
+
+private func openStore(_ L: LuaState) throws(LuaArgumentError) -> OpenStore {
+    let runtime = ScriptRuntime.from(L)
+    if let remote = runtime.remoteStore { return .remote(remote, runtime) }
+    guard let store = runtime.store else {
         throw LuaArgumentError("the store is not open yet: it opens once the settings are read (STATE_DIRECTORY), so use it from init(), hooks and callbacks, not from conf.lua's top level")
     }
-    return store
+    return .local(store)
 }
 
 private func storeKey(_ L: LuaState) throws(LuaArgumentError) -> String {
@@ -82,49 +95,76 @@ private func pushStored(_ L: LuaState, _ text: String?, key: String) throws(LuaA
 
 private let storeGet: LuaFunction = { L in
     luaEntry(L, "store.get") { L in
-        let store = try openStore(L)
         let key = try storeKey(L)
-        let text = try storeCall { () throws(StoreError) in try store.get(key) }
-        try pushStored(L, text, key: key)
-        return 1
+        switch try openStore(L) {
+        case .local(let store):
+            let text = try storeCall { () throws(StoreError) in try store.get(key) }
+            try pushStored(L, text, key: key)
+            return 1
+        case .remote(let store, let runtime):
+            return try runtime.remoteCall(L, store, .get(key)) { (L, answer) throws(LuaArgumentError) in
+                guard case .value(let text) = answer else { throw LuaArgumentError("unexpected answer \(answer)") }
+                try pushStored(L, text, key: key)
+                return 1
+            }
+        }
     }
 }
 
 private let storePut: LuaFunction = { L in
     luaEntry(L, "store.put") { L in
-        let store = try openStore(L)
         let key = try storeKey(L)
         guard lua_type(L, 2) != LUA_TNIL, lua_type(L, 2) != LUA_TNONE else {
             throw LuaArgumentError("the value for \"\(key)\" is nil; use store.delete(key) to remove a key")
         }
         let text = try StoreCodec.encode(L, 2)
-        try storeCall { () throws(StoreError) in try store.put(key, text) }
-        return 0
+        switch try openStore(L) {
+        case .local(let store):
+            try storeCall { () throws(StoreError) in try store.put(key, text) }
+            return 0
+        case .remote(let store, let runtime):
+            return try runtime.remoteCall(L, store, .put(key, text)) { (_, _) throws(LuaArgumentError) in 0 }
+        }
     }
 }
 
 private let storeDelete: LuaFunction = { L in
     luaEntry(L, "store.delete") { L in
-        let store = try openStore(L)
         let key = try storeKey(L)
-        let existed = try storeCall { () throws(StoreError) in try store.delete(key) }
-        lua_pushboolean(L, existed ? 1 : 0)
-        return 1
+        switch try openStore(L) {
+        case .local(let store):
+            let existed = try storeCall { () throws(StoreError) in try store.delete(key) }
+            lua_pushboolean(L, existed ? 1 : 0)
+            return 1
+        case .remote(let store, let runtime):
+            return try runtime.remoteCall(L, store, .delete(key)) { (L, answer) throws(LuaArgumentError) in
+                guard case .existed(let existed) = answer else { throw LuaArgumentError("unexpected answer \(answer)") }
+                lua_pushboolean(L, existed ? 1 : 0)
+                return 1
+            }
+        }
     }
 }
 
 private let storeCount: LuaFunction = { L in
     luaEntry(L, "store.count") { L in
-        let store = try openStore(L)
-        let count = try storeCall { () throws(StoreError) in try store.count() }
-        lua_pushinteger(L, lua_Integer(count))
-        return 1
+        switch try openStore(L) {
+        case .local(let store):
+            let count = try storeCall { () throws(StoreError) in try store.count() }
+            lua_pushinteger(L, lua_Integer(count))
+            return 1
+        case .remote(let store, let runtime):
+            return try runtime.remoteCall(L, store, .count) { (L, answer) throws(LuaArgumentError) in
+                guard case .count(let count) = answer else { throw LuaArgumentError("unexpected answer \(answer)") }
+                lua_pushinteger(L, lua_Integer(count))
+                return 1
+            }
+        }
     }
 }
 
 private let storeScan: LuaFunction = { L in
     luaEntry(L, "store.scan") { L in
-        let store = try openStore(L)
         let prefix: String
         switch lua_type(L, 1) {
         case LUA_TNONE, LUA_TNIL: prefix = ""
@@ -138,24 +178,39 @@ private let storeScan: LuaFunction = { L in
             }
             limit = value
         }
-        let rows = try storeCall { () throws(StoreError) in try store.scan(prefix: prefix, limit: limit) }
-        guard lua_checkstack(L, 6) != 0 else { throw LuaArgumentError("Lua stack exhausted") }
-        lua_createtable(L, Int32(rows.count), 0)
-        for (position, row) in rows.enumerated() {
-            lua_createtable(L, 0, 2)
-            pushString(L, row.key)
-            lua_setfield(L, -2, "key")
-            try pushStored(L, row.value, key: row.key)
-            lua_setfield(L, -2, "value")
-            lua_rawseti(L, -2, lua_Integer(position + 1))
+        switch try openStore(L) {
+        case .local(let store):
+            let rows = try storeCall { () throws(StoreError) in try store.scan(prefix: prefix, limit: limit) }
+            return try pushRows(L, rows.map { StoreRow(key: $0.key, value: $0.value) })
+        case .remote(let store, let runtime):
+            return try runtime.remoteCall(L, store, .scan(prefix: prefix, limit: limit)) { (L, answer) throws(LuaArgumentError) in
+                guard case .rows(let rows) = answer else { throw LuaArgumentError("unexpected answer \(answer)") }
+                return try pushRows(L, rows)
+            }
         }
-        return 1
     }
+}
+
+/// Pushes scan results as { {key=, value=}, ... }.
+private func pushRows(_ L: LuaState, _ rows: [StoreRow]) throws(LuaArgumentError) -> Int32 {
+    guard lua_checkstack(L, 6) != 0 else { throw LuaArgumentError("Lua stack exhausted") }
+    lua_createtable(L, Int32(rows.count), 0)
+    for (position, row) in rows.enumerated() {
+        lua_createtable(L, 0, 2)
+        pushString(L, row.key)
+        lua_setfield(L, -2, "key")
+        try pushStored(L, row.value, key: row.key)
+        lua_setfield(L, -2, "value")
+        lua_rawseti(L, -2, lua_Integer(position + 1))
+    }
+    return 1
 }
 
 private let storeUpdate: LuaFunction = { L in
     luaEntry(L, "store.update") { L in
-        let store = try openStore(L)
+        guard case .local(let store) = try openStore(L) else {
+            throw LuaArgumentError("the remote store's update is written in Lua; this one is for SQLite")
+        }
         let key = try storeKey(L)
         guard lua_type(L, 2) == LUA_TFUNCTION else {
             throw LuaArgumentError("the second argument must be a function(old) returning the new value, got \(describe(L, 2))")
@@ -185,7 +240,9 @@ private let storeUpdate: LuaFunction = { L in
 
 private let storeTransaction: LuaFunction = { L in
     luaEntry(L, "store.transaction") { L in
-        let store = try openStore(L)
+        guard case .local(let store) = try openStore(L) else {
+            throw LuaArgumentError("the remote store's transaction is written in Lua; this one is for SQLite")
+        }
         guard lua_type(L, 1) == LUA_TFUNCTION else {
             throw LuaArgumentError("the argument must be a function, got \(describe(L, 1))")
         }

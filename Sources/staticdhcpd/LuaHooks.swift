@@ -30,29 +30,41 @@ final class LuaHooks: DHCPHooks {
                     relayIP: context.relayIP, port: Int(context.port), requestID: context.requestID)
     }
 
-    func filterPacket(_ packet: inout DHCPPacket, _ context: RequestContext) -> Engine.FilterVerdict {
-        switch runtime.filterPacket(&packet, self.context(context)) {
-        case .accept: .accept
-        case .drop: .drop
-        case .blocklist: .blocklist
+    func filterPacket(_ packet: inout DHCPPacket, _ context: RequestContext) -> HookStep<Engine.FilterVerdict> {
+        let hookContext = self.context(context)
+        switch runtime.filterPacket(&packet, hookContext) {
+        case .done(let verdict): return .finished(Engine.FilterVerdict(verdict))
+        case .suspended(let call):
+            return .suspended(LuaSuspendedHook(call) { [runtime] result in
+                switch result {
+                case .success(let verdict): return .verdict(Engine.FilterVerdict(verdict))
+                case .failure(let error):
+                    runtime.reportFilterFailure(error, hookContext)
+                    return .verdict(.drop)
+                }
+            })
         }
     }
 
-    func handleUnknownMAC(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> [Definition] {
-        do { return try runtime.handleUnknownMAC(&packet, self.context(context)) } catch { throw HookError(error.description) }
-    }
-
-    func filterRetrievedDefinitions(_ definitions: [Definition], _ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> Definition? {
+    func handleUnknownMAC(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<[Definition]> {
         do {
-            return try runtime.filterRetrievedDefinitions(definitions, &packet, self.context(context))
+            return try LuaSuspendedHook.step(runtime.handleUnknownMAC(&packet, self.context(context)), HookOutcome.definitions)
         } catch {
             throw HookError(error.description)
         }
     }
 
-    func loadDHCPPacket(_ response: inout DHCPPacket, _ context: RequestContext, definition: Definition?, source: DHCPPacket) throws(HookError) -> Bool {
+    func filterRetrievedDefinitions(_ definitions: [Definition], _ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<Definition?> {
         do {
-            return try runtime.loadDHCPPacket(&response, self.context(context), definition: definition, source: source)
+            return try LuaSuspendedHook.step(runtime.filterRetrievedDefinitions(definitions, &packet, self.context(context)), HookOutcome.chosen)
+        } catch {
+            throw HookError(error.description)
+        }
+    }
+
+    func loadDHCPPacket(_ response: inout DHCPPacket, _ context: RequestContext, definition: Definition?, source: DHCPPacket) throws(HookError) -> HookStep<Bool> {
+        do {
+            return try LuaSuspendedHook.step(runtime.loadDHCPPacket(&response, self.context(context), definition: definition, source: source), HookOutcome.keep)
         } catch {
             throw HookError(error.description)
         }
@@ -92,6 +104,54 @@ final class LuaHooks: DHCPHooks {
                     message: "\(dropped) log records were dropped before reaching the log handlers"), at: 0)
             }
             runtime.deliverLogRecords(converted)
+        }
+    }
+}
+
+/// A Lua hook suspended on a store round trip, as the engine's `SuspendedHook`.
+final class LuaSuspendedHook<Value>: SuspendedHook, @unchecked Sendable {
+    private let call: SuspendedCall<Value>
+    private let outcome: (Result<Value, ScriptError>) -> HookOutcome
+
+    init(_ call: SuspendedCall<Value>, outcome: @escaping (Result<Value, ScriptError>) -> HookOutcome) {
+        self.call = call
+        self.outcome = outcome
+    }
+
+    /// A hook's first run as an engine step: a failure afterwards (once resumed) fails the request.
+    static func step(_ run: HookRun<Value>, _ finished: @escaping (Value) -> HookOutcome) -> HookStep<Value> {
+        switch run {
+        case .done(let value): .finished(value)
+        case .suspended(let call):
+            .suspended(LuaSuspendedHook(call) { result in
+                switch result {
+                case .success(let value): finished(value)
+                case .failure(let error): .failed(HookError(error.description))
+                }
+            })
+        }
+    }
+
+    func wait() async { await call.wait() }
+
+    func resume() -> (HookOutcome, DHCPPacket)? {
+        do {
+            switch try call.resume() {
+            case .done(let value): return (outcome(.success(value)), call.primary)
+            case .suspended: return nil
+            }
+        } catch {
+            return (outcome(.failure(error)), call.primary)
+        }
+    }
+}
+
+extension Engine.FilterVerdict {
+    init(_ verdict: Scripting.FilterVerdict) {
+        switch verdict {
+        case .accept: self = .accept
+        case .drop: self = .drop
+        case .blocklist: self = .blocklist
         }
     }
 }

@@ -44,22 +44,58 @@ final class ClosureHooks: DHCPHooks, @unchecked Sendable {
     var load: ((inout DHCPPacket, RequestContext, Definition?) throws(HookError) -> Bool)?
     var statistics: [Statistics] = []
     var ticks = 0
+    /// When set, handleUnknownMAC and loadDHCPPacket suspend first (as a Lua hook waiting on a
+    /// remote store does) and finish with their closure's answer after `delay`.
+    var suspendFor: Duration?
+    /// Hooks that suspended so far.
+    var suspensions = 0
 
     var hasFilterPacket: Bool { filter != nil }
     var hasHandleUnknownMAC: Bool { unknown != nil }
     var hasLoadDHCPPacket: Bool { load != nil }
-    func filterPacket(_ packet: inout DHCPPacket, _ context: RequestContext) -> FilterVerdict { filter?(&packet, context) ?? .accept }
-    func handleUnknownMAC(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> [Definition] { try unknown?(context) ?? [] }
-    func filterRetrievedDefinitions(_ definitions: [Definition], _ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> Definition? {
-        guard let choose else { throw HookError("no chooser") }
-        return try choose(definitions, context)
+    func filterPacket(_ packet: inout DHCPPacket, _ context: RequestContext) -> HookStep<FilterVerdict> {
+        .finished(filter?(&packet, context) ?? .accept)
     }
-    func loadDHCPPacket(_ response: inout DHCPPacket, _ context: RequestContext, definition: Definition?, source: DHCPPacket) throws(HookError) -> Bool {
-        try load?(&response, context, definition) ?? true
+    func handleUnknownMAC(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<[Definition]> {
+        let answer = try unknown?(context) ?? []
+        guard let suspendFor else { return .finished(answer) }
+        suspensions += 1
+        return .suspended(WaitingHook(delay: suspendFor, outcome: .definitions(answer), packet: packet))
+    }
+    func filterRetrievedDefinitions(_ definitions: [Definition], _ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<Definition?> {
+        guard let choose else { throw HookError("no chooser") }
+        return .finished(try choose(definitions, context))
+    }
+    func loadDHCPPacket(_ response: inout DHCPPacket, _ context: RequestContext, definition: Definition?, source: DHCPPacket) throws(HookError) -> HookStep<Bool> {
+        let keep = try load?(&response, context, definition) ?? true
+        guard let suspendFor else { return .finished(keep) }
+        suspensions += 1
+        return .suspended(WaitingHook(delay: suspendFor, outcome: .keep(keep), packet: response))
     }
     func endRequest(_ requestID: UInt64) {}
     func deliver(_ statistics: Statistics) { self.statistics.append(statistics) }
     func tick() { ticks += 1 }
+}
+
+/// A hook that has its answer already and waits `delay` before giving it, once.
+final class WaitingHook: SuspendedHook, @unchecked Sendable {
+    let delay: Duration
+    let outcome: HookOutcome
+    let packet: DHCPPacket
+    var resumed = 0
+
+    init(delay: Duration, outcome: HookOutcome, packet: DHCPPacket) {
+        self.delay = delay
+        self.outcome = outcome
+        self.packet = packet
+    }
+
+    func wait() async { try? await Task.sleep(for: delay) }
+
+    func resume() -> (HookOutcome, DHCPPacket)? {
+        resumed += 1
+        return (outcome, packet)
+    }
 }
 
 struct Harness {

@@ -8,7 +8,7 @@ import Testing
     private func check(_ body: String) throws -> (ScriptRuntime, LogRecorder, Bool) {
         let (runtime, log) = try makeRuntime("function filterPacket(packet, method, mac)\n\(body)\nreturn true\nend\n")
         var packet = requestPacket()
-        let verdict = runtime.filterPacket(&packet, context())
+        let verdict = runtime.filterPacket(&packet, context()).value!
         return (runtime, log, verdict == .accept)
     }
 
@@ -89,10 +89,10 @@ import Testing
         function filterPacket(packet) packet.meta.seen = "filterPacket"; return true end
         """)
         var request = requestPacket()
-        #expect(runtime.filterPacket(&request, context(requestID: 7)) == .accept)
+        #expect(runtime.filterPacket(&request, context(requestID: 7)).value! == .accept)
         var response = requestPacket()
         response.transformToAck()
-        #expect(try runtime.loadDHCPPacket(&response, context(requestID: 7), definition: sampleDefinition, source: requestPacket()),
+        #expect(try runtime.loadDHCPPacket(&response, context(requestID: 7), definition: sampleDefinition, source: requestPacket()).value!,
                 "\(log.messages)")
         #expect(response.option(51) == [0, 0, 14, 16])
         #expect(response.option(3) == [192, 0, 2, 1, 192, 0, 2, 2])
@@ -101,7 +101,7 @@ import Testing
         runtime.endRequest(7)
         // After endRequest the meta table is gone: a new request starts empty.
         #expect(throws: ScriptError.self) {
-            try runtime.loadDHCPPacket(&response, context(requestID: 7), definition: sampleDefinition, source: requestPacket())
+            try runtime.loadDHCPPacket(&response, context(requestID: 7), definition: sampleDefinition, source: requestPacket()).value!
         }
     }
 

@@ -73,7 +73,7 @@ struct PoolDriver {
         }
         let context = HookContext(method: method, mac: mac, clientIP: clientIP, relayIP: relay, port: 67, requestID: requestID)
         defer { runtime.endRequest(requestID) }
-        return try runtime.handleUnknownMAC(&packet, context).first
+        return try runtime.handleUnknownMAC(&packet, context).value!.first
     }
 }
 

@@ -26,9 +26,9 @@ import Testing
         end
         """)
         var first = requestPacket()
-        #expect(runtime.filterPacket(&first, context(requestID: 1)) == .accept)
+        #expect(runtime.filterPacket(&first, context(requestID: 1)).value! == .accept)
         var second = requestPacket(mac: MAC(0x0011_2233_4455))
-        #expect(runtime.filterPacket(&second, context(mac: MAC(0x0011_2233_4455), requestID: 2)) == .accept,
+        #expect(runtime.filterPacket(&second, context(mac: MAC(0x0011_2233_4455), requestID: 2)).value! == .accept,
                 "\(log.messages)")
         #expect(!log.contains("failed"))
     }
@@ -47,7 +47,7 @@ import Testing
         end
         """)
         var packet = requestPacket()
-        #expect(runtime.filterPacket(&packet, context()) == .accept, "\(log.messages)")
+        #expect(runtime.filterPacket(&packet, context()).value! == .accept, "\(log.messages)")
     }
 
     @Test func metaIsSharedWithinARequestAndFreshAcrossRequests() throws {
@@ -64,9 +64,9 @@ import Testing
         """)
         for requestID in UInt64(1)...3 {
             var request = requestPacket()
-            #expect(runtime.filterPacket(&request, context(requestID: requestID)) == .accept)
+            #expect(runtime.filterPacket(&request, context(requestID: requestID)).value! == .accept)
             var response = requestPacket()
-            #expect(try runtime.loadDHCPPacket(&response, context(requestID: requestID), definition: nil, source: request),
+            #expect(try runtime.loadDHCPPacket(&response, context(requestID: requestID), definition: nil, source: request).value!,
                     "\(log.messages)")
             runtime.endRequest(requestID)
         }
@@ -81,7 +81,7 @@ import Testing
         let methods = ["DISCOVER", "REQUEST:SELECTING", "REQUEST:SELECTING", "INFORM", "SOMETHING-NEW", "DISCOVER"]
         var verdicts: [FilterVerdict] = []
         for (index, method) in methods.enumerated() {
-            verdicts.append(runtime.filterPacket(&packet, context(method, requestID: UInt64(index))))
+            verdicts.append(runtime.filterPacket(&packet, context(method, requestID: UInt64(index))).value!)
         }
         #expect(verdicts == [.accept, .accept, .accept, .drop, .accept, .accept])
     }
@@ -105,7 +105,7 @@ import Testing
         end
         """)
         var response = requestPacket()
-        #expect(try runtime.loadDHCPPacket(&response, context(), definition: nil, source: requestPacket()), "\(log.messages)")
+        #expect(try runtime.loadDHCPPacket(&response, context(), definition: nil, source: requestPacket()).value!, "\(log.messages)")
         #expect(response.option(58) == [0, 0, 0x07, 0x0B])
         #expect(response.option(59) == [0, 0, 0x0C, 0x4E])
         #expect(response.yiaddr == IPv4(192, 0, 2, 77))
@@ -141,11 +141,11 @@ import Testing
         end
         """)
         var response = requestPacket()
-        #expect(try runtime.loadDHCPPacket(&response, context(), definition: rich, source: requestPacket()), "\(log.messages)")
+        #expect(try runtime.loadDHCPPacket(&response, context(), definition: rich, source: requestPacket()).value!, "\(log.messages)")
         // The definition kept from the finished call still reads, and decodes to the same value.
         var packet = requestPacket()
-        #expect(try runtime.filterRetrievedDefinitions([sampleDefinition, rich], &packet, context()) == rich)
-        #expect(try runtime.handleUnknownMAC(&packet, context())
+        #expect(try runtime.filterRetrievedDefinitions([sampleDefinition, rich], &packet, context()).value! == rich)
+        #expect(try runtime.handleUnknownMAC(&packet, context()).value!
                 == [Definition(ip: IPv4(192, 0, 2, 5), leaseTime: 60, subnet: "s", serial: 1)])
     }
 
@@ -158,7 +158,7 @@ import Testing
         end
         """)
         var response = requestPacket()
-        #expect(try runtime.loadDHCPPacket(&response, context(), definition: bare, source: requestPacket()), "\(log.messages)")
+        #expect(try runtime.loadDHCPPacket(&response, context(), definition: bare, source: requestPacket()).value!, "\(log.messages)")
     }
 
     @Test func timeLimitStillStopsALoopThatCallsIntoSwift() throws {
@@ -171,13 +171,13 @@ import Testing
         """)
         var response = requestPacket()
         let started = Date()
-        #expect { try runtime.loadDHCPPacket(&response, context(), definition: nil, source: requestPacket()) } throws: {
+        #expect { try runtime.loadDHCPPacket(&response, context(), definition: nil, source: requestPacket()).value! } throws: {
             ($0 as? ScriptError)?.kind == .limit && "\($0)".contains("time limit")
         }
         #expect(Date().timeIntervalSince(started) < 3)
         // The next call gets a fresh budget.
         let (quick, _) = try makeRuntime("LUA_TIME_LIMIT = 0.2\nfunction loadDHCPPacket() return true end")
-        #expect(try quick.loadDHCPPacket(&response, context(), definition: nil, source: requestPacket()))
+        #expect(try quick.loadDHCPPacket(&response, context(), definition: nil, source: requestPacket()).value!)
     }
 
     @Test func statisticsHandlersAreSeenAsTheyComeAndGo() throws {

@@ -32,32 +32,32 @@ import Testing
         """)
         var packet = requestPacket()
         #expect(throws: ScriptError.self) { try runtime.callInit() }
-        #expect(runtime.filterPacket(&packet, context()) == .drop)
+        #expect(runtime.filterPacket(&packet, context()).value! == .drop)
         #expect(log.contains("filter broke", level: .critical))
         #expect(log.contains("stack traceback"))
         #expect(log.contains("conf.lua:5"))
-        #expect { try runtime.handleUnknownMAC(&packet, context()) } throws: { "\($0)".contains("unknown broke") }
-        #expect { try runtime.filterRetrievedDefinitions([sampleDefinition, sampleDefinition], &packet, context()) } throws: {
+        #expect { try runtime.handleUnknownMAC(&packet, context()).value! } throws: { "\($0)".contains("unknown broke") }
+        #expect { try runtime.filterRetrievedDefinitions([sampleDefinition, sampleDefinition], &packet, context()).value! } throws: {
             "\($0)".contains("choose broke")
         }
-        #expect { try runtime.loadDHCPPacket(&packet, context(), definition: sampleDefinition, source: requestPacket()) } throws: {
+        #expect { try runtime.loadDHCPPacket(&packet, context(), definition: sampleDefinition, source: requestPacket()).value! } throws: {
             "\($0)".contains("attempt to index") && "\($0)".contains("conf.lua:8")
         }
         // Still serving afterwards.
-        #expect(runtime.filterPacket(&packet, context()) == .drop)
+        #expect(runtime.filterPacket(&packet, context()).value! == .drop)
     }
 
     @Test func badHookResultIsAnError() throws {
         let (runtime, _) = try makeRuntime("function handleUnknownMAC() return 42 end")
         var packet = requestPacket()
-        #expect { try runtime.handleUnknownMAC(&packet, context()) } throws: { ($0 as? ScriptError)?.kind == .badResult }
+        #expect { try runtime.handleUnknownMAC(&packet, context()).value! } throws: { ($0 as? ScriptError)?.kind == .badResult }
     }
 
     @Test func endlessLoopHitsTheInstructionBudget() throws {
         let (runtime, log) = try makeRuntime("function filterPacket() while true do end end")
         var packet = requestPacket()
         let started = Date()
-        #expect(runtime.filterPacket(&packet, context()) == .drop)
+        #expect(runtime.filterPacket(&packet, context()).value! == .drop)
         #expect(Date().timeIntervalSince(started) < 5)
         #expect(log.contains("instruction budget"))
     }
@@ -70,7 +70,7 @@ import Testing
         """)
         var packet = requestPacket()
         let started = Date()
-        #expect { try runtime.handleUnknownMAC(&packet, context()) } throws: { ($0 as? ScriptError)?.kind == .limit }
+        #expect { try runtime.handleUnknownMAC(&packet, context()).value! } throws: { ($0 as? ScriptError)?.kind == .limit }
         #expect(Date().timeIntervalSince(started) < 3)
         _ = log
     }
@@ -82,7 +82,7 @@ import Testing
         end
         """)
         var packet = requestPacket()
-        #expect(runtime.filterPacket(&packet, context()) == .drop)
+        #expect(runtime.filterPacket(&packet, context()).value! == .drop)
     }
 
     @Test func memoryBombIsCapped() throws {
@@ -96,9 +96,9 @@ import Testing
         function filterPacket() return true end
         """)
         var packet = requestPacket()
-        #expect { try runtime.handleUnknownMAC(&packet, context()) } throws: { ($0 as? ScriptError)?.kind == .memory }
+        #expect { try runtime.handleUnknownMAC(&packet, context()).value! } throws: { ($0 as? ScriptError)?.kind == .memory }
         #expect(runtime.memoryPeak <= 17 * 1024 * 1024)
-        #expect(runtime.filterPacket(&packet, context()) == .accept) // the state still works
+        #expect(runtime.filterPacket(&packet, context()).value! == .accept) // the state still works
         #expect(runtime.memoryInUse < 4 * 1024 * 1024) // the hoard was collected
     }
 
@@ -118,9 +118,9 @@ import Testing
         end
         """)
         var packet = requestPacket()
-        #expect(runtime.filterPacket(&packet, context()) == .accept) // warm-up
+        #expect(runtime.filterPacket(&packet, context()).value! == .accept) // warm-up
         let before = residentBytes()
-        #expect(runtime.filterPacket(&packet, context()) == .accept)
+        #expect(runtime.filterPacket(&packet, context()).value! == .accept)
         let after = residentBytes()
         #expect(after - before < 2 * 1024 * 1024, "RSS grew by \(after - before) bytes")
     }
@@ -131,7 +131,7 @@ import Testing
         callbacks.systemAddTickHandler(function() _KEPT:getOption(53) end)
         """)
         var packet = requestPacket()
-        _ = runtime.filterPacket(&packet, context())
+        _ = runtime.filterPacket(&packet, context()).value!
         runtime.runTickHandlers() // outside any hook the box points at no packet
         #expect(log.contains("no longer available", level: .critical))
     }
@@ -143,6 +143,6 @@ import Testing
         end
         """)
         var packet = requestPacket()
-        #expect(runtime.filterPacket(&packet, context()) == .accept)
+        #expect(runtime.filterPacket(&packet, context()).value! == .accept)
     }
 }

@@ -20,6 +20,20 @@ public final class PostgreSQLDatabase: Database {
     private let logger: Logger
 
     public init(settings: DatabaseConfiguration.PostgreSQL, query: DefinitionQuery, logger: Logger) throws {
+        let configuration = try Self.clientConfiguration(settings)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        self.runner = Task { await client.run() }
+        self.sql = query.sql(.postgresql)
+        self.extraKeys = query.extraKeys
+        self.logger = logger
+    }
+
+    deinit { runner.cancel() }
+
+    /// The pool configuration of `POSTGRESQL_*` (shared with `PostgreSQLStore`). Connections are
+    /// made on demand (none is kept while idle) and remade after a failure.
+    static func clientConfiguration(_ settings: DatabaseConfiguration.PostgreSQL) throws -> PostgresClient.Configuration {
         guard settings.maximumConnections > 0 else {
             throw DatabaseError.configuration("POSTGRESQL_MAXIMUM_CONNECTIONS must be at least 1, not \(settings.maximumConnections)")
         }
@@ -41,15 +55,8 @@ public final class PostgreSQLDatabase: Database {
         configuration.options.minimumConnections = 0
         configuration.options.connectTimeout = .seconds(5)
         configuration.options.connectionIdleTimeout = .seconds(60)
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        self.client = client
-        self.runner = Task { await client.run() }
-        self.sql = query.sql(.postgresql)
-        self.extraKeys = query.extraKeys
-        self.logger = logger
+        return configuration
     }
-
-    deinit { runner.cancel() }
 
     /// Closes the pool; lookups afterwards fail.
     public func shutdown() { runner.cancel() }

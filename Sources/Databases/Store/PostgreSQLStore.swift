@@ -1,0 +1,301 @@
+import Logging
+import PostgresNIO
+
+/// `STORE_ENGINE = "PostgreSQL"`: the scripts' `store` in one table that every daemon of a site
+/// shares (docs/SCRIPTING.md, "store"; docs/DEPLOYMENT.md).
+///
+/// Each operation outside a transaction is one statement on a pooled connection (autocommit).
+/// A transaction holds one connection from `BEGIN ISOLATION LEVEL SERIALIZABLE` to its end, so
+/// PostgreSQL itself decides which of two daemons' concurrent transactions wins; the loser's
+/// statement or commit fails with a serialization failure (40001) or a deadlock (40P01), which
+/// marks the transaction `conflicted` for the scripting layer to run it again.
+///
+/// Tables (created on first use, under an advisory lock so that two daemons starting together do
+/// not race): `staticdhcpd_store(key text COLLATE "C" PRIMARY KEY, value text, updated_at)` and
+/// `staticdhcpd_schema(component, version)`. The "C" collation makes key order byte order, as
+/// SQLite's, and lets a prefix scan use the primary key.
+public final class PostgreSQLStore: RemoteStore {
+    /// The layout this build writes. A database that says more was written by a newer daemon,
+    /// which this one refuses rather than misread.
+    public static let schemaVersion = 1
+
+    public let location: String
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+    private let timeout: Double
+    private let logger: Logger
+
+    /// `timeout` bounds every operation (DATABASE_TIMEOUT).
+    public init(settings: DatabaseConfiguration.PostgreSQL, timeout: Double, logger: Logger) throws(StoreError) {
+        let configuration: PostgresClient.Configuration
+        do {
+            configuration = try PostgreSQLDatabase.clientConfiguration(settings)
+        } catch {
+            throw StoreError("STORE_ENGINE \"PostgreSQL\": \(error)")
+        }
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        runner = Task { await client.run() }
+        self.timeout = timeout
+        self.logger = logger
+        let server = settings.host.flatMap { $0.isEmpty ? nil : $0 } ?? settings.socketDirectory
+        location = "PostgreSQL staticdhcpd_store on \(server):\(settings.port)/\(settings.database ?? "")"
+    }
+
+    deinit { runner.cancel() }
+
+    public func shutdown() { runner.cancel() }
+
+    /// Creates the tables when missing and checks the schema version; throws when the server is
+    /// unreachable or the schema is newer than this build understands.
+    public func prepare() async throws(StoreError) {
+        let statements = [
+            "SELECT pg_advisory_xact_lock(hashtext('staticdhcpd schema'))",
+            "CREATE TABLE IF NOT EXISTS staticdhcpd_schema (component text PRIMARY KEY, version integer NOT NULL)",
+            """
+            CREATE TABLE IF NOT EXISTS staticdhcpd_store (
+                key text COLLATE "C" PRIMARY KEY, value text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())
+            """,
+            "INSERT INTO staticdhcpd_schema (component, version) VALUES ('store', \(Self.schemaVersion)) ON CONFLICT (component) DO NOTHING",
+        ]
+        let found: Int = try await bounded("preparing the store tables") { [client, logger] in
+            try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    for sql in statements {
+                        try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+                    }
+                    let rows = try await connection.query(
+                        "SELECT version FROM staticdhcpd_schema WHERE component = 'store'", logger: logger).collect()
+                    try await connection.query("COMMIT", logger: logger)
+                    return try rows.first.map { Int(try $0.decode(Int32.self)) } ?? Self.schemaVersion
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+        }
+        guard found <= Self.schemaVersion else {
+            throw StoreError("\(location): the store's schema is version \(found), newer than this daemon's \(Self.schemaVersion); a newer staticdhcpd wrote it, so this one refuses to use it (upgrade this daemon)")
+        }
+    }
+
+    public func perform(_ request: StoreRequest, in transaction: (any RemoteStoreTransaction)?) async throws(StoreError) -> StoreAnswer {
+        let query = try Self.query(for: request)
+        let rows: [PostgresRow]
+        if let transaction = transaction as? PostgresStoreTransaction {
+            rows = try await bounded(request.summary, transaction: transaction) {
+                try await transaction.run(query)
+            }
+        } else {
+            rows = try await bounded(request.summary) { [client, logger] in
+                try await client.query(query, logger: logger).collect()
+            }
+        }
+        return try Self.answer(request, rows)
+    }
+
+    public func begin() async throws(StoreError) -> any RemoteStoreTransaction {
+        let transaction = PostgresStoreTransaction(client: client, timeout: timeout, logger: logger)
+        do {
+            _ = try await bounded("BEGIN", transaction: transaction) {
+                try await transaction.run("BEGIN ISOLATION LEVEL SERIALIZABLE")
+            }
+        } catch {
+            transaction.close()
+            throw error
+        }
+        return transaction
+    }
+
+    // MARK: statements
+
+    static func query(for request: StoreRequest) throws(StoreError) -> PostgresQuery {
+        switch request {
+        case .get(let key):
+            try checkKey(key)
+            return "SELECT value FROM staticdhcpd_store WHERE key = \(key)"
+        case .put(let key, let value):
+            try checkKey(key)
+            guard value.utf8.count <= KeyValueStore.maximumValueLength else {
+                throw StoreError("store value for \(key) is \(value.utf8.count) bytes; the limit is \(KeyValueStore.maximumValueLength)")
+            }
+            return """
+                INSERT INTO staticdhcpd_store (key, value, updated_at) VALUES (\(key), \(value), now())
+                ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
+                """
+        case .delete(let key):
+            try checkKey(key)
+            return "DELETE FROM staticdhcpd_store WHERE key = \(key) RETURNING 1"
+        case .scan(let prefix, let limit):
+            var binds = PostgresBindings(capacity: 3)
+            var sql = "SELECT key, value FROM staticdhcpd_store WHERE key >= $1"
+            binds.append(prefix)
+            if let upper = KeyValueStore.upperBound(of: prefix) {
+                binds.append(upper)
+                sql += " AND key < $\(binds.count)"
+            }
+            sql += " ORDER BY key"
+            if let limit {
+                binds.append(Int64(limit))
+                sql += " LIMIT $\(binds.count)"
+            }
+            return PostgresQuery(unsafeSQL: sql, binds: binds)
+        case .count:
+            return "SELECT count(*) FROM staticdhcpd_store"
+        }
+    }
+
+    private static func checkKey(_ key: String) throws(StoreError) {
+        guard !key.isEmpty else { throw StoreError("store keys must not be empty") }
+        guard key.utf8.count <= KeyValueStore.maximumKeyLength else {
+            throw StoreError("store key is \(key.utf8.count) bytes long; the limit is \(KeyValueStore.maximumKeyLength)")
+        }
+    }
+
+    private static func answer(_ request: StoreRequest, _ rows: [PostgresRow]) throws(StoreError) -> StoreAnswer {
+        do {
+            switch request {
+            case .get: return .value(try rows.first?.decode(String.self))
+            case .put: return .done
+            case .delete: return .existed(!rows.isEmpty)
+            case .scan:
+                return .rows(try rows.map { row in
+                    let (key, value) = try row.decode((String, String).self)
+                    return StoreRow(key: key, value: value)
+                })
+            case .count: return .count(Int(try rows.first?.decode(Int64.self) ?? 0))
+            }
+        } catch {
+            throw StoreError("store: PostgreSQL answered \(request.summary) with rows of an unexpected type: \(error)")
+        }
+    }
+
+    // MARK: time-outs and errors
+
+    /// Runs `operation` within the time-out, turning driver errors into `StoreError`s; a
+    /// serialization failure or deadlock marks `transaction` conflicted.
+    private func bounded<T: Sendable>(
+        _ what: String, transaction: PostgresStoreTransaction? = nil,
+        _ operation: @escaping @Sendable () async throws -> T
+    ) async throws(StoreError) -> T {
+        do {
+            return try await withDeadline(timeout, error: .timeout(engine: "PostgreSQL store", seconds: timeout), operation: operation)
+        } catch let error as StoreError {
+            throw error
+        } catch let error as DatabaseError {
+            transaction?.close()
+            throw StoreError("\(location): \(what) took longer than DATABASE_TIMEOUT (\(error))")
+        } catch {
+            let state = (error as? PSQLError)?.serverInfo?[.sqlState]
+            if let transaction, state == "40001" || state == "40P01" {
+                transaction.markConflicted()
+                throw StoreError("\(location): \(what) conflicted with another daemon's transaction (SQLSTATE \(state ?? ""))")
+            }
+            transaction?.close()
+            throw StoreError("\(location) unavailable: \(what) failed: \(Self.describe(error))")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] { return message }
+            return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
+        }
+        return "\(error)"
+    }
+}
+
+extension StoreRequest {
+    /// The operation in a few words, for messages.
+    var summary: String {
+        switch self {
+        case .get(let key): "get(\"\(key)\")"
+        case .put(let key, _): "put(\"\(key)\")"
+        case .delete(let key): "delete(\"\(key)\")"
+        case .scan(let prefix, _): "scan(\"\(prefix)\")"
+        case .count: "count()"
+        }
+    }
+}
+
+/// One serializable transaction on a connection leased for its whole life: statements go to a
+/// task that holds the lease and runs them in order.
+final class PostgresStoreTransaction: RemoteStoreTransaction, @unchecked Sendable {
+    private struct Command: Sendable {
+        let query: PostgresQuery
+        let reply: @Sendable (Result<[PostgresRow], any Error>) -> Void
+    }
+
+    private let commands: AsyncStream<Command>.Continuation
+    private let state = Locked((conflicted: false, closed: false))
+    private let timeout: Double
+
+    init(client: PostgresClient, timeout: Double, logger: Logger) {
+        self.timeout = timeout
+        let (stream, commands) = AsyncStream.makeStream(of: Command.self)
+        self.commands = commands
+        Task {
+            do {
+                try await client.withConnection { connection in
+                    for await command in stream {
+                        do {
+                            command.reply(.success(try await connection.query(command.query, logger: logger).collect()))
+                        } catch {
+                            command.reply(.failure(error))
+                        }
+                    }
+                }
+            } catch {
+                // No connection could be had: every statement fails with that reason.
+                for await command in stream { command.reply(.failure(error)) }
+            }
+        }
+    }
+
+    var conflicted: Bool { state.withLock { $0.conflicted } }
+
+    func markConflicted() { state.withLock { $0.conflicted = true } }
+
+    /// Ends the lease: statements sent afterwards fail.
+    func close() {
+        state.withLock { $0.closed = true }
+        commands.finish()
+    }
+
+    func run(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await withCheckedThrowingContinuation { continuation in
+            let command = Command(query: query) { continuation.resume(with: $0) }
+            if case .terminated = commands.yield(command) {
+                continuation.resume(throwing: StoreError("the store's transaction is already closed"))
+            }
+        }
+    }
+
+    func finish(commit: Bool) async throws(StoreError) -> Bool {
+        defer { close() }
+        if state.withLock({ $0.closed }) {
+            if commit { throw StoreError("the store's transaction was aborted (its connection failed or timed out); nothing was written") }
+            return false
+        }
+        if !commit || conflicted {
+            _ = try? await withDeadline(timeout, error: .timeout(engine: "PostgreSQL store", seconds: timeout)) {
+                try await self.run("ROLLBACK")
+            }
+            return false
+        }
+        do {
+            _ = try await withDeadline(timeout, error: .timeout(engine: "PostgreSQL store", seconds: timeout)) {
+                try await self.run("COMMIT")
+            }
+            return true
+        } catch {
+            let sqlState = (error as? PSQLError)?.serverInfo?[.sqlState]
+            if sqlState == "40001" || sqlState == "40P01" {
+                markConflicted()
+                return false
+            }
+            throw StoreError("the store's COMMIT failed: \(PostgreSQLStore.describe(error)); nothing was written")
+        }
+    }
+}

@@ -1,0 +1,55 @@
+/// One operation on the scripts' `store` (docs/SCRIPTING.md, "store").
+public enum StoreRequest: Sendable, Equatable {
+    case get(String)
+    case put(String, String)
+    case delete(String)
+    /// Keys starting with the prefix, in byte order; at most `limit` when given.
+    case scan(prefix: String, limit: Int?)
+    case count
+}
+
+/// What a `StoreRequest` answers.
+public enum StoreAnswer: Sendable, Equatable {
+    case done
+    case value(String?)
+    case existed(Bool)
+    case rows([StoreRow])
+    case count(Int)
+}
+
+public struct StoreRow: Sendable, Equatable {
+    public var key: String
+    public var value: String
+    public init(key: String, value: String) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// A store kept on another machine (`STORE_ENGINE = "PostgreSQL"`), shared by every daemon of a
+/// site. Each operation is a round trip, so the scripting layer suspends the hook that asked
+/// (a Lua coroutine) and the engine serves other packets meanwhile.
+///
+/// Every call is bounded by the store's time-out and fails with a `StoreError` naming what
+/// happened; none waits for ever.
+public protocol RemoteStore: AnyObject, Sendable {
+    /// Where the store lives, for messages and `store.path` ("PostgreSQL staticdhcpd_store on host:port/db").
+    var location: String { get }
+    /// Runs one operation: inside `transaction` when given, else on its own (autocommit).
+    func perform(_ request: StoreRequest, in transaction: (any RemoteStoreTransaction)?) async throws(StoreError) -> StoreAnswer
+    /// Opens a serializable transaction on a connection of its own.
+    func begin() async throws(StoreError) -> any RemoteStoreTransaction
+    /// Stops using the server (a reload moved the store elsewhere, or the daemon stops).
+    func shutdown()
+}
+
+/// An open transaction of a `RemoteStore`.
+public protocol RemoteStoreTransaction: AnyObject, Sendable {
+    /// True once the server refused a statement because another transaction conflicted with this
+    /// one (a serialization failure or a deadlock): it must be rolled back and run again.
+    var conflicted: Bool { get }
+    /// Commits (`commit`) or rolls back, and gives the connection back. Returns whether it
+    /// committed: false after a rollback, and when the commit conflicted (then `conflicted` is
+    /// true: nothing was written, and the transaction should be run again).
+    func finish(commit: Bool) async throws(StoreError) -> Bool
+}
