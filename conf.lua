@@ -126,6 +126,8 @@ EMAIL_SUBJECT = "staticDHCPd encountered a problem" -- subject line
 ---------------------------------------------------------------------------------------------------
 -- State
 -- STATE_DIRECTORY = "/var/lib/staticdhcpd" -- where `store` keeps its data (default: state/ beside this file)
+STORE_ENGINE = "SQLite"              -- `store` (and dynamism's leases) in STATE_DIRECTORY; "PostgreSQL": shared by
+                                     -- every daemon on the POSTGRESQL_* database (docs/DEPLOYMENT.md)
 
 ---------------------------------------------------------------------------------------------------
 -- Scheduling

@@ -109,7 +109,20 @@ public actor DHCPEngine {
         abuse.tick()
         offers.removeExpired(now: .now)
         generation.immediate?.endReadSnapshot()
-        generation.hooks.tick()
+        for waiting in generation.hooks.tick() { finishDetached(waiting) }
+    }
+
+    /// Finishes a tick handler that waits on a round trip: no request waits on it, so it only
+    /// goes on when the answer is back; a failure is logged.
+    private func finishDetached(_ hook: any SuspendedHook) {
+        Task {
+            await hook.wait()
+            guard let (outcome, _) = hook.resume() else {
+                self.finishDetached(hook)
+                return
+            }
+            if case .failed(let error) = outcome { self.logger.critical("\(error)") }
+        }
     }
 
     /// One datagram just read on the engine's thread: answered now, or parked while its lookup

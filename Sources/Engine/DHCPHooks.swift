@@ -82,8 +82,9 @@ public protocol DHCPHooks: AnyObject, Sendable {
     func endRequest(_ requestID: UInt64)
     /// One record per datagram, after it was handled.
     func deliver(_ statistics: Statistics)
-    /// The 1 Hz tick.
-    func tick()
+    /// The 1 Hz tick. Returns the tick handlers that wait on a round trip, for the engine to
+    /// finish as it does suspended hooks.
+    func tick() -> [any SuspendedHook]
 }
 
 /// No scripts at all: every packet goes on, nothing is chosen among several definitions.
@@ -100,5 +101,5 @@ public final class NoHooks: DHCPHooks {
     public func loadDHCPPacket(_ response: inout DHCPPacket, _ context: RequestContext, definition: Definition?, source: DHCPPacket) throws(HookError) -> HookStep<Bool> { .finished(true) }
     public func endRequest(_ requestID: UInt64) {}
     public func deliver(_ statistics: Statistics) {}
-    public func tick() {}
+    public func tick() -> [any SuspendedHook] { [] }
 }

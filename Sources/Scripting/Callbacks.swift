@@ -98,9 +98,40 @@ extension ScriptRuntime {
     }
 
     /// Runs the tick handlers in registration order; each failure is logged CRITICAL and the
-    /// rest still run.
-    public func runTickHandlers() {
-        for error in runList("tick", what: "tick handler") { report(.critical, error.description) }
+    /// rest still run. With a remote store each handler is a coroutine of its own, and those that
+    /// wait on the store are returned for the caller to finish (`SuspendedCall`), so that a tick
+    /// never holds the engine's thread for a round trip.
+    @discardableResult
+    public func runTickHandlers() -> [SuspendedCall<Void>] {
+        guard hooksMaySuspend else {
+            for error in runList("tick", what: "tick handler") { report(.critical, error.description) }
+            return []
+        }
+        enter()
+        defer { leave() }
+        pushPrivateField("tick")
+        let list = lua_gettop(L)
+        defer { lua_settop(L, list - 1) }
+        let count = Int(lua_rawlen(L, list))
+        lua_createtable(L, Int32(count), 0)
+        for position in 1...max(count, 1) where count > 0 {
+            lua_rawgeti(L, list, lua_Integer(position))
+            lua_rawseti(L, -2, lua_Integer(position))
+        }
+        let snapshot = lua_gettop(L)
+        var waiting: [SuspendedCall<Void>] = []
+        for position in 1...max(count, 1) where count > 0 {
+            let handler = pushHandler()
+            lua_rawgeti(L, snapshot, lua_Integer(position))
+            do {
+                if case .suspended(let call) = try runHook(arguments: 0, handler: handler, what: "tick handler", read: { _ in () }) {
+                    waiting.append(call)
+                }
+            } catch {
+                report(.critical, error.description)
+            }
+        }
+        return waiting
     }
 
     /// Runs the reinitialisation handlers in registration order and returns their errors (the

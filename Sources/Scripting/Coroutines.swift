@@ -254,3 +254,5 @@ extension ScriptRuntime {
         }
     }
 }
+
+extension HookRun: Sendable where Value: Sendable {}

@@ -8,8 +8,17 @@ import Synchronization
 
 extension ScriptRuntime {
     /// How many times store.transaction runs its function when other daemons' transactions keep
-    /// conflicting with it, before it gives up with an error.
-    public static let transactionAttempts = 8
+    /// conflicting with it, before it gives up with an error. Between attempts it waits a random
+    /// while that doubles each time (up to 1-64 ms), so that contenders stop colliding.
+    public static let transactionAttempts = 10
+
+    /// Gives the scripts their store, local or shared.
+    public func attachStore(_ store: ScriptStore, timeout: Double) {
+        switch store {
+        case .local(let local): attachStore(local)
+        case .remote(let remote): attachStore(remote, timeout: timeout)
+        }
+    }
 
     /// Gives the scripts a store shared with other daemons instead of a local one. Hooks then run
     /// as coroutines, so that a store call suspends the hook rather than the engine's thread.
@@ -31,14 +40,15 @@ extension ScriptRuntime {
     /// the function they run is part of the hook's coroutine and may suspend like any store call.
     private func installRemoteTransactions() {
         let chunk = """
-            local begin, finish, inTransaction, attempts = ...
+            local begin, finish, inTransaction, attempts, pause = ...
             local pack, unpack, pcall, error, type, tostring = table.pack, table.unpack, pcall, error, type, tostring
             store.transaction = function(fn, ...)
               if type(fn) ~= "function" then
                 error("store.transaction: the argument must be a function, got " .. type(fn), 2)
               end
               if inTransaction() then return fn(...) end -- nested: part of the outer transaction
-              for _ = 1, attempts do
+              for attempt = 1, attempts do
+                if attempt > 1 then pause(attempt) end
                 begin()
                 local results = pack(pcall(fn, ...))
                 if results[1] then
@@ -77,8 +87,9 @@ extension ScriptRuntime {
         clua_pushswiftclosure(L, unsafeBitCast(storeFinish, to: clua_SwiftFunction.self), 0)
         clua_pushswiftclosure(L, unsafeBitCast(storeInTransaction, to: clua_SwiftFunction.self), 0)
         lua_pushinteger(L, lua_Integer(Self.transactionAttempts))
+        clua_pushswiftclosure(L, unsafeBitCast(storePause, to: clua_SwiftFunction.self), 0)
         do {
-            try protectedCall(arguments: 4, results: 0, what: "store")
+            try protectedCall(arguments: 5, results: 0, what: "store")
         } catch {
             report(.error, "\(error)")
         }
@@ -160,6 +171,18 @@ private let storeFinish: LuaFunction = { L in
             lua_pushboolean(L, conflicted ? 1 : 0)
             return 2
         }
+    }
+}
+
+/// pause(attempt): waits a random 1-2^(attempt-1) ms (at most 64), suspending a hook's coroutine.
+private let storePause: LuaFunction = { L in
+    luaEntry(L, "store.transaction") { L in
+        let attempt = max(1, min(7, Int(clua_tointegerx(L, 1, nil))))
+        let milliseconds = Int.random(in: 1...(1 << (attempt - 1)))
+        return try ScriptRuntime.from(L).roundTrip(L, {
+            try await Task.sleep(for: .milliseconds(milliseconds))
+            return .answer(.done)
+        }) { (_, _) throws(LuaArgumentError) in 0 }
     }
 }
 

@@ -135,6 +135,9 @@ public struct Settings: Sendable, Equatable {
     /// Where `store` keeps its SQLite file; nil means `state/` beside conf.lua. A relative path is
     /// taken from conf.lua's directory. Resolve it with `resolvedStateDirectory(configFile:)`.
     public var stateDirectory: String? = nil
+    /// `STORE_ENGINE`: where `store` keeps its data: "SQLite" (a file in STATE_DIRECTORY) or
+    /// "PostgreSQL" (shared by every daemon on the `POSTGRESQL_*` database).
+    public var storeEngine = "SQLite"
 
     /// The absolute state directory for conf.lua at `configFile`.
     public func resolvedStateDirectory(configFile: URL) -> String {
@@ -168,5 +171,6 @@ public struct Settings: Sendable, Equatable {
 
     /// The names of the built-in database engines `DATABASE_ENGINE` may name.
     public static let databaseEngineNames = ["SQLite", "INI", "PostgreSQL", "HTTP", "MySQL", "Oracle"]
+    public static let storeEngineNames = ["SQLite", "PostgreSQL"]
     public static let severityNames = ["DEBUG", "INFO", "WARN", "WARNING", "ERROR", "CRITICAL"]
 }

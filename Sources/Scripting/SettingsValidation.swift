@@ -138,8 +138,9 @@ extension Settings {
         let engine: String? = if case .named(let name) = s.databaseEngine { name } else { nil }
         let sqliteReason = "when DATABASE_ENGINE is \"SQLite\""
         s.sqliteFile = engine == "SQLite" ? r.requiredString("SQLITE_FILE", because: sqliteReason) : r.optionalString("SQLITE_FILE")
-        let pgReason = "when DATABASE_ENGINE is \"PostgreSQL\""
-        let isPG = engine == "PostgreSQL"
+        s.storeEngine = r.choice("STORE_ENGINE", s.storeEngine, Settings.storeEngineNames)
+        let pgReason = engine == "PostgreSQL" ? "when DATABASE_ENGINE is \"PostgreSQL\"" : "when STORE_ENGINE is \"PostgreSQL\""
+        let isPG = engine == "PostgreSQL" || s.storeEngine == "PostgreSQL"
         s.postgresqlDatabase = isPG ? r.requiredString("POSTGRESQL_DATABASE", because: pgReason) : r.optionalString("POSTGRESQL_DATABASE")
         s.postgresqlUsername = isPG ? r.requiredString("POSTGRESQL_USERNAME", because: pgReason) : r.optionalString("POSTGRESQL_USERNAME")
         s.postgresqlPassword = isPG ? r.requiredString("POSTGRESQL_PASSWORD", because: pgReason) : r.optionalString("POSTGRESQL_PASSWORD")

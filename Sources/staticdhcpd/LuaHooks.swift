@@ -83,9 +83,17 @@ final class LuaHooks: DHCPHooks {
         ))
     }
 
-    func tick() {
-        runtime.runTickHandlers()
+    func tick() -> [any SuspendedHook] {
+        let waiting = runtime.runTickHandlers()
         deliverLogRecords()
+        return waiting.map { call in
+            LuaSuspendedHook(call) { result in
+                switch result {
+                case .success: .keep(true)
+                case .failure(let error): .failed(HookError(error.description))
+                }
+            }
+        }
     }
 
     /// Hands the records collected since the last tick to conf.lua's log handlers, and tells the

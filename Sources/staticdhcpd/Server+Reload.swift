@@ -48,10 +48,11 @@ extension Server {
                 warnings.append("UID/GID changed; the daemon keeps running as UID \(getuid()), GID \(getgid()) until it is restarted")
             }
             let database = try await makeDatabase(runtime: runtime, settings: settings, engine: engine, previous: previous)
-            let store = try openStore(settings: settings, previous: previous)
+            let store = try await openStore(settings: settings, previous: previous)
+            let timeout = settings.databaseTimeout
             do {
                 try await engine.perform {
-                    runtime.attachStore(store)
+                    runtime.attachStore(store, timeout: timeout)
                     try runtime.callInit()
                 }
             } catch {

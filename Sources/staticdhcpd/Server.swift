@@ -17,7 +17,7 @@ struct LoadedGeneration: Sendable {
     var runtime: ScriptRuntime
     var settings: Settings
     var database: any Database
-    var store: KeyValueStore
+    var store: ScriptStore
 }
 
 /// The running server: sockets, engine, ticks, signals, reloads and shutdown.
@@ -69,15 +69,16 @@ actor Server {
             )
             self.engine = engine
             let database = try await makeDatabase(runtime: runtime, settings: settings, engine: engine, previous: nil)
-            let store = try openStore(settings: settings, previous: nil)
+            let store = try await openStore(settings: settings, previous: nil)
             current = LoadedGeneration(number: 0, runtime: runtime, settings: settings, database: database, store: store)
             if settings.webEnabled {
                 // A dashboard that cannot bind is logged; DHCP keeps serving.
                 _ = await makeDashboard().apply(settings)
             }
             logger.info("Initialising custom code...")
+            let timeout = settings.databaseTimeout
             try await engine.perform {
-                runtime.attachStore(store)
+                runtime.attachStore(store, timeout: timeout)
                 try runtime.callInit()
             }
             let generation = LoadedGeneration(number: 1, runtime: runtime, settings: settings, database: database, store: store)
@@ -113,14 +114,31 @@ actor Server {
         return try DatabaseFactory.make(settings.databaseConfiguration(custom: custom), logger: Logger(label: "databases"))
     }
 
-    /// The scripts' store in STATE_DIRECTORY; a reload keeps the open one when the directory is unchanged.
-    func openStore(settings: Settings, previous: LoadedGeneration?) throws -> KeyValueStore {
+    /// The scripts' store: a file in STATE_DIRECTORY, or the PostgreSQL store every daemon of the
+    /// site shares. A reload keeps the open one when its settings are unchanged. A shared store
+    /// that cannot be reached is not a reason to stop serving (static clients need no store): it
+    /// is logged and set up when it comes back; one written by a newer daemon is refused.
+    func openStore(settings: Settings, previous: LoadedGeneration?) async throws -> ScriptStore {
+        if settings.storeEngine == "PostgreSQL" {
+            let wanted = settings.databaseConfiguration().postgresql
+            if case .remote(let open)? = previous?.store, open.settings == wanted { return .remote(open) }
+            let store = try PostgreSQLStore(settings: wanted, timeout: settings.databaseTimeout, logger: Logger(label: "store"))
+            do {
+                try await store.prepare()
+                logger.info("Script store: \(store.location)")
+            } catch where error.isNewerSchema {
+                throw error
+            } catch {
+                logger.critical("Script store \(store.location) is unreachable (\(error)); store calls fail until it is back, static clients are served meanwhile")
+            }
+            return .remote(store)
+        }
         let directory = settings.resolvedStateDirectory(configFile: configFile)
-        if let previous, previous.store.directory == directory { return previous.store }
+        if case .local(let open)? = previous?.store, open.directory == directory { return .local(open) }
         let store = try KeyValueStore(directory: directory)
         store.chown(uid: settings.uid, gid: settings.gid)
         logger.info("Script store: \(store.path)")
-        return store
+        return .local(store)
     }
 
     /// Makes `generation` the one every new request runs on. With `rebound` (a reload changed the

@@ -47,6 +47,8 @@ final class ClosureHooks: DHCPHooks, @unchecked Sendable {
     /// When set, handleUnknownMAC and loadDHCPPacket suspend first (as a Lua hook waiting on a
     /// remote store does) and finish with their closure's answer after `delay`.
     var suspendFor: Duration?
+    /// When set, a suspended hook waits for this instead of `suspendFor`.
+    var gate: Completion?
     /// Hooks that suspended so far.
     var suspensions = 0
 
@@ -60,7 +62,7 @@ final class ClosureHooks: DHCPHooks, @unchecked Sendable {
         let answer = try unknown?(context) ?? []
         guard let suspendFor else { return .finished(answer) }
         suspensions += 1
-        return .suspended(WaitingHook(delay: suspendFor, outcome: .definitions(answer), packet: packet))
+        return .suspended(WaitingHook(delay: suspendFor, gate: gate, outcome: .definitions(answer), packet: packet))
     }
     func filterRetrievedDefinitions(_ definitions: [Definition], _ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<Definition?> {
         guard let choose else { throw HookError("no chooser") }
@@ -70,27 +72,34 @@ final class ClosureHooks: DHCPHooks, @unchecked Sendable {
         let keep = try load?(&response, context, definition) ?? true
         guard let suspendFor else { return .finished(keep) }
         suspensions += 1
-        return .suspended(WaitingHook(delay: suspendFor, outcome: .keep(keep), packet: response))
+        return .suspended(WaitingHook(delay: suspendFor, gate: gate, outcome: .keep(keep), packet: response))
     }
     func endRequest(_ requestID: UInt64) {}
     func deliver(_ statistics: Statistics) { self.statistics.append(statistics) }
-    func tick() { ticks += 1 }
+    func tick() -> [any SuspendedHook] {
+        ticks += 1
+        return []
+    }
 }
 
-/// A hook that has its answer already and waits `delay` before giving it, once.
+/// A hook that has its answer already and waits `delay` (or for `gate`) before giving it, once.
 final class WaitingHook: SuspendedHook, @unchecked Sendable {
     let delay: Duration
+    let gate: Completion?
     let outcome: HookOutcome
     let packet: DHCPPacket
     var resumed = 0
 
-    init(delay: Duration, outcome: HookOutcome, packet: DHCPPacket) {
+    init(delay: Duration, gate: Completion?, outcome: HookOutcome, packet: DHCPPacket) {
         self.delay = delay
+        self.gate = gate
         self.outcome = outcome
         self.packet = packet
     }
 
-    func wait() async { try? await Task.sleep(for: delay) }
+    func wait() async {
+        if let gate { await gate.wait() } else { try? await Task.sleep(for: delay) }
+    }
 
     func resume() -> (HookOutcome, DHCPPacket)? {
         resumed += 1

@@ -29,7 +29,9 @@ import Testing
     @Test func otherClientsAreServedWhileAHookWaits() async throws {
         let hooks = ClosureHooks()
         hooks.unknown = { _ in [Self.pooled] }
-        hooks.suspendFor = .milliseconds(300)
+        hooks.suspendFor = .seconds(60)
+        let gate = Completion()
+        hooks.gate = gate
         let harness = Harness(hooks: hooks)
         let waiting = Task { await harness.engine.handle(Datagram(bytes: clientPacket(1, mac: unknownMAC).encode(), sourceIP: .zero, sourcePort: 68, localPort: 67)) }
         // Let the waiting request reach its hook and park.
@@ -38,6 +40,7 @@ import Testing
         let known = try #require(try onTheWire(await harness.exchange(clientPacket(1))))
         #expect(known.yiaddr == knownDefinition.ip)
         #expect(harness.engine.parked == 1) // the pool client still waits
+        gate.signal()
         await waiting.value
         #expect(harness.engine.parked == 0)
         #expect(harness.sender.replies.last?.packet.yiaddr == Self.pooled.ip)
@@ -61,7 +64,7 @@ import Testing
             func loadDHCPPacket(_ response: inout DHCPPacket, _ context: RequestContext, definition: Definition?, source: DHCPPacket) throws(HookError) -> HookStep<Bool> { .finished(true) }
             func endRequest(_ requestID: UInt64) {}
             func deliver(_ statistics: Statistics) { outcomes.append(statistics.outcome) }
-            func tick() {}
+            func tick() -> [any SuspendedHook] { [] }
         }
         let hooks = Hooks()
         let sender = CollectingSender()

@@ -184,6 +184,8 @@ public final class KeyValueStore: @unchecked Sendable {
 /// A store failure: bad key or value, or SQLite refusing; the message names what was wrong.
 public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
+    /// The shared store was written by a newer daemon: this one must not start on it.
+    public var isNewerSchema = false
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }

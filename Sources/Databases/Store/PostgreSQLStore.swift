@@ -20,7 +20,11 @@ public final class PostgreSQLStore: RemoteStore {
     public static let schemaVersion = 1
 
     public let location: String
+    /// The settings it was made from: a reload with the same ones keeps this store.
+    public let settings: DatabaseConfiguration.PostgreSQL
     private let client: PostgresClient
+    /// Whether the tables are known to exist at this build's version (checked once per process).
+    private let prepared = Locked(false)
     private let runner: Task<Void, Never>
     private let timeout: Double
     private let logger: Logger
@@ -38,6 +42,7 @@ public final class PostgreSQLStore: RemoteStore {
         runner = Task { await client.run() }
         self.timeout = timeout
         self.logger = logger
+        self.settings = settings
         let server = settings.host.flatMap { $0.isEmpty ? nil : $0 } ?? settings.socketDirectory
         location = "PostgreSQL staticdhcpd_store on \(server):\(settings.port)/\(settings.database ?? "")"
     }
@@ -47,8 +52,11 @@ public final class PostgreSQLStore: RemoteStore {
     public func shutdown() { runner.cancel() }
 
     /// Creates the tables when missing and checks the schema version; throws when the server is
-    /// unreachable or the schema is newer than this build understands.
+    /// unreachable or the schema is newer than this build understands (`StoreError.isNewerSchema`).
+    /// Operations call it first until it has succeeded once, so a store that was unreachable at
+    /// start-up is set up when it comes back.
     public func prepare() async throws(StoreError) {
+        if prepared.withLock({ $0 }) { return }
         let statements = [
             "SELECT pg_advisory_xact_lock(hashtext('staticdhcpd schema'))",
             "CREATE TABLE IF NOT EXISTS staticdhcpd_schema (component text PRIMARY KEY, version integer NOT NULL)",
@@ -76,12 +84,16 @@ public final class PostgreSQLStore: RemoteStore {
             }
         }
         guard found <= Self.schemaVersion else {
-            throw StoreError("\(location): the store's schema is version \(found), newer than this daemon's \(Self.schemaVersion); a newer staticdhcpd wrote it, so this one refuses to use it (upgrade this daemon)")
+            var error = StoreError("\(location): the store's schema is version \(found), newer than this daemon's \(Self.schemaVersion); a newer staticdhcpd wrote it, so this one refuses to use it (upgrade this daemon)")
+            error.isNewerSchema = true
+            throw error
         }
+        prepared.withLock { $0 = true }
     }
 
     public func perform(_ request: StoreRequest, in transaction: (any RemoteStoreTransaction)?) async throws(StoreError) -> StoreAnswer {
         let query = try Self.query(for: request)
+        try await prepare()
         let rows: [PostgresRow]
         if let transaction = transaction as? PostgresStoreTransaction {
             rows = try await bounded(request.summary, transaction: transaction) {
@@ -96,6 +108,7 @@ public final class PostgreSQLStore: RemoteStore {
     }
 
     public func begin() async throws(StoreError) -> any RemoteStoreTransaction {
+        try await prepare()
         let transaction = PostgresStoreTransaction(client: client, timeout: timeout, logger: logger)
         do {
             _ = try await bounded("BEGIN", transaction: transaction) {

@@ -53,3 +53,19 @@ public protocol RemoteStoreTransaction: AnyObject, Sendable {
     /// true: nothing was written, and the transaction should be run again).
     func finish(commit: Bool) async throws(StoreError) -> Bool
 }
+
+/// The scripts' store as a script generation holds it.
+public enum ScriptStore: Sendable {
+    /// `STORE_ENGINE = "SQLite"`: a file in STATE_DIRECTORY, this daemon's own.
+    case local(KeyValueStore)
+    /// `STORE_ENGINE = "PostgreSQL"`: shared with every daemon on that database.
+    case remote(PostgreSQLStore)
+
+    /// Where it lives, for the log.
+    public var location: String {
+        switch self {
+        case .local(let store): store.path
+        case .remote(let store): store.location
+        }
+    }
+}

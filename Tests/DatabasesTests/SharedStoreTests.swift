@@ -1,0 +1,197 @@
+import DHCPWire
+import Databases
+import Foundation
+import Scripting
+import Testing
+
+/// `STORE_ENGINE = "PostgreSQL"`: the store every daemon of a site shares, against a real
+/// PostgreSQL, and hooks that suspend on it.
+@Suite(.serialized, .enabled(if: PostgresTestServer.unavailableReason == nil, "PostgreSQL is not installed"))
+struct SharedStoreTests {
+    static func settings(_ server: PostgresTestServer) -> DatabaseConfiguration.PostgreSQL {
+        var settings = DatabaseConfiguration.PostgreSQL()
+        settings.host = "127.0.0.1"
+        settings.port = server.port
+        settings.username = PostgresTestServer.username
+        settings.password = PostgresTestServer.password
+        settings.database = PostgresTestServer.database
+        settings.maximumConnections = 8
+        return settings
+    }
+
+    static func confLua(_ server: PostgresTestServer, body: String) -> String {
+        """
+        DHCP_SERVER_IP = "192.0.2.1"
+        DATABASE_ENGINE = nil
+        STORE_ENGINE = "PostgreSQL"
+        POSTGRESQL_HOST = "127.0.0.1"
+        POSTGRESQL_PORT = \(server.port)
+        POSTGRESQL_DATABASE = "\(PostgresTestServer.database)"
+        POSTGRESQL_USERNAME = "\(PostgresTestServer.username)"
+        POSTGRESQL_PASSWORD = "\(PostgresTestServer.password)"
+        \(body)
+        """
+    }
+
+    /// One daemon's script generation on the shared store, used by one caller at a time.
+    actor Daemon {
+        let runtime: ScriptRuntime
+        private var nextRequest: UInt64 = 0
+
+        init(_ source: String, store: PostgreSQLStore) throws {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shared-store-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let file = directory.appendingPathComponent("conf.lua")
+            try source.write(to: file, atomically: true, encoding: .utf8)
+            runtime = try ScriptRuntime(configFile: file, log: SilentLog())
+            runtime.attachStore(.remote(store), timeout: 5)
+            try runtime.callInit()
+        }
+
+        func unknownMAC(_ mac: MAC) throws -> HookRun<[Definition]> {
+            nextRequest += 1
+            var packet = DHCPPacket()
+            packet.setHardwareAddress(mac)
+            packet.setOption(53, bytes: [1])
+            let context = HookContext(method: "DISCOVER", mac: mac, clientIP: nil, relayIP: nil, port: 67, requestID: nextRequest)
+            return try runtime.handleUnknownMAC(&packet, context)
+        }
+
+        func resume(_ call: SuspendedCall<[Definition]>) throws -> HookRun<[Definition]> { try call.resume() }
+
+        /// Runs the hook to its end, waiting for each round trip outside the actor.
+        func answer(_ mac: MAC) async throws -> (definitions: [Definition], suspensions: Int) {
+            var run = try unknownMAC(mac)
+            var suspensions = 0
+            while case .suspended(let call) = run {
+                suspensions += 1
+                await call.wait()
+                run = try resume(call)
+            }
+            return (run.value ?? [], suspensions)
+        }
+    }
+
+    @Test func operationsKeepTheirShapeAndKeyOrder() async throws {
+        let server = try #require(try await onOwnThread { try PostgresTestServer.start() })
+        defer { server.stop() }
+        let store = try PostgreSQLStore(settings: Self.settings(server), timeout: 5, logger: quietLogger)
+        try await store.prepare()
+        for key in ["b/2", "a/1", "b/1", "b/10", "c"] {
+            _ = try await store.perform(.put(key, "\"\(key)\""), in: nil)
+        }
+        #expect(try await store.perform(.get("b/1"), in: nil) == .value("\"b/1\""))
+        #expect(try await store.perform(.get("missing"), in: nil) == .value(nil))
+        #expect(try await store.perform(.scan(prefix: "b/", limit: nil), in: nil)
+                == .rows([StoreRow(key: "b/1", value: "\"b/1\""), StoreRow(key: "b/10", value: "\"b/10\""), StoreRow(key: "b/2", value: "\"b/2\"")]))
+        #expect(try await store.perform(.scan(prefix: "b/", limit: 1), in: nil) == .rows([StoreRow(key: "b/1", value: "\"b/1\"")]))
+        #expect(try await store.perform(.delete("c"), in: nil) == .existed(true))
+        #expect(try await store.perform(.delete("c"), in: nil) == .existed(false))
+        #expect(try await store.perform(.count, in: nil) == .count(4))
+    }
+
+    @Test func aSchemaWrittenByANewerDaemonIsRefused() async throws {
+        let server = try #require(try await onOwnThread { try PostgresTestServer.start() })
+        defer { server.stop() }
+        let first = try PostgreSQLStore(settings: Self.settings(server), timeout: 5, logger: quietLogger)
+        try await first.prepare()
+        try await onOwnThread { try server.psql("UPDATE staticdhcpd_schema SET version = 99 WHERE component = 'store'") }
+        let newer = try PostgreSQLStore(settings: Self.settings(server), timeout: 5, logger: quietLogger)
+        let error = await #expect(throws: StoreError.self) { try await newer.prepare() }
+        #expect(error?.isNewerSchema == true)
+        #expect(error?.message.contains("version 99") == true, "\(String(describing: error))")
+    }
+
+    @Test func concurrentTransactionsConflictAndOneIsToldToRetry() async throws {
+        let server = try #require(try await onOwnThread { try PostgresTestServer.start() })
+        defer { server.stop() }
+        let store = try PostgreSQLStore(settings: Self.settings(server), timeout: 5, logger: quietLogger)
+        try await store.prepare()
+        _ = try await store.perform(.put("k", "1"), in: nil)
+        let one = try await store.begin()
+        let two = try await store.begin()
+        _ = try await store.perform(.get("k"), in: one)
+        _ = try await store.perform(.get("k"), in: two)
+        _ = try await store.perform(.put("k", "2"), in: one)
+        #expect(try await one.finish(commit: true))
+        // The second read the value the first changed and now writes it: serializable says no.
+        var committed = true
+        do {
+            _ = try await store.perform(.put("k", "3"), in: two)
+            committed = try await two.finish(commit: true)
+        } catch {
+            _ = try await two.finish(commit: false)
+            committed = false
+        }
+        #expect(!committed)
+        #expect(two.conflicted)
+        #expect(try await store.perform(.get("k"), in: nil) == .value("2"))
+    }
+
+    @Test func hooksOfTwoDaemonsSuspendOnTheStoreAndTheirUpdatesAreAtomic() async throws {
+        let server = try #require(try await onOwnThread { try PostgresTestServer.start() })
+        defer { server.stop() }
+        let source = Self.confLua(server, body: """
+            function init()
+              store.put("counter", 0) -- init() cannot suspend: this call waits for its answer
+            end
+            function handleUnknownMAC(packet, method, mac, client_ip, relay_ip, port)
+              local n = store.update("counter", function(old) return old + 1 end)
+              store.put("taken/" .. string.format("%05d", n), mac)
+              return Definition{ip = "192.0.2." .. (n % 200 + 10), lease_time = 600, subnet = "192.0.2.0/24", serial = 0}
+            end
+            """)
+        let daemons = try (0..<2).map { _ in
+            try Daemon(source, store: PostgreSQLStore(settings: Self.settings(server), timeout: 5, logger: quietLogger))
+        }
+        let perDaemon = 25
+        let results = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+            for (index, daemon) in daemons.enumerated() {
+                // Several clients of one daemon in flight at once: coroutines of one Lua state
+                // suspended side by side.
+                for client in 0..<perDaemon {
+                    group.addTask {
+                        let (definitions, suspensions) = try await daemon.answer(MAC(UInt64(0x0200_0000_0000 + index * 1000 + client)))
+                        return (definitions.count, suspensions)
+                    }
+                }
+            }
+            var all: [(Int, Int)] = []
+            for try await result in group { all.append(result) }
+            return all
+        }
+        #expect(results.count == 2 * perDaemon)
+        #expect(results.allSatisfy { $0.0 == 1 })
+        #expect(results.allSatisfy { $0.1 >= 4 }) // begin, get, put, commit, put at least
+        let check = try PostgreSQLStore(settings: Self.settings(server), timeout: 5, logger: quietLogger)
+        #expect(try await check.perform(.get("counter"), in: nil) == .value("\(2 * perDaemon)"))
+        guard case .rows(let taken) = try await check.perform(.scan(prefix: "taken/", limit: nil), in: nil) else {
+            Issue.record("scan failed")
+            return
+        }
+        // Every increment was seen by exactly one client: no two transactions read the same value.
+        #expect(taken.count == 2 * perDaemon)
+        #expect(Set(taken.map(\.value)).count == 2 * perDaemon)
+    }
+
+    @Test func aStoreThatIsDownIsAnErrorToTheScriptWithinTheTimeout() async throws {
+        let server = try #require(try await onOwnThread { try PostgresTestServer.start() })
+        defer { server.stop() }
+        let source = Self.confLua(server, body: """
+            function handleUnknownMAC(packet, method, mac, client_ip, relay_ip, port)
+              local ok, err = pcall(store.get, "anything")
+              if ok then return nil end
+              return Definition{ip = "192.0.2.99", lease_time = 60, subnet = "192.0.2.0/24", serial = 0, hostname = "error", extra = {reason = err}}
+            end
+            """)
+        let store = try PostgreSQLStore(settings: Self.settings(server), timeout: 1, logger: quietLogger)
+        try await store.prepare()
+        let daemon = try Daemon(source, store: store)
+        try await onOwnThread { try server.halt() }
+        let started = ContinuousClock.now
+        let (definitions, _) = try await daemon.answer(MAC(0x0200_0000_0001))
+        #expect(ContinuousClock.now - started < .seconds(8))
+        let reason = definitions.first?.extra?["reason"].map { "\($0)" } ?? ""
+        #expect(reason.contains("PostgreSQL staticdhcpd_store"), "\(reason)")
+    }
+}
