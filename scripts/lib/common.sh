@@ -12,13 +12,14 @@ RELEASE_BUILD=(-c release --static-swift-stdlib)
 
 # Packages every build needs.
 BUILD_PACKAGES=(liblua5.4-dev lua5.4 pkg-config libsqlite3-dev sqlite3)
-# Packages the end-to-end tests need: real clients, perfdhcp, namespaces, the browser, and openssl
-# (the certificate of the STARTTLS test in Tests/DaemonLoggingTests).
-E2E_PACKAGES=(busybox python3 isc-dhcp-client dhcpcd-base kea-admin iproute2 ethtool procps tcpdump chromium curl openssl)
-# The PostgreSQL and memcached servers that some database tests start on loopback
-# (Tests/DatabasesTests), and systemd for systemd-analyze in Tests/e2e/test-install.sh; those tests
-# skip that part, saying why, when these are missing.
-OPTIONAL_TEST_PACKAGES=(postgresql memcached systemd)
+# Packages the end-to-end tests need: real clients, perfdhcp, namespaces, the browser, openssl
+# (the certificate of the STARTTLS test in Tests/DaemonLoggingTests), and the PostgreSQL and
+# memcached servers that the database, shared-store and cluster tests start themselves on loopback
+# or in a test namespace (Tests/DatabasesTests, Tests/e2e/test-cluster.sh).
+E2E_PACKAGES=(busybox python3 isc-dhcp-client dhcpcd-base kea-admin iproute2 ethtool procps tcpdump chromium curl openssl postgresql memcached)
+# systemd for systemd-analyze in Tests/e2e/test-install.sh, which skips that part, saying why,
+# when it is missing.
+OPTIONAL_TEST_PACKAGES=(systemd)
 # Packages scripts/bench needs: the peers, perfdhcp, the capture of perfdhcp's MACs, taskset.
 BENCH_PACKAGES=(kea-dhcp4-server kea-admin coredhcp-server tcpdump sqlite3 iproute2 ethtool util-linux python3)
 
