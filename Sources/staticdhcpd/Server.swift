@@ -86,6 +86,7 @@ actor Server {
             startReceiving(sockets, engine: engine)
             try Privileges.drop(uid: settings.uid, gid: settings.gid, logger: logger)
             startTicks(engine)
+            startHeartbeat()
             logger.warning("All subsystems initialised; now serving on \(settings.dhcpServerIP):\(settings.dhcpServerPort)\(settings.proxyPort.map { " and proxy port \($0)" } ?? "") with the \(database.engineName) database")
         } catch {
             logger.critical("Start-up failed: \(error)")
@@ -217,6 +218,39 @@ actor Server {
             }
         }
     }
+
+    /// With a shared store, this daemon records itself there every 5 s and reads its peers'
+    /// records for the dashboard (`ClusterPeers`). A store that does not answer leaves the last
+    /// list in place: the dashboard then shows how long ago each peer was heard from.
+    private func startHeartbeat() {
+        Task {
+            while !Task.isCancelled {
+                await heartbeat()
+                try? await Task.sleep(for: .seconds(5))
+            }
+        }
+    }
+
+    private func heartbeat() async {
+        guard let generation = current, case .remote(let store) = generation.store else {
+            webSnapshot.withLock { $0.peers = [] }
+            return
+        }
+        let record = PeerRecord(
+            name: generation.settings.systemName, host: Self.hostName, serverIP: generation.settings.dhcpServerIP.description,
+            version: StaticDHCPDCommand.version, generation: generation.number, pid: getpid(),
+            heartbeat: Date().timeIntervalSince1970)
+        do {
+            let peers = try await ClusterPeers.heartbeat(record, store: store)
+            webSnapshot.withLock { $0.peers = peers }
+        } catch {
+            logger.debug("Heartbeat to the shared store failed: \(error)")
+        }
+    }
+
+    static let hostName = ProcessInfo.processInfo.hostName
+
+    static func peerKey(host: String, serverIP: String) -> String { "\(host)/\(serverIP)" }
 
     /// What the dashboard reads about the engine, refreshed once per tick and after each reload, so
     /// a page never waits in the engine's queue behind packets (a snapshot at most a second old).

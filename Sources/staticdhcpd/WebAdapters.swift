@@ -14,12 +14,19 @@ struct DaemonDashboardSource: DashboardSource {
     let server: Server
 
     func status() async -> StatusSnapshot {
-        let snapshot = server.webSnapshot.withLock { ($0.generation, $0.sockets, $0.lastReload) }
-        let (generation, sockets, lastReload) = snapshot
+        let snapshot = server.webSnapshot.withLock { ($0.generation, $0.sockets, $0.lastReload, $0.peers) }
+        let (generation, sockets, lastReload, peers) = snapshot
+        let me = Server.peerKey(host: Server.hostName, serverIP: generation?.settings.dhcpServerIP.description ?? "")
         return StatusSnapshot(
             startTime: server.startedAt, configGeneration: generation?.number ?? 0,
             lastReload: lastReload.map(Self.webOutcome), sockets: sockets,
-            databaseEngine: generation?.database.engineName ?? "none", cacheHitRate: nil
+            databaseEngine: generation?.database.engineName ?? "none", cacheHitRate: nil,
+            store: generation.map { $0.store.location },
+            peers: peers.map { peer in
+                StatusSnapshot.Peer(name: peer.name, host: peer.host, serverIP: peer.serverIP, version: peer.version,
+                                    configGeneration: peer.generation, lastHeard: Date(timeIntervalSince1970: peer.heartbeat),
+                                    isSelf: Server.peerKey(host: peer.host, serverIP: peer.serverIP) == me)
+            }
         )
     }
 

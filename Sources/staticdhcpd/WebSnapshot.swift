@@ -1,3 +1,4 @@
+import Databases
 import DHCPNetwork
 import Engine
 import Scripting
@@ -17,6 +18,8 @@ struct WebSnapshot: Sendable {
     /// Sockets served, as the status element lists them.
     var sockets: [String] = []
     var lastReload: ReloadOutcome?
+    /// The daemons sharing the store, as the last heartbeat read them (empty with a local store).
+    var peers: [PeerRecord] = []
     var reloads = 0
     var reloadFailures = 0
 

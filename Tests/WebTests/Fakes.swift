@@ -21,7 +21,14 @@ actor FakeSource: DashboardSource {
         StatusSnapshot(
             startTime: start, configGeneration: 3 + reloadCount,
             lastReload: ReloadOutcome(time: start.addingTimeInterval(60), succeeded: false, durationSeconds: 0.012, error: "conf.lua:12: unexpected symbol"),
-            sockets: ["udp 192.0.2.1:67"], databaseEngine: "SQLite", cacheHitRate: 0.875)
+            sockets: ["udp 192.0.2.1:67"], databaseEngine: "SQLite", cacheHitRate: 0.875,
+            store: "PostgreSQL staticdhcpd_store on 192.0.2.5:5432/dhcp",
+            peers: [
+                .init(name: "dhcp-a", host: "a", serverIP: "192.0.2.1", version: "1", configGeneration: 3,
+                      lastHeard: start.addingTimeInterval(3598), isSelf: true),
+                .init(name: "dhcp-b", host: "b", serverIP: "192.0.2.2", version: "1", configGeneration: 7,
+                      lastHeard: start.addingTimeInterval(3560), isSelf: false),
+            ])
     }
 
     func activity() async -> ActivitySeries {

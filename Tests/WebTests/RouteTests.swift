@@ -127,6 +127,10 @@ import Testing
             #expect(document["uptimeSeconds"] as? Int == 3600)
             #expect(document["databaseEngine"] as? String == "SQLite")
             #expect((document["lastReload"] as? [String: Any])?["error"] as? String == "conf.lua:12: unexpected symbol")
+            let peers = document["peers"] as? [[String: Any]] ?? []
+            #expect(peers.map { $0["serverIP"] as? String } == ["192.0.2.1", "192.0.2.2"])
+            #expect(peers.map { $0["secondsSinceHeard"] as? Double } == [2, 40])
+            #expect(peers.map { $0["isSelf"] as? Bool } == [true, false])
 
             let statistics = try await client.execute(uri: "/api/statistics", method: .get)
             let metrics = try JSONDecoder().decode(MetricsSnapshot.self, from: Data(statistics.text.utf8))
@@ -160,7 +164,18 @@ import Testing
             #expect(text.contains("staticdhcpd_database_lookup_duration_seconds_count 10\n"))
             #expect(text.contains("staticdhcpd_cache_hits_total 7\n"))
             #expect(text.contains("staticdhcpd_reload_failures_total 0\n"))
+            // Two peers share the store; one was last heard 40 s ago, past three heartbeats.
+            #expect(text.contains("staticdhcpd_peers 1\n"))
             #expect(MetricsExposition.escape("a\"b\\c\nd") == "a\\\"b\\\\c\\nd")
+        }
+    }
+
+    @Test func statusShowsTheStoreAndEachPeerWithItsAge() async throws {
+        try await Harness().run { client in
+            let html = try await client.execute(uri: "/", method: .get).text
+            #expect(html.contains("PostgreSQL staticdhcpd_store on 192.0.2.5:5432/dhcp"))
+            #expect(html.contains("dhcp-a 192.0.2.1 on a (this one), generation 3, <span class=\"ok\">heard 2"))
+            #expect(html.contains("dhcp-b 192.0.2.2 on b, generation 7, <span class=\"bad\">heard 40"))
         }
     }
 

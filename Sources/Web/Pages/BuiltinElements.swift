@@ -1,5 +1,10 @@
 import Foundation
 
+/// When a peer counts as gone quiet: three missed heartbeats (they come every 5 s).
+public enum PeerHealth {
+    public static let silentAfter: Double = 15
+}
+
 /// The dashboard elements the daemon itself provides: status, activity, recent clients, events.
 enum BuiltinElements {
     static func status(_ status: StatusSnapshot, configuration: WebConfiguration, now: Date) -> RenderedElement {
@@ -23,6 +28,17 @@ enum BuiltinElements {
         rows.append(("Sockets", sockets))
         rows.append(("Database", HTML.escape(status.databaseEngine)))
         rows.append(("Cache hit rate", status.cacheHitRate.map { String(format: "%.1f %%", $0 * 100) } ?? "<span class=\"empty\">no cache</span>"))
+        if let store = status.store { rows.append(("Store", HTML.escape(store))) }
+        if !status.peers.isEmpty {
+            let peers = status.peers.map { peer in
+                let age = now.timeIntervalSince(peer.lastHeard)
+                let state = age > PeerHealth.silentAfter ? "bad" : "ok"
+                return "<span class=\"pill\">\(HTML.escape(peer.name)) \(HTML.escape(peer.serverIP)) on \(HTML.escape(peer.host))"
+                    + "\(peer.isSelf ? " (this one)" : ""), generation \(peer.configGeneration), "
+                    + "<span class=\"\(state)\">heard \(HTML.age(of: peer.lastHeard, now: now))</span></span>"
+            }
+            rows.append(("Peers", peers.joined(separator: " ")))
+        }
         rows.append(("Web log level", HTML.escape(configuration.logSeverity.rawValue.uppercased())))
         let body = "<dl class=\"kv\">" + rows.map { "<dt>\($0.0)</dt><dd>\($0.1)</dd>" }.joined() + "</dl>"
         return RenderedElement(module: "core", name: "status", body: body, id: "status")

@@ -25,10 +25,14 @@ public struct StatusSnapshot: Sendable, Codable, Equatable {
     public var databaseEngine: String
     /// Fraction of lookups answered by the cache, nil when there is no cache.
     public var cacheHitRate: Double?
+    /// Where `store` lives ("SQLite ..." or "PostgreSQL staticdhcpd_store on ...").
+    public var store: String?
+    /// The daemons sharing the store (this one included); empty with a store of its own.
+    public var peers: [Peer]
 
     public init(
         startTime: Date, configGeneration: Int, lastReload: ReloadOutcome?, sockets: [String],
-        databaseEngine: String, cacheHitRate: Double?
+        databaseEngine: String, cacheHitRate: Double?, store: String? = nil, peers: [Peer] = []
     ) {
         self.startTime = startTime
         self.configGeneration = configGeneration
@@ -36,6 +40,30 @@ public struct StatusSnapshot: Sendable, Codable, Equatable {
         self.sockets = sockets
         self.databaseEngine = databaseEngine
         self.cacheHitRate = cacheHitRate
+        self.store = store
+        self.peers = peers
+    }
+
+    /// A daemon sharing the store, as last heard from.
+    public struct Peer: Sendable, Codable, Equatable {
+        public var name: String
+        public var host: String
+        public var serverIP: String
+        public var version: String
+        public var configGeneration: Int
+        public var lastHeard: Date
+        /// This daemon itself.
+        public var isSelf: Bool
+
+        public init(name: String, host: String, serverIP: String, version: String, configGeneration: Int, lastHeard: Date, isSelf: Bool) {
+            self.name = name
+            self.host = host
+            self.serverIP = serverIP
+            self.version = version
+            self.configGeneration = configGeneration
+            self.lastHeard = lastHeard
+            self.isSelf = isSelf
+        }
     }
 }
 

@@ -15,6 +15,20 @@ struct APIRoutes: Sendable {
         var sockets: [String]
         var databaseEngine: String
         var cacheHitRate: Double?
+        var store: String?
+        /// The daemons sharing the store, with how long ago each was heard from.
+        var peers: [PeerDocument]
+    }
+
+    struct PeerDocument: Encodable {
+        var name: String
+        var host: String
+        var serverIP: String
+        var version: String
+        var configGeneration: Int
+        var lastHeard: Date
+        var secondsSinceHeard: Double
+        var isSelf: Bool
     }
 
     func status() async -> Reply {
@@ -23,7 +37,12 @@ struct APIRoutes: Sendable {
             systemName: state.configuration.systemName, version: state.configuration.version, startTime: status.startTime,
             uptimeSeconds: max(0, Int(state.now().timeIntervalSince(status.startTime))), configGeneration: status.configGeneration,
             lastReload: status.lastReload, sockets: status.sockets, databaseEngine: status.databaseEngine,
-            cacheHitRate: status.cacheHitRate))
+            cacheHitRate: status.cacheHitRate, store: status.store,
+            peers: status.peers.map { peer in
+                PeerDocument(name: peer.name, host: peer.host, serverIP: peer.serverIP, version: peer.version,
+                             configGeneration: peer.configGeneration, lastHeard: peer.lastHeard,
+                             secondsSinceHeard: max(0, state.now().timeIntervalSince(peer.lastHeard)), isSelf: peer.isSelf)
+            }))
     }
 
     func statistics() async -> Reply { .json(await state.source.metrics()) }

@@ -49,6 +49,10 @@ enum MetricsExposition {
         sample("config_generation", Double(status.configGeneration))
         family("start_time_seconds", "gauge", "Start time of the daemon since the Unix epoch.")
         sample("start_time_seconds", status.startTime.timeIntervalSince1970)
+        if !status.peers.isEmpty {
+            family("peers", "gauge", "Daemons sharing the store heard from within the last 15 s (this one included).")
+            sample("peers", Double(status.peers.filter { now - $0.lastHeard.timeIntervalSince1970 <= PeerHealth.silentAfter }.count))
+        }
         if let rate = status.cacheHitRate {
             family("cache_hit_ratio", "gauge", "Fraction of lookups answered by the cache.")
             sample("cache_hit_ratio", rate)
