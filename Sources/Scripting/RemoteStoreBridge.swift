@@ -107,9 +107,10 @@ extension ScriptRuntime {
         }
     }
 
-    /// Performs `operation`: by suspending the hook's coroutine when `L` is one, else by waiting
-    /// here (init(), tick and web callbacks, or a callback Lua cannot yield across, such as a
-    /// table.sort comparator). Each operation is bounded by the store's time-out.
+    /// Performs `operation`: by suspending the hook's (or tick handler's) coroutine when `L` is
+    /// one, else by waiting here (init(), web, statistics and log callbacks, or a callback Lua
+    /// cannot yield across, such as a table.sort comparator). Each operation is bounded by the
+    /// store's time-out.
     func roundTrip(
         _ L: LuaState, _ operation: @escaping @Sendable () async throws -> StoreOutcome,
         push: @escaping (LuaState, StoreOutcome) throws(LuaArgumentError) -> Int32

@@ -102,6 +102,26 @@ struct SharedStoreTests {
         #expect(error?.message.contains("version 99") == true, "\(String(describing: error))")
     }
 
+    @Test func onceCreatedTheTablesNeedOnlyRowPrivileges() async throws {
+        let server = try #require(try await onOwnThread { try PostgresTestServer.start() })
+        defer { server.stop() }
+        try await PostgreSQLStore(settings: Self.settings(server), timeout: 5, logger: quietLogger).prepare()
+        try await onOwnThread {
+            try server.psql("""
+                CREATE ROLE dhcp_limited LOGIN PASSWORD 'limited';
+                REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+                GRANT SELECT, INSERT, UPDATE, DELETE ON staticdhcpd_store, staticdhcpd_schema TO dhcp_limited
+                """)
+        }
+        var limited = Self.settings(server)
+        limited.username = "dhcp_limited"
+        limited.password = "limited"
+        let store = try PostgreSQLStore(settings: limited, timeout: 5, logger: quietLogger)
+        try await store.prepare()
+        _ = try await store.perform(.put("k", "1"), in: nil)
+        #expect(try await store.perform(.get("k"), in: nil) == .value("1"))
+    }
+
     @Test func concurrentTransactionsConflictAndOneIsToldToRetry() async throws {
         let server = try #require(try await onOwnThread { try PostgresTestServer.start() })
         defer { server.stop() }

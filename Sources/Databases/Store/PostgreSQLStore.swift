@@ -11,7 +11,7 @@ import PostgresNIO
 /// marks the transaction `conflicted` for the scripting layer to run it again.
 ///
 /// Tables (created on first use, under an advisory lock so that two daemons starting together do
-/// not race): `staticdhcpd_store(key text COLLATE "C" PRIMARY KEY, value text, updated_at)` and
+/// not race; afterwards a daemon needs only SELECT, INSERT, UPDATE and DELETE on them): `staticdhcpd_store(key text COLLATE "C" PRIMARY KEY, value text, updated_at)` and
 /// `staticdhcpd_schema(component, version)`. The "C" collation makes key order byte order, as
 /// SQLite's, and lets a prefix scan use the primary key.
 public final class PostgreSQLStore: RemoteStore {
@@ -57,7 +57,7 @@ public final class PostgreSQLStore: RemoteStore {
     /// start-up is set up when it comes back.
     public func prepare() async throws(StoreError) {
         if prepared.withLock({ $0 }) { return }
-        let statements = [
+        let create = [
             "SELECT pg_advisory_xact_lock(hashtext('staticdhcpd schema'))",
             "CREATE TABLE IF NOT EXISTS staticdhcpd_schema (component text PRIMARY KEY, version integer NOT NULL)",
             """
@@ -68,10 +68,18 @@ public final class PostgreSQLStore: RemoteStore {
         ]
         let found: Int = try await bounded("preparing the store tables") { [client, logger] in
             try await client.withConnection { connection in
+                // Only a first start creates the tables (which needs CREATE on the schema); later
+                // ones need nothing beyond SELECT, INSERT, UPDATE and DELETE on them.
+                let existing = try await connection.query(
+                    "SELECT to_regclass('staticdhcpd_store') IS NOT NULL AND to_regclass('staticdhcpd_schema') IS NOT NULL",
+                    logger: logger).collect()
+                let exists = try existing.first?.decode(Bool.self) ?? false
                 try await connection.query("BEGIN", logger: logger)
                 do {
-                    for sql in statements {
-                        try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+                    if !exists {
+                        for sql in create {
+                            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+                        }
                     }
                     let rows = try await connection.query(
                         "SELECT version FROM staticdhcpd_schema WHERE component = 'store'", logger: logger).collect()
