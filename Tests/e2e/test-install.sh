@@ -19,6 +19,8 @@ e2e_assert_contains "installed binary runs" "staticdhcpd" "$("$stage/usr/local/s
 conf="$stage/etc/staticDHCPd/conf.lua"
 e2e_assert_eq "conf.lua in /etc/staticDHCPd" yes "$([ -f "$conf" ] && echo yes || echo no)"
 e2e_assert_eq "extensions directory beside it" yes "$([ -d "$stage/etc/staticDHCPd/staticDHCPd_extensions" ] && echo yes || echo no)"
+e2e_assert_eq "the shipped extensions in it" yes "$([ -f "$stage/etc/staticDHCPd/staticDHCPd_extensions/dynamism.lua" ] && echo yes || echo no)"
+e2e_assert_eq "the store under /var/lib" 1 "$(grep -c '^STATE_DIRECTORY = "/var/lib/staticdhcpd"' "$stage/etc/staticDHCPd/conf.lua")"
 e2e_assert_contains "conf.lua runs in the foreground" "DAEMON = false" "$(cat "$conf")"
 e2e_assert_contains "conf.lua keeps its database in the state directory" 'SQLITE_FILE = "/var/lib/staticdhcpd/dhcp.sqlite3"' "$(cat "$conf")"
 e2e_assert_contains "conf.lua has a PID_FILE for 'staticdhcpd reload'" 'PID_FILE = "/run/staticdhcpd/staticdhcpd.pid"' "$(cat "$conf")"
