@@ -295,6 +295,7 @@ extension DHCPEngine {
             counters.repliesSent += 1
             request.processed = true
             request.outcome = .replied
+            request.replyType = typeName
             if logger.logLevel <= .info {
                 // Built by appending: this line is written for every reply, and interpolating
                 // optionals through closures cost more than sending the reply's datagram.

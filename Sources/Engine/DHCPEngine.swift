@@ -309,6 +309,8 @@ struct Request: Sendable {
     /// An OFFER was sent (the REQUEST accepting it reuses `found`).
     var offered = false
     var outcome: Statistics.Outcome = .ignored
+    /// The type of the reply sent ("OFFER", "ACK", "NAK").
+    var replyType: String?
     /// Where `advance` takes the request up.
     var stage = Stage.rules
     /// The answers of hooks that suspended, for the run of their stage again.
@@ -330,13 +332,15 @@ struct Request: Sendable {
 
     func statistics(processingTime: Double) -> Statistics? {
         guard counted else { return nil }
-        return Statistics(
+        var statistics = Statistics(
             sourceIP: datagram.sourceIP, sourcePort: datagram.sourcePort, mac: mac,
             ip: definition?.ip ?? packet.ciaddr.nonZero,
             subnet: definition?.subnet, serial: definition?.serial,
             method: method?.name, processingTime: processingTime, processed: processed,
             port: datagram.localPort, outcome: outcome
         )
+        statistics.reply = replyType
+        return statistics
     }
 }
 

@@ -19,6 +19,8 @@ public struct Statistics: Sendable, Equatable {
     public var port: UInt16
     /// Why the packet was not answered, when it was not (for metrics and the dashboard).
     public var outcome: Outcome
+    /// The reply sent, when one was: "OFFER", "ACK" or "NAK".
+    public var reply: String?
 
     public enum Outcome: String, Sendable, CaseIterable {
         case replied, accepted, ignored, malformed, policy, blocklisted, suspended, filtered, unknown, hookError, databaseError, notForUs
@@ -39,5 +41,24 @@ public struct Statistics: Sendable, Equatable {
         self.processed = processed
         self.port = port
         self.outcome = outcome
+    }
+
+    /// What became of the request, in a few words: the reply sent, or why none was.
+    public var summary: String {
+        if let reply { return reply }
+        switch outcome {
+        case .replied: return "replied"
+        case .accepted: return "accepted"
+        case .ignored: return "ignored"
+        case .malformed: return "dropped: malformed"
+        case .policy: return "ignored: source not allowed"
+        case .blocklisted: return "ignored: blocklisted"
+        case .suspended: return "ignored: too many requests"
+        case .filtered: return "ignored: by a hook"
+        case .unknown: return "ignored: unknown MAC"
+        case .hookError: return "dropped: hook failed"
+        case .databaseError: return "dropped: database failed"
+        case .notForUs: return "ignored: for another server"
+        }
     }
 }

@@ -16,6 +16,8 @@ final class Telemetry: Sendable {
         var port: UInt16
         var time: Date
         var processed: Bool
+        /// The reply sent, or why there was none.
+        var outcome: String
     }
 
     struct Bucket: Sendable {
@@ -51,7 +53,7 @@ final class Telemetry: Sendable {
             guard let mac = statistics.mac else { return }
             state.clients[mac] = ClientEvent(
                 mac: mac, method: method, ip: statistics.ip, subnet: statistics.subnet, serial: statistics.serial,
-                port: statistics.port, time: now, processed: statistics.processed
+                port: statistics.port, time: now, processed: statistics.processed, outcome: statistics.summary
             )
             if state.clients.count > maximumClients + maximumClients / 2 {
                 // Back down to the maximum in one go, sorting only (time, MAC) pairs: with perfdhcp's

@@ -49,7 +49,7 @@ struct DaemonDashboardSource: DashboardSource {
     func recentClients() async -> [RecentClient] {
         server.telemetry.recentClients().map { event in
             RecentClient(mac: event.mac.description, method: event.method, ip: event.ip?.description, subnet: event.subnet,
-                         serial: event.serial, port: Int(event.port), time: event.time)
+                         serial: event.serial, port: Int(event.port), time: event.time, outcome: event.outcome)
         }
     }
 

@@ -18,6 +18,16 @@ import Testing
         #expect(offer.option(42) == nil)
     }
 
+    @Test func eachRequestsStatisticsSayWhatBecameOfIt() async throws {
+        let harness = Harness()
+        await harness.exchange(clientPacket(1))
+        #expect(harness.hooks.statistics.last?.reply == "OFFER")
+        #expect(harness.hooks.statistics.last?.summary == "OFFER")
+        await harness.exchange(clientPacket(3, requested: knownDefinition.ip, server: IPv4(192, 0, 2, 250)))
+        #expect(harness.hooks.statistics.last?.reply == nil)
+        #expect(harness.hooks.statistics.last?.summary == "ignored: for another server")
+    }
+
     @Test func unknownMACIsIgnoredAndBlocklistedUnlessAuthoritative() async throws {
         let harness = Harness()
         #expect(await harness.exchange(clientPacket(1, mac: unknownMAC)) == nil)

@@ -39,7 +39,7 @@ actor FakeSource: DashboardSource {
     }
 
     func recentClients() async -> [RecentClient] {
-        [RecentClient(mac: "aa:bb:cc:dd:ee:01", method: "REQUEST:SELECTING", ip: "192.0.2.10", subnet: "192.0.2.0/24", serial: 0, port: 67, time: start.addingTimeInterval(3590))]
+        [RecentClient(mac: "aa:bb:cc:dd:ee:01", method: "REQUEST:SELECTING", ip: "192.0.2.10", subnet: "192.0.2.0/24", serial: 0, port: 67, time: start.addingTimeInterval(3590), outcome: "ACK")]
     }
 
     func logRecords() async -> [LogRecord] { records }

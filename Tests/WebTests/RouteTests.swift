@@ -143,6 +143,7 @@ import Testing
 
             let clients = try await client.execute(uri: "/api/clients", method: .get)
             let list = try JSONSerialization.jsonObject(with: Data(clients.text.utf8)) as! [[String: Any]]
+            #expect(list.first?["outcome"] as? String == "ACK")
             #expect(list.first?["mac"] as? String == "aa:bb:cc:dd:ee:01")
 
             let log = try await client.execute(uri: "/api/log", method: .get)
@@ -174,6 +175,7 @@ import Testing
         try await Harness().run { client in
             let html = try await client.execute(uri: "/", method: .get).text
             #expect(html.contains("PostgreSQL staticdhcpd_store on 192.0.2.5:5432/dhcp"))
+            #expect(html.contains("<td>REQUEST:SELECTING</td><td>ACK</td>"))
             #expect(html.contains("dhcp-a 192.0.2.1 on a (this one), generation 3, <span class=\"ok\">heard 2"))
             #expect(html.contains("dhcp-b 192.0.2.2 on b, generation 7, <span class=\"bad\">heard 40"))
         }

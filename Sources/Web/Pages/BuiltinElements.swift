@@ -53,10 +53,10 @@ enum BuiltinElements {
         guard !clients.isEmpty else {
             return RenderedElement(module: "core", name: "recent clients", body: "<p class=\"empty\">No DHCP traffic yet.</p>", wide: true, id: "clients")
         }
-        var body = "<table class=\"data\"><thead><tr><th>Time</th><th>Event</th><th>MAC</th><th>IP</th><th>Subnet</th><th>Serial</th><th>Port</th></tr></thead><tbody>"
+        var body = "<table class=\"data\"><thead><tr><th>Time</th><th>Event</th><th>Outcome</th><th>MAC</th><th>IP</th><th>Subnet</th><th>Serial</th><th>Port</th></tr></thead><tbody>"
         for client in clients {
             body += "<tr><td class=\"mono\" title=\"\(HTML.timestamp(client.time))\">\(HTML.clockTime(client.time)) <span class=\"debug\">\(HTML.age(of: client.time, now: now))</span></td>"
-            body += "<td>\(HTML.escape(client.method))</td><td class=\"mono\">\(HTML.escape(client.mac))</td>"
+            body += "<td>\(HTML.escape(client.method))</td><td>\(HTML.escape(client.outcome ?? "").ifEmpty("–"))</td><td class=\"mono\">\(HTML.escape(client.mac))</td>"
             body += "<td class=\"mono\">\(HTML.escape(client.ip) .ifEmpty("–"))</td><td class=\"mono\">\(HTML.escape(client.subnet).ifEmpty("–"))</td>"
             body += "<td class=\"mono\">\(client.serial.map(String.init) ?? "–")</td><td class=\"mono\">\(client.port)</td></tr>"
         }

@@ -103,8 +103,11 @@ public struct RecentClient: Sendable, Codable, Equatable {
     public var serial: Int?
     public var port: Int
     public var time: Date
+    /// The reply sent ("OFFER", "ACK", "NAK") or why there was none ("ignored: for another server").
+    public var outcome: String?
 
-    public init(mac: String, method: String, ip: String?, subnet: String?, serial: Int?, port: Int, time: Date) {
+    public init(mac: String, method: String, ip: String?, subnet: String?, serial: Int?, port: Int, time: Date, outcome: String? = nil) {
+        self.outcome = outcome
         self.mac = mac
         self.method = method
         self.ip = ip
