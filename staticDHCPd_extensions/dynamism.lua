@@ -1,7 +1,8 @@
 -- dynamism: dynamic address pools for clients no database knows, answered from handleUnknownMAC.
 --
--- Unlike the original extension, leases live in `store` (STATE_DIRECTORY), so they survive restarts
--- and reloads; a declined address is quarantined instead of being handed out again at once.
+-- Unlike the original extension, leases live in `store`, so they survive restarts and reloads, and
+-- any number of daemons sharing one store (STORE_ENGINE = "PostgreSQL") allocate from the same
+-- pools safely; a declined address is quarantined instead of being handed out again at once.
 --
 -- Enable it in conf.lua (see docs/SCRIPTING.md, "dynamism"):
 --
@@ -21,15 +22,36 @@
 --     return true
 --   end
 --
--- Store layout, per pool P: "dynamism/P/L/<mac>" -> {ip, state = "offered"|"bound", expires},
--- "dynamism/P/A/<ip>" -> {mac, ...} or {quarantined = until}, "dynamism/P/V" -> change counter.
--- Every change is one store.transaction, and "L/<mac>" exists exactly when "A/<ip>" names that MAC.
+-- Store layout, per pool P:
+--   "dynamism/P/A/<ip>"  -> {mac=, state = "offered"|"bound", expires=} or {quarantined = until, declined_by = mac}
+--                           THE holder of the address: one key per address, so an address has at most one holder.
+--   "dynamism/P/L/<mac>" -> {ip=, state=, expires=}
+--                           index from a MAC to its address; valid only while A/<ip> names that MAC.
+-- (<ip> is zero-padded, "198.051.100.010", so that scan order is address order.)
+--
+-- Rules that make several daemons safe (docs/SCRIPTING.md, "dynamism", "Several daemons"):
+--   * The store is the only truth. What a daemon keeps in Lua (`hint`, `claimed`) only chooses which
+--     address to look at first; every decision reads the A/ and L/ keys it depends on inside one
+--     store.transaction. Its "snapshot" mode suffices (and conflicts far less under a burst than
+--     "serializable", whose read locks cover index pages): every decision that gives an address
+--     writes both keys it read, so two that disagree write the same key and one runs again. The search for a free address starts at a hash of
+--     the MAC, so that concurrent allocations (in one daemon or several) try different addresses
+--     and the daemons receiving one broadcast DISCOVER try the same one.
+--   * store.transaction may run its function again after a conflict with another daemon. The
+--     functions given to it here change nothing outside the store: what they learn goes into a
+--     fresh `run` table per attempt, applied to the hint only after the commit; log lines are
+--     written after the commit too.
+--   * Every store call may suspend the coroutine (a round trip), so none is made from a callback Lua
+--     cannot yield across (table.sort comparators, gsub functions, __gc, __close).
+--   * Times are each daemon's os.time(): the daemons' clocks must agree (NTP) to well within
+--     offer_time and reclaim_after.
+-- Leases written by the previous layout (A/<ip> -> {mac=} with the state in L/<mac>, and a change
+-- counter "dynamism/P/V") are read as they are; the sweep rewrites them and deletes V.
 
 local M = {}
 local Pool = {}
 Pool.__index = Pool
 
-local EXTENSION = "dynamism"
 local log = logging.getLogger("extension.dynamism")
 
 local POOL_DEFAULTS = {
@@ -43,6 +65,16 @@ local POOL_DEFAULTS = {
   relays = nil,               -- list of relay addresses served by this pool (default: any relay in its subnet)
 }
 
+--- How many addresses one allocation reads from the store before it gives up on its hint (it then
+--- refreshes the hint with one scan, at most once a second, and tries once more).
+M.CANDIDATES = 8
+--- How many records one sweep of a pool removes or rewrites at most (each in its own transaction);
+--- the rest waits for the next sweep.
+M.SWEEP_BATCH = 100
+--- Seconds after which an allocation's claim on a candidate no longer keeps this daemon's other
+--- allocations away (a request whose hook was abandoned never releases its claims).
+M.CLAIM_TIME = 10
+
 -- The clock (seconds); tests replace M.clock to move time.
 M.clock = os.time
 local function now() return M.clock() end
@@ -55,6 +87,7 @@ end
 
 local function fromIPKey(key)
   local a, b, c, d = key:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+  if not a then return nil end
   return string.format("%d.%d.%d.%d", tonumber(a), tonumber(b), tonumber(c), tonumber(d))
 end
 
@@ -84,8 +117,12 @@ function M.DynamicPool(options)
   self.quarantine_time = self.quarantine_time or self.lease_time
   self.prefix = "dynamism/" .. self.name .. "/"
   self.addresses, self.inPool = {}, {}
-  self.cursor = 1
-  self.version = -1
+  -- Hints, private to this daemon and never trusted: when each address known to be held becomes
+  -- free (ip -> time), refreshed by one scan now and then (hintAt: when) and corrected by every
+  -- transaction of this daemon after it commits; and the addresses this daemon's allocations in
+  -- flight are trying (ip -> the call), so that concurrent requests try different ones.
+  self.hint, self.hintAt = {}, nil
+  self.claimed = {}
   if self.first or self.last then
     if not (self.first and self.last) then error("dynamism pool " .. self.name .. ": give both 'first' and 'last'", 2) end
     self:add_range(self.first, self.last)
@@ -122,87 +159,220 @@ function Pool:add_range(first, last)
   self:add_ips(list)
 end
 
--- State ----------------------------------------------------------------------------------------
+-- Records ------------------------------------------------------------------------------------------
 
---- Brings the in-memory copy up to date with the store (another script generation may have
---- written since); called inside a transaction.
-function Pool:_sync()
-  local version = store.get(self.prefix .. "V") or 0
-  if version == self.version then return end
-  self.byMAC, self.byIP = {}, {}
-  for _, entry in ipairs(store.scan(self.prefix .. "L/")) do
-    self.byMAC[entry.key:sub(#self.prefix + 3)] = entry.value
+function Pool:_addressKey(ip) return self.prefix .. "A/" .. ipKey(ip) end
+function Pool:_leaseKey(mac) return self.prefix .. "L/" .. mac end
+
+--- The holder an A/<ip> record stands for: {mac=, state=, expires=} or {quarantined=, declined_by=};
+--- nil when it holds nothing (damaged, or an old-layout record whose MAC has moved on).
+--- `leaseOf(mac)` gives L/<mac>, consulted only for old-layout records ({mac=} alone).
+local function effectiveHolder(record, ip, leaseOf)
+  if type(record) ~= "table" then return nil end
+  if record.quarantined ~= nil then
+    return type(record.quarantined) == "number" and record or nil
   end
-  for _, entry in ipairs(store.scan(self.prefix .. "A/")) do
-    self.byIP[fromIPKey(entry.key:sub(#self.prefix + 3))] = entry.value
+  if type(record.mac) ~= "string" then return nil end
+  if (record.state == "offered" or record.state == "bound") and type(record.expires) == "number" then return record end
+  local lease = leaseOf(record.mac)
+  if type(lease) == "table" and lease.ip == ip and type(lease.expires) == "number" then
+    return { mac = record.mac, state = lease.state == "offered" and "offered" or "bound", expires = lease.expires, old_layout = true }
   end
-  self.version = version
+  return nil
 end
 
-function Pool:_bump()
-  self.version = self.version + 1
-  store.put(self.prefix .. "V", self.version)
+--- When the address of a holder becomes free for anyone.
+function Pool:_freeAt(holder)
+  if holder.quarantined then return holder.quarantined end
+  if holder.state == "offered" then return holder.expires end
+  return holder.expires + self.reclaim_after
 end
 
-function Pool:_setLease(mac, lease)
-  self.byMAC[mac] = lease
-  store.put(self.prefix .. "L/" .. mac, lease)
-  local holder = { mac = mac }
-  self.byIP[lease.ip] = holder
-  store.put(self.prefix .. "A/" .. ipKey(lease.ip), holder)
+--- Whether `mac` may take an address whose holder is `holder` (nil: none) at time `at`.
+function Pool:_freeFor(holder, mac, at)
+  if holder == nil then return true end
+  if holder.mac == mac and not holder.quarantined then return true end
+  return at >= self:_freeAt(holder)
 end
 
-function Pool:_dropLease(mac)
-  local lease = self.byMAC[mac]
-  if not lease then return end
-  self.byMAC[mac] = nil
-  store.delete(self.prefix .. "L/" .. mac)
-  local holder = self.byIP[lease.ip]
-  if holder and holder.mac == mac then
-    self.byIP[lease.ip] = nil
-    store.delete(self.prefix .. "A/" .. ipKey(lease.ip))
+-- One attempt of a transaction ---------------------------------------------------------------------
+-- A `run` is made afresh each time store.transaction runs its function: it caches what this attempt
+-- read (a transaction sees one snapshot, plus its own writes), and collects what the attempt learned
+-- for the hint and what to log, both applied only once the transaction has committed.
+
+local Run = {}
+Run.__index = Run
+
+function Pool:_newRun(call)
+  return setmetatable({ pool = self, call = call, cache = {}, learned = {}, notes = {} }, Run)
+end
+
+function Run:get(key)
+  local value = self.cache[key]
+  if value == nil then
+    value = store.get(key)
+    if value == nil then value = false end
+    self.cache[key] = value
   end
+  return value or nil
 end
 
---- Whether the address may be given to `mac` now.
-function Pool:_isFree(ip, mac, at)
-  if not self.inPool[ip] then return false end
-  local holder = self.byIP[ip]
-  if not holder then return true end
-  if holder.quarantined then return at >= holder.quarantined end
-  if holder.mac == mac then return true end
-  local lease = self.byMAC[holder.mac]
-  if not lease or lease.ip ~= ip then return true end
-  if lease.state == "offered" then return at >= lease.expires end
-  return at >= lease.expires + self.reclaim_after
+function Run:put(key, value)
+  store.put(key, value)
+  self.cache[key] = value
 end
 
---- Takes `ip` for `mac`, evicting an expired holder or an ended quarantine.
-function Pool:_take(ip, mac, state, at)
-  local holder = self.byIP[ip]
-  if holder and holder.mac and holder.mac ~= mac then self:_dropLease(holder.mac) end
-  if holder and holder.quarantined then
-    self.byIP[ip] = nil
-    store.delete(self.prefix .. "A/" .. ipKey(ip))
-  end
-  local current = self.byMAC[mac]
-  if current and current.ip ~= ip then self:_dropLease(mac) end
-  local lease = { ip = ip, state = state, expires = at + (state == "bound" and self.lease_time or self.offer_time) }
-  self:_setLease(mac, lease)
-  return lease
+function Run:delete(key)
+  store.delete(key)
+  self.cache[key] = false
 end
 
-function Pool:_firstFree(mac, at)
-  local count = #self.addresses
-  for step = 0, count - 1 do
-    local position = (self.cursor + step - 1) % count + 1
-    local ip = self.addresses[position]
-    if self:_isFree(ip, mac, at) then
-      self.cursor = position % count + 1
-      return ip
+function Run:note(level, ...) self.notes[#self.notes + 1] = { level, ... } end
+
+--- The effective holder of `ip` (see effectiveHolder), read from the store.
+function Run:holder(ip)
+  local pool = self.pool
+  local holder = effectiveHolder(self:get(pool:_addressKey(ip)), ip, function(mac) return self:get(pool:_leaseKey(mac)) end)
+  self.learned[ip] = holder and pool:_freeAt(holder) or false
+  return holder
+end
+
+--- The lease `mac` holds in this pool: {ip=, state=, expires=} or nil. L/<mac> finds it, and counts
+--- only while A/<ip> names the MAC; without a valid L/<mac>, A/<wanted> naming the MAC counts too.
+function Run:lease(mac, wanted)
+  local pool = self.pool
+  local index = self:get(pool:_leaseKey(mac))
+  local indexed = type(index) == "table" and index.ip or nil
+  for _, ip in ipairs({ indexed or false, wanted or false }) do
+    if ip and pool.inPool[ip] then
+      local holder = self:holder(ip)
+      if holder and holder.mac == mac and not holder.quarantined then
+        return { ip = ip, state = holder.state, expires = holder.expires }
+      end
     end
   end
   return nil
+end
+
+--- Makes `mac` the holder of `ip` in `state`; `current` is its lease (possibly at another address).
+--- The address must be free for the MAC (Pool:_freeFor); an expired holder is evicted.
+function Run:take(ip, mac, state, at, current)
+  local pool = self.pool
+  local holder = self:holder(ip)
+  if holder and holder.mac and holder.mac ~= mac then
+    local key = pool:_leaseKey(holder.mac)
+    local other = self:get(key)
+    if type(other) == "table" and other.ip == ip then self:delete(key) end
+  end
+  if current and current.ip ~= ip then
+    self:delete(pool:_addressKey(current.ip))
+    self.learned[current.ip] = false
+  end
+  local expires = at + (state == "bound" and pool.lease_time or pool.offer_time)
+  self:put(pool:_addressKey(ip), { mac = mac, state = state, expires = expires })
+  self:put(pool:_leaseKey(mac), { ip = ip, state = state, expires = expires })
+  self.learned[ip] = pool:_freeAt({ state = state, expires = expires })
+  return ip
+end
+
+-- FNV-1a of the MAC: where its search for a free address starts.
+local function macHash(mac)
+  local hash = 0xcbf29ce484222325
+  for index = 1, #mac do hash = ((hash ~ mac:byte(index)) * 0x100000001b3) & 0x7fffffffffffffff end
+  return hash
+end
+
+--- A free address for `mac`: the pool's addresses in order from a position given by a hash of the
+--- MAC (the same on every daemon, different for different MACs, so that concurrent allocations in
+--- this and other daemons try different addresses), skipping those the hint says are held and those
+--- another allocation of this daemon is trying; each candidate checked in the store, at most
+--- M.CANDIDATES of them. Returns the address, or nil and "busy" (candidates ran out) or "full" (the
+--- hint knows no free address).
+function Run:pick(mac, at)
+  local pool = self.pool
+  local addresses, count = pool.addresses, #pool.addresses
+  if count == 0 then return nil, "full" end
+  local hint, learned, claimed = pool.hint, self.learned, pool.claimed
+  local start = macHash(mac) % count
+  local tried = 0
+  for step = 0, count - 1 do
+    local ip = addresses[(start + step) % count + 1]
+    local freeAt = learned[ip]
+    if freeAt == nil then freeAt = hint[ip] end
+    local claim = claimed[ip]
+    if (not freeAt or at >= freeAt) and (claim == nil or claim == self.call or at - claim.started >= M.CLAIM_TIME) then
+      if pool:_freeFor(self:holder(ip), mac, at) then
+        claimed[ip] = self.call
+        self.call.claims[#self.call.claims + 1] = ip
+        return ip
+      end
+      tried = tried + 1
+      if tried >= M.CANDIDATES then return nil, "busy" end
+    end
+  end
+  return nil, "full"
+end
+
+--- Ends the claims of one call (see Run:pick).
+function Pool:_unclaim(call)
+  for _, ip in ipairs(call.claims) do
+    if self.claimed[ip] == call then self.claimed[ip] = nil end
+  end
+  call.claims = {}
+end
+
+--- Runs `body(run)` in one store transaction and returns its results; afterwards (only when it
+--- committed) applies what the committed attempt learned to the hint, and writes its log lines.
+function Pool:_transact(body)
+  local call = { claims = {}, started = now() }
+  local run
+  local results = table.pack(pcall(store.transaction, function()
+    self:_unclaim(call) -- an attempt run again starts from the same claims as the first
+    run = self:_newRun(call) -- afresh for each attempt
+    return body(run)
+  end, "snapshot"))
+  self:_unclaim(call)
+  if not results[1] then error(results[2], 0) end
+  for ip, freeAt in pairs(run.learned) do self.hint[ip] = freeAt or nil end
+  for _, note in ipairs(run.notes) do log[note[1]](table.unpack(note, 2)) end
+  return table.unpack(results, 2, results.n)
+end
+
+--- Replaces the hint with what the store holds now: one scan of the pool's A/ keys, outside any
+--- transaction (it is only a hint, and a scan inside one would conflict with every allocation).
+function Pool:_refreshHint(at)
+  local hint, skip = {}, #self.prefix + 3
+  for _, entry in ipairs(store.scan(self.prefix .. "A/")) do
+    local ip = fromIPKey(entry.key:sub(skip))
+    local record = entry.value
+    -- Old-layout records ({mac=} alone) stay out: the transaction that looks at them reads L/<mac>.
+    local holder = ip and effectiveHolder(record, ip, function() return nil end)
+    if holder then
+      local freeAt = self:_freeAt(holder)
+      if freeAt > at then hint[ip] = freeAt end
+    end
+  end
+  self.hint, self.hintAt = hint, at
+end
+
+--- Every record of the pool from one scan: holders by address (and the addresses in order), leases
+--- by MAC (and the MACs in order), and whether the old change counter V is there.
+function Pool:_scanAll()
+  local holders, addresses, leases, macs, counter = {}, {}, {}, {}, false
+  local skip = #self.prefix + 1
+  for _, entry in ipairs(store.scan(self.prefix)) do
+    local rest = entry.key:sub(skip)
+    local kind, name = rest:match("^([AL])/(.+)$")
+    if kind == "A" then
+      local ip = fromIPKey(name)
+      if ip then holders[ip] = entry.value; addresses[#addresses + 1] = ip end
+    elseif kind == "L" then
+      leases[name] = entry.value; macs[#macs + 1] = name
+    elseif rest == "V" then
+      counter = true
+    end
+  end
+  return holders, addresses, leases, macs, counter
 end
 
 -- Definitions -----------------------------------------------------------------------------------
@@ -225,13 +395,67 @@ end
 -- Requests --------------------------------------------------------------------------------------
 
 local function wantedAddress(packet, method, client_ip)
-  if client_ip then return client_ip end
-  if packet then
-    local requested = packet:getOption("requested_ip_address", true)
-    if requested then return requested end
-    if method == "REQUEST:RENEW" or method == "REQUEST:REBIND" then
-      return packet:getOption("ciaddr", true)
+  local wanted = client_ip
+  if not wanted and packet then
+    wanted = packet:getOption("requested_ip_address", true)
+    if not wanted and (method == "REQUEST:RENEW" or method == "REQUEST:REBIND") then
+      wanted = packet:getOption("ciaddr", true)
     end
+  end
+  if wanted == nil then return nil end
+  return (IPv4.parse(wanted))
+end
+
+--- The decision for one packet, inside a transaction: the address to answer with, or nil (and
+--- "busy"/"full" when no address could be found for an allocation).
+function Pool:_decide(run, method, mac, wanted, at)
+  if method == "DISCOVER" then
+    local lease = run:lease(mac, wanted)
+    if lease and (lease.state == "offered" or at < lease.expires + self.reclaim_after) then
+      -- Its address: a pending offer is held for offer_time again; a lease is left as it is.
+      if lease.state == "offered" then run:take(lease.ip, mac, "offered", at, lease) end
+      return lease.ip
+    end
+    local ip, reason
+    if wanted and self.inPool[wanted] and self:_freeFor(run:holder(wanted), mac, at) then
+      ip = wanted
+    else
+      ip, reason = run:pick(mac, at)
+    end
+    if not ip then return nil, reason end
+    return run:take(ip, mac, "offered", at, lease)
+  elseif method:sub(1, 8) == "REQUEST:" then
+    local lease = run:lease(mac, wanted)
+    if lease then
+      if wanted and wanted ~= lease.ip then
+        run:note("info", "%s asks for %s but holds %s in pool %s; not answering", mac, wanted, lease.ip, self.name)
+        return nil
+      end
+      return run:take(lease.ip, mac, "bound", at, lease)
+    elseif wanted then
+      -- Free, or held by another MAC (here or in another daemon): nil, so the engine NAKs or ignores.
+      if self.inPool[wanted] and self:_freeFor(run:holder(wanted), mac, at) then
+        return run:take(wanted, mac, "bound", at)
+      end
+      return nil
+    end
+    local ip, reason = run:pick(mac, at)
+    if not ip then return nil, reason end
+    return run:take(ip, mac, "bound", at)
+  elseif method == "RELEASE" or method == "DECLINE" then
+    local lease = run:lease(mac, wanted)
+    if not lease or (wanted and wanted ~= lease.ip) then return nil end
+    run:delete(self:_leaseKey(mac))
+    if method == "DECLINE" then
+      local holder = { quarantined = at + self.quarantine_time, declined_by = mac }
+      run:put(self:_addressKey(lease.ip), holder)
+      run.learned[lease.ip] = holder.quarantined
+      run:note("warning", "%s declined %s (pool %s): quarantined for %d s", mac, lease.ip, self.name, self.quarantine_time)
+    else
+      run:delete(self:_addressKey(lease.ip))
+      run.learned[lease.ip] = false
+    end
+    return lease.ip
   end
   return nil
 end
@@ -239,56 +463,48 @@ end
 --- handle(method, packet, mac, client_ip) -> Definition or nil, as the original's DynamicPool.handle.
 function Pool:handle(method, packet, mac, client_ip)
   local at = now()
-  local wanted = wantedAddress(packet, method, client_ip)
-  local result
-  store.transaction(function()
-    self:_sync()
-    local lease = self.byMAC[mac]
-    if lease and self.byIP[lease.ip] and self.byIP[lease.ip].mac ~= mac then lease = nil end
-    local changed = false
-    if method == "DISCOVER" then
-      if lease and (lease.state == "offered" or at < lease.expires + self.reclaim_after) then
-        if lease.state == "offered" then lease = self:_take(lease.ip, mac, "offered", at); changed = true end
-        result = lease.ip
-      else
-        local ip = (wanted and self:_isFree(wanted, mac, at)) and wanted or self:_firstFree(mac, at)
-        if ip then self:_take(ip, mac, "offered", at); changed = true; result = ip end
-      end
-    elseif method:sub(1, 8) == "REQUEST:" then
-      if lease then
-        if wanted and wanted ~= lease.ip then
-          log.info("%s asks for %s but holds %s in pool %s; not answering", mac, wanted, lease.ip, self.name)
-        else
-          self:_take(lease.ip, mac, "bound", at); changed = true; result = lease.ip
-        end
-      elseif wanted then
-        if self:_isFree(wanted, mac, at) then self:_take(wanted, mac, "bound", at); changed = true; result = wanted end
-      else
-        local ip = self:_firstFree(mac, at)
-        if ip then self:_take(ip, mac, "bound", at); changed = true; result = ip end
-      end
-    elseif method == "RELEASE" or method == "DECLINE" then
-      if lease and (not wanted or wanted == lease.ip) then
-        result = lease.ip
-        self:_dropLease(mac)
-        if method == "DECLINE" then
-          local holder = { quarantined = at + self.quarantine_time, declined_by = mac }
-          self.byIP[lease.ip] = holder
-          store.put(self.prefix .. "A/" .. ipKey(lease.ip), holder)
-          log.warning("%s declined %s (pool %s): quarantined for %d s", mac, lease.ip, self.name, self.quarantine_time)
-        end
-        changed = true
-      end
-    elseif method == "INFORM" then
-      if client_ip and self.inPool[client_ip] then result = client_ip end
-    end
-    if changed then self:_bump() end
-  end)
-  if not result then
-    if method == "DISCOVER" then log.warning("pool %s is exhausted; no address for %s", self.name, mac) end
+  if method == "INFORM" then
+    if client_ip and self.inPool[client_ip] then return self:definition(client_ip) end
     return nil
   end
-  return self:definition(result)
+  local allocating = method == "DISCOVER" or method:sub(1, 8) == "REQUEST:"
+  if not allocating and method ~= "RELEASE" and method ~= "DECLINE" then return nil end
+  local wanted = wantedAddress(packet, method, client_ip)
+  if allocating and not self.hintAt then self:_refreshHint(at) end
+  local function decide(run) return self:_decide(run, method, mac, wanted, at) end
+  local ip, reason = self:_transact(decide)
+  if not ip and reason then
+    -- No free address by the hint; other daemons may have freed some since it was made. Refresh it
+    -- (one scan, at most once a second) and try once more; after "busy" the attempt's reads alone
+    -- have moved the hint on.
+    local refresh = at - self.hintAt >= 1
+    if refresh then self:_refreshHint(at) end
+    if refresh or reason == "busy" then ip, reason = self:_transact(decide) end
+  end
+  if not ip then
+    if reason then log.warning("pool %s is exhausted; no address for %s", self.name, mac) end
+    return nil
+  end
+  return self:definition(ip)
+end
+
+--- Frees the lease of `mac` (an administrator's "release"); returns its address, or nil when it
+--- held none in this pool.
+function Pool:release(mac)
+  local canonical = (MAC and MAC.parse and MAC.parse(mac)) or mac
+  local ip = self:_transact(function(run)
+    local lease = run:lease(canonical)
+    if not lease then
+      if run:get(self:_leaseKey(canonical)) then run:delete(self:_leaseKey(canonical)) end -- a stale index
+      return nil
+    end
+    run:delete(self:_leaseKey(canonical))
+    run:delete(self:_addressKey(lease.ip))
+    run.learned[lease.ip] = false
+    return lease.ip
+  end)
+  if ip then log.info("pool %s: released %s from %s", self.name, ip, canonical) end
+  return ip
 end
 
 --- Sets T1/T2 on replies built from this pool's definitions when discourage_renewals is on.
@@ -301,49 +517,104 @@ function Pool:loadDHCPPacket(packet, definition)
   packet:setOption("rebinding_time_value", t)
 end
 
---- Removes leases whose address can be reused and ended quarantines; returns how many.
+--- Removes holders whose address can be reused and ended quarantines, rewrites old-layout records,
+--- drops stale L/ entries and the old V counter; at most M.SWEEP_BATCH records, each in its own
+--- transaction that reads the record again (so two daemons sweeping at once do no harm). Also
+--- refreshes the hint from its scan. Returns how many addresses it freed.
 function Pool:sweep()
-  local at, removed = now(), 0
-  store.transaction(function()
-    self:_sync()
-    for mac, lease in pairs(self.byMAC) do
-      if (lease.state == "offered" and at >= lease.expires) or (lease.state == "bound" and at >= lease.expires + self.reclaim_after) then
-        self:_dropLease(mac)
-        removed = removed + 1
+  local at = now()
+  local holders, addresses, leases, macs, counter = self:_scanAll()
+  local function leaseOf(mac) return leases[mac] end
+  local hint, work = {}, {}
+  for _, ip in ipairs(addresses) do
+    local holder = effectiveHolder(holders[ip], ip, leaseOf)
+    local freeAt = holder and self:_freeAt(holder)
+    if not holder or at >= freeAt or holder.old_layout then work[#work + 1] = { ip = ip } end
+    if holder and freeAt > at then hint[ip] = freeAt end
+  end
+  for _, mac in ipairs(macs) do
+    local lease = leases[mac]
+    local ip = type(lease) == "table" and type(lease.ip) == "string" and lease.ip or nil
+    local holder = ip and IPv4.parse(ip) and effectiveHolder(holders[ip], ip, leaseOf)
+    if not (holder and holder.mac == mac) then work[#work + 1] = { mac = mac } end
+  end
+  self.hint, self.hintAt = hint, at
+  if counter then store.delete(self.prefix .. "V") end
+  local freed = 0
+  for index = 1, math.min(#work, M.SWEEP_BATCH) do
+    local item = work[index]
+    freed = freed + self:_transact(function(run)
+      if item.ip then
+        local ip = item.ip
+        local key = self:_addressKey(ip)
+        if run:get(key) == nil then return 0 end
+        local holder = run:holder(ip)
+        if holder and at < self:_freeAt(holder) then
+          if holder.old_layout then run:put(key, { mac = holder.mac, state = holder.state, expires = holder.expires }) end
+          return 0
+        end
+        run:delete(key)
+        run.learned[ip] = false
+        if holder and holder.mac then
+          local leaseKey = self:_leaseKey(holder.mac)
+          local lease = run:get(leaseKey)
+          if type(lease) == "table" and lease.ip == ip then run:delete(leaseKey) end
+        end
+        return 1
       end
-    end
-    for ip, holder in pairs(self.byIP) do
-      if holder.quarantined and at >= holder.quarantined then
-        self.byIP[ip] = nil
-        store.delete(self.prefix .. "A/" .. ipKey(ip))
-        removed = removed + 1
-      end
-    end
-    if removed > 0 then self:_bump() end
-  end)
-  return removed
+      local key = self:_leaseKey(item.mac)
+      local lease = run:get(key)
+      if lease == nil then return 0 end
+      local ip = type(lease) == "table" and type(lease.ip) == "string" and IPv4.parse(lease.ip) or nil
+      local holder = ip and run:holder(ip)
+      if not (holder and holder.mac == item.mac) then run:delete(key) end
+      return 0
+    end)
+  end
+  return freed
 end
 
---- The lease table: { {mac=, ip=, state=, expires=, hostname=}, ..., quarantined = { {ip=, until=}, ... } } in address order.
+--- The lease table from one scan: { {mac=, ip=, state=, expires=, hostname=}, ..., quarantined = { {ip=, until=, declined_by=}, ... } }
+--- in address order; state is "expired" once expires has passed (the address stays the client's
+--- for reclaim_after more seconds).
 function Pool:leases()
   local rows, quarantined = {}, {}
   local at = now()
-  store.transaction(function() self:_sync() end)
-  for _, ip in ipairs(self.addresses) do
-    local holder = self.byIP[ip]
+  local holders, addresses, leases = self:_scanAll()
+  local function leaseOf(mac) return leases[mac] end
+  for _, ip in ipairs(addresses) do
+    local holder = self.inPool[ip] and effectiveHolder(holders[ip], ip, leaseOf)
     if holder and holder.quarantined then
       if at < holder.quarantined then quarantined[#quarantined + 1] = { ip = ip, ["until"] = holder.quarantined, declined_by = holder.declined_by } end
     elseif holder then
-      local lease = self.byMAC[holder.mac]
-      if lease and lease.ip == ip then
-        local state = lease.state
-        if at >= lease.expires then state = "expired" end
-        rows[#rows + 1] = { mac = holder.mac, ip = ip, state = state, expires = lease.expires, hostname = self:hostname(ip) }
-      end
+      local state = holder.state
+      if at >= holder.expires then state = "expired" end
+      rows[#rows + 1] = { mac = holder.mac, ip = ip, state = state, expires = holder.expires, hostname = self:hostname(ip) }
     end
   end
   rows.quarantined = quarantined
   return rows
+end
+
+--- Counts from one scan: {name=, size=, leased=, expired=, offered=, quarantined=, free=}. leased:
+--- bound and not expired; expired: bound, expired, still kept for its client (reclaim_after);
+--- free = size minus the others (addresses anyone may take now).
+function Pool:stats()
+  local at = now()
+  local holders, addresses, leases = self:_scanAll()
+  local function leaseOf(mac) return leases[mac] end
+  local counts = { name = self.name, size = #self.addresses, leased = 0, expired = 0, offered = 0, quarantined = 0 }
+  for _, ip in ipairs(addresses) do
+    local holder = self.inPool[ip] and effectiveHolder(holders[ip], ip, leaseOf)
+    if holder and at < self:_freeAt(holder) then
+      if holder.quarantined then counts.quarantined = counts.quarantined + 1
+      elseif holder.state == "offered" then counts.offered = counts.offered + 1
+      elseif at < holder.expires then counts.leased = counts.leased + 1
+      else counts.expired = counts.expired + 1 end
+    end
+  end
+  counts.free = counts.size - counts.leased - counts.expired - counts.offered - counts.quarantined
+  return counts
 end
 
 function Pool:show_leases_csv()
@@ -444,6 +715,13 @@ function M.csv()
   return table.concat(parts)
 end
 
+--- Per pool, in order: { {name=, size=, leased=, expired=, offered=, quarantined=, free=}, ... } (one scan each).
+function M.stats()
+  local out = {}
+  for _, pool in ipairs(M.pools) do out[#out + 1] = pool:stats() end
+  return out
+end
+
 if #M.pools > 0 then
   if config.DISPLAY_IN_DASHBOARD then
     callbacks.webAddDashboard("dynamism", "leases", function()
@@ -463,8 +741,13 @@ if #M.pools > 0 then
     if elapsed < config.SWEEP_INTERVAL then return end
     elapsed = 0
     for _, pool in ipairs(M.pools) do
-      local removed = pool:sweep()
-      if removed > 0 then log.debug("pool %s: reclaimed %d addresses", pool.name, removed) end
+      -- One pool's failure (the store unreachable, or busy past its retries) does not stop the others.
+      local ok, removed = pcall(pool.sweep, pool)
+      if not ok then
+        log.warning("pool %s: sweep failed: %s", pool.name, tostring(removed))
+      elseif removed > 0 then
+        log.debug("pool %s: reclaimed %d addresses", pool.name, removed)
+      end
     end
   end)
 end

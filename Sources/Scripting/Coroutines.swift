@@ -167,7 +167,10 @@ extension ScriptRuntime {
         let previousThread = suspendableThread
         suspendableThread = thread
         var results: Int32 = 0
-        let status = clua_resume(thread, L, arguments, &results)
+        let main = L
+        running.pointee = thread
+        let status = clua_resume(thread, main, arguments, &results)
+        running.pointee = main
         suspendableThread = previousThread
         switch status {
         case LUA_OK:

@@ -42,15 +42,18 @@ extension ScriptRuntime {
         let chunk = """
             local begin, finish, inTransaction, attempts, pause = ...
             local pack, unpack, pcall, error, type, tostring = table.pack, table.unpack, pcall, error, type, tostring
-            store.transaction = function(fn, ...)
+            store.transaction = function(fn, mode)
               if type(fn) ~= "function" then
                 error("store.transaction: the argument must be a function, got " .. type(fn), 2)
               end
-              if inTransaction() then return fn(...) end -- nested: part of the outer transaction
+              if mode ~= nil and mode ~= "serializable" and mode ~= "snapshot" then
+                error("store.transaction: the mode must be \\"serializable\\" (the default) or \\"snapshot\\", got " .. tostring(mode), 2)
+              end
+              if inTransaction() then return fn() end -- nested: part of the outer transaction
               for attempt = 1, attempts do
                 if attempt > 1 then pause(attempt) end
-                begin()
-                local results = pack(pcall(fn, ...))
+                begin(mode == "snapshot")
+                local results = pack(pcall(fn))
                 if results[1] then
                   local committed, conflicted = finish(true)
                   if committed then return unpack(results, 2, results.n) end
@@ -140,14 +143,15 @@ extension ScriptRuntime {
     }
 }
 
-/// begin(): opens a transaction for the calling coroutine.
+/// begin(snapshot): opens a transaction for the calling coroutine.
 private let storeBegin: LuaFunction = { L in
     luaEntry(L, "store.transaction") { L in
         let runtime = ScriptRuntime.from(L)
         guard let store = runtime.remoteStore else { throw LuaArgumentError("no remote store") }
         let key = UInt(bitPattern: L)
         guard runtime.storeTransactions[key] == nil else { throw LuaArgumentError("a transaction is already open") }
-        return try runtime.roundTrip(L, { .began(try await store.begin()) }) { (L, outcome) throws(LuaArgumentError) in
+        let snapshot = lua_toboolean(L, 1) != 0
+        return try runtime.roundTrip(L, { .began(try await store.begin(snapshot: snapshot)) }) { (L, outcome) throws(LuaArgumentError) in
             guard case .began(let transaction) = outcome else { throw LuaArgumentError("unexpected answer from the store") }
             ScriptRuntime.from(L).storeTransactions[UInt(bitPattern: L)] = transaction
             return 0

@@ -11,7 +11,14 @@ import Synchronization
 /// trap a second caller entering while a call is in progress. There is no `async` inside: a hook
 /// that runs too long is stopped by the instruction budget and the wall-clock limit instead.
 public final class ScriptRuntime: @unchecked Sendable {
-    let L: LuaState
+    /// The Lua state calls work on: the main thread, or, while a hook coroutine runs, that
+    /// coroutine, whose stack the C functions it calls are given (and so every helper of this
+    /// class must use). Behind a pointer, like `calls`: read on every access, with no exclusivity
+    /// check.
+    @inline(__always) var L: LuaState { running.pointee }
+    /// The main thread, which owns the state.
+    let mainState: LuaState
+    let running: UnsafeMutablePointer<LuaState>
     let limitsState: UnsafeMutablePointer<clua_Limits>
     let log: any ScriptLog
     /// The file that was loaded, and its directory (for package.path).
@@ -101,7 +108,9 @@ public final class ScriptRuntime: @unchecked Sendable {
         limitsState.pointee.hook_step = 1000
         limitsState.pointee.unlimited_depth = 1 // only lua_pcall from `protectedCall` runs capped
         limitsState.pointee.limit = limits.memoryBytes > 0 ? Int(limits.memoryBytes) : 0
+        running = UnsafeMutablePointer<LuaState>.allocate(capacity: 1)
         guard let state = clua_newstate(limitsState) else {
+            running.deallocate()
             clua_arena_release(&limitsState.pointee.arena)
             limitsState.deallocate()
             calls.deinitialize(count: 1)
@@ -109,7 +118,8 @@ public final class ScriptRuntime: @unchecked Sendable {
             hookPackets.deallocate()
             throw ScriptError(.memory, "could not create a Lua state")
         }
-        L = state
+        mainState = state
+        running.initialize(to: state)
         let slot = clua_getextraspace(L)!.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
         slot.pointee = Unmanaged.passUnretained(self).toOpaque()
         luaL_openlibs(L)
@@ -123,7 +133,8 @@ public final class ScriptRuntime: @unchecked Sendable {
     }
 
     deinit {
-        lua_close(L)
+        lua_close(mainState)
+        running.deallocate()
         clua_arena_release(&limitsState.pointee.arena)
         limitsState.deallocate()
         calls.deinitialize(count: 1)

@@ -5,7 +5,7 @@ import Databases
 //   store.get(key) -> value or nil          store.put(key, value)
 //   store.delete(key) -> existed            store.scan(prefix[, limit]) -> { {key=, value=}, ... }
 //   store.update(key, function(old) return new end) -> new   (atomic; nil deletes)
-//   store.transaction(function() ... end) -> the function's results (atomic; an error rolls back)
+//   store.transaction(function() ... end[, mode]) -> the function's results (atomic; an error rolls back)
 //   store.count() -> number of keys         store.path -> the SQLite file, or nil when closed
 // It opens once the settings are read (STATE_DIRECTORY, STORE_ENGINE), so conf.lua's top level
 // cannot use it; init(), hooks and callbacks can.
@@ -247,6 +247,13 @@ private let storeTransaction: LuaFunction = { L in
             throw LuaArgumentError("the argument must be a function, got \(describe(L, 1))")
         }
         let runtime = ScriptRuntime.from(L)
+        switch lua_type(L, 2) {
+        case LUA_TNONE, LUA_TNIL: break
+        case LUA_TSTRING where ["serializable", "snapshot"].contains(stringValue(L, 2) ?? ""):
+            break // one SQLite file serialises every writer: both modes are the same here
+        default:
+            throw LuaArgumentError("the mode must be \"serializable\" (the default) or \"snapshot\", got \(describe(L, 2))")
+        }
         lua_settop(L, 1)
         do {
             try store.transaction { () throws in

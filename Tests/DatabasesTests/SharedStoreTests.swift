@@ -53,6 +53,7 @@ struct SharedStoreTests {
             var packet = DHCPPacket()
             packet.setHardwareAddress(mac)
             packet.setOption(53, bytes: [1])
+            packet.setOption(12, bytes: Array("host-\(mac.description.suffix(2))".utf8))
             let context = HookContext(method: "DISCOVER", mac: mac, clientIP: nil, relayIP: nil, port: 67, requestID: nextRequest)
             return try runtime.handleUnknownMAC(&packet, context)
         }
@@ -128,8 +129,8 @@ struct SharedStoreTests {
         let store = try PostgreSQLStore(settings: Self.settings(server), timeout: 5, logger: quietLogger)
         try await store.prepare()
         _ = try await store.perform(.put("k", "1"), in: nil)
-        let one = try await store.begin()
-        let two = try await store.begin()
+        let one = try await store.begin(snapshot: false)
+        let two = try await store.begin(snapshot: false)
         _ = try await store.perform(.get("k"), in: one)
         _ = try await store.perform(.get("k"), in: two)
         _ = try await store.perform(.put("k", "2"), in: one)
@@ -148,7 +149,12 @@ struct SharedStoreTests {
         #expect(try await store.perform(.get("k"), in: nil) == .value("2"))
     }
 
-    @Test func hooksOfTwoDaemonsSuspendOnTheStoreAndTheirUpdatesAreAtomic() async throws {
+    /// store.update (serializable), and a read-modify-write in the snapshot mode.
+    @Test(arguments: [
+        #"store.update("counter", function(old) return old + 1 end)"#,
+        #"store.transaction(function() local v = store.get("counter") + 1; store.put("counter", v); return v end, "snapshot")"#,
+    ])
+    func hooksOfTwoDaemonsSuspendOnTheStoreAndTheirUpdatesAreAtomic(increment: String) async throws {
         let server = try #require(try await onOwnThread { try PostgresTestServer.start() })
         defer { server.stop() }
         let source = Self.confLua(server, body: """
@@ -156,33 +162,38 @@ struct SharedStoreTests {
               store.put("counter", 0) -- init() cannot suspend: this call waits for its answer
             end
             function handleUnknownMAC(packet, method, mac, client_ip, relay_ip, port)
-              local n = store.update("counter", function(old) return old + 1 end)
+              local n = \(increment)
               store.put("taken/" .. string.format("%05d", n), mac)
-              return Definition{ip = "192.0.2." .. (n % 200 + 10), lease_time = 600, subnet = "192.0.2.0/24", serial = 0}
+              -- The packet is still this request's after the hook has waited (and others ran).
+              local name = packet:getOption("hostname", true)
+              return Definition{ip = "192.0.2." .. (n % 200 + 10), lease_time = 600, subnet = "192.0.2.0/24", serial = 0,
+                                hostname = name}
             end
             """)
         let daemons = try (0..<2).map { _ in
             try Daemon(source, store: PostgreSQLStore(settings: Self.settings(server), timeout: 5, logger: quietLogger))
         }
         let perDaemon = 25
-        let results = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+        let results = try await withThrowingTaskGroup(of: (Int, Int, Bool).self) { group in
             for (index, daemon) in daemons.enumerated() {
                 // Several clients of one daemon in flight at once: coroutines of one Lua state
                 // suspended side by side.
                 for client in 0..<perDaemon {
                     group.addTask {
-                        let (definitions, suspensions) = try await daemon.answer(MAC(UInt64(0x0200_0000_0000 + index * 1000 + client)))
-                        return (definitions.count, suspensions)
+                        let mac = MAC(UInt64(0x0200_0000_0000 + index * 1000 + client))
+                        let (definitions, suspensions) = try await daemon.answer(mac)
+                        return (definitions.count, suspensions, definitions.first?.hostname == "host-\(mac.description.suffix(2))")
                     }
                 }
             }
-            var all: [(Int, Int)] = []
+            var all: [(Int, Int, Bool)] = []
             for try await result in group { all.append(result) }
             return all
         }
         #expect(results.count == 2 * perDaemon)
         #expect(results.allSatisfy { $0.0 == 1 })
         #expect(results.allSatisfy { $0.1 >= 4 }) // begin, get, put, commit, put at least
+        #expect(results.allSatisfy { $0.2 }) // each hook read its own request's packet
         let check = try PostgreSQLStore(settings: Self.settings(server), timeout: 5, logger: quietLogger)
         #expect(try await check.perform(.get("counter"), in: nil) == .value("\(2 * perDaemon)"))
         guard case .rows(let taken) = try await check.perform(.scan(prefix: "taken/", limit: nil), in: nil) else {

@@ -84,6 +84,7 @@ struct PoolDriver {
         let (runtime, _, _) = try makeStoredRuntime(dynamismConf, extensions: try shippedExtensions())
         var pool = PoolDriver(runtime: runtime)
         let offer = try #require(try pool.ask("DISCOVER", macA))
+        // (A client's search for a free address starts at a hash of its MAC; macA's lands on .10.)
         #expect(offer.ip == IPv4(198, 51, 100, 10))
         #expect(offer.hostname == "dyn-198-51-100-10")
         #expect(offer.serial == 3 && offer.leaseTime == 600 && offer.subnet == "198.51.100.0/24")
@@ -232,6 +233,243 @@ struct PoolDriver {
                 #expect("\(error)".contains(expected), "\(pool): \(error)")
             }
         }
+    }
+}
+
+/// Several daemons sharing one store (STORE_ENGINE = "PostgreSQL"): nothing a daemon keeps in Lua is
+/// the truth, and store.transaction may run its function again after a conflict. Here two runtimes
+/// share one state directory (two script states, one store), and a wrapper around store.transaction
+/// plays the conflicts a remote store would raise: the function runs, is rolled back, and runs again.
+@Suite struct DynamismSharedStoreTests {
+    let macA = MAC(0x0200_0000_000A), macB = MAC(0x0200_0000_000B), macC = MAC(0x0200_0000_000C)
+
+    /// dynamismConf with a pool of 20 addresses (198.51.100.10-29).
+    var widePoolConf: String {
+        dynamismConf.replacingOccurrences(of: #"last = "198.51.100.14""#, with: #"last = "198.51.100.29""#)
+    }
+
+    /// Runs `code` (Lua) on every runtime, e.g. to move FAKE_NOW on all daemons at once.
+    func everywhere(_ runtimes: [ScriptRuntime], _ code: String) throws {
+        for runtime in runtimes { _ = try evaluate(runtime, code) }
+    }
+
+    @Test func twoDaemonsAgreeOnEveryLease() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dyn-\(UUID().uuidString)").path
+        let (one, _, _) = try makeStoredRuntime(widePoolConf, directory: directory, extensions: try shippedExtensions())
+        let (two, _, _) = try makeStoredRuntime(widePoolConf, directory: directory, extensions: try shippedExtensions())
+        var daemons = [PoolDriver(runtime: one), PoolDriver(runtime: two)]
+        // Clients DISCOVER on one daemon and REQUEST on the other, alternately.
+        var bound: [MAC: IPv4] = [:]
+        for index in 0..<16 {
+            let mac = MAC(0x0200_0000_0200 + UInt64(index))
+            let offer = try #require(try daemons[index % 2].ask("DISCOVER", mac))
+            let ack = try #require(try daemons[(index + 1) % 2].ask("REQUEST:SELECTING", mac, requested: offer.ip))
+            #expect(ack.ip == offer.ip)
+            bound[mac] = ack.ip
+        }
+        // No address is bound to two MACs.
+        #expect(Set(bound.values).count == 16)
+        // Each MAC keeps its address whichever daemon answers its DISCOVER, RENEW or REBIND.
+        for (mac, ip) in bound {
+            for daemon in 0..<2 {
+                #expect(try daemons[daemon].ask("DISCOVER", mac)?.ip == ip)
+                #expect(try daemons[daemon].ask("REQUEST:RENEW", mac, ciaddr: ip)?.ip == ip)
+                #expect(try daemons[daemon].ask("REQUEST:REBIND", mac, ciaddr: ip)?.ip == ip)
+            }
+        }
+        let first = MAC(0x0200_0000_0200), second = MAC(0x0200_0000_0201)
+        let firstIP = try #require(bound[first]), secondIP = try #require(bound[second])
+        // A REQUEST for an address another daemon bound to another MAC: nil (NAK or silence).
+        for daemon in 0..<2 {
+            #expect(try daemons[daemon].ask("REQUEST:SELECTING", macA, requested: firstIP) == nil)
+            #expect(try daemons[daemon].ask("REQUEST:INIT-REBOOT", macA, requested: secondIP) == nil)
+            #expect(try daemons[daemon].ask("DISCOVER", macB, requested: firstIP)?.ip != firstIP)
+        }
+        // A RELEASE seen by one daemon frees the address for the other.
+        #expect(try daemons[0].ask("RELEASE", first, ciaddr: firstIP)?.ip == firstIP)
+        #expect(try daemons[1].ask("REQUEST:SELECTING", macC, requested: firstIP)?.ip == firstIP)
+        // A DECLINE seen by one daemon quarantines the address for the other.
+        #expect(try daemons[1].ask("DECLINE", second, requested: secondIP)?.ip == secondIP)
+        #expect(try daemons[0].ask("REQUEST:SELECTING", MAC(0x0200_0000_0DDD), requested: secondIP) == nil)
+        // Both daemons' web views and counts read the store.
+        for runtime in [one, two] {
+            let csv = try evaluate(runtime, "return dynamism.csv()")
+            #expect(csv.contains("lab,\(macC),\(firstIP),bound,"))
+            #expect(csv.contains("lab,\(second),\(secondIP),quarantined,"))
+            let stats = try evaluate(runtime, """
+                local s = dynamism.stats()[1]
+                return string.format("%s size=%d leased=%d expired=%d offered=%d quarantined=%d free=%d",
+                  s.name, s.size, s.leased, s.expired, s.offered, s.quarantined, s.free)
+                """)
+            // 16 bound, one released and taken again (by C), one declined; macB's DISCOVER is an offer.
+            #expect(stats == "lab size=20 leased=15 expired=0 offered=1 quarantined=1 free=3", "\(stats)")
+        }
+        // An administrator's release on one daemon frees the lease for both.
+        #expect(try evaluate(two, "return tostring(dynamism.pools.lab:release('\(macC)'))") == "\(firstIP)")
+        #expect(try evaluate(one, "return tostring(dynamism.pools.lab:release('\(macC)'))") == "nil")
+        #expect(try daemons[0].ask("REQUEST:SELECTING", MAC(0x0200_0000_0EEE), requested: firstIP)?.ip == firstIP)
+        // An expiry seen by one daemon frees the address for the other: past lease_time and
+        // reclaim_after, one daemon sweeps and the other hands the addresses out again.
+        try everywhere([one, two], "FAKE_NOW = FAKE_NOW + 1201; return 1")
+        #expect(try evaluate(one, "return dynamism.pools.lab:sweep()") == "17")
+        #expect(try evaluate(two, "return dynamism.pools.lab:sweep()") == "0")
+        #expect(try daemons[1].ask("REQUEST:SELECTING", macB, requested: secondIP)?.ip == secondIP)
+        #expect(try daemons[1].ask("DISCOVER", MAC(0x0200_0000_0FFF), requested: bound[MAC(0x0200_0000_0205)])?.ip == bound[MAC(0x0200_0000_0205)])
+    }
+
+    @Test func aTransactionRunAgainDecidesAsIfRunOnce() throws {
+        // Every store.transaction runs its function, rolls it back, and runs it again (what a
+        // remote store does after a conflict): the answers and the store end up as without.
+        let conf = dynamismConf + """
+            function forceReruns()
+              local real = store.transaction
+              store.transaction = function(fn)
+                pcall(real, function() fn(); error("a conflict with another daemon") end)
+                RERUNS = (RERUNS or 0) + 1
+                return real(fn)
+              end
+            end
+
+            """
+        func play(_ runtime: ScriptRuntime) throws -> [String] {
+            var pool = PoolDriver(runtime: runtime)
+            var answers: [String] = []
+            let x = IPv4(198, 51, 100, 13)
+            let steps: [(String, MAC, IPv4?, IPv4?)] = [
+                ("DISCOVER", macA, nil, nil), ("REQUEST:SELECTING", macA, IPv4(198, 51, 100, 10), nil),
+                ("DISCOVER", macB, nil, nil), ("DISCOVER", macC, x, nil), ("REQUEST:SELECTING", macB, IPv4(198, 51, 100, 11), nil),
+                ("RELEASE", macA, nil, IPv4(198, 51, 100, 10)), ("DISCOVER", MAC(0x0200_0000_0D00), nil, nil),
+                ("DECLINE", macC, x, nil), ("DISCOVER", MAC(0x0200_0000_0E00), nil, nil),
+                ("DISCOVER", MAC(0x0200_0000_0F00), x, nil), ("REQUEST:RENEW", macB, nil, IPv4(198, 51, 100, 11)),
+                ("REQUEST:SELECTING", macA, x, nil), ("DISCOVER", macA, nil, nil),
+            ]
+            for (method, mac, requested, ciaddr) in steps {
+                let answer = try pool.ask(method, mac, requested: requested, ciaddr: ciaddr)
+                answers.append("\(method) \(mac) -> \(answer?.ip.description ?? "nil")")
+            }
+            _ = try evaluate(runtime, "FAKE_NOW = FAKE_NOW + 61; return 1")
+            let late = try pool.ask("DISCOVER", MAC(0x0200_0000_0A00))
+            answers.append("after the offers: \(late?.ip.description ?? "nil")")
+            answers.append("sweep \(try evaluate(runtime, "return dynamism.pools.lab:sweep()"))")
+            answers.append(try evaluate(runtime, "return dynamism.csv()"))
+            answers.append(try evaluate(runtime, """
+                local out = {}
+                for _, e in ipairs(store.scan("dynamism/")) do
+                  local v = type(e.value) == "table" and e.value or { mac = e.value }
+                  out[#out + 1] = e.key .. "=" .. tostring(v.mac or v.ip) .. "," .. tostring(v.state) .. "," .. tostring(v.expires or v.quarantined)
+                end
+                return table.concat(out, ";")
+                """))
+            return answers
+        }
+        let (plain, _, _) = try makeStoredRuntime(conf, extensions: try shippedExtensions())
+        let (rerun, _, _) = try makeStoredRuntime(conf, extensions: try shippedExtensions())
+        _ = try evaluate(rerun, "forceReruns(); return 1")
+        let once = try play(plain)
+        let twice = try play(rerun)
+        #expect(once == twice)
+        #expect(try evaluate(rerun, "return RERUNS") != "nil")
+        #expect(once[0] == "DISCOVER \(macA) -> 198.51.100.10")
+    }
+
+    /// One runtime with two copies of the module (two daemons' Lua state, one store), and a wrapper
+    /// that lets the other daemon act between the rolled-back first attempt and the second.
+    let interleavedConf = probeSource + """
+        FAKE_NOW = 1000000
+        function init()
+          extensions.dynamism.pools = {
+            { name = "lab", subnet = "198.51.100.0/24", first = "198.51.100.10", last = "198.51.100.14", lease_time = 600 },
+          }
+          dynamism = require "dynamism"
+          dynamism.clock = function() return FAKE_NOW end
+          -- the second daemon: a fresh copy of the module (its own hints), without web elements
+          package.loaded.dynamism = nil
+          extensions.dynamism.DISPLAY_IN_DASHBOARD = false
+          extensions.dynamism.CSV_PATH = false
+          other = require "dynamism"
+          other.clock = function() return FAKE_NOW end
+          assert(other ~= dynamism)
+        end
+        -- The next store.transaction runs its function, is rolled back (a conflict), `between(seen)`
+        -- runs (the other daemon commits; `seen` is what `watch()` read inside the first attempt),
+        -- and the function runs again.
+        function interleaveOnce(between, watch)
+          local real = store.transaction
+          store.transaction = function(fn)
+            store.transaction = real
+            local seen
+            pcall(real, function() fn(); seen = watch and watch(); error("a conflict with another daemon") end)
+            between(seen)
+            return real(fn)
+          end
+        end
+
+        """
+
+    @Test func theSameBroadcastDiscoverOnTwoDaemonsEndsWithOneOffer() throws {
+        let (runtime, _, _) = try makeStoredRuntime(interleavedConf, extensions: try shippedExtensions())
+        // Daemon 2's first attempt chooses an address for the MAC; meanwhile daemon 1 gives that
+        // address to another client and then answers the MAC's DISCOVER (with another address).
+        // Daemon 2's first attempt conflicts; its second finds daemon 1's offer through L/<mac> and
+        // repeats it: one offer, one address held.
+        let result = try evaluate(runtime, """
+            local one, two = dynamism.pools.lab, other.pools.lab
+            local mac = "02:00:00:00:00:5a"
+            local first, squatter, mine
+            interleaveOnce(function(chosen)
+              first = chosen
+              squatter = one:handle("REQUEST:SELECTING", nil, "02:00:00:00:00:77", chosen).ip
+              mine = one:handle("DISCOVER", nil, mac, nil).ip
+            end, function() return store.get("dynamism/lab/L/" .. mac).ip end)
+            local theirs = two:handle("DISCOVER", nil, mac, nil).ip
+            local held = 0
+            for _, e in ipairs(store.scan("dynamism/lab/A/")) do if e.value.mac == mac then held = held + 1 end end
+            return table.concat({ tostring(squatter == first), tostring(mine ~= first), tostring(mine == theirs), held }, " ")
+            """)
+        #expect(result == "true true true 1")
+    }
+
+    @Test func aRequestForAnAddressAnotherDaemonJustBoundGetsNil() throws {
+        let (runtime, _, _) = try makeStoredRuntime(interleavedConf, extensions: try shippedExtensions())
+        // Daemon 2's first attempt finds .13 free; daemon 1 binds it to another MAC meanwhile; the
+        // second attempt sees that and answers nil (the engine NAKs or stays silent).
+        let result = try evaluate(runtime, """
+            local one, two = dynamism.pools.lab, other.pools.lab
+            local bound
+            interleaveOnce(function() bound = one:handle("REQUEST:SELECTING", nil, "02:00:00:00:00:60", "198.51.100.13") end)
+            local refused = two:handle("REQUEST:SELECTING", nil, "02:00:00:00:00:61", "198.51.100.13")
+            -- and the client that lost still gets another address from a DISCOVER
+            local offer = two:handle("DISCOVER", nil, "02:00:00:00:00:61", nil)
+            return bound.ip .. " " .. tostring(refused) .. " " .. tostring(offer.ip ~= "198.51.100.13")
+            """)
+        #expect(result == "198.51.100.13 nil true")
+    }
+
+    @Test func leasesOfTheOldLayoutAreKeptAndRewritten() throws {
+        // The layout before several daemons: A/<ip> -> {mac=} with the state in L/<mac>, and the
+        // change counter V. Such leases still count; the sweep rewrites them and deletes V.
+        let (runtime, _, _) = try makeStoredRuntime(dynamismConf, extensions: try shippedExtensions())
+        _ = try evaluate(runtime, """
+            store.put("dynamism/lab/V", 7)
+            store.put("dynamism/lab/L/02:00:00:00:00:0a", { ip = "198.51.100.12", state = "bound", expires = FAKE_NOW + 300 })
+            store.put("dynamism/lab/A/198.051.100.012", { mac = "02:00:00:00:00:0a" })
+            store.put("dynamism/lab/L/02:00:00:00:00:0b", { ip = "198.51.100.13", state = "bound", expires = FAKE_NOW - 5000 })
+            store.put("dynamism/lab/A/198.051.100.013", { mac = "02:00:00:00:00:0b" })
+            return 1
+            """)
+        var pool = PoolDriver(runtime: runtime)
+        #expect(try pool.ask("DISCOVER", macA)?.ip == IPv4(198, 51, 100, 12))
+        #expect(try pool.ask("REQUEST:SELECTING", macC, requested: IPv4(198, 51, 100, 12)) == nil)
+        // B's lease ended long ago: its address is free.
+        #expect(try pool.ask("REQUEST:SELECTING", macC, requested: IPv4(198, 51, 100, 13))?.ip == IPv4(198, 51, 100, 13))
+        #expect(try evaluate(runtime, "return dynamism.pools.lab:sweep()") == "0")
+        let after = try evaluate(runtime, """
+            local a = store.get("dynamism/lab/A/198.051.100.012")
+            return tostring(store.get("dynamism/lab/V")) .. " " .. a.mac .. " " .. a.state .. " " .. (a.expires - FAKE_NOW)
+              .. " " .. tostring(store.get("dynamism/lab/L/02:00:00:00:00:0b"))
+            """)
+        #expect(after == "nil 02:00:00:00:00:0a bound 300 nil")
+        #expect(try pool.ask("REQUEST:RENEW", macA, ciaddr: IPv4(198, 51, 100, 12))?.ip == IPv4(198, 51, 100, 12))
     }
 }
 

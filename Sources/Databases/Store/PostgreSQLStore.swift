@@ -5,10 +5,13 @@ import PostgresNIO
 /// shares (docs/SCRIPTING.md, "store"; docs/DEPLOYMENT.md).
 ///
 /// Each operation outside a transaction is one statement on a pooled connection (autocommit).
-/// A transaction holds one connection from `BEGIN ISOLATION LEVEL SERIALIZABLE` to its end, so
-/// PostgreSQL itself decides which of two daemons' concurrent transactions wins; the loser's
-/// statement or commit fails with a serialization failure (40001) or a deadlock (40P01), which
-/// marks the transaction `conflicted` for the scripting layer to run it again.
+/// A transaction holds one connection from `BEGIN ISOLATION LEVEL SERIALIZABLE` (or REPEATABLE
+/// READ, the snapshot mode) to its end, so PostgreSQL itself decides which of two daemons'
+/// concurrent transactions wins; the loser's statement or commit fails with a serialization
+/// failure (40001) or a deadlock (40P01), which marks the transaction `conflicted` for the
+/// scripting layer to run it again. SERIALIZABLE's read locks cover index pages, so under a burst
+/// it also fails transactions that touched different keys on one page; the snapshot mode fails
+/// only those that wrote the same key, which is all a read-modify-write of those keys needs.
 ///
 /// Tables (created on first use, under an advisory lock so that two daemons starting together do
 /// not race; afterwards a daemon needs only SELECT, INSERT, UPDATE and DELETE on them): `staticdhcpd_store(key text COLLATE "C" PRIMARY KEY, value text, updated_at)` and
@@ -115,12 +118,12 @@ public final class PostgreSQLStore: RemoteStore {
         return try Self.answer(request, rows)
     }
 
-    public func begin() async throws(StoreError) -> any RemoteStoreTransaction {
+    public func begin(snapshot: Bool) async throws(StoreError) -> any RemoteStoreTransaction {
         try await prepare()
         let transaction = PostgresStoreTransaction(client: client, timeout: timeout, logger: logger)
         do {
             _ = try await bounded("BEGIN", transaction: transaction) {
-                try await transaction.run("BEGIN ISOLATION LEVEL SERIALIZABLE")
+                try await transaction.run(snapshot ? "BEGIN ISOLATION LEVEL REPEATABLE READ" : "BEGIN ISOLATION LEVEL SERIALIZABLE")
             }
         } catch {
             transaction.close()

@@ -37,8 +37,9 @@ public protocol RemoteStore: AnyObject, Sendable {
     var location: String { get }
     /// Runs one operation: inside `transaction` when given, else on its own (autocommit).
     func perform(_ request: StoreRequest, in transaction: (any RemoteStoreTransaction)?) async throws(StoreError) -> StoreAnswer
-    /// Opens a serializable transaction on a connection of its own.
-    func begin() async throws(StoreError) -> any RemoteStoreTransaction
+    /// Opens a transaction on a connection of its own: serializable, or with `snapshot` one that
+    /// reads one snapshot and conflicts only when two transactions write the same key.
+    func begin(snapshot: Bool) async throws(StoreError) -> any RemoteStoreTransaction
     /// Stops using the server (a reload moved the store elsewhere, or the daemon stops).
     func shutdown()
 }
