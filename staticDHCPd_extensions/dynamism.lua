@@ -471,6 +471,16 @@ function Pool:handle(method, packet, mac, client_ip)
   if not allocating and method ~= "RELEASE" and method ~= "DECLINE" then return nil end
   local wanted = wantedAddress(packet, method, client_ip)
   if allocating and not self.hintAt then self:_refreshHint(at) end
+  if method == "DISCOVER" and not wanted and self.fullUntil and at < self.fullUntil then
+    -- The pool was full a moment ago: a client without a lease gets nothing, which one read (no
+    -- transaction) tells. Under a flood of new clients that keeps the store's load to one round
+    -- trip each; the transaction below still decides for a client that holds a lease.
+    local lease = store.get(self.prefix .. "L/" .. mac)
+    if not lease then
+      log.debug("pool %s is full; no address for %s", self.name, mac)
+      return nil
+    end
+  end
   local function decide(run) return self:_decide(run, method, mac, wanted, at) end
   local ip, reason = self:_transact(decide)
   if not ip and reason then
@@ -482,15 +492,18 @@ function Pool:handle(method, packet, mac, client_ip)
     if refresh or reason == "busy" then ip, reason = self:_transact(decide) end
   end
   if not ip then
+    if reason == "full" then self.fullUntil = at + 1 end
     if reason then log.warning("pool %s is exhausted; no address for %s", self.name, mac) end
     return nil
   end
+  self.fullUntil = nil
   return self:definition(ip)
 end
 
 --- Frees the lease of `mac` (an administrator's "release"); returns its address, or nil when it
 --- held none in this pool.
 function Pool:release(mac)
+  self.fullUntil = nil -- an address may come free
   local canonical = (MAC and MAC.parse and MAC.parse(mac)) or mac
   local ip = self:_transact(function(run)
     local lease = run:lease(canonical)
@@ -522,6 +535,7 @@ end
 --- transaction that reads the record again (so two daemons sweeping at once do no harm). Also
 --- refreshes the hint from its scan. Returns how many addresses it freed.
 function Pool:sweep()
+  self.fullUntil = nil -- the scan below refreshes the hint
   local at = now()
   local holders, addresses, leases, macs, counter = self:_scanAll()
   local function leaseOf(mac) return leases[mac] end

@@ -13,6 +13,10 @@
 # both the clients' link and the relay path. Transmit checksum offload is off on every link, so raw
 # sockets (udhcpc, dhclient) never see partial checksums.
 #
+# Tests with several servers add hosts on that link with e2e_bridge_ns (a namespace whose veth joins
+# br0), register their own clean-up with e2e_on_cleanup, and can start a throw-away PostgreSQL in a
+# namespace with e2e_pg_start (test-cluster.sh does all three).
+#
 # Environment: STATICDHCPD_BIN (the daemon, default .build/debug/staticdhcpd), E2E_KEEP_TMP=1 (keep
 # $E2E_TMP with the logs, leases and captures), E2E_CLIENT_CONFIGURE=0 (client hooks leave the
 # interface unconfigured).
@@ -31,6 +35,10 @@ E2E_TMP=
 E2E_SRV_NS=
 E2E_CLI_NS=
 E2E_RLY_NS=
+E2E_RUN=
+# More namespaces made by e2e_bridge_ns, and commands e2e_on_cleanup registered (run first on exit).
+E2E_EXTRA_NS=()
+E2E_CLEANUP_HOOKS=()
 
 # The daemon under test.
 STATICDHCPD_BIN="${STATICDHCPD_BIN:-$E2E_ROOT/.build/debug/staticdhcpd}"
@@ -142,6 +150,7 @@ e2e_rly() { ip netns exec "$E2E_RLY_NS" "$@"; }
 e2e_setup() {
     e2e_require_root
     local run="sdh$$r$RANDOM"
+    E2E_RUN="$run"
     E2E_SRV_NS="$run-srv"
     E2E_CLI_NS="$run-cli"
     E2E_RLY_NS="$run-rly"
@@ -181,11 +190,14 @@ e2e_setup() {
 # Stops what this library started and deletes the namespaces and temporary files.
 e2e_cleanup() {
     local status=$?
+    local hook
+    for hook in "${E2E_CLEANUP_HOOKS[@]}"; do eval "$hook" >/dev/null 2>&1 || true; done
+    E2E_CLEANUP_HOOKS=()
     e2e_udhcpc_stop
     [ -n "${E2E_CAPTURE_PID:-}" ] && kill "$E2E_CAPTURE_PID" 2>/dev/null
     e2e_stop_server
     local ns pid
-    for ns in "$E2E_SRV_NS" "$E2E_CLI_NS" "$E2E_RLY_NS"; do
+    for ns in "${E2E_EXTRA_NS[@]}" "$E2E_SRV_NS" "$E2E_CLI_NS" "$E2E_RLY_NS"; do
         [ -n "$ns" ] || continue
         # Anything still running inside (a daemonised dhclient, say) dies with its namespace's processes.
         for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
@@ -193,6 +205,46 @@ e2e_cleanup() {
     done
     [ -n "$E2E_TMP" ] && [ -z "${E2E_KEEP_TMP:-}" ] && rm -rf "$E2E_TMP"
     exit "$status"
+}
+
+# e2e_on_cleanup COMMAND: COMMAND (eval'd, output discarded) runs on exit before anything else is
+# removed; the last one registered runs first.
+e2e_on_cleanup() { E2E_CLEANUP_HOOKS=("$1" "${E2E_CLEANUP_HOOKS[@]}"); }
+
+# e2e_bridge_ns VAR NAME IFNAME [ADDRESS/PREFIX...]: one more namespace ("<run>-NAME", its name is
+# stored in VAR) whose interface IFNAME is a veth joined to br0 in $E2E_SRV_NS, like a second host
+# on the server's link; the addresses go on IFNAME. Deleted on exit with the others.
+e2e_bridge_ns() {
+    local var="$1" ns="$E2E_RUN-$2" ifname="$3" address
+    shift 3
+    [ -n "$E2E_RUN" ] || { echo "  FAIL topology setup: e2e_bridge_ns before e2e_setup" >&2; exit 1; }
+    e2e_must ip netns add "$ns"
+    E2E_EXTRA_NS+=("$ns")
+    printf -v "$var" '%s' "$ns"
+    e2e_must ip -n "$ns" link set lo up
+    e2e_must ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    # The bridge-side end is named after the namespace's end (at most 15 characters).
+    local port="b-$ifname"
+    e2e_must ip link add "$ifname" netns "$ns" type veth peer "$port" netns "$E2E_SRV_NS"
+    e2e_must ip -n "$E2E_SRV_NS" link set "$port" master br0
+    for address in "$@"; do e2e_must ip -n "$ns" addr add "$address" dev "$ifname"; done
+    e2e_must ip -n "$E2E_SRV_NS" link set "$port" up
+    e2e_must ip -n "$ns" link set "$ifname" up
+    ip netns exec "$E2E_SRV_NS" ethtool -K "$port" tx off >/dev/null 2>&1 || true
+    ip netns exec "$ns" ethtool -K "$ifname" tx off >/dev/null 2>&1 || true
+}
+
+# e2e_ns_wait_udp NAMESPACE PORT [PID]: waits up to 10 s until something listens on UDP PORT in
+# NAMESPACE; fails at once when PID (if given) has exited.
+e2e_ns_wait_udp() {
+    local ns="$1" port="$2" pid="${3:-}" tries=0
+    while [ $tries -lt 100 ]; do
+        if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then return 1; fi
+        ip netns exec "$ns" ss -Hlun "sport = :$port" 2>/dev/null | grep -q . && return 0
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+    return 1
 }
 
 # Sets the client interface's MAC (to match a reservation, or to be unknown).
@@ -408,7 +460,9 @@ e2e_dhclient_release() {
 }
 
 # e2e_dhcpcd [EXTRA ARGS...]: one DORA with dhcpcd, in a private mount namespace with tmpfs over /run
-# and /var/lib so that it touches nothing on the host; noarp skips the 5 s probe.
+# and /var/lib so that it touches nothing on the host; noarp skips the 5 s probe. With
+# E2E_DHCPCD_DBDIR set to a directory, that directory is dhcpcd's /var/lib/dhcpcd, so that its lease
+# (and so the address it asks for) survives from one run to the next.
 e2e_dhcpcd() {
     local dir="$E2E_TMP/dhcpcd"
     mkdir -p "$dir"
@@ -429,9 +483,11 @@ exit 0
 EOF
     chmod +x "$dir/hook.sh"
     rm -f "$dir/lease.env"
-    e2e_cli timeout 40 unshare -m --propagation private sh -c '
+    [ -n "${E2E_DHCPCD_DBDIR:-}" ] && mkdir -p "$E2E_DHCPCD_DBDIR"
+    E2E_DHCPCD_DBDIR="${E2E_DHCPCD_DBDIR:-}" e2e_cli timeout 40 unshare -m --propagation private sh -c '
         mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/lib &&
-        mkdir -p /run/dhcpcd /var/lib/dhcpcd && exec "$@"' dhcpcd \
+        mkdir -p /run/dhcpcd /var/lib/dhcpcd &&
+        { [ -z "$E2E_DHCPCD_DBDIR" ] || mount --bind "$E2E_DHCPCD_DBDIR" /var/lib/dhcpcd; } && exec "$@"' dhcpcd \
         dhcpcd -f "$dir/dhcpcd.conf" -c "$dir/hook.sh" -B -1 -4 -t 20 "$@" "$E2E_CLIENT_IF" >"$dir/log" 2>&1
     local status=$?
     echo "$dir/lease.env"
@@ -493,4 +549,81 @@ e2e_capture_stop() {
     E2E_CAPTURE_PID=
     tcpdump -nn -e -v -r "$E2E_TMP/capture.pcap" 2>/dev/null | tr '\n' ' ' | sed 's/ \([0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.\)/\n\1/g'
     echo
+}
+
+# ---------------------------------------------------------------------------------------------
+# A throw-away PostgreSQL (Debian's postgresql package), as Tests/DatabasesTests/PostgresTestServer
+# makes one: initdb into a fresh directory under /tmp, run as the `postgres` user from /tmp, password
+# (scram-sha-256) authentication over TCP, trust on its own unix socket (in that directory, used by
+# e2e_pg_psql). Stopped and deleted on exit.
+
+E2E_PG_DIR=
+E2E_PG_NS=
+E2E_PG_PORT=5432
+E2E_PG_BIN=
+
+# The newest /usr/lib/postgresql/N/bin holding initdb ('' when PostgreSQL is not installed).
+e2e_pg_binaries() {
+    local dir
+    for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -n -r); do
+        [ -x "$dir/initdb" ] && { echo "$dir"; return 0; }
+    done
+    return 1
+}
+
+# Runs a PostgreSQL tool as postgres from /tmp (the postgres user may not enter the test's directory).
+e2e_pg_tool() {
+    local tool="$1"
+    shift
+    runuser -u postgres -- /usr/bin/env -C /tmp "$E2E_PG_BIN/$tool" "$@"
+}
+
+# e2e_pg_start NAMESPACE LISTEN_ADDRESS CLIENT_NETWORK DATABASE USER PASSWORD: initdb, start the
+# server inside NAMESPACE listening on LISTEN_ADDRESS:$E2E_PG_PORT (a fresh namespace has the port
+# free), let USER (owner of DATABASE) log in with PASSWORD from CLIENT_NETWORK (CIDR).
+e2e_pg_start() {
+    local ns="$1" listen="$2" network="$3" database="$4" user="$5" password="$6"
+    E2E_PG_BIN="$(e2e_pg_binaries)" || { e2e_fail "PostgreSQL is installed" "no /usr/lib/postgresql/*/bin/initdb"; return 1; }
+    E2E_PG_NS="$ns"
+    E2E_PG_DIR="$(mktemp -d /tmp/staticdhcpd-e2e-pg.XXXXXX)"
+    e2e_on_cleanup e2e_pg_cleanup
+    mkdir -p "$E2E_PG_DIR/data"
+    chown -R postgres:postgres "$E2E_PG_DIR"
+    e2e_pg_tool initdb -D "$E2E_PG_DIR/data" -U postgres -E UTF8 --auth-local=trust --auth-host=scram-sha-256 \
+        --no-sync >"$E2E_PG_DIR/initdb.log" 2>&1 || { e2e_fail "initdb" "$(tail -n 5 "$E2E_PG_DIR/initdb.log")"; return 1; }
+    echo "host all all $network scram-sha-256" >>"$E2E_PG_DIR/data/pg_hba.conf"
+    cat >>"$E2E_PG_DIR/data/postgresql.conf" <<CONF
+listen_addresses = '$listen'
+port = $E2E_PG_PORT
+unix_socket_directories = '$E2E_PG_DIR'
+fsync = off
+max_connections = 100
+CONF
+    e2e_pg_ctl start || return 1
+    e2e_pg_psql postgres "CREATE ROLE \"$user\" LOGIN PASSWORD '$password'" &&
+        e2e_pg_psql postgres "CREATE DATABASE \"$database\" OWNER \"$user\"" ||
+        { e2e_fail "PostgreSQL: create the role and database"; return 1; }
+}
+
+# e2e_pg_ctl start|stop: (re)starts the server in its namespace, or stops it (-m fast), waiting.
+e2e_pg_ctl() {
+    case "$1" in
+        start) ip netns exec "$E2E_PG_NS" runuser -u postgres -- /usr/bin/env -C /tmp "$E2E_PG_BIN/pg_ctl" \
+                   -D "$E2E_PG_DIR/data" -l "$E2E_PG_DIR/server.log" -w -t 30 start >>"$E2E_PG_DIR/pg_ctl.log" 2>&1 ||
+                   { e2e_fail "PostgreSQL starts" "$(tail -n 5 "$E2E_PG_DIR/server.log" 2>/dev/null)"; return 1; } ;;
+        stop) e2e_pg_tool pg_ctl -D "$E2E_PG_DIR/data" -m fast -w -t 30 stop >>"$E2E_PG_DIR/pg_ctl.log" 2>&1 ;;
+    esac
+}
+
+# e2e_pg_psql DATABASE SQL: runs SQL as the superuser over the unix socket; prints rows unaligned.
+e2e_pg_psql() {
+    e2e_pg_tool psql -X -q -A -t -h "$E2E_PG_DIR" -p "$E2E_PG_PORT" -U postgres -d "$1" -v ON_ERROR_STOP=1 -c "$2"
+}
+
+e2e_pg_cleanup() {
+    [ -n "$E2E_PG_DIR" ] || return 0
+    e2e_pg_tool pg_ctl -D "$E2E_PG_DIR/data" -m immediate -w -t 10 stop >/dev/null 2>&1 || true
+    [ -n "${E2E_KEEP_TMP:-}" ] && [ -n "$E2E_TMP" ] && cp "$E2E_PG_DIR/server.log" "$E2E_TMP/postgresql.log" 2>/dev/null
+    rm -rf "$E2E_PG_DIR"
+    E2E_PG_DIR=
 }
