@@ -123,6 +123,7 @@ function M.DynamicPool(options)
   -- flight are trying (ip -> the call), so that concurrent requests try different ones.
   self.hint, self.hintAt = {}, nil
   self.claimed = {}
+  self.granted = {} -- leases this daemon ACKed, by MAC: {ip, expires}, for renewals while the store is down
   if self.first or self.last then
     if not (self.first and self.last) then error("dynamism pool " .. self.name .. ": give both 'first' and 'last'", 2) end
     self:add_range(self.first, self.last)
@@ -382,9 +383,9 @@ function Pool:hostname(ip)
   return self.hostname_prefix .. "-" .. ip:gsub("%.", "-")
 end
 
-function Pool:definition(ip)
+function Pool:definition(ip, lease_time)
   return Definition{
-    ip = ip, lease_time = self.lease_time, subnet = self.subnet, serial = self.serial,
+    ip = ip, lease_time = lease_time or self.lease_time, subnet = self.subnet, serial = self.serial,
     hostname = self:hostname(ip), gateways = self.gateways or self.gateway, subnet_mask = self.subnet_mask,
     broadcast_address = self.broadcast_address, domain_name = self.domain_name,
     domain_name_servers = self.domain_name_servers, ntp_servers = self.ntp_servers,
@@ -470,6 +471,40 @@ function Pool:handle(method, packet, mac, client_ip)
   local allocating = method == "DISCOVER" or method:sub(1, 8) == "REQUEST:"
   if not allocating and method ~= "RELEASE" and method ~= "DECLINE" then return nil end
   local wanted = wantedAddress(packet, method, client_ip)
+  local ok, ip = pcall(self._answer, self, method, mac, wanted, at, allocating)
+  if ok then
+    if self.outageSince then
+      log.warning("pool %s: the store answers again; allocations resume (it failed for %d s)", self.name, at - self.outageSince)
+      self.outageSince = nil
+    end
+    if not ip then return nil end
+    if method:sub(1, 8) == "REQUEST:" then
+      self.granted[mac] = { ip = ip, expires = at + self.lease_time }
+    elseif method == "RELEASE" or method == "DECLINE" then
+      self.granted[mac] = nil
+    end
+    return self:definition(ip)
+  end
+  -- The store failed. An outage (unreachable, or slower than DATABASE_TIMEOUT) is reported once, at
+  -- CRITICAL; meanwhile a client renewing a lease this daemon granted is answered from memory for
+  -- what remains of it (never longer: the store's record, and so the other daemons, hold it until
+  -- then), and everything else is dropped, so clients retry instead of being refused.
+  local message = tostring(ip)
+  if message:find("unavailable", 1, true) or message:find("DATABASE_TIMEOUT", 1, true) then
+    if not self.outageSince then
+      self.outageSince = at
+      log.critical("pool %s: the store failed (%s); new allocations stop until it answers again, renewals of leases this daemon granted are answered from memory until they expire", self.name, message)
+    end
+    local held = self.granted[mac]
+    if held and at < held.expires and method:sub(1, 8) == "REQUEST:" and (not wanted or wanted == held.ip) then
+      return self:definition(held.ip, held.expires - at)
+    end
+  end
+  error(ip, 0)
+end
+
+--- The store's answer to one request: the address, or nil.
+function Pool:_answer(method, mac, wanted, at, allocating)
   if allocating and not self.hintAt then self:_refreshHint(at) end
   if method == "DISCOVER" and not wanted and self.fullUntil and at < self.fullUntil then
     -- The pool was full a moment ago: a client without a lease gets nothing, which one read (no
@@ -497,7 +532,7 @@ function Pool:handle(method, packet, mac, client_ip)
     return nil
   end
   self.fullUntil = nil
-  return self:definition(ip)
+  return ip
 end
 
 --- Frees the lease of `mac` (an administrator's "release"); returns its address, or nil when it
@@ -536,6 +571,10 @@ end
 --- refreshes the hint from its scan. Returns how many addresses it freed.
 function Pool:sweep()
   self.fullUntil = nil -- the scan below refreshes the hint
+  local clock = now()
+  for mac, held in pairs(self.granted) do
+    if clock >= held.expires then self.granted[mac] = nil end
+  end
   local at = now()
   local holders, addresses, leases, macs, counter = self:_scanAll()
   local function leaseOf(mac) return leases[mac] end

@@ -126,7 +126,11 @@ extension DHCPEngine {
         case .hook(let hookError):
             request.outcome = .hookError
             counters.hookErrors += 1
-            logger.error("\(method) from \(mac) dropped: \(hookError)")
+            let (log, suppressed) = repeatedErrors.admit(hookError.description, now: .now)
+            if log {
+                let earlier = suppressed > 0 ? " (\(suppressed) more requests were dropped with this error in the last \(repeatedErrors.interval.components.seconds) s)" : ""
+                logger.error("\(method) from \(mac) dropped: \(hookError)\(earlier)")
+            }
         case .database(let databaseError):
             request.outcome = .databaseError
             counters.databaseErrors += 1

@@ -48,6 +48,8 @@ public actor DHCPEngine {
     /// The database's answers behind OFFERs awaiting their REQUEST (one lookup per exchange).
     var offers: OfferMemo
     public internal(set) var counters = EngineCounters()
+    /// Hook failures repeated packet after packet, logged once a minute with a count.
+    var repeatedErrors = RepeatedErrors()
     /// Callers of `handle` waiting for their request to finish, by request id.
     private var completions: [UInt64: Completion] = [:]
     /// The thread's SCHED_FIFO priority as last set (0: ordinary scheduling).

@@ -215,14 +215,25 @@ extension ScriptRuntime {
     }
 
     /// Runs the web callback registered under `id` with `(path, queryargs, mimetype, data, headers)`.
-    /// A Lua error is thrown (the web layer answers 500 and logs it).
+    /// A Lua error is thrown (the web layer answers 500 and logs it). With a local store (tests).
     public func callWebCallback(id: Int, request: WebCallRequest) throws(ScriptError) -> WebCallResult {
+        guard case .done(let result) = try startWebCallback(id: id, request: request) else {
+            throw ScriptError(.runtime, "web callback for \(request.path) waits on the store; call startWebCallback")
+        }
+        return result
+    }
+
+    /// `callWebCallback`, which with a shared store may suspend on it like a hook: the caller
+    /// finishes it with `SuspendedCall.wait()` and `resume()`, so a page never holds the engine's
+    /// thread for a round trip.
+    public func startWebCallback(id: Int, request: WebCallRequest) throws(ScriptError) -> HookRun<WebCallResult> {
         enter()
         defer { leave() }
         pushPrivateField("byId")
         defer { clua_pop(L, 1) }
-        guard lua_rawgeti(L, -1, lua_Integer(id)) == LUA_TTABLE else {
-            clua_pop(L, 1)
+        let handler = pushHandler()
+        guard lua_rawgeti(L, -2, lua_Integer(id)) == LUA_TTABLE else {
+            clua_pop(L, 2)
             throw ScriptError(.badResult, "no web callback is registered with id \(id)")
         }
         lua_getfield(L, -1, "callback")
@@ -240,9 +251,15 @@ extension ScriptRuntime {
             pushString(L, value)
             lua_setfield(L, -2, key)
         }
-        try protectedCall(arguments: 5, results: 3, what: "web callback for \(request.path)")
-        defer { clua_pop(L, 3) }
-        // Either a string (or nil), or mimetype, data[, headers] as multiple results or one table.
+        let path = request.path
+        return try runHook(arguments: 5, handler: handler, what: "web callback for \(path)", results: 3) { (runtime) throws(ScriptError) in
+            try runtime.webResult(path: path)
+        }
+    }
+
+    /// Reads a web callback's three results at the top of the stack: a string (or nil), or
+    /// mimetype, data[, headers] as multiple results or one table.
+    private func webResult(path: String) throws(ScriptError) -> WebCallResult {
         if lua_type(L, -3) == LUA_TTABLE {
             lua_rawgeti(L, -3, 1); lua_rawgeti(L, -4, 2); lua_rawgeti(L, -5, 3)
             defer { clua_pop(L, 3) }
@@ -252,7 +269,7 @@ extension ScriptRuntime {
         switch lua_type(L, -3) {
         case LUA_TNIL: return .none
         case LUA_TSTRING: return .fragment(stringValue(L, -3) ?? "")
-        default: throw ScriptError(.badResult, "web callback for \(request.path) returned \(describe(L, -3)); expected a string, nil or (mimetype, data[, headers])")
+        default: throw ScriptError(.badResult, "web callback for \(path) returned \(describe(L, -3)); expected a string, nil or (mimetype, data[, headers])")
         }
     }
 

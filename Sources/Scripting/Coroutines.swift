@@ -78,6 +78,8 @@ public final class SuspendedCall<Value>: @unchecked Sendable {
     let threadRef: Int32
     let what: String
     let read: (ScriptRuntime) throws(ScriptError) -> Value
+    /// How many results `read` takes.
+    let results: Int32
     var pending: PendingStoreCall
     /// The hook's packet (slot 0) and, for loadDHCPPacket, its source packet (slot 1).
     public private(set) var primary: DHCPPacket
@@ -87,13 +89,14 @@ public final class SuspendedCall<Value>: @unchecked Sendable {
     var instructionsUsed: Int64
 
     init(runtime: ScriptRuntime, thread: LuaState, threadRef: Int32, what: String,
-         read: @escaping (ScriptRuntime) throws(ScriptError) -> Value, pending: PendingStoreCall,
+         read: @escaping (ScriptRuntime) throws(ScriptError) -> Value, results: Int32, pending: PendingStoreCall,
          primary: DHCPPacket, source: DHCPPacket?, tokens: (UInt, UInt), requestID: UInt64, instructionsUsed: Int64) {
         self.runtime = runtime
         self.thread = thread
         self.threadRef = threadRef
         self.what = what
         self.read = read
+        self.results = results
         self.pending = pending
         self.primary = primary
         self.source = source
@@ -123,7 +126,8 @@ public final class SuspendedCall<Value>: @unchecked Sendable {
             try runtime.rebind(&source, slot: 1, token: hasSource ? tokens.1 : 0, requestID: requestID) { () throws(ScriptError) -> HookRun<Value> in
                 let count = pending.pushOutcome(thread, what: "store")
                 return try runtime.continueCoroutine(
-                    thread, ref: threadRef, arguments: count, what: what, instructionsUsed: instructionsUsed, read: read, previous: self)
+                    thread, ref: threadRef, arguments: count, what: what, instructionsUsed: instructionsUsed,
+                    results: results, read: read, previous: self)
             }
         }
     }
@@ -143,24 +147,25 @@ extension ScriptRuntime {
     /// `handler` below it) and reads its one result with `read`. With a local store this is the
     /// protected call every hook always made; with a remote store, a coroutine that may suspend.
     func runHook<Value>(
-        arguments: Int32, handler: Int32, what: String,
+        arguments: Int32, handler: Int32, what: String, results: Int32 = 1,
         read: @escaping (ScriptRuntime) throws(ScriptError) -> Value
     ) throws(ScriptError) -> HookRun<Value> {
         guard hooksMaySuspend else {
-            try protectedCall(arguments: arguments, results: 1, what: what, handler: handler)
-            defer { clua_pop(L, 2) } // the result and the handler
+            try protectedCall(arguments: arguments, results: results, what: what, handler: handler)
+            defer { clua_pop(L, results + 1) } // the results and the handler
             return .done(try read(self))
         }
         let (thread, ref) = takeThread()
         lua_xmove(L, thread, arguments + 1)
         clua_pop(L, 1) // the handler: a coroutine's traceback is taken from the coroutine itself
-        return try continueCoroutine(thread, ref: ref, arguments: arguments, what: what, instructionsUsed: 0, read: read, previous: nil)
+        return try continueCoroutine(thread, ref: ref, arguments: arguments, what: what, instructionsUsed: 0,
+                                     results: results, read: read, previous: nil)
     }
 
     /// Starts or resumes `thread` with `arguments` values on its stack, and reports how it stopped.
     func continueCoroutine<Value>(
         _ thread: LuaState, ref: Int32, arguments: Int32, what: String, instructionsUsed: Int64,
-        read: @escaping (ScriptRuntime) throws(ScriptError) -> Value, previous: SuspendedCall<Value>?
+        results wanted: Int32, read: @escaping (ScriptRuntime) throws(ScriptError) -> Value, previous: SuspendedCall<Value>?
     ) throws(ScriptError) -> HookRun<Value> {
         clua_arm_budget(thread, Int64(limits.instructions), limits.seconds)
         limitsState.pointee.instructions = instructionsUsed
@@ -175,11 +180,10 @@ extension ScriptRuntime {
         switch status {
         case LUA_OK:
             endTransaction(of: thread)
-            if results == 0 { lua_pushnil(thread) }
-            lua_settop(thread, 1) // a finished coroutine's stack holds only its results: keep the first
-            lua_xmove(thread, L, 1)
+            lua_settop(thread, wanted) // a finished coroutine's stack holds only its results
+            lua_xmove(thread, L, wanted)
             giveBack(thread, ref: ref)
-            defer { clua_pop(L, 1) }
+            defer { clua_pop(L, wanted) }
             return .done(try read(self))
         case LUA_YIELD:
             let used = limitsState.pointee.instructions
@@ -194,7 +198,7 @@ extension ScriptRuntime {
             }
             let slots = (calls.pointee.primary, calls.pointee.source)
             return .suspended(SuspendedCall(
-                runtime: self, thread: thread, threadRef: ref, what: what, read: read, pending: pending,
+                runtime: self, thread: thread, threadRef: ref, what: what, read: read, results: wanted, pending: pending,
                 primary: slots.0.packet?.pointee ?? DHCPPacket(), source: slots.1.packet?.pointee,
                 tokens: (slots.0.token, slots.1.token), requestID: slots.0.requestID, instructionsUsed: used))
         default:

@@ -40,19 +40,13 @@ extension ScriptRuntime {
     /// the function they run is part of the hook's coroutine and may suspend like any store call.
     private func installRemoteTransactions() {
         let chunk = """
-            local begin, finish, inTransaction, attempts, pause = ...
+            local begin, finish, inTransaction, attempts, pause, lock = ...
             local pack, unpack, pcall, error, type, tostring = table.pack, table.unpack, pcall, error, type, tostring
-            store.transaction = function(fn, mode)
-              if type(fn) ~= "function" then
-                error("store.transaction: the argument must be a function, got " .. type(fn), 2)
-              end
-              if mode ~= nil and mode ~= "serializable" and mode ~= "snapshot" then
-                error("store.transaction: the mode must be \\"serializable\\" (the default) or \\"snapshot\\", got " .. tostring(mode), 2)
-              end
+            local function run(fn, mode)
               if inTransaction() then return fn() end -- nested: part of the outer transaction
               for attempt = 1, attempts do
                 if attempt > 1 then pause(attempt) end
-                begin(mode == "snapshot")
+                begin(mode)
                 local results = pack(pcall(fn))
                 if results[1] then
                   local committed, conflicted = finish(true)
@@ -65,6 +59,15 @@ extension ScriptRuntime {
               end
               error("store.transaction: rolled back: other daemons' transactions conflicted with it " .. attempts .. " times in a row", 2)
             end
+            store.transaction = function(fn, mode)
+              if type(fn) ~= "function" then
+                error("store.transaction: the argument must be a function, got " .. type(fn), 2)
+              end
+              if mode ~= nil and mode ~= "serializable" and mode ~= "snapshot" then
+                error("store.transaction: the mode must be \\"serializable\\" (the default) or \\"snapshot\\", got " .. tostring(mode), 2)
+              end
+              return run(fn, mode or "serializable")
+            end
             store.update = function(key, fn)
               if type(key) ~= "string" or key == "" then
                 error("store.update: the key must be a non-empty string, got " .. type(key), 2)
@@ -72,11 +75,14 @@ extension ScriptRuntime {
               if type(fn) ~= "function" then
                 error("store.update: the second argument must be a function(old) returning the new value, got " .. type(fn), 2)
               end
-              local ok, result = pcall(store.transaction, function()
+              -- The key's lock makes concurrent updates of it wait for each other: no conflict,
+              -- however hot the key (a counter every hook changes).
+              local ok, result = pcall(run, function()
+                lock(key)
                 local new = fn(store.get(key))
                 if new == nil then store.delete(key) else store.put(key, new) end
                 return new
-              end)
+              end, "locked")
               if not ok then error("store.update: \\"" .. key .. "\\" was left unchanged: " .. tostring(result), 2) end
               return result
             end
@@ -91,8 +97,9 @@ extension ScriptRuntime {
         clua_pushswiftclosure(L, unsafeBitCast(storeInTransaction, to: clua_SwiftFunction.self), 0)
         lua_pushinteger(L, lua_Integer(Self.transactionAttempts))
         clua_pushswiftclosure(L, unsafeBitCast(storePause, to: clua_SwiftFunction.self), 0)
+        clua_pushswiftclosure(L, unsafeBitCast(storeLock, to: clua_SwiftFunction.self), 0)
         do {
-            try protectedCall(arguments: 5, results: 0, what: "store")
+            try protectedCall(arguments: 6, results: 0, what: "store")
         } catch {
             report(.error, "\(error)")
         }
@@ -143,15 +150,20 @@ extension ScriptRuntime {
     }
 }
 
-/// begin(snapshot): opens a transaction for the calling coroutine.
+/// begin(mode): opens a transaction for the calling coroutine ("serializable", "snapshot", or
+/// "locked": read committed, for store.update under its key's lock).
 private let storeBegin: LuaFunction = { L in
     luaEntry(L, "store.transaction") { L in
         let runtime = ScriptRuntime.from(L)
         guard let store = runtime.remoteStore else { throw LuaArgumentError("no remote store") }
         let key = UInt(bitPattern: L)
         guard runtime.storeTransactions[key] == nil else { throw LuaArgumentError("a transaction is already open") }
-        let snapshot = lua_toboolean(L, 1) != 0
-        return try runtime.roundTrip(L, { .began(try await store.begin(snapshot: snapshot)) }) { (L, outcome) throws(LuaArgumentError) in
+        let isolation: StoreIsolation = switch stringValue(L, 1) {
+        case "snapshot": .snapshot
+        case "locked": .readCommitted
+        default: .serializable
+        }
+        return try runtime.roundTrip(L, { .began(try await store.begin(isolation)) }) { (L, outcome) throws(LuaArgumentError) in
             guard case .began(let transaction) = outcome else { throw LuaArgumentError("unexpected answer from the store") }
             ScriptRuntime.from(L).storeTransactions[UInt(bitPattern: L)] = transaction
             return 0
@@ -188,6 +200,15 @@ private let storePause: LuaFunction = { L in
             try await Task.sleep(for: .milliseconds(milliseconds))
             return .answer(.done)
         }) { (_, _) throws(LuaArgumentError) in 0 }
+    }
+}
+
+/// lock(key): holds the key's lock until the calling coroutine's transaction ends.
+private let storeLock: LuaFunction = { L in
+    luaEntry(L, "store.update") { L in
+        let runtime = ScriptRuntime.from(L)
+        guard let store = runtime.remoteStore, let key = stringValue(L, 1) else { throw LuaArgumentError("no remote store") }
+        return try runtime.remoteCall(L, store, .lock(key)) { (_, _) throws(LuaArgumentError) in 0 }
     }
 }
 

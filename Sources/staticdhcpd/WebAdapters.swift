@@ -127,9 +127,18 @@ struct LuaWebHost: ScriptWebHost {
     private func call(id: Int, _ request: WebCallbackRequest, runtime: ScriptRuntime, engine: DHCPEngine) async throws -> WebCallResult {
         let luaRequest = WebCallRequest(path: request.path, queryArguments: request.queryArguments,
                                         mimeType: request.mimetype, data: request.data, headers: request.headers)
-        return try await engine.perform { () throws -> WebCallResult in
-            do { return try runtime.callWebCallback(id: id, request: luaRequest) } catch { throw DaemonError("\(error)") }
+        var run = try await engine.perform { () throws -> HookRun<WebCallResult> in
+            do { return try runtime.startWebCallback(id: id, request: luaRequest) } catch { throw DaemonError("\(error)") }
         }
+        // A callback that reads a shared store waits here, not on the engine's thread.
+        while case .suspended(let call) = run {
+            await call.wait()
+            run = try await engine.perform { () throws -> HookRun<WebCallResult> in
+                do { return try call.resume() } catch { throw DaemonError("\(error)") }
+            }
+        }
+        guard case .done(let result) = run else { throw DaemonError("web callback for \(request.path) did not finish") }
+        return result
     }
 
     private func fragment(_ result: WebCallResult) -> String? {

@@ -102,3 +102,18 @@ import Testing
         #expect(await harness.exchange(clientPacket(1, mac: MAC(0x0200_0000_0003))) != nil) // new hook answers
     }
 }
+
+@Suite struct RepeatedErrorTests {
+    @Test func theSameErrorIsLoggedOncePerIntervalWithACount() {
+        var errors = RepeatedErrors(interval: .seconds(60), capacity: 2)
+        let start = ContinuousClock.now
+        #expect(errors.admit("store down", now: start) == (true, 0))
+        #expect(errors.admit("store down", now: start + .seconds(1)) == (false, 0))
+        #expect(errors.admit("store down", now: start + .seconds(2)) == (false, 0))
+        #expect(errors.admit("other", now: start + .seconds(3)) == (true, 0))
+        #expect(errors.admit("store down", now: start + .seconds(61)) == (true, 2))
+        // Past its capacity it forgets rather than grows.
+        #expect(errors.admit("third", now: start + .seconds(62)) == (true, 0))
+        #expect(errors.admit("store down", now: start + .seconds(63)) == (true, 0))
+    }
+}

@@ -118,12 +118,16 @@ public final class PostgreSQLStore: RemoteStore {
         return try Self.answer(request, rows)
     }
 
-    public func begin(snapshot: Bool) async throws(StoreError) -> any RemoteStoreTransaction {
+    public func begin(_ isolation: StoreIsolation) async throws(StoreError) -> any RemoteStoreTransaction {
         try await prepare()
         let transaction = PostgresStoreTransaction(client: client, timeout: timeout, logger: logger)
         do {
             _ = try await bounded("BEGIN", transaction: transaction) {
-                try await transaction.run(snapshot ? "BEGIN ISOLATION LEVEL REPEATABLE READ" : "BEGIN ISOLATION LEVEL SERIALIZABLE")
+                switch isolation {
+                case .serializable: try await transaction.run("BEGIN ISOLATION LEVEL SERIALIZABLE")
+                case .snapshot: try await transaction.run("BEGIN ISOLATION LEVEL REPEATABLE READ")
+                case .readCommitted: try await transaction.run("BEGIN ISOLATION LEVEL READ COMMITTED")
+                }
             }
         } catch {
             transaction.close()
@@ -167,6 +171,10 @@ public final class PostgreSQLStore: RemoteStore {
             return PostgresQuery(unsafeSQL: sql, binds: binds)
         case .count:
             return "SELECT count(*) FROM staticdhcpd_store"
+        case .lock(let key):
+            // An advisory lock on the key's hash, held until the transaction ends: two keys that
+            // share a hash only wait for each other, they never mix.
+            return "SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))"
         }
     }
 
@@ -181,7 +189,7 @@ public final class PostgreSQLStore: RemoteStore {
         do {
             switch request {
             case .get: return .value(try rows.first?.decode(String.self))
-            case .put: return .done
+            case .put, .lock: return .done
             case .delete: return .existed(!rows.isEmpty)
             case .scan:
                 return .rows(try rows.map { row in
@@ -239,6 +247,7 @@ extension StoreRequest {
         case .delete(let key): "delete(\"\(key)\")"
         case .scan(let prefix, _): "scan(\"\(prefix)\")"
         case .count: "count()"
+        case .lock(let key): "lock(\"\(key)\")"
         }
     }
 }

@@ -6,6 +6,19 @@ public enum StoreRequest: Sendable, Equatable {
     /// Keys starting with the prefix, in byte order; at most `limit` when given.
     case scan(prefix: String, limit: Int?)
     case count
+    /// Waits for, then holds until the transaction ends, the lock of one key, so that concurrent
+    /// read-modify-writes of that key run one after another instead of failing each other.
+    case lock(String)
+}
+
+/// How a remote store transaction isolates itself from other daemons'.
+public enum StoreIsolation: Sendable {
+    /// As if all transactions ran one after another (conflicts are retried).
+    case serializable
+    /// One snapshot; conflicts only when two transactions write the same key.
+    case snapshot
+    /// Each statement sees what is committed; for `lock`-protected read-modify-writes.
+    case readCommitted
 }
 
 /// What a `StoreRequest` answers.
@@ -37,9 +50,8 @@ public protocol RemoteStore: AnyObject, Sendable {
     var location: String { get }
     /// Runs one operation: inside `transaction` when given, else on its own (autocommit).
     func perform(_ request: StoreRequest, in transaction: (any RemoteStoreTransaction)?) async throws(StoreError) -> StoreAnswer
-    /// Opens a transaction on a connection of its own: serializable, or with `snapshot` one that
-    /// reads one snapshot and conflicts only when two transactions write the same key.
-    func begin(snapshot: Bool) async throws(StoreError) -> any RemoteStoreTransaction
+    /// Opens a transaction on a connection of its own.
+    func begin(_ isolation: StoreIsolation) async throws(StoreError) -> any RemoteStoreTransaction
     /// Stops using the server (a reload moved the store elsewhere, or the daemon stops).
     func shutdown()
 }
