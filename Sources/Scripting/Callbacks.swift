@@ -77,24 +77,29 @@ extension ScriptRuntime {
     private func runList(_ name: String, what: String, arguments: Int32 = 0, push: () -> Void = {}) -> [ScriptError] {
         enter()
         defer { leave() }
-        pushPrivateField(name)
-        let list = lua_gettop(L)
-        defer { lua_settop(L, list - 1) }
+        let (snapshot, count) = pushListSnapshot(name)
+        defer { lua_settop(L, snapshot - 2) }
         var errors: [ScriptError] = []
-        let count = Int(lua_rawlen(L, list))
-        // Snapshot first: a callback may remove itself while the list runs.
-        lua_createtable(L, Int32(count), 0)
-        for position in 1...max(count, 1) where count > 0 {
-            lua_rawgeti(L, list, lua_Integer(position))
-            lua_rawseti(L, -2, lua_Integer(position))
-        }
-        let snapshot = lua_gettop(L)
         for position in 1...max(count, 1) where count > 0 {
             lua_rawgeti(L, snapshot, lua_Integer(position))
             push()
             do { try protectedCall(arguments: arguments, results: 0, what: what) } catch { errors.append(error) }
         }
         return errors
+    }
+
+    /// Pushes the private list `name` and a copy of it (a callback may remove itself while the list
+    /// runs); returns the copy's index and length. The caller drops both.
+    private func pushListSnapshot(_ name: String) -> (snapshot: Int32, count: Int) {
+        pushPrivateField(name)
+        let list = lua_gettop(L)
+        let count = Int(lua_rawlen(L, list))
+        lua_createtable(L, Int32(count), 0)
+        for position in 1...max(count, 1) where count > 0 {
+            lua_rawgeti(L, list, lua_Integer(position))
+            lua_rawseti(L, -2, lua_Integer(position))
+        }
+        return (lua_gettop(L), count)
     }
 
     /// Runs the tick handlers in registration order; each failure is logged CRITICAL and the
@@ -109,16 +114,8 @@ extension ScriptRuntime {
         }
         enter()
         defer { leave() }
-        pushPrivateField("tick")
-        let list = lua_gettop(L)
-        defer { lua_settop(L, list - 1) }
-        let count = Int(lua_rawlen(L, list))
-        lua_createtable(L, Int32(count), 0)
-        for position in 1...max(count, 1) where count > 0 {
-            lua_rawgeti(L, list, lua_Integer(position))
-            lua_rawseti(L, -2, lua_Integer(position))
-        }
-        let snapshot = lua_gettop(L)
+        let (snapshot, count) = pushListSnapshot("tick")
+        defer { lua_settop(L, snapshot - 2) }
         var waiting: [SuspendedCall<Void>] = []
         for position in 1...max(count, 1) where count > 0 {
             let handler = pushHandler()

@@ -207,13 +207,7 @@ extension ScriptRuntime {
             let message = stringValue(L, -1) ?? "(no message)"
             clua_pop(L, 1)
             failCoroutine(thread, ref: ref)
-            if status == LUA_ERRMEM || limitsState.pointee.used > limitsState.pointee.limit / 10 * 9 {
-                clua_fullgc(L)
-            }
-            let kind: ScriptError.Kind = tripped != 0 ? .limit : status == LUA_ERRMEM ? .memory : .runtime
-            let detail = status == LUA_ERRMEM
-                ? "not enough memory (the Lua state is capped at \(limits.memoryBytes) bytes by LUA_MEMORY_LIMIT)" : message
-            throw ScriptError(kind, "\(what): \(detail)")
+            throw callFailure(status: status, tripped: tripped, message: message, what: what)
         }
     }
 
@@ -246,7 +240,9 @@ extension ScriptRuntime {
         Task { _ = try? await transaction.finish(commit: false) }
     }
 
-    /// Binds `packet` to `slot` under an existing token (a suspended hook's packet, again).
+    /// Binds `packet` to `slot` under `token` (a new one from `bind`, or a suspended hook's again);
+    /// token 0 binds nothing.
+    @inline(__always)
     func rebind<R>(_ packet: inout DHCPPacket, slot: Int, token: UInt, requestID: UInt64,
                    _ body: () throws(ScriptError) -> R) throws(ScriptError) -> R {
         guard token != 0 else { return try body() }

@@ -45,18 +45,8 @@ extension ScriptRuntime {
     /// Makes `packet` visible to Lua in `slot` while `body` runs, under a token no other call uses.
     @inline(__always)
     func bind<R>(_ packet: inout DHCPPacket, slot: Int, requestID: UInt64, _ body: () throws(ScriptError) -> R) throws(ScriptError) -> R {
-        try withUnsafeMutablePointer(to: &packet) { (pointer) throws(ScriptError) -> R in
-            let calls = self.calls
-            calls.pointee.epoch &+= 1
-            let token = PacketToken.make(epoch: calls.pointee.epoch, slot: slot)
-            calls.pointee[slot: slot] = PacketSlot(packet: pointer, token: token, requestID: requestID)
-            hookPackets.pointee.set(slot: slot, token: token, requestID: requestID)
-            defer {
-                calls.pointee[slot: slot] = PacketSlot()
-                hookPackets.pointee.set(slot: slot, token: 0, requestID: 0)
-            }
-            return try body()
-        }
+        calls.pointee.epoch &+= 1
+        return try rebind(&packet, slot: slot, token: PacketToken.make(epoch: calls.pointee.epoch, slot: slot), requestID: requestID, body)
     }
 
     /// Pushes the token of the packet bound to `slot`.

@@ -25,14 +25,7 @@ extension ScriptRuntime {
     public func attachStore(_ store: any RemoteStore, timeout: Double) {
         remoteStore = store
         remoteStoreTimeout = timeout
-        lua_rawgeti(L, clua_registryindex(), lua_Integer(LUA_RIDX_GLOBALS))
-        pushString(L, "store")
-        if lua_rawget(L, -2) == LUA_TTABLE {
-            pushString(L, "path")
-            pushString(L, store.location)
-            lua_rawset(L, -3)
-        }
-        clua_pop(L, 2)
+        setStorePath(store.location)
         installRemoteTransactions()
     }
 

@@ -265,13 +265,19 @@ public final class ScriptRuntime: @unchecked Sendable {
         let tripped = limitsState.pointee.tripped
         let message = stringValue(L, -1) ?? "(no message)"
         lua_settop(L, handler - 1)
+        throw callFailure(status: status, tripped: tripped, message: message, what: what)
+    }
+
+    /// The error of a call into Lua that ended with `status`; collects garbage after running out
+    /// of memory (or nearly), so that the next call starts with room.
+    func callFailure(status: Int32, tripped: Int32, message: String, what: String) -> ScriptError {
         if status == LUA_ERRMEM || limitsState.pointee.used > limitsState.pointee.limit / 10 * 9 {
             clua_fullgc(L)
         }
         let kind: ScriptError.Kind = tripped != 0 ? .limit : status == LUA_ERRMEM ? .memory : .runtime
         let detail = status == LUA_ERRMEM
             ? "not enough memory (the Lua state is capped at \(limits.memoryBytes) bytes by LUA_MEMORY_LIMIT)" : message
-        throw ScriptError(kind, "\(what): \(detail)")
+        return ScriptError(kind, "\(what): \(detail)")
     }
 
     /// Pushes the function held by a registry reference.

@@ -19,13 +19,17 @@ extension ScriptRuntime {
     /// Gives the scripts their store (the daemon opens it in STATE_DIRECTORY before `init()`).
     public func attachStore(_ store: KeyValueStore) {
         self.store = store
-        // Raw access: conf.lua may have replaced `store` or given it a metatable, and a Lua error
-        // here would unwind through Swift.
+        setStorePath(store.path)
+    }
+
+    /// Sets `store.path`. Raw access: conf.lua may have replaced `store` or given it a metatable,
+    /// and a Lua error here would unwind through Swift.
+    func setStorePath(_ path: String) {
         lua_rawgeti(L, clua_registryindex(), lua_Integer(LUA_RIDX_GLOBALS))
         pushString(L, "store")
         if lua_rawget(L, -2) == LUA_TTABLE {
             pushString(L, "path")
-            pushString(L, store.path)
+            pushString(L, path)
             lua_rawset(L, -3)
         }
         clua_pop(L, 2)
