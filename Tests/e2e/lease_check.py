@@ -31,9 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 
-DHCP_MAGIC = b"\x63\x82\x53\x63"
-PCAP_MICROSECONDS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4")
-PCAP_NANOSECONDS = (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
+# The bench's pcap reader (scripts/lib/benchkit/pcap.py), shared rather than written twice.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts" / "lib"))
+from benchkit.pcap import CaptureError, bootp_payloads, options  # noqa: E402
+
 ACK, RELEASE, DECLINE = 5, 7, 4
 
 
@@ -56,55 +57,16 @@ def _ip(raw: bytes) -> str:
 
 def frames(path: Path) -> Iterator[Frame]:
     """The DHCP messages of a pcap capture (a last record cut short by a killed tcpdump is skipped)."""
-    data = path.read_bytes()
-    if len(data) < 24:
-        return  # tcpdump started but captured nothing (or never wrote its header)
-    magic = data[:4]
-    if magic not in PCAP_MICROSECONDS + PCAP_NANOSECONDS:
-        raise ValueError(f"{path} is not a classic pcap file")
-    endian = "<" if magic in (PCAP_MICROSECONDS[0], PCAP_NANOSECONDS[0]) else ">"
-    fraction = 1e-9 if magic in PCAP_NANOSECONDS else 1e-6
-    if struct.unpack(endian + "I", data[20:24])[0] != 1:
-        raise ValueError(f"{path} is not Ethernet (linktype 1)")
-    offset = 24
-    while offset + 16 <= len(data):
-        seconds, subseconds, captured, _ = struct.unpack(endian + "IIII", data[offset:offset + 16])
-        frame = data[offset + 16:offset + 16 + captured]
-        offset += 16 + captured
-        if len(frame) < captured:
-            break
-        ethertype_at = 12
-        while frame[ethertype_at:ethertype_at + 2] in (b"\x81\x00", b"\x88\xa8"):  # VLAN tags
-            ethertype_at += 4
-        ip_at = ethertype_at + 2
-        if len(frame) < ip_at + 20 or frame[ethertype_at:ip_at] != b"\x08\x00" or frame[ip_at + 9] != 17:
-            continue
-        bootp = frame[ip_at + (frame[ip_at] & 0x0F) * 4 + 8:]
-        if len(bootp) < 240 or bootp[236:240] != DHCP_MAGIC:
-            continue
-        message_type = lease_time = server_id = requested = None
-        options, position = bootp[240:], 0
-        while position + 1 < len(options) and options[position] != 255:
-            code = options[position]
-            if code == 0:
-                position += 1
-                continue
-            length = options[position + 1]
-            value = options[position + 2:position + 2 + length]
-            if len(value) < length:
-                break
-            if code == 53 and length == 1:
-                message_type = value[0]
-            elif code == 51 and length == 4:
-                lease_time = struct.unpack(">I", value)[0]
-            elif code == 54 and length == 4:
-                server_id = _ip(value)
-            elif code == 50 and length == 4:
-                requested = _ip(value)
-            position += 2 + length
-        yield Frame(seconds + subseconds * fraction, bootp[0], message_type,
-                    ":".join(f"{b:02x}" for b in bootp[28:34]), _ip(bootp[12:16]), _ip(bootp[16:20]),
-                    lease_time, server_id, requested)
+    for seconds, bootp in bootp_payloads(path, empty_ok=True):
+        found = options(bootp)
+        def four(code):
+            value = found.get(code)
+            return value if value is not None and len(value) == 4 else None
+        message_type = found[53][0] if len(found.get(53, b"")) == 1 else None
+        lease = four(51)
+        yield Frame(seconds, bootp[0], message_type, ":".join(f"{b:02x}" for b in bootp[28:34]),
+                    _ip(bootp[12:16]), _ip(bootp[16:20]), struct.unpack(">I", lease)[0] if lease else None,
+                    _ip(four(54)) if four(54) else None, _ip(four(50)) if four(50) else None)
 
 
 @dataclass
@@ -160,7 +122,7 @@ def main() -> int:
                     ip = frame.ciaddr if frame.ciaddr != "0.0.0.0" else frame.requested
                     if ip:
                         ends.append((frame.seconds, frame.chaddr, ip))
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, CaptureError) as error:
         print(f"lease_check: {error}", file=sys.stderr)
         return 2
     acks.sort(key=lambda ack: (ack.seconds, ack.server))

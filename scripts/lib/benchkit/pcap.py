@@ -24,29 +24,32 @@ class DhcpFrame:
     client_id: Optional[str]      # option 61 as "01:aa:..."
 
 
-def _options(options: bytes) -> tuple:
-    message_type, client_id, position = None, None, 0
-    while position + 1 < len(options) and options[position] != 255:
-        code = options[position]
+def options(payload: bytes) -> dict:
+    """The options of a BOOTP payload by code (the 240-byte header skipped); an option cut off by
+    the snapshot length, and everything after it, is left out."""
+    found, position, data = {}, 0, payload[240:]
+    while position + 1 < len(data) and data[position] != 255:
+        code = data[position]
         if code == 0:
             position += 1
             continue
-        length = options[position + 1]
-        value = options[position + 2:position + 2 + length]
+        length = data[position + 1]
+        value = data[position + 2:position + 2 + length]
         if len(value) < length:
-            break  # cut off by the snapshot length
-        if code == 53 and length == 1:
-            message_type = value[0]
-        elif code == 61:
-            client_id = value.hex(":")
+            break
+        found.setdefault(code, value)
         position += 2 + length
-    return message_type, client_id
+    return found
 
 
-def dhcp_frames(path: Path) -> Iterator[DhcpFrame]:
-    """Every DHCP message of the capture, in capture order; other frames are skipped."""
+def bootp_payloads(path: Path, empty_ok: bool = False) -> Iterator[tuple]:
+    """(timestamp, BOOTP payload) of every DHCP message of the capture, in capture order, 802.1Q
+    and 802.1ad tags skipped; other frames, and a last record cut short, are left out. An empty
+    capture (tcpdump started and stopped with nothing seen) is an error unless `empty_ok`."""
     data = path.read_bytes()
     if len(data) < 24:
+        if empty_ok:
+            return
         raise CaptureError(f"capture {path} is empty")
     magic = data[:4]
     if magic not in PCAP_MICROSECONDS + PCAP_NANOSECONDS:
@@ -60,12 +63,25 @@ def dhcp_frames(path: Path) -> Iterator[DhcpFrame]:
         seconds, subseconds, captured, _ = struct.unpack(endian + "IIII", data[offset:offset + 16])
         frame = data[offset + 16:offset + 16 + captured]
         offset += 16 + captured
-        if len(frame) < 14 + 20 or frame[12:14] != b"\x08\x00" or frame[23] != 17:
+        if len(frame) < captured:
+            break
+        ethertype_at = 12
+        while frame[ethertype_at:ethertype_at + 2] in (b"\x81\x00", b"\x88\xa8"):
+            ethertype_at += 4
+        ip_at = ethertype_at + 2
+        if len(frame) < ip_at + 20 or frame[ethertype_at:ip_at] != b"\x08\x00" or frame[ip_at + 9] != 17:
             continue
-        ip_header = (frame[14] & 0x0F) * 4
-        bootp = frame[14 + ip_header + 8:]
+        bootp = frame[ip_at + (frame[ip_at] & 0x0F) * 4 + 8:]
         if len(bootp) < 240 or bootp[236:240] != DHCP_MAGIC:
             continue
-        message_type, client_id = _options(bootp[240:])
-        yield DhcpFrame(seconds + subseconds * fraction, bootp[0], struct.unpack(">I", bootp[4:8])[0],
+        yield seconds + subseconds * fraction, bootp
+
+
+def dhcp_frames(path: Path) -> Iterator[DhcpFrame]:
+    """Every DHCP message of the capture, in capture order; other frames are skipped."""
+    for seconds, bootp in bootp_payloads(path):
+        found = options(bootp)
+        message_type = found[53][0] if len(found.get(53, b"")) == 1 else None
+        client_id = found[61].hex(":") if 61 in found else None
+        yield DhcpFrame(seconds, bootp[0], struct.unpack(">I", bootp[4:8])[0],
                         ":".join(f"{b:02x}" for b in bootp[28:34]), message_type, client_id)
