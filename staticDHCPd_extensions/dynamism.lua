@@ -506,14 +506,19 @@ end
 --- The store's answer to one request: the address, or nil.
 function Pool:_answer(method, mac, wanted, at, allocating)
   if allocating and not self.hintAt then self:_refreshHint(at) end
-  if method == "DISCOVER" and not wanted and self.fullUntil and at < self.fullUntil then
-    -- The pool was full a moment ago: a client without a lease gets nothing, which one read (no
-    -- transaction) tells. Under a flood of new clients that keeps the store's load to one round
-    -- trip each; the transaction below still decides for a client that holds a lease.
-    local lease = store.get(self.prefix .. "L/" .. mac)
-    if not lease then
-      log.debug("pool %s is full; no address for %s", self.name, mac)
-      return nil
+  if method == "DISCOVER" and not wanted and self.fullUntil then
+    if at < self.fullUntil then
+      -- The pool was full a moment ago: a client without a lease gets nothing, which one read (no
+      -- transaction) tells. Under a flood of new clients that keeps the store's load to one round
+      -- trip each; the transaction below still decides for a client that holds a lease.
+      local lease = store.get(self.prefix .. "L/" .. mac)
+      if not lease then
+        log.debug("pool %s is full; no address for %s", self.name, mac)
+        return nil
+      end
+    else
+      -- This request looks again (below); the others keep the short way while it does.
+      self.fullUntil = at + 1
     end
   end
   local function decide(run) return self:_decide(run, method, mac, wanted, at) end

@@ -16,7 +16,7 @@ struct StaticDHCPDCommand: ParsableCommand {
         ./conf/conf.lua and /etc/staticDHCPd/conf.lua.
         """,
         version: "staticdhcpd \(version) (Lua 5.4)",
-        subcommands: [ReloadCommand.self, DatabaseCommand.self]
+        subcommands: [ReloadCommand.self, DatabaseCommand.self, LeasesCommand.self]
     )
 
     @OptionGroup var config: ConfigOption

@@ -419,6 +419,16 @@ if [ "$mode" = postgresql ]; then
 
     tables="$(e2e_pg_psql "$PG_DATABASE" "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')" 2>&1)"
     e2e_assert_ge "tables the daemons made in PostgreSQL (the store lives there)" 1 "$tables"
+    # `staticdhcpd leases` reads the shared store from either daemon's conf.lua, and a release
+    # made through one is seen through the other.
+    leases_of() { ip netns exec "${NS[$1]}" "$STATICDHCPD_BIN" leases list --config "$E2E_TMP/$1/conf.lua" 2>/dev/null; }
+    leases_of A >"$E2E_TMP/leases-A.txt"
+    e2e_assert_ge "leases list (daemon A's conf.lua) shows the pool leases" 200 "$(grep -c $'\tbound\t' "$E2E_TMP/leases-A.txt")"
+    e2e_assert_eq "daemon B's conf.lua lists the same leases" "$(sort "$E2E_TMP/leases-A.txt" | md5sum)" "$(leases_of B | sort | md5sum)"
+    victim="$(awk -F'\t' '$1 == "relayed" && $4 == "bound" { print $2; exit }' "$E2E_TMP/leases-A.txt")"
+    ip netns exec "${NS[B]}" "$STATICDHCPD_BIN" leases release "$victim" --config "$E2E_TMP/B/conf.lua" >"$E2E_TMP/release.out" 2>&1
+    e2e_assert_status "leases release $victim (through daemon B's conf.lua)" 0 $?
+    e2e_assert_eq "the released lease is gone for daemon A's conf.lua too" 0 "$(leases_of A | grep -c "$victim")"
     for name in A B; do
         [ -e "$E2E_TMP/$name/state/store.sqlite3" ] &&
             e2e_log "note: daemon $name also has $E2E_TMP/$name/state/store.sqlite3"

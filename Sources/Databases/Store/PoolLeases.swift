@@ -1,0 +1,142 @@
+import Foundation
+
+/// A dynamism pool lease as `staticdhcpd leases` shows it, read from the store's layout
+/// (docs/SCRIPTING.md, "dynamism"): `dynamism/<pool>/A/<ip>` names the one holder of an address,
+/// `dynamism/<pool>/L/<mac>` indexes a MAC's lease.
+public struct PoolLease: Sendable, Equatable, Codable {
+    public var pool: String
+    public var mac: String
+    public var ip: String
+    /// "offered", "bound", or "quarantined" (declined; `mac` is the client that declined it).
+    public var state: String
+    /// Seconds since the Unix epoch (the end of a quarantine for a quarantined address).
+    public var expires: Int
+
+    public init(pool: String, mac: String, ip: String, state: String, expires: Int) {
+        self.pool = pool
+        self.mac = mac
+        self.ip = ip
+        self.state = state
+        self.expires = expires
+    }
+}
+
+/// Reads and releases dynamism's leases in any store (SQLite or the shared PostgreSQL one).
+public enum PoolLeases {
+    public static let prefix = "dynamism/"
+
+    /// Every lease in `rows` (a scan of `prefix`), in pool then address order. Records of the
+    /// layout before the shared store (an `A/` record holding only the MAC) take their state and
+    /// expiry from the MAC's `L/` record.
+    public static func leases(in rows: [StoreRow]) -> [PoolLease] {
+        var holders: [(pool: String, ip: String, record: [String: Any])] = []
+        var index: [String: [String: Any]] = [:] // "pool/mac" -> L record
+        for row in rows {
+            guard row.key.hasPrefix(prefix) else { continue }
+            let parts = row.key.dropFirst(prefix.count).split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3, let record = object(row.value) else { continue }
+            switch parts[1] {
+            case "A": holders.append((String(parts[0]), canonicalIP(String(parts[2])), record))
+            case "L": index["\(parts[0])/\(parts[2])"] = record
+            default: continue
+            }
+        }
+        return holders.compactMap { pool, ip, record in
+            if let until = integer(record["quarantined"]) {
+                return PoolLease(pool: pool, mac: record["declined_by"] as? String ?? "", ip: ip, state: "quarantined", expires: until)
+            }
+            guard let mac = record["mac"] as? String else { return nil }
+            if let state = record["state"] as? String, let expires = integer(record["expires"]) {
+                return PoolLease(pool: pool, mac: mac, ip: ip, state: state, expires: expires)
+            }
+            guard let lease = index["\(pool)/\(mac)"], lease["ip"] as? String == ip, let expires = integer(lease["expires"]) else { return nil }
+            return PoolLease(pool: pool, mac: mac, ip: ip, state: lease["state"] as? String == "offered" ? "offered" : "bound", expires: expires)
+        }
+    }
+
+    /// The keys to delete to release `mac`'s leases: each pool's `L/<mac>`, and the `A/<ip>` it
+    /// holds there.
+    public static func keysToRelease(_ mac: String, leases: [PoolLease]) -> [String] {
+        leases.filter { $0.mac == mac && $0.state != "quarantined" }.flatMap { lease in
+            ["\(prefix)\(lease.pool)/L/\(mac)", "\(prefix)\(lease.pool)/A/\(ipKey(lease.ip))"]
+        }
+    }
+
+    /// CSV with a header: pool,mac,ip,state,expires (ISO 8601, UTC).
+    public static func csv(_ leases: [PoolLease]) -> String {
+        let formatter = ISO8601DateFormatter()
+        var lines = ["pool,mac,ip,state,expires"]
+        for lease in leases {
+            lines.append("\(lease.pool),\(lease.mac),\(lease.ip),\(lease.state),\(formatter.string(from: Date(timeIntervalSince1970: TimeInterval(lease.expires))))")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// "198.051.100.010", the zero-padded form dynamism keys addresses by (scan order is address order).
+    public static func ipKey(_ ip: String) -> String {
+        ip.split(separator: ".").map { String(repeating: "0", count: max(0, 3 - $0.count)) + $0 }.joined(separator: ".")
+    }
+
+    static func canonicalIP(_ key: String) -> String {
+        key.split(separator: ".").map { String(Int($0) ?? 0) }.joined(separator: ".")
+    }
+
+    private static func object(_ text: String) -> [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
+    }
+
+    private static func integer(_ value: Any?) -> Int? {
+        if let number = value as? NSNumber { return number.intValue }
+        return nil
+    }
+}
+
+extension PoolLeases {
+    /// Every lease the store holds.
+    public static func read(from store: ScriptStore) async throws(StoreError) -> [PoolLease] {
+        switch store {
+        case .local(let local):
+            return leases(in: try local.scan(prefix: prefix).map { StoreRow(key: $0.key, value: $0.value) })
+        case .remote(let remote):
+            guard case .rows(let rows) = try await remote.perform(.scan(prefix: prefix, limit: nil), in: nil) else { return [] }
+            return leases(in: rows)
+        }
+    }
+
+    /// Releases `mac`'s leases (in every pool) in one transaction; returns what was released.
+    /// Daemons see the address free at their next look at it.
+    public static func release(_ mac: String, in store: ScriptStore) async throws(StoreError) -> [PoolLease] {
+        switch store {
+        case .local(let local):
+            do {
+                return try local.transaction { () throws -> [PoolLease] in
+                    let found = leases(in: try local.scan(prefix: prefix).map { StoreRow(key: $0.key, value: $0.value) })
+                    for key in keysToRelease(mac, leases: found) { try local.delete(key) }
+                    return found.filter { $0.mac == mac && $0.state != "quarantined" }
+                }
+            } catch let error as StoreError {
+                throw error
+            } catch {
+                throw StoreError("\(error)")
+            }
+        case .remote(let remote):
+            for _ in 0..<10 {
+                let transaction = try await remote.begin(.serializable)
+                do {
+                    guard case .rows(let rows) = try await remote.perform(.scan(prefix: prefix, limit: nil), in: transaction) else { return [] }
+                    let found = leases(in: rows)
+                    for key in keysToRelease(mac, leases: found) {
+                        _ = try await remote.perform(.delete(key), in: transaction)
+                    }
+                    if try await transaction.finish(commit: true) {
+                        return found.filter { $0.mac == mac && $0.state != "quarantined" }
+                    }
+                } catch {
+                    _ = try? await transaction.finish(commit: false)
+                    if !transaction.conflicted { throw error }
+                }
+            }
+            throw StoreError("releasing \(mac) conflicted with the daemons' transactions 10 times in a row; try again")
+        }
+    }
+}
