@@ -506,10 +506,10 @@ end
 --- The store's answer to one request: the address, or nil.
 function Pool:_answer(method, mac, wanted, at, allocating)
   if allocating and not self.hintAt then self:_refreshHint(at) end
-  if method == "DISCOVER" and not wanted and self.fullUntil then
+  if method == "DISCOVER" and self.fullUntil then
     if at < self.fullUntil then
-      -- The pool was full a moment ago: a client without a lease gets nothing, which one read (no
-      -- transaction) tells. Under a flood of new clients that keeps the store's load to one round
+      -- The pool was full a moment ago: a client without a lease gets nothing (whatever address
+      -- its DISCOVER asks for: none is free), which one read (no transaction) tells. Under a flood of new clients that keeps the store's load to one round
       -- trip each; the transaction below still decides for a client that holds a lease.
       local lease = store.get(self.prefix .. "L/" .. mac)
       if not lease then
@@ -793,6 +793,20 @@ if #M.pools > 0 then
       return "text/csv; charset=utf-8", M.csv()
     end, { hidden = false, module = "dynamism", name = "leases.csv" })
   end
+  -- /metrics: each pool's size and use (one scan of the store per pool per scrape).
+  callbacks.metricsAddHandler(function()
+    local samples = {}
+    local function add(name, help, value, pool) samples[#samples + 1] = { name = name, help = help, value = value, labels = { pool = pool } } end
+    for _, counts in ipairs(M.stats()) do
+      add("pool_addresses", "Addresses in a dynamism pool.", counts.size, counts.name)
+      add("pool_leased", "Addresses of a dynamism pool bound to a client (lease not expired).", counts.leased, counts.name)
+      add("pool_offered", "Addresses of a dynamism pool offered and not yet requested.", counts.offered, counts.name)
+      add("pool_expired", "Addresses of a dynamism pool whose lease expired but is kept for its client (reclaim_after).", counts.expired, counts.name)
+      add("pool_quarantined", "Addresses of a dynamism pool out of use after a DECLINE.", counts.quarantined, counts.name)
+      add("pool_free", "Addresses of a dynamism pool free to give.", counts.free, counts.name)
+    end
+    return samples
+  end)
   local elapsed = 0
   callbacks.systemAddTickHandler(function()
     elapsed = elapsed + 1

@@ -66,7 +66,7 @@ public enum WebCallResult: Sendable, Equatable {
 
 extension ScriptRuntime {
     /// Pushes `private[name]`.
-    private func pushPrivateField(_ name: String) {
+    func pushPrivateField(_ name: String) {
         pushRef(privateRef)
         lua_getfield(L, -1, name)
         clua_remove(L, -2)
@@ -286,4 +286,11 @@ extension ScriptValue {
     var intValue: Int? { if case .integer(let value) = self { value } else { nil } }
     var textValue: String? { if case .string(let value) = self { value } else { nil } }
     var boolValue: Bool? { if case .bool(let value) = self { value } else { nil } }
+    var numberValue: Double? {
+        switch self {
+        case .integer(let value): Double(value)
+        case .number(let value): value
+        default: nil
+        }
+    }
 }

@@ -34,7 +34,7 @@ logging = { getLogger = newLogger }
 writeLog = function(text, ...) log(2, "conf", message(text, ...)) end
 
 -- callbacks ------------------------------------------------------------------------------------
-private.reinit, private.tick, private.stats = {}, {}, {}
+private.reinit, private.tick, private.stats, private.metrics = {}, {}, {}, {}
 private.headers, private.dashboard, private.methods = {}, {}, {}
 private.byId, private.nextId = {}, 1
 
@@ -104,6 +104,24 @@ function callbacks.systemAddTickHandler(cb) return add(private.tick, "systemAddT
 function callbacks.systemRemoveTickHandler(cb) return remove(private.tick, "systemRemoveTickHandler", cb) end
 function callbacks.statsAddHandler(cb) return add(private.stats, "statsAddHandler", cb) end
 function callbacks.statsRemoveHandler(cb) return remove(private.stats, "statsRemoveHandler", cb) end
+function callbacks.metricsAddHandler(cb) return add(private.metrics, "metricsAddHandler", cb) end
+function callbacks.metricsRemoveHandler(cb) return remove(private.metrics, "metricsRemoveHandler", cb) end
+
+-- Every metrics handler's samples in one list, for /metrics; a failing handler gives {error=}.
+function private.collectMetrics()
+  local all, handlers = {}, { table.unpack(private.metrics) }
+  for _, handler in ipairs(handlers) do
+    local ok, samples = pcall(handler)
+    if not ok then
+      all[#all + 1] = { error = tostring(samples) }
+    elseif type(samples) == "table" then
+      for _, sample in ipairs(samples) do all[#all + 1] = sample end
+    elseif samples ~= nil then
+      all[#all + 1] = { error = "a metrics handler returned a " .. type(samples) .. "; expected a list of samples" }
+    end
+  end
+  return all
+end
 
 function callbacks.webAddHeader(cb)
   requireFunction("webAddHeader", cb)

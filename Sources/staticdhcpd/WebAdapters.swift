@@ -76,7 +76,16 @@ struct DaemonDashboardSource: DashboardSource {
                 if outcome != .replied && outcome != .accepted { drops[outcome.rawValue, default: 0] += count }
             }
         }
-        return MetricsSnapshot(
+        var scripted: [ScriptedMetric] = []
+        if let (generation, engine) = server.webSnapshot.withLock({ snapshot in snapshot.generation.flatMap { g in snapshot.engine.map { (g, $0) } } }) {
+            let runtime = generation.runtime
+            let samples = (try? await finish(on: engine) { () throws(ScriptError) in try runtime.startMetrics() }) ?? []
+            scripted = samples.map { sample in
+                ScriptedMetric(name: sample.name, help: sample.help, type: sample.type,
+                               labels: Dictionary(sample.labels, uniquingKeysWith: { first, _ in first }), value: sample.value)
+            }
+        }
+        var snapshot = MetricsSnapshot(
             packets: packets, repliesSent: ["all": counters.repliesSent], drops: drops,
             hookErrors: counters.hookErrors,
             hookTime: DurationTotal(count: counters.databaseLookups, seconds: counters.hookTime),
@@ -84,6 +93,8 @@ struct DaemonDashboardSource: DashboardSource {
             databaseErrors: counters.databaseErrors, cacheHits: 0, rememberedOffers: counters.rememberedOffers,
             reloads: reloads, reloadFailures: reloadFailures
         )
+        snapshot.scripted = scripted
+        return snapshot
     }
 
     func reload() async -> Web.ReloadOutcome {
@@ -127,18 +138,7 @@ struct LuaWebHost: ScriptWebHost {
     private func call(id: Int, _ request: WebCallbackRequest, runtime: ScriptRuntime, engine: DHCPEngine) async throws -> WebCallResult {
         let luaRequest = WebCallRequest(path: request.path, queryArguments: request.queryArguments,
                                         mimeType: request.mimetype, data: request.data, headers: request.headers)
-        var run = try await engine.perform { () throws -> HookRun<WebCallResult> in
-            do { return try runtime.startWebCallback(id: id, request: luaRequest) } catch { throw DaemonError("\(error)") }
-        }
-        // A callback that reads a shared store waits here, not on the engine's thread.
-        while case .suspended(let call) = run {
-            await call.wait()
-            run = try await engine.perform { () throws -> HookRun<WebCallResult> in
-                do { return try call.resume() } catch { throw DaemonError("\(error)") }
-            }
-        }
-        guard case .done(let result) = run else { throw DaemonError("web callback for \(request.path) did not finish") }
-        return result
+        return try await finish(on: engine) { () throws(ScriptError) in try runtime.startWebCallback(id: id, request: luaRequest) }
     }
 
     private func fragment(_ result: WebCallResult) -> String? {
@@ -307,4 +307,20 @@ extension Settings {
         configuration.version = StaticDHCPDCommand.version
         return configuration
     }
+}
+
+/// Runs a script call on the engine's executor to its end: one that waits on the shared store
+/// waits here (off the engine's thread) and goes on there when the answer is back.
+func finish<T: Sendable>(on engine: DHCPEngine, _ start: @escaping @Sendable () throws(ScriptError) -> HookRun<T>) async throws -> T {
+    var run = try await engine.perform { () throws -> HookRun<T> in
+        do { return try start() } catch { throw DaemonError("\(error)") }
+    }
+    while case .suspended(let call) = run {
+        await call.wait()
+        run = try await engine.perform { () throws -> HookRun<T> in
+            do { return try call.resume() } catch { throw DaemonError("\(error)") }
+        }
+    }
+    guard case .done(let value) = run else { throw DaemonError("a script call did not finish") }
+    return value
 }

@@ -143,3 +143,29 @@ import Testing
         #expect(errors.count == 1 && errors[0].description.contains("reinit failed"))
     }
 }
+
+@Suite struct ScriptMetricsTests {
+    @Test func handlersGiveSamplesAndBadOnesAreNamedAndLeftOut() throws {
+        let (runtime, log) = try makeRuntime("""
+            callbacks.metricsAddHandler(function()
+              return {
+                { name = "pool_free", help = "Free addresses.", value = 7, labels = { pool = "lab" } },
+                { name = "hits_total", type = "counter", value = 2.5 },
+                { name = "9bad", value = 1 },
+                { name = "no_value" },
+                { name = "odd", type = "histogram", value = 1 },
+              }
+            end)
+            callbacks.metricsAddHandler(function() error("boom") end)
+            """)
+        let samples = try #require(try runtime.startMetrics().value)
+        #expect(samples.map(\.name) == ["pool_free", "hits_total"])
+        #expect(samples[0].labels.map(\.0) == ["pool"] && samples[0].labels.map(\.1) == ["lab"])
+        #expect(samples[0].type == "gauge" && samples[0].value == 7 && samples[0].help == "Free addresses.")
+        #expect(samples[1].type == "counter" && samples[1].value == 2.5)
+        #expect(log.contains("'9bad' must be letters"))
+        #expect(log.contains("no_value has no numeric value"))
+        #expect(log.contains("type 'histogram'"))
+        #expect(log.contains("boom"))
+    }
+}

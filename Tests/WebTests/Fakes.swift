@@ -45,10 +45,16 @@ actor FakeSource: DashboardSource {
     func logRecords() async -> [LogRecord] { records }
 
     func metrics() async -> MetricsSnapshot {
-        MetricsSnapshot(
+        var snapshot = MetricsSnapshot(
             packets: ["DISCOVER": ["replied": 10, "ignored": 2]], repliesSent: ["OFFER": 10], drops: ["blocklisted": 1],
             hookErrors: 1, hookTime: DurationTotal(count: 12, seconds: 0.25), databaseLookups: DurationTotal(count: 10, seconds: 0.5),
             databaseErrors: 0, cacheHits: 7, reloads: reloadCount, reloadFailures: 0)
+        snapshot.scripted = [
+            ScriptedMetric(name: "pool_free", help: "Free.", type: "gauge", labels: ["pool": "lab"], value: 7),
+            ScriptedMetric(name: "packets_total", help: "", type: "counter", labels: [:], value: 99),
+            ScriptedMetric(name: "pool_free", help: "Free.", type: "gauge", labels: ["pool": "a\"b"], value: 3),
+        ]
+        return snapshot
     }
 
     func reload() async -> ReloadOutcome {

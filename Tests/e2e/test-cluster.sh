@@ -88,7 +88,9 @@ DHCP_SERVER_IP = "${SERVER_IP[$name]}"
 DAEMON = false
 DATABASE_ENGINE = "SQLite"
 SQLITE_FILE = "$dir/reservations.sqlite3"
-WEB_ENABLED = false
+WEB_ENABLED = true
+WEB_IP = "${SERVER_IP[$name]}"
+WEB_PORT = 30880
 ALLOW_DHCP_RELAYS = true
 ENABLE_SUSPEND = false
 LOG_CONSOLE_SEVERITY = "INFO"
@@ -419,6 +421,17 @@ if [ "$mode" = postgresql ]; then
 
     tables="$(e2e_pg_psql "$PG_DATABASE" "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')" 2>&1)"
     e2e_assert_ge "tables the daemons made in PostgreSQL (the store lives there)" 1 "$tables"
+    # Each daemon sees the other in the shared store (a heartbeat every 5 s).
+    peers=0
+    for _ in $(seq 30); do
+        peers="$(ip netns exec "${NS[A]}" curl -fs "http://${SERVER_IP[A]}:30880/api/status" 2>/dev/null |
+            python3 -c 'import json, sys; d = json.load(sys.stdin); print(sum(1 for p in d["peers"] if p["secondsSinceHeard"] < 15))' 2>/dev/null || echo 0)"
+        [ "$peers" -ge 2 ] && break
+        sleep 1
+    done
+    e2e_assert_eq "daemon A's /api/status lists both daemons as peers heard within 15 s" 2 "$peers"
+    e2e_assert_contains "daemon B's /metrics counts the peers" "staticdhcpd_peers 2" \
+        "$(ip netns exec "${NS[B]}" curl -fs "http://${SERVER_IP[B]}:30880/metrics")"
     # `staticdhcpd leases` reads the shared store from either daemon's conf.lua, and a release
     # made through one is seen through the other.
     leases_of() { ip netns exec "${NS[$1]}" "$STATICDHCPD_BIN" leases list --config "$E2E_TMP/$1/conf.lua" 2>/dev/null; }

@@ -154,6 +154,10 @@ if command -v curl >/dev/null; then
     case "$dashboard" in *"<td>bound</td>"*) e2e_pass "the lease table lists bound leases" ;; *) e2e_fail "the lease table lists bound leases" "no bound row" ;; esac
     case "$dashboard" in *"<svg"*) e2e_pass "the statistics graph is inline SVG" ;; *) e2e_fail "the statistics graph is inline SVG" "no <svg> in the page" ;; esac
     e2e_assert_ge "graph.csv has rows" 2 "$(get "$base/stats/graph.csv" | wc -l)"
+    metrics="$(get "$url/metrics")"
+    e2e_assert_eq "/metrics: the pool's leased gauge (dynamism's metrics handler)" "$clients" \
+        "$(printf '%s\n' "$metrics" | sed -n 's/^staticdhcpd_pool_leased{pool="relayed"} \([0-9]*\)$/\1/p')"
+    e2e_assert_contains "/metrics: the pool's size" 'staticdhcpd_pool_addresses{pool="relayed"}' "$metrics"
     get "$base/stats/graph.json" | python3 -c 'import json, sys; d = json.load(sys.stdin); assert d["lifetime"]["packets"] > 0' 2>/dev/null
     e2e_assert_status "graph.json parses and counts packets" 0 $?
     get "$base/feedservice/feed" | python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parseString(sys.stdin.buffer.read())' 2>/dev/null

@@ -146,6 +146,24 @@ public struct DurationTotal: Sendable, Codable, Equatable {
 }
 
 /// Counters since start, exposed at /metrics and /api/statistics.
+/// One sample from a script, shown as `staticdhcpd_<name>{labels} value`.
+public struct ScriptedMetric: Sendable, Codable, Equatable {
+    public var name: String
+    public var help: String
+    /// "gauge" or "counter".
+    public var type: String
+    public var labels: [String: String]
+    public var value: Double
+
+    public init(name: String, help: String, type: String, labels: [String: String], value: Double) {
+        self.name = name
+        self.help = help
+        self.type = type
+        self.labels = labels
+        self.value = value
+    }
+}
+
 public struct MetricsSnapshot: Sendable, Codable, Equatable {
     /// Packets by method (e.g. "DISCOVER", "REQUEST:RENEW", "non-DHCP") and then by outcome
     /// (e.g. "replied", "ignored", "dropped", "error").
@@ -163,6 +181,8 @@ public struct MetricsSnapshot: Sendable, Codable, Equatable {
     public var rememberedOffers: Int
     public var reloads: Int
     public var reloadFailures: Int
+    /// What the scripts' metrics handlers gave (`callbacks.metricsAddHandler`), e.g. pool gauges.
+    public var scripted: [ScriptedMetric] = []
 
     public init(
         packets: [String: [String: Int]] = [:], repliesSent: [String: Int] = [:], drops: [String: Int] = [:],

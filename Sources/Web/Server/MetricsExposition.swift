@@ -53,6 +53,14 @@ enum MetricsExposition {
             family("peers", "gauge", "Daemons sharing the store heard from within the last 15 s (this one included).")
             sample("peers", Double(status.peers.filter { now - $0.lastHeard.timeIntervalSince1970 <= PeerHealth.silentAfter }.count))
         }
+        // The scripts' samples, one family per name; a name the daemon already uses is left out.
+        let builtIn = Set(out.split(separator: "\n").compactMap { $0.hasPrefix("# TYPE staticdhcpd_") ? $0.split(separator: " ")[2].dropFirst(12) : nil }.map(String.init))
+        var written = Set<String>()
+        let grouped = metrics.scripted.enumerated().sorted { ($0.element.name, $0.offset) < ($1.element.name, $1.offset) }.map(\.element)
+        for metric in grouped where !builtIn.contains(metric.name) {
+            if written.insert(metric.name).inserted { family(metric.name, metric.type, metric.help) }
+            sample(metric.name, metric.value, metric.labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        }
         if let rate = status.cacheHitRate {
             family("cache_hit_ratio", "gauge", "Fraction of lookups answered by the cache.")
             sample("cache_hit_ratio", rate)
