@@ -3,6 +3,7 @@
 python3 -m benchkit --server-ns NS --client-ns NS --server-if IF --workdir DIR --out FILE
                     [--quick] [--ours BINARY | --ours-unavailable REASON] [--only NAME,...] ...
                     [--soak [--soak-minutes N] [--soak-reservations N] [--soak-rate N]]
+                    [--pools --b-ns NS --b-if IF --pg-ns NS --pg-dir DIR [--pg-cpus LIST]]
 """
 import argparse
 import datetime
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from . import macs
 from . import reservations as rsv
-from . import soak, soakreport
+from . import pools, poolsreport, soak, soakreport
 from .measure import FLOOD_RATE, Measurer, Plan, ServerResult
 from .perfdhcp import Perfdhcp, PerfdhcpError
 from .report import render
@@ -114,6 +115,12 @@ def parse_arguments(argv):
     parser.add_argument("--soak-reservations", type=_positive(int, "--soak-reservations"), default=100_000)
     parser.add_argument("--soak-rate", type=_positive(int, "--soak-rate"), default=None,
                         help="exchanges/s offered during the soak (default: half a searched clean rate)")
+    parser.add_argument("--pools", action="store_true", help="dynamic pools: allocations and renewals (pools.py)")
+    parser.add_argument("--b-ns", default="", help="--pools: daemon B's namespace")
+    parser.add_argument("--b-if", default="", help="--pools: daemon B's interface")
+    parser.add_argument("--pg-ns", default="", help="--pools: PostgreSQL's namespace")
+    parser.add_argument("--pg-dir", default="", help="--pools: PostgreSQL's directory (owned by postgres, deleted by scripts/bench)")
+    parser.add_argument("--pg-cpus", default="0", help="--pools: CPUs PostgreSQL is pinned to (taskset list)")
     return parser.parse_args(argv)
 
 
@@ -180,6 +187,62 @@ def soak_main(args, topology: Topology, started: float, load_before: str) -> int
     return 0 if not result.failure else 1
 
 
+def pools_main(args, started: float, load_before: str) -> int:
+    """Dynamic pools (pools.py): allocations and renewals per second, SQLite against PostgreSQL."""
+    if args.ours_unavailable:
+        log(f"error: staticdhcpd is not available: {args.ours_unavailable}")
+        return 1
+    if not (args.b_ns and args.b_if and args.pg_ns and args.pg_dir):
+        log("error: --pools needs --b-ns, --b-if, --pg-ns and --pg-dir (scripts/bench makes them)")
+        return 2
+    topology = pools.PoolsTopology(args.client_ns, pools.make_sites(args.server_ns, args.server_if, args.b_ns, args.b_if),
+                                   args.pg_ns)
+    plan = pools.PoolsPlan.quick() if args.quick else pools.PoolsPlan.full()
+    workdir = Path(args.workdir) / "pools"
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        result = pools.run_pools(topology, workdir, Path(args.pg_dir), args.ours, args.server_cpu, args.client_cpu,
+                                 args.pg_cpus, plan, log)
+    except ServerUnavailable as error:
+        log(f"error: {error}")
+        return 1
+    settings = {
+        "mode": "quick (one run per figure, 2 s steps; rough)" if args.quick else
+                f"full: {plan.runs} runs per figure, {plan.step_seconds:g} s steps",
+        "server": f"staticdhcpd ({args.ours})",
+        "pool": f"dynamism pool '{pools.POOL_NAME}', {pools.POOL_FIRST}-{pools.POOL_LAST} ({pools.POOL_SIZE:,} addresses, "
+                f"RFC 2544 benchmark space; only inside DHCP payloads), lease {pools.LEASE_SECONDS} s, relays "
+                + ", ".join(site.relay_ip for site in topology.sites),
+        "allocations": f"perfdhcp -4 -l RELAY -R {pools.CLIENTS} -b mac={pools.MAC_BASE} (daemon B: mac={pools.MAC_BASE_HALF}, "
+                       "the same MACs from the middle) -r RATE -p STEP -d 1 -W 300000 -g single; the store emptied "
+                       "before each step, so every exchange is a new lease",
+        "renewals": f"renew_load.c: RENEWING REQUESTs (ciaddr, giaddr = relay, no server id) for {pools.RENEW_LEASES:,} "
+                    "bound leases written into the store before each step, in turn (daemon B from the middle)",
+        "static clients": f"perfdhcp -R {pools.STATIC_CLIENTS} -b mac={pools.MAC_BASE} -F RATE as the main bench, "
+                          "10,000 reservations, the bench's loadDHCPPacket hook",
+        "steps": f"fresh daemons per step; {pools.WARMUP_SECONDS} s warm-up at {pools.WARMUP_RATE}/s (other MACs; "
+                 f"renewals on PostgreSQL: after {pools.WARMUP_SECONDS} s at {pools.WARMUP_TRICKLE}/s) not measured; run 1 doubles from the first rate then bisects"
+                 + (" twice, runs 2 and 3 start from the previous result and move by 10 %" if plan.runs > 1 else " once"),
+        "clean": f"at most {pools.ALLOCATION_DROP_LIMIT * 100:g} % of exchanges lost for pools "
+                 f"(static: under {pools.STATIC_DROP_LIMIT * 100:g} %, as the main bench), and at least 90 % of the due "
+                 "requests sent",
+        "PostgreSQL": f"{result.postgres.get('version', '?')} in its own namespace on 203.0.113.1, pinned to CPU "
+                      f"{args.pg_cpus}; " + ", ".join(f"{k} {v}" for k, v in result.postgres.items() if k != "version")
+                      + "; POSTGRESQL_MAXIMUM_CONNECTIONS default (4), SSL off",
+        "pinning": f"daemons on CPU {args.server_cpu}, load generators on CPU {args.client_cpu} (taskset)",
+        "wall time": f"{time.monotonic() - started:.0f} s",
+        "machine load (1-min average, before / after)": f"{load_before} / {load_average()} on {os.cpu_count()} CPUs",
+    }
+    text = poolsreport.render(result, {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "settings": settings})
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    print()
+    print(text)
+    log(f"written to {out}")
+    return 0
+
+
 def main(argv) -> int:
     args = parse_arguments(argv)
     started = time.monotonic()
@@ -187,6 +250,8 @@ def main(argv) -> int:
     topology = Topology(args.server_ns, args.client_ns, args.server_if)
     if args.soak:
         return soak_main(args, topology, started, load_before)
+    if args.pools:
+        return pools_main(args, started, load_before)
     plan = Plan.quick() if args.quick else Plan()
     entries = rsv.reservations(args.mac_base, args.clients)
     specs = server_specs(args.ours, args.web)

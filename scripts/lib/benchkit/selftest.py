@@ -13,6 +13,7 @@ from .soak import RssSampler, SegmentedLoad, segment_lengths, Sample, SoakResult
 from .soakreport import figures_table, per_minute_lines, render, samples_csv
 from .pcap import CaptureError, dhcp_frames
 from .wire import WireLatency, turnarounds
+from . import pools, poolsreport
 
 
 def soak_result(minutes=10.0, reservations_count=100_000, mb_at=lambda minute: 20.0, peak_mb=25.0,
@@ -297,6 +298,223 @@ class WireTests(unittest.TestCase):
         self.assertIn("| 1.250 | 0.500 | 0.200 | 0.300 |", table[2])
         cells = [cell.strip() for cell in table[3].split("|")[1:-1]]
         self.assertEqual(cells[7:9], ["–", "–"])   # a failed capture shows no figure
+
+
+def fake_step(limit: int, daemons: int = 1):
+    """A step function for the search: clean up to `limit` per daemon, lossy above."""
+    taken = []
+
+    def step(rate, run=0):
+        lost = 0 if rate <= limit else rate // 10
+        loads = [pools.LoadCounts(rate * 4, rate * 4 - lost, lost) for _ in range(daemons)]
+        result = pools.Step(rate, 4, pools.verdict(loads, rate, 4, pools.ALLOCATION_DROP_LIMIT), loads, run=run)
+        taken.append(rate)
+        return result
+    return step, taken
+
+
+def pool_step(rate, daemons=1, cpu=None, commits=None, duplicates=0, run=1, p99=None):  # commits: conflicts per 1,000
+    loads = [pools.LoadCounts(rate * 4, rate * 4, 0, p99_ms=p99) for _ in range(daemons)]
+    step = pools.Step(rate, 4, "clean", loads, run=run)
+    step.cpu_us = dict(cpu or {})
+    if commits is not None:
+        step.postgres = {"conflicts": int(commits * rate * 4 * daemons / 1000)}
+    step.store = pools.StoreCheck(bound=rate * 4 * daemons, duplicates=duplicates)
+    return step
+
+
+class PoolsTests(unittest.TestCase):
+    def test_rates_round_to_steps(self):
+        self.assertEqual([pools.round_rate(r) for r in (1449, 1450, 999, 124, 74, 3)], [1400, 1500, 1000, 100, 70, 10])
+
+    def test_pool_addresses_and_store_keys_are_dynamisms(self):
+        self.assertEqual(pools.pool_address(0), pools.POOL_FIRST)
+        self.assertEqual(pools.pool_address(pools.POOL_SIZE - 1), pools.POOL_LAST)
+        self.assertEqual(pools.pool_address(254), "198.18.1.0")
+        self.assertEqual(pools.address_key("198.18.1.2"), "dynamism/bench/A/198.018.001.002")
+        self.assertEqual(pools.lease_key("02:00:00:01:00:0a"), "dynamism/bench/L/02:00:00:01:00:0a")
+        # StoreCodec: keys sorted, no spaces, integers as integers.
+        self.assertEqual(pools.store_value({"state": "bound", "mac": "m", "expires": 5}),
+                         '{"expires":5,"mac":"m","state":"bound"}')
+        leases = pools.renewal_leases(300, 99)
+        self.assertEqual(leases[257][:2], ("02:00:00:01:01:01", "198.18.1.3"))
+        self.assertEqual(leases[0][2][1], ("dynamism/bench/L/02:00:00:01:00:00",
+                                           '{"expires":99,"ip":"198.18.0.2","state":"bound"}'))
+        self.assertEqual(len({ip for _, ip, _ in leases}), 300)
+
+    def test_proc_stat_gives_parent_own_and_reaped_ticks(self):
+        stat = "4242 (postgres: a b) S 17 4242 4242 0 -1 4194560 1 0 0 0 30 12 7 5 20 0 1 0 100 0 0"
+        self.assertEqual(pools.parse_proc_stat(stat), (17, 42, 12))
+
+    def test_renew_load_summary(self):
+        counts = pools.parse_renew_output("renew_load: sent 1000 acked 990 naked 3 unanswered 5 late 2 "
+                                          "p50_ms 0.210 p99_ms 1.500 elapsed 1.302\n")
+        self.assertEqual((counts.initiated, counts.completed, counts.lost, counts.naked), (1000, 990, 10, 3))
+        self.assertAlmostEqual(counts.drop_ratio, 0.01)
+        self.assertEqual((counts.p50_ms, counts.p99_ms), (0.21, 1.5))
+        with self.assertRaises(PerfdhcpError):
+            pools.parse_renew_output("renew_load: bind to port 67: Address already in use")
+
+    def test_step_verdict_needs_every_generator_clean_and_on_schedule(self):
+        clean = pools.LoadCounts(4000, 3980, 20)       # 0.5 % lost
+        lossy = pools.LoadCounts(4000, 3900, 100)      # 2.5 %
+        short = pools.LoadCounts(3000, 3000, 0)        # 75 % of 4000 due
+        self.assertEqual(pools.verdict([clean], 1000, 4, 0.01), "clean")
+        self.assertEqual(pools.verdict([clean, lossy], 1000, 4, 0.01), "drops")
+        self.assertEqual(pools.verdict([clean, short], 1000, 4, 0.01), "short")
+        self.assertEqual(pools.verdict([clean], 1000, 4, 0.001), "drops")
+
+    def test_store_check_finds_duplicates_inconsistencies_and_moves(self):
+        A, L, v = pools.address_key, pools.lease_key, pools.store_value
+        rows = [
+            (A("198.18.0.2"), v({"mac": "02:00:00:01:00:00", "state": "bound", "expires": 9})),
+            (L("02:00:00:01:00:00"), v({"ip": "198.18.0.2", "state": "bound", "expires": 9})),
+            (A("198.18.0.3"), v({"mac": "02:00:00:01:00:01", "state": "offered", "expires": 9})),
+            (L("02:00:00:01:00:01"), v({"ip": "198.18.0.3", "state": "offered", "expires": 9})),
+            # A second MAC whose index claims 198.18.0.2: a duplicate, and inconsistent with A/.
+            (L("02:00:00:01:00:02"), v({"ip": "198.18.0.2", "state": "bound", "expires": 9})),
+            # The warm-up's MACs do not count.
+            (L("02:00:00:02:00:00"), v({"ip": "198.18.0.9", "state": "bound", "expires": 9})),
+            (A("198.18.0.9"), "not json"),
+        ]
+        check = pools.check_store(rows, "02:00:00:01:")
+        self.assertEqual((check.bound, check.offered, check.duplicates, check.mismatched, check.moved), (1, 1, 1, 1, 0))
+        moved = pools.check_store(rows[:2], "02:00:00:01:", {"02:00:00:01:00:00": "198.18.0.7"})
+        self.assertEqual((moved.bound, moved.moved), (1, 1))
+        self.assertIn("1 duplicate addresses", check.summary())
+        self.assertEqual(pools.StoreCheck(error="psql failed").summary(), "store check failed: psql failed")
+
+    def test_first_run_doubles_then_bisects(self):
+        step, taken = fake_step(2600)
+        best, steps = pools.search_run(step, pools.SearchPlan(1000, 14000, 4))
+        self.assertEqual(taken, [1000, 2000, 4000, 3000, 2500])
+        self.assertEqual(best.rate, 2500)
+        self.assertEqual(len(steps), 5)
+
+    def test_first_run_halves_when_the_first_rate_loses(self):
+        step, taken = fake_step(300)
+        best, _ = pools.search_run(step, pools.SearchPlan(1000, 14000, 4))
+        self.assertEqual(taken[:2], [1000, 500])
+        self.assertEqual(best.rate, max(rate for rate in taken if rate <= 300))
+
+    def test_first_run_stops_at_the_ceiling(self):
+        step, taken = fake_step(10 ** 9)
+        best, _ = pools.search_run(step, pools.SearchPlan(1000, 5000, 4))
+        self.assertEqual(taken, [1000, 2000, 4000, 5000])
+        self.assertEqual(best.rate, 5000)
+
+    def test_later_runs_move_by_ten_percent_from_the_seed(self):
+        step, taken = fake_step(2750)
+        best, _ = pools.search_run(step, pools.SearchPlan(1000, 14000, 4), seed=2500)
+        self.assertEqual((taken, best.rate), ([2500, 2800], 2500))
+        step, taken = fake_step(2000)
+        best, _ = pools.search_run(step, pools.SearchPlan(1000, 14000, 4), seed=2500)
+        self.assertEqual((taken, best.rate), ([2500, 2300, 2100, 1900], 1900))
+        step, taken = fake_step(100)
+        best, _ = pools.search_run(step, pools.SearchPlan(1000, 14000, 4), seed=2500)
+        self.assertEqual((len(taken), best), (4, None))   # the seed and three steps down, none clean
+
+    def test_search_seeds_each_run_with_the_previous_result(self):
+        step, taken = fake_step(2600)
+        bests, steps = pools.search(lambda rate, run: step(rate, run), pools.SearchPlan(1000, 14000, 4), lambda _: None)
+        self.assertEqual([best.rate for best in bests], [2500, 2500, 2500])
+        self.assertEqual(taken[5:], [2500, 2800, 2500, 2800])
+        self.assertEqual(sorted({s.run for s in steps}), [1, 2, 3])
+
+    def test_two_daemons_report_their_sum(self):
+        step, taken = fake_step(1200, daemons=2)
+        best, _ = pools.search_run(step, pools.SearchPlan(1000, 8000, 4))
+        self.assertEqual(taken, [1000, 2000, 1500, 1300])
+        self.assertEqual((best.rate, best.offered_total), (1000, 2000))
+
+    def test_median_and_spread(self):
+        self.assertEqual(pools.median_spread([3, None, 1, 2]), (2, 1, 3))
+        self.assertIsNone(pools.median_spread([None]))
+        self.assertEqual(poolsreport.spread([2000, 1800, 2400]), "2,000 (1,800-2,400)")
+        self.assertEqual(poolsreport.spread([12.25], 1), "12.2")
+        self.assertEqual(poolsreport.spread([]), "–")
+
+    def test_lease_check_summary_is_read(self):
+        text = ("lease_check: ACKs A=7990 B=8000; distinct MACs 8000; distinct addresses 8000; MACs ACKed by several "
+                "servers 7990; duplicates 0 addresses (0 conflicting ACKs); changed addresses 0 MACs; releases/declines 0\n")
+        check = pools.parse_lease_check(text, pools.WireCheck("x", 2000, 2, tap_drops=[0, 0]))
+        self.assertEqual((check.acks, check.macs, check.shared, check.duplicates, check.changed), (15990, 8000, 7990, 0, 0))
+        self.assertTrue(check.passed)
+        failed = pools.parse_lease_check(text.replace("duplicates 0", "duplicates 3"), pools.WireCheck("y"))
+        self.assertFalse(failed.passed)
+        self.assertFalse(pools.parse_lease_check("Traceback ...", pools.WireCheck("z")).passed)
+
+    def test_daemon_configuration_has_the_pool_and_the_store(self):
+        directory = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, directory)
+
+        class Store:
+            def conf_lines(self):
+                return ['STORE_ENGINE = "PostgreSQL"']
+        topology = pools.PoolsTopology("cli", pools.make_sites("a", "ia", "b", "ib"), "pg")
+        fleet = pools.Fleet(pools.POSTGRES_2, topology, directory, "/bin/true", 1, Store(), directory / "r.sqlite3")
+        conf = (directory / "pg2" / "B" / "conf.lua").read_text()
+        self.assertIn('DHCP_SERVER_IP = "198.51.100.3"', conf)
+        self.assertIn('STORE_ENGINE = "PostgreSQL"', conf)
+        self.assertIn('relays = {"198.51.100.2", "198.51.100.4"}', conf)
+        self.assertIn('first = "198.18.0.2", last = "198.18.255.254"', conf)
+        self.assertIn("dynamism.handle(packet", conf)
+        self.assertTrue((directory / "pg2" / "A" / "staticDHCPd_extensions" / "dynamism.lua").exists())
+        static = pools.Fleet(pools.STATIC_SQLITE, topology, directory, "/bin/true", 1, None, directory / "r.sqlite3")
+        text = (directory / "static-sqlite" / "A" / "conf.lua").read_text()
+        self.assertNotIn("STORE_ENGINE", text)
+        self.assertNotIn("dynamism", text)
+        self.assertIn("packet.meta.seen", text)
+        self.assertEqual(len(static.sites), 1)
+
+    def result(self, pair_rates=(1000, 1100, 900), renew_rates=(3000, 2500, 2600), duplicates=0, wire_ok=True):
+        allocate = pools.Row(pools.POSTGRES_2, "allocate",
+                             bests=[pool_step(r, 2, {"A": 300.0 + i, "B": 310.0, "PostgreSQL": 200.0}, 6.0, duplicates)
+                                    for i, r in enumerate(pair_rates)])
+        allocate.steps = list(allocate.bests)
+        renew = pools.Row(pools.POSTGRES_2, "renew", bests=[pool_step(r, 2, {"A": 90.0}, 3.0, p99=2.0) for r in renew_rates])
+        renew.steps = list(renew.bests)
+        sqlite = pools.Row(pools.STATIC_SQLITE, "static", bests=[pool_step(r, 1, {"A": 40.0}) for r in (16000, 18000, 17000)],
+                           fixed=[pool_step(10000, 1, {"A": cpu}) for cpu in (55.0, 57.0, 56.0)])
+        postgres = pools.Row(pools.STATIC_POSTGRES, "static", bests=[pool_step(r, 1, {"A": 42.0}) for r in (15000, 17000, 16000)],
+                             fixed=[pool_step(10000, 1, {"A": cpu, "PostgreSQL": 0.1}) for cpu in (58.0, 60.0, 59.0)])
+        check = pools.WireCheck("allocate: 2 daemons", 1000, 2, acks=8000, macs=4000, duplicates=0 if wire_ok else 2,
+                                changed=0, tap_drops=[0, 0], step=allocate.bests[0])
+        return pools.PoolsResult(rows=[allocate, renew, sqlite, postgres], wire=[check])
+
+    def test_targets_are_judged_on_the_two_daemon_medians(self):
+        lines = poolsreport.target_lines(self.result())
+        self.assertIn("2,000 new allocations/s across two daemons on one PostgreSQL: **met** (median 2,000/s, runs 1,800-2,200/s)", lines[0])
+        self.assertIn("5,000 renewals/s across two daemons on one PostgreSQL: **met** (median 5,200/s", lines[1])
+        self.assertIn("zero duplicates: **met**", lines[2])
+        self.assertIn("static clients unchanged within noise: **NOT met**", lines[3])   # 55-57 against 58-60 µs
+        self.assertIn("+5.4 %", lines[3])
+        worse = poolsreport.target_lines(self.result(pair_rates=(900, 950, 1000), duplicates=1, wire_ok=False))
+        self.assertIn("**NOT met** (median 1,900/s", worse[0])
+        self.assertIn("zero duplicates: **NOT met**", worse[2])
+
+    def test_static_verdict_needs_a_spread_on_both_sides(self):
+        result = self.result()
+        result.rows[3].fixed = result.rows[3].fixed[:1]
+        self.assertIn("static clients unchanged within noise: not judged", poolsreport.target_lines(result)[3])
+
+    def test_pools_report_has_every_table(self):
+        result = self.result()
+        result.rows[0].steps[0].log_lines = ["A: 2026-01-01 10:00:00 WARNING pool bench is exhausted; no address for 02:00:00:01:00:05"]
+        text = poolsreport.render(result, {"date": "2026-01-01 10:00", "settings": {"mode": "full"}})
+        for heading in ("## Targets", "## New allocations", "## Renewals", "## Static clients", "## Duplicates on the wire",
+                        "## Daemon log lines", "## Steps"):
+            self.assertIn(heading, text)
+        self.assertIn("| 2 daemons, one PostgreSQL store | 2,000 (1,800-2,200) | 301.0 (300.0-302.0) | 310.0 (310.0-310.0) "
+                      "| 200.0 (200.0-200.0) | 30 (27-33) / 31 (28-34) / 40 (36-44) | 6.0 (5.9-6.0) | – | – |", text)
+        self.assertIn("| SQLite + Lua hook, STORE_ENGINE PostgreSQL | 16,000 (15,000-17,000) | 42.0 (42.0-42.0) "
+                      "| 59.0 (58.0-60.0) |", text)
+        self.assertIn("1 x `WARNING pool bench is exhausted; no address for N:N:N:N:N:N`", text)
+        self.assertIn("| 2.00 (2.00-2.00) |", text)   # renewal p99
+        self.assertEqual(pools.serving_lines("a\nAll subsystems initialised\nb\nc\nSystem shutdown beginning\nd"), ["b", "c"])
+        self.assertEqual(pools.serving_lines("x\ny"), ["x", "y"])
+        self.assertEqual(set(pools.PoolsPlan.full().searches), set(pools.PoolsPlan.RATES))
+        self.assertIn("run 1: 1,000x2:clean", text)
 
 
 if __name__ == "__main__":
