@@ -505,7 +505,14 @@ end
 
 --- The store's answer to one request: the address, or nil.
 function Pool:_answer(method, mac, wanted, at, allocating)
-  if allocating and not self.hintAt then self:_refreshHint(at) end
+  if allocating and not self.hintAt and not self.hintLoading then
+    -- One first scan at a time: requests that come while it runs go on without a hint (each
+    -- candidate is checked in the store anyway) rather than each starting a scan of their own.
+    self.hintLoading = true
+    local ok, problem = pcall(self._refreshHint, self, at)
+    self.hintLoading = nil
+    if not ok then error(problem, 0) end
+  end
   if method == "DISCOVER" and self.fullUntil then
     if at < self.fullUntil then
       -- The pool was full a moment ago: a client without a lease gets nothing (whatever address
@@ -527,7 +534,8 @@ function Pool:_answer(method, mac, wanted, at, allocating)
     -- No free address by the hint; other daemons may have freed some since it was made. Refresh it
     -- (one scan, at most once a second) and try once more; after "busy" the attempt's reads alone
     -- have moved the hint on.
-    local refresh = at - self.hintAt >= 1
+    -- (No hint yet: another request is making the first one; this one does not scan as well.)
+    local refresh = self.hintAt ~= nil and at - self.hintAt >= 1
     if refresh then self:_refreshHint(at) end
     if refresh or reason == "busy" then ip, reason = self:_transact(decide) end
   end
