@@ -105,6 +105,17 @@ end)
             """) == "nil")
     }
 
+    @Test func transactionModesAreCheckedAndMeanTheSameOnSQLite() throws {
+        let (runtime, _, _) = try makeStoredRuntime(probeSource)
+        #expect(try evaluate(runtime, """
+            local n = store.transaction(function() store.put("m", 1); return 1 end, "snapshot")
+            n = n + store.transaction(function() return store.get("m") end, "serializable")
+            local ok, message = pcall(store.transaction, function() store.put("m", 9) end, "eventual")
+            assert(not ok and message:find('or "snapshot", got string "eventual"', 1, true), message)
+            return n .. store.get("m")
+            """) == "21")
+    }
+
     @Test func transactionCommitsTogetherOrNotAtAll() throws {
         let (runtime, _, _) = try makeStoredRuntime(probeSource)
         #expect(try evaluate(runtime, """
