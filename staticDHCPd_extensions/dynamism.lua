@@ -25,22 +25,21 @@
 -- Store layout, per pool P:
 --   "dynamism/P/A/<ip>"  -> {mac=, state = "offered"|"bound", expires=} or {quarantined = until, declined_by = mac}
 --                           THE holder of the address: one key per address, so an address has at most one holder.
---   "dynamism/P/L/<mac>" -> {ip=, state=, expires=}
+--   "dynamism/P/L/<mac>" -> {ip=}
 --                           index from a MAC to its address; valid only while A/<ip> names that MAC.
 -- (<ip> is zero-padded, "198.051.100.010", so that scan order is address order.)
 --
 -- Rules that make several daemons safe (docs/SCRIPTING.md, "dynamism", "Several daemons"):
---   * The store is the only truth. What a daemon keeps in Lua (`hint`, `claimed`) only chooses which
---     address to look at first; every decision reads the A/ and L/ keys it depends on inside one
---     store.transaction. Its "snapshot" mode suffices (and conflicts far less under a burst than
---     "serializable", whose read locks cover index pages): every decision that gives an address
---     writes both keys it read, so two that disagree write the same key and one runs again. The search for a free address starts at a hash of
---     the MAC, so that concurrent allocations (in one daemon or several) try different addresses
---     and the daemons receiving one broadcast DISCOVER try the same one.
---   * store.transaction may run its function again after a conflict with another daemon. The
---     functions given to it here change nothing outside the store: what they learn goes into a
---     fresh `run` table per attempt, applied to the hint only after the commit; log lines are
---     written after the commit too.
+--   * The store is the only truth, and A/<ip> is the only record that grants an address: it is
+--     changed only by store.cas against the version the decision read, so of two daemons deciding
+--     on one address at once one wins and the other decides again (see "One attempt at a
+--     decision" below). What a daemon keeps in Lua (`hint`, `claimed`, `known`) only chooses where
+--     to look first. The search for a free address starts at a hash of the MAC, so that concurrent
+--     allocations (in one daemon or several) try different addresses and the daemons receiving
+--     one broadcast DISCOVER try the same one.
+--   * A decision may be made again after a record changed under it. Its function changes nothing
+--     outside the store: what it learns goes into a fresh `run` table per attempt, applied to the
+--     hint afterwards; log lines are written afterwards too.
 --   * Every store call may suspend the coroutine (a round trip), so none is made from a callback Lua
 --     cannot yield across (table.sort comparators, gsub functions, __gc, __close).
 --   * Times are each daemon's os.time(): the daemons' clocks must agree (NTP) to well within
@@ -68,7 +67,7 @@ local POOL_DEFAULTS = {
 --- How many addresses one allocation reads from the store before it gives up on its hint (it then
 --- refreshes the hint with one scan, at most once a second, and tries once more).
 M.CANDIDATES = 8
---- How many records one sweep of a pool removes or rewrites at most (each in its own transaction);
+--- How many records one sweep of a pool removes or rewrites at most (each a compare-and-set);
 --- the rest waits for the next sweep.
 M.SWEEP_BATCH = 100
 --- Seconds after which an allocation's claim on a candidate no longer keeps this daemon's other
@@ -119,10 +118,11 @@ function M.DynamicPool(options)
   self.addresses, self.inPool = {}, {}
   -- Hints, private to this daemon and never trusted: when each address known to be held becomes
   -- free (ip -> time), refreshed by one scan now and then (hintAt: when) and corrected by every
-  -- transaction of this daemon after it commits; and the addresses this daemon's allocations in
+  -- decision of this daemon once it is made; and the addresses this daemon's allocations in
   -- flight are trying (ip -> the call), so that concurrent requests try different ones.
   self.hint, self.hintAt = {}, nil
   self.claimed = {}
+  self.known = {} -- key -> {value=, token=}: records this daemon last read or wrote (see Run)
   self.granted = {} -- leases this daemon ACKed, by MAC: {ip, expires}, for renewals while the store is down
   if self.first or self.last then
     if not (self.first and self.last) then error("dynamism pool " .. self.name .. ": give both 'first' and 'last'", 2) end
@@ -196,44 +196,120 @@ function Pool:_freeFor(holder, mac, at)
   return at >= self:_freeAt(holder)
 end
 
--- One attempt of a transaction ---------------------------------------------------------------------
--- A `run` is made afresh each time store.transaction runs its function: it caches what this attempt
--- read (a transaction sees one snapshot, plus its own writes), and collects what the attempt learned
--- for the hint and what to log, both applied only once the transaction has committed.
+-- One attempt at a decision --------------------------------------------------------------------------
+-- A decision reads the records it depends on, with their tokens, and changes an A/<ip> holder only
+-- by store.cas against the token it read: of two daemons deciding on one address at once, one
+-- write lands and the other is refused, and the refused decision is made again from what the store
+-- holds now (at most M.ATTEMPTS times). No transaction, so a decision is a few single-statement
+-- round trips: a new client's DISCOVER reads L/<mac> and claims an address, a renewal that this
+-- daemon granted is one compare-and-set. L/<mac> is only an index, written plainly; every use of
+-- it checks the A/ record it names.
+--
+-- A daemon remembers the records it last read or wrote (`known`), and a decision's first attempt
+-- starts from them; the compare-and-set validates what it changes. A decision that wrote nothing
+-- after using a remembered record is made again from the store, so memory alone never answers.
+-- Absent L/<mac> records are never remembered (another daemon may have given that MAC a lease).
+
+--- Raised (as the error value) when a compare-and-set finds that a record changed.
+local Conflict = setmetatable({}, { __tostring = function() return "dynamism: a record changed under a decision" end })
 
 local Run = {}
 Run.__index = Run
 
-function Pool:_newRun(call)
-  return setmetatable({ pool = self, call = call, cache = {}, learned = {}, notes = {} }, Run)
+function Pool:_newRun(call, fresh)
+  return setmetatable({ pool = self, call = call, cache = {}, learned = {}, notes = {}, fresh = fresh,
+    remembered = false, wrote = false }, Run)
 end
 
-function Run:get(key)
-  local value = self.cache[key]
-  if value == nil then
-    value = store.get(key)
-    if value == nil then value = false end
-    self.cache[key] = value
+--- Whether a record of `key` may be remembered (see above).
+local function rememberable(key, entry)
+  return entry.value ~= false or not key:find("/L/", 1, true)
+end
+
+function Pool:_remember(key, entry)
+  if rememberable(key, entry) then self.known[key] = entry else self.known[key] = nil end
+end
+
+--- Reads `keys` not yet known to this attempt in one round trip.
+function Run:fetch(keys)
+  local missing, known = {}, self.pool.known
+  for _, key in ipairs(keys) do
+    if key and not self.cache[key] then
+      local entry = not self.fresh and known[key]
+      if entry then
+        self.cache[key], self.remembered = entry, true
+      else
+        missing[#missing + 1] = key
+      end
+    end
   end
-  return value or nil
+  if #missing == 0 then return end
+  local values, tokens = store.getMany(missing)
+  for _, key in ipairs(missing) do
+    local entry = { value = values[key] or false, token = tokens[key] }
+    self.cache[key] = entry
+    self.pool:_remember(key, entry)
+  end
 end
 
-function Run:put(key, value)
-  store.put(key, value)
-  self.cache[key] = value
+--- The record of `key` ({value = table or false, token =}). `assumeAbsent`: when nothing is
+--- known of it, take it to be absent without a round trip (the compare-and-set that claims it
+--- checks that).
+function Run:entry(key, assumeAbsent)
+  local entry = self.cache[key]
+  if entry then return entry end
+  if assumeAbsent and (self.fresh or not self.pool.known[key]) then
+    entry = { value = false }
+    self.cache[key] = entry
+    return entry
+  end
+  self:fetch({ key })
+  return self.cache[key]
 end
 
-function Run:delete(key)
-  store.delete(key)
-  self.cache[key] = false
+function Run:get(key) return self:entry(key).value or nil end
+
+--- Sets `key` to `value` (nil deletes) if it still holds what this attempt read; otherwise ends
+--- the attempt with Conflict (and remembers what the store holds now).
+function Run:set(key, value)
+  local entry = self:entry(key)
+  local ok, second, third = store.cas(key, value, entry.token)
+  if ok then
+    local written = { value = value or false, token = second }
+    self.cache[key], self.wrote = written, true
+    self.pool:_remember(key, written)
+    return
+  end
+  self.pool:_remember(key, { value = second or false, token = third })
+  error(Conflict, 0)
+end
+
+--- Points L/<mac> at `ip` (nil: removes it) when it does not already; an index needs no
+--- compare-and-set.
+function Run:index(mac, ip)
+  local key = self.pool:_leaseKey(mac)
+  local current = self:get(key)
+  local indexed = type(current) == "table" and current.ip or nil
+  if indexed == ip then return end
+  if ip then
+    local value = { ip = ip }
+    store.put(key, value)
+    self.pool:_remember(key, { value = value })
+    self.cache[key] = { value = value } -- no token: a later set of it reads again
+  else
+    store.delete(key)
+    self.cache[key] = { value = false }
+    self.pool.known[key] = nil
+  end
 end
 
 function Run:note(level, ...) self.notes[#self.notes + 1] = { level, ... } end
 
---- The effective holder of `ip` (see effectiveHolder), read from the store.
-function Run:holder(ip)
+--- The effective holder of `ip` (see effectiveHolder). `assumeAbsent` as in Run:entry.
+function Run:holder(ip, assumeAbsent)
   local pool = self.pool
-  local holder = effectiveHolder(self:get(pool:_addressKey(ip)), ip, function(mac) return self:get(pool:_leaseKey(mac)) end)
+  local holder = effectiveHolder(self:entry(pool:_addressKey(ip), assumeAbsent).value or nil, ip,
+    function(mac) return self:get(pool:_leaseKey(mac)) end)
   self.learned[ip] = holder and pool:_freeAt(holder) or false
   return holder
 end
@@ -242,8 +318,9 @@ end
 --- only while A/<ip> names the MAC; without a valid L/<mac>, A/<wanted> naming the MAC counts too.
 function Run:lease(mac, wanted)
   local pool = self.pool
+  self:fetch({ pool:_leaseKey(mac), wanted and pool.inPool[wanted] and pool:_addressKey(wanted) or false })
   local index = self:get(pool:_leaseKey(mac))
-  local indexed = type(index) == "table" and index.ip or nil
+  local indexed = type(index) == "table" and type(index.ip) == "string" and IPv4.parse(index.ip) or nil
   for _, ip in ipairs({ indexed or false, wanted or false }) do
     if ip and pool.inPool[ip] then
       local holder = self:holder(ip)
@@ -256,23 +333,18 @@ function Run:lease(mac, wanted)
 end
 
 --- Makes `mac` the holder of `ip` in `state`; `current` is its lease (possibly at another address).
---- The address must be free for the MAC (Pool:_freeFor); an expired holder is evicted.
+--- The address must be free for the MAC (Pool:_freeFor); an expired holder is evicted (its L/ index
+--- is left to the sweep: every use of an index checks the A/ record).
 function Run:take(ip, mac, state, at, current)
   local pool = self.pool
-  local holder = self:holder(ip)
-  if holder and holder.mac and holder.mac ~= mac then
-    local key = pool:_leaseKey(holder.mac)
-    local other = self:get(key)
-    if type(other) == "table" and other.ip == ip then self:delete(key) end
-  end
+  local expires = at + (state == "bound" and pool.lease_time or pool.offer_time)
+  self:set(pool:_addressKey(ip), { mac = mac, state = state, expires = expires })
+  self.learned[ip] = pool:_freeAt({ state = state, expires = expires })
   if current and current.ip ~= ip then
-    self:delete(pool:_addressKey(current.ip))
+    self:set(pool:_addressKey(current.ip), nil)
     self.learned[current.ip] = false
   end
-  local expires = at + (state == "bound" and pool.lease_time or pool.offer_time)
-  self:put(pool:_addressKey(ip), { mac = mac, state = state, expires = expires })
-  self:put(pool:_leaseKey(mac), { ip = ip, state = state, expires = expires })
-  self.learned[ip] = pool:_freeAt({ state = state, expires = expires })
+  self:index(mac, ip)
   return ip
 end
 
@@ -286,9 +358,10 @@ end
 --- A free address for `mac`: the pool's addresses in order from a position given by a hash of the
 --- MAC (the same on every daemon, different for different MACs, so that concurrent allocations in
 --- this and other daemons try different addresses), skipping those the hint says are held and those
---- another allocation of this daemon is trying; each candidate checked in the store, at most
---- M.CANDIDATES of them. Returns the address, or nil and "busy" (candidates ran out) or "full" (the
---- hint knows no free address).
+--- another allocation of this daemon is trying. An address nothing is known of is taken to be free
+--- (the claim's compare-and-set checks it); one known to be held counts against M.CANDIDATES.
+--- Returns the address, or nil and "busy" (candidates ran out) or "full" (the hint knows no free
+--- address).
 function Run:pick(mac, at)
   local pool = self.pool
   local addresses, count = pool.addresses, #pool.addresses
@@ -302,7 +375,7 @@ function Run:pick(mac, at)
     if freeAt == nil then freeAt = hint[ip] end
     local claim = claimed[ip]
     if (not freeAt or at >= freeAt) and (claim == nil or claim == self.call or at - claim.started >= M.CLAIM_TIME) then
-      if pool:_freeFor(self:holder(ip), mac, at) then
+      if pool:_freeFor(self:holder(ip, true), mac, at) then
         claimed[ip] = self.call
         self.call.claims[#self.call.claims + 1] = ip
         return ip
@@ -322,31 +395,45 @@ function Pool:_unclaim(call)
   call.claims = {}
 end
 
---- Runs `body(run)` in one store transaction and returns its results; afterwards (only when it
---- committed) applies what the committed attempt learned to the hint, and writes its log lines.
+--- How many times a decision is made again after a record changed under it, before giving up.
+M.ATTEMPTS = 8
+
+--- Makes the decision `body(run)` (see above) and returns its results; afterwards applies what the
+--- decision learned to the hint and writes its log lines.
 function Pool:_transact(body)
   local call = { claims = {}, started = now() }
-  local run
-  local results = table.pack(pcall(store.transaction, function()
-    self:_unclaim(call) -- an attempt run again starts from the same claims as the first
-    run = self:_newRun(call) -- afresh for each attempt
-    return body(run)
-  end, "snapshot"))
-  self:_unclaim(call)
-  if not results[1] then error(results[2], 0) end
-  for ip, freeAt in pairs(run.learned) do self.hint[ip] = freeAt or nil end
-  for _, note in ipairs(run.notes) do log[note[1]](table.unpack(note, 2)) end
-  return table.unpack(results, 2, results.n)
+  local fresh = false
+  for _ = 1, M.ATTEMPTS do
+    local run = self:_newRun(call, fresh)
+    local results = table.pack(pcall(body, run))
+    self:_unclaim(call)
+    if results[1] then
+      if run.remembered and not run.wrote and not fresh then
+        fresh = true -- decided from memory alone: decide again from the store
+      else
+        for ip, freeAt in pairs(run.learned) do self.hint[ip] = freeAt or nil end
+        for _, note in ipairs(run.notes) do log[note[1]](table.unpack(note, 2)) end
+        return table.unpack(results, 2, results.n)
+      end
+    elseif results[2] ~= Conflict then
+      error(results[2], 0)
+    end
+  end
+  error(string.format("pool %s: the addresses a decision depended on kept changing (%d attempts); try again", self.name, M.ATTEMPTS), 0)
 end
 
---- Replaces the hint with what the store holds now: one scan of the pool's A/ keys, outside any
---- transaction (it is only a hint, and a scan inside one would conflict with every allocation).
+--- Replaces the hint with what the store holds now: one scan of the pool's A/ keys (which also
+--- refreshes the remembered A/ records).
 function Pool:_refreshHint(at)
   local hint, skip = {}, #self.prefix + 3
+  for key in pairs(self.known) do
+    if key:find("/A/", 1, true) then self.known[key] = nil end
+  end
   for _, entry in ipairs(store.scan(self.prefix .. "A/")) do
     local ip = fromIPKey(entry.key:sub(skip))
     local record = entry.value
-    -- Old-layout records ({mac=} alone) stay out: the transaction that looks at them reads L/<mac>.
+    self.known[entry.key] = { value = record, token = entry.token }
+    -- Old-layout records ({mac=} alone) stay out: the decision that looks at them reads L/<mac>.
     local holder = ip and effectiveHolder(record, ip, function() return nil end)
     if holder then
       local freeAt = self:_freeAt(holder)
@@ -357,11 +444,12 @@ function Pool:_refreshHint(at)
 end
 
 --- Every record of the pool from one scan: holders by address (and the addresses in order), leases
---- by MAC (and the MACs in order), and whether the old change counter V is there.
+--- by MAC (and the MACs in order), whether the old change counter V is there, and each key's token.
 function Pool:_scanAll()
-  local holders, addresses, leases, macs, counter = {}, {}, {}, {}, false
+  local holders, addresses, leases, macs, counter, tokens = {}, {}, {}, {}, false, {}
   local skip = #self.prefix + 1
   for _, entry in ipairs(store.scan(self.prefix)) do
+    tokens[entry.key] = entry.token
     local rest = entry.key:sub(skip)
     local kind, name = rest:match("^([AL])/(.+)$")
     if kind == "A" then
@@ -373,7 +461,7 @@ function Pool:_scanAll()
       counter = true
     end
   end
-  return holders, addresses, leases, macs, counter
+  return holders, addresses, leases, macs, counter, tokens
 end
 
 -- Definitions -----------------------------------------------------------------------------------
@@ -407,7 +495,7 @@ local function wantedAddress(packet, method, client_ip)
   return (IPv4.parse(wanted))
 end
 
---- The decision for one packet, inside a transaction: the address to answer with, or nil (and
+--- The decision for one packet, made by `run`: the address to answer with, or nil (and
 --- "busy"/"full" when no address could be found for an allocation).
 function Pool:_decide(run, method, mac, wanted, at)
   if method == "DISCOVER" then
@@ -446,16 +534,16 @@ function Pool:_decide(run, method, mac, wanted, at)
   elseif method == "RELEASE" or method == "DECLINE" then
     local lease = run:lease(mac, wanted)
     if not lease or (wanted and wanted ~= lease.ip) then return nil end
-    run:delete(self:_leaseKey(mac))
     if method == "DECLINE" then
       local holder = { quarantined = at + self.quarantine_time, declined_by = mac }
-      run:put(self:_addressKey(lease.ip), holder)
+      run:set(self:_addressKey(lease.ip), holder)
       run.learned[lease.ip] = holder.quarantined
       run:note("warning", "%s declined %s (pool %s): quarantined for %d s", mac, lease.ip, self.name, self.quarantine_time)
     else
-      run:delete(self:_addressKey(lease.ip))
+      run:set(self:_addressKey(lease.ip), nil)
       run.learned[lease.ip] = false
     end
+    run:index(mac, nil)
     return lease.ip
   end
   return nil
@@ -516,8 +604,8 @@ function Pool:_answer(method, mac, wanted, at, allocating)
   if method == "DISCOVER" and self.fullUntil then
     if at < self.fullUntil then
       -- The pool was full a moment ago: a client without a lease gets nothing (whatever address
-      -- its DISCOVER asks for: none is free), which one read (no transaction) tells. Under a flood of new clients that keeps the store's load to one round
-      -- trip each; the transaction below still decides for a client that holds a lease.
+      -- its DISCOVER asks for: none is free), which one read tells. Under a flood of new clients that keeps the store's load to one round
+      -- trip each; the decision below still answers a client that holds a lease.
       local lease = store.get(self.prefix .. "L/" .. mac)
       if not lease then
         log.debug("pool %s is full; no address for %s", self.name, mac)
@@ -555,14 +643,12 @@ function Pool:release(mac)
   local canonical = (MAC and MAC.parse and MAC.parse(mac)) or mac
   local ip = self:_transact(function(run)
     local lease = run:lease(canonical)
-    if not lease then
-      if run:get(self:_leaseKey(canonical)) then run:delete(self:_leaseKey(canonical)) end -- a stale index
-      return nil
+    if lease then
+      run:set(self:_addressKey(lease.ip), nil)
+      run.learned[lease.ip] = false
     end
-    run:delete(self:_leaseKey(canonical))
-    run:delete(self:_addressKey(lease.ip))
-    run.learned[lease.ip] = false
-    return lease.ip
+    run:index(canonical, nil) -- also a stale index
+    return lease and lease.ip
   end)
   if ip then log.info("pool %s: released %s from %s", self.name, ip, canonical) end
   return ip
@@ -579,9 +665,10 @@ function Pool:loadDHCPPacket(packet, definition)
 end
 
 --- Removes holders whose address can be reused and ended quarantines, rewrites old-layout records,
---- drops stale L/ entries and the old V counter; at most M.SWEEP_BATCH records, each in its own
---- transaction that reads the record again (so two daemons sweeping at once do no harm). Also
---- refreshes the hint from its scan. Returns how many addresses it freed.
+--- drops stale L/ entries and the old V counter; at most M.SWEEP_BATCH changes, each a
+--- compare-and-set against the record the scan read (so one that another daemon changed since is
+--- left alone, and two daemons sweeping at once do no harm). Its scan also refreshes the hint and
+--- the remembered records. Returns how many addresses it freed.
 function Pool:sweep()
   self.fullUntil = nil -- the scan below refreshes the hint
   local clock = now()
@@ -589,53 +676,39 @@ function Pool:sweep()
     if clock >= held.expires then self.granted[mac] = nil end
   end
   local at = now()
-  local holders, addresses, leases, macs, counter = self:_scanAll()
+  local holders, addresses, leases, macs, counter, tokens = self:_scanAll()
   local function leaseOf(mac) return leases[mac] end
-  local hint, work = {}, {}
+  local hint, work, known = {}, {}, {}
   for _, ip in ipairs(addresses) do
+    local key = self:_addressKey(ip)
+    known[key] = { value = holders[ip], token = tokens[key] }
     local holder = effectiveHolder(holders[ip], ip, leaseOf)
     local freeAt = holder and self:_freeAt(holder)
-    if not holder or at >= freeAt or holder.old_layout then work[#work + 1] = { ip = ip } end
+    if not holder or at >= freeAt then
+      work[#work + 1] = { key = key, ip = ip }
+    elseif holder.old_layout then
+      work[#work + 1] = { key = key, value = { mac = holder.mac, state = holder.state, expires = holder.expires } }
+    end
     if holder and freeAt > at then hint[ip] = freeAt end
   end
   for _, mac in ipairs(macs) do
+    local key = self:_leaseKey(mac)
+    known[key] = { value = leases[mac], token = tokens[key] }
     local lease = leases[mac]
-    local ip = type(lease) == "table" and type(lease.ip) == "string" and lease.ip or nil
-    local holder = ip and IPv4.parse(ip) and effectiveHolder(holders[ip], ip, leaseOf)
-    if not (holder and holder.mac == mac) then work[#work + 1] = { mac = mac } end
+    local ip = type(lease) == "table" and type(lease.ip) == "string" and IPv4.parse(lease.ip) or nil
+    local holder = ip and effectiveHolder(holders[ip], ip, leaseOf)
+    if not (holder and holder.mac == mac) then work[#work + 1] = { key = key } end
   end
-  self.hint, self.hintAt = hint, at
+  self.hint, self.hintAt, self.known = hint, at, known
   if counter then store.delete(self.prefix .. "V") end
   local freed = 0
   for index = 1, math.min(#work, M.SWEEP_BATCH) do
     local item = work[index]
-    freed = freed + self:_transact(function(run)
-      if item.ip then
-        local ip = item.ip
-        local key = self:_addressKey(ip)
-        if run:get(key) == nil then return 0 end
-        local holder = run:holder(ip)
-        if holder and at < self:_freeAt(holder) then
-          if holder.old_layout then run:put(key, { mac = holder.mac, state = holder.state, expires = holder.expires }) end
-          return 0
-        end
-        run:delete(key)
-        run.learned[ip] = false
-        if holder and holder.mac then
-          local leaseKey = self:_leaseKey(holder.mac)
-          local lease = run:get(leaseKey)
-          if type(lease) == "table" and lease.ip == ip then run:delete(leaseKey) end
-        end
-        return 1
-      end
-      local key = self:_leaseKey(item.mac)
-      local lease = run:get(key)
-      if lease == nil then return 0 end
-      local ip = type(lease) == "table" and type(lease.ip) == "string" and IPv4.parse(lease.ip) or nil
-      local holder = ip and run:holder(ip)
-      if not (holder and holder.mac == item.mac) then run:delete(key) end
-      return 0
-    end)
+    known[item.key] = nil
+    if store.cas(item.key, item.value, tokens[item.key]) and item.ip then
+      freed = freed + 1
+      hint[item.ip] = nil
+    end
   end
   return freed
 end

@@ -3,6 +3,9 @@ import Databases
 
 // The `store` global: a persistent key-value store for scripts (docs/SCRIPTING.md, "store").
 //   store.get(key) -> value or nil          store.put(key, value)
+//   store.gets(key) -> value, token (nil, nil when absent; the token is for store.cas)
+//   store.getMany({key, ...}) -> {key = value}, {key = token}  (one round trip)
+//   store.cas(key, value, token) -> true, new token | false, current value, current token
 //   store.delete(key) -> existed            store.scan(prefix[, limit]) -> { {key=, value=}, ... }
 //   store.update(key, function(old) return new end) -> new   (atomic; nil deletes)
 //   store.transaction(function() ... end[, mode]) -> the function's results (atomic; an error rolls back)
@@ -38,6 +41,9 @@ extension ScriptRuntime {
     func installStore() {
         lua_createtable(L, 0, 8)
         setFunction(L, "get", storeGet)
+        setFunction(L, "gets", storeGets)
+        setFunction(L, "getMany", storeGetMany)
+        setFunction(L, "cas", storeCompareAndSet)
         setFunction(L, "put", storePut)
         setFunction(L, "delete", storeDelete)
         setFunction(L, "scan", storeScan)
@@ -98,19 +104,28 @@ private func pushStored(_ L: LuaState, _ text: String?, key: String) throws(LuaA
 }
 
 private let storeGet: LuaFunction = { L in
-    luaEntry(L, "store.get") { L in
-        let key = try storeKey(L)
-        switch try openStore(L) {
-        case .local(let store):
-            let text = try storeCall { () throws(StoreError) in try store.get(key) }
-            try pushStored(L, text, key: key)
-            return 1
-        case .remote(let store, let runtime):
-            return try runtime.remoteCall(L, store, .get(key)) { (L, answer) throws(LuaArgumentError) in
-                guard case .value(let text) = answer else { throw LuaArgumentError("unexpected answer \(answer)") }
-                try pushStored(L, text, key: key)
-                return 1
-            }
+    luaEntry(L, "store.get") { L in try get(L, withToken: false) }
+}
+
+private let storeGets: LuaFunction = { L in
+    luaEntry(L, "store.gets") { L in try get(L, withToken: true) }
+}
+
+/// store.get and store.gets: the value, and for gets its token.
+private func get(_ L: LuaState, withToken: Bool) throws(LuaArgumentError) -> Int32 {
+    let key = try storeKey(L)
+    let push = { (L: LuaState, text: String?) throws(LuaArgumentError) -> Int32 in
+        if withToken { return try pushVersioned(L, text, key: key) }
+        try pushStored(L, text, key: key)
+        return 1
+    }
+    switch try openStore(L) {
+    case .local(let store):
+        return try push(L, try storeCall { () throws(StoreError) in try store.get(key) })
+    case .remote(let store, let runtime):
+        return try runtime.remoteCall(L, store, .get(key)) { (L, answer) throws(LuaArgumentError) in
+            guard case .value(let text) = answer else { throw LuaArgumentError("unexpected answer \(answer)") }
+            return try push(L, text)
         }
     }
 }
@@ -205,6 +220,8 @@ private func pushRows(_ L: LuaState, _ rows: [StoreRow]) throws(LuaArgumentError
         lua_setfield(L, -2, "key")
         try pushStored(L, row.value, key: row.key)
         lua_setfield(L, -2, "value")
+        pushString(L, row.value)
+        lua_setfield(L, -2, "token")
         lua_rawseti(L, -2, lua_Integer(position + 1))
     }
     return 1
@@ -269,5 +286,101 @@ private let storeTransaction: LuaFunction = { L in
             throw LuaArgumentError("rolled back: \(error.message)")
         }
         return lua_gettop(L) - 1
+    }
+}
+
+// Versions: a value's token is the text it is stored as, so a compare-and-set needs no version
+// column and works the same on SQLite and PostgreSQL (docs/SCRIPTING.md, "store.cas"). Two
+// writes of equal values share a token, which is harmless: the decision made on one holds for
+// the other.
+
+/// Pushes a stored value and its token (nil, nil when absent).
+private func pushVersioned(_ L: LuaState, _ text: String?, key: String) throws(LuaArgumentError) -> Int32 {
+    try pushStored(L, text, key: key)
+    if let text { pushString(L, text) } else { lua_pushnil(L) }
+    return 2
+}
+
+/// The keys of the table at index 1 (a list of non-empty strings).
+private func storeKeys(_ L: LuaState) throws(LuaArgumentError) -> [String] {
+    guard lua_type(L, 1) == LUA_TTABLE else {
+        throw LuaArgumentError("the argument must be a list of keys, got \(describe(L, 1))")
+    }
+    var keys: [String] = []
+    let count = Int(lua_rawlen(L, 1))
+    guard count <= 1000 else { throw LuaArgumentError("at most 1000 keys at once, got \(count)") }
+    for index in stride(from: 1, through: count, by: 1) {
+        lua_rawgeti(L, 1, lua_Integer(index))
+        defer { clua_pop(L, 1) }
+        guard lua_type(L, -1) == LUA_TSTRING, let key = stringValue(L, -1), !key.isEmpty else {
+            throw LuaArgumentError("key \(index) must be a non-empty string, got \(describe(L, -1))")
+        }
+        keys.append(key)
+    }
+    return keys
+}
+
+/// Pushes {key = value} and {key = token}.
+private func pushValues(_ L: LuaState, _ values: [String: String]) throws(LuaArgumentError) -> Int32 {
+    guard lua_checkstack(L, 6) != 0 else { throw LuaArgumentError("Lua stack exhausted") }
+    lua_createtable(L, 0, Int32(values.count))
+    lua_createtable(L, 0, Int32(values.count))
+    for (key, text) in values {
+        pushString(L, key)
+        try pushStored(L, text, key: key)
+        lua_rawset(L, -4)
+        pushString(L, key)
+        pushString(L, text)
+        lua_rawset(L, -3)
+    }
+    return 2
+}
+
+private let storeGetMany: LuaFunction = { L in
+    luaEntry(L, "store.getMany") { L in
+        let keys = try storeKeys(L)
+        switch try openStore(L) {
+        case .local(let store):
+            return try pushValues(L, try storeCall { () throws(StoreError) in try store.getMany(keys) })
+        case .remote(let store, let runtime):
+            if keys.isEmpty { return try pushValues(L, [:]) }
+            return try runtime.remoteCall(L, store, .getMany(keys)) { (L, answer) throws(LuaArgumentError) in
+                guard case .values(let values) = answer else { throw LuaArgumentError("unexpected answer \(answer)") }
+                return try pushValues(L, values)
+            }
+        }
+    }
+}
+
+/// store.cas(key, value, token): true and the new token when it wrote; false, the current value
+/// and its token when the key no longer holds what `token` says.
+private let storeCompareAndSet: LuaFunction = { L in
+    luaEntry(L, "store.cas") { L in
+        let key = try storeKey(L)
+        let value: String? = lua_type(L, 2) == LUA_TNIL || lua_type(L, 2) == LUA_TNONE ? nil : try StoreCodec.encode(L, 2)
+        let expected: String?
+        switch lua_type(L, 3) {
+        case LUA_TNIL, LUA_TNONE: expected = nil
+        case LUA_TSTRING: expected = stringValue(L, 3)
+        default: throw LuaArgumentError("the token must be a string from store.get, getMany, scan or cas (or nil: the key must be absent), got \(describe(L, 3))")
+        }
+        let push = { (L: LuaState, swapped: Bool, current: String?) throws(LuaArgumentError) -> Int32 in
+            lua_pushboolean(L, swapped ? 1 : 0)
+            if swapped {
+                if let value { pushString(L, value) } else { lua_pushnil(L) }
+                return 2
+            }
+            return 1 + (try pushVersioned(L, current, key: key))
+        }
+        switch try openStore(L) {
+        case .local(let store):
+            let (swapped, current) = try storeCall { () throws(StoreError) in try store.swap(key, value: value, expected: expected) }
+            return try push(L, swapped, current)
+        case .remote(let store, let runtime):
+            return try runtime.remoteCall(L, store, .swap(key: key, value: value, expected: expected)) { (L, answer) throws(LuaArgumentError) in
+                guard case .swapped(let swapped, let current) = answer else { throw LuaArgumentError("unexpected answer \(answer)") }
+                return try push(L, swapped, current)
+            }
+        }
     }
 }

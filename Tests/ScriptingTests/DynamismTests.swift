@@ -317,16 +317,22 @@ struct PoolDriver {
         #expect(try daemons[1].ask("DISCOVER", MAC(0x0200_0000_0FFF), requested: bound[MAC(0x0200_0000_0205)])?.ip == bound[MAC(0x0200_0000_0205)])
     }
 
-    @Test func aTransactionRunAgainDecidesAsIfRunOnce() throws {
-        // Every store.transaction runs its function, rolls it back, and runs it again (what a
-        // remote store does after a conflict): the answers and the store end up as without.
+    @Test func aDecisionMadeAgainDecidesAsIfMadeOnce() throws {
+        // Every other store.cas is refused as if another daemon had changed the record (though
+        // nothing changed), so every decision is made again: the answers and the store end up as
+        // without.
         let conf = dynamismConf + """
             function forceReruns()
-              local real = store.transaction
-              store.transaction = function(fn)
-                pcall(real, function() fn(); error("a conflict with another daemon") end)
-                RERUNS = (RERUNS or 0) + 1
-                return real(fn)
+              local real, refuse = store.cas, true
+              REAL_CAS = real
+              store.cas = function(key, value, token)
+                refuse = not refuse
+                if not refuse then
+                  RERUNS = (RERUNS or 0) + 1
+                  local current, currentToken = store.gets(key)
+                  return false, current, currentToken
+                end
+                return real(key, value, token)
               end
             end
 
@@ -350,6 +356,8 @@ struct PoolDriver {
             _ = try evaluate(runtime, "FAKE_NOW = FAKE_NOW + 61; return 1")
             let late = try pool.ask("DISCOVER", MAC(0x0200_0000_0A00))
             answers.append("after the offers: \(late?.ip.description ?? "nil")")
+            // The sweep makes no decision: a refused change waits for the next sweep.
+            _ = try evaluate(runtime, "if REAL_CAS then store.cas = REAL_CAS end; return 1")
             answers.append("sweep \(try evaluate(runtime, "return dynamism.pools.lab:sweep()"))")
             answers.append(try evaluate(runtime, "return dynamism.csv()"))
             answers.append(try evaluate(runtime, """
@@ -390,17 +398,15 @@ struct PoolDriver {
           other.clock = function() return FAKE_NOW end
           assert(other ~= dynamism)
         end
-        -- The next store.transaction runs its function, is rolled back (a conflict), `between(seen)`
-        -- runs (the other daemon commits; `seen` is what `watch()` read inside the first attempt),
-        -- and the function runs again.
-        function interleaveOnce(between, watch)
-          local real = store.transaction
-          store.transaction = function(fn)
-            store.transaction = real
-            local seen
-            pcall(real, function() fn(); seen = watch and watch(); error("a conflict with another daemon") end)
-            between(seen)
-            return real(fn)
+        -- Before the next store.cas (a decision's write, after its reads), `between(ip)` runs: the
+        -- other daemon acts on the address that write is about; then the write goes to the store.
+        function interleaveOnce(between)
+          local real = store.cas
+          store.cas = function(key, value, token)
+            store.cas = real
+            local ip = key:match("/A/(.+)$"):gsub("%d+", function(d) return tostring(tonumber(d)) end)
+            between(ip)
+            return real(key, value, token)
           end
         end
 
@@ -408,10 +414,10 @@ struct PoolDriver {
 
     @Test func theSameBroadcastDiscoverOnTwoDaemonsEndsWithOneOffer() throws {
         let (runtime, _, _) = try makeStoredRuntime(interleavedConf, extensions: try shippedExtensions())
-        // Daemon 2's first attempt chooses an address for the MAC; meanwhile daemon 1 gives that
+        // Daemon 2's decision chooses an address for the MAC; before it writes, daemon 1 gives that
         // address to another client and then answers the MAC's DISCOVER (with another address).
-        // Daemon 2's first attempt conflicts; its second finds daemon 1's offer through L/<mac> and
-        // repeats it: one offer, one address held.
+        // Daemon 2's write is refused; its decision made again finds daemon 1's offer through
+        // L/<mac> and repeats it: one offer, one address held.
         let result = try evaluate(runtime, """
             local one, two = dynamism.pools.lab, other.pools.lab
             local mac = "02:00:00:00:00:5a"
@@ -420,7 +426,7 @@ struct PoolDriver {
               first = chosen
               squatter = one:handle("REQUEST:SELECTING", nil, "02:00:00:00:00:77", chosen).ip
               mine = one:handle("DISCOVER", nil, mac, nil).ip
-            end, function() return store.get("dynamism/lab/L/" .. mac).ip end)
+            end)
             local theirs = two:handle("DISCOVER", nil, mac, nil).ip
             local held = 0
             for _, e in ipairs(store.scan("dynamism/lab/A/")) do if e.value.mac == mac then held = held + 1 end end
@@ -431,8 +437,9 @@ struct PoolDriver {
 
     @Test func aRequestForAnAddressAnotherDaemonJustBoundGetsNil() throws {
         let (runtime, _, _) = try makeStoredRuntime(interleavedConf, extensions: try shippedExtensions())
-        // Daemon 2's first attempt finds .13 free; daemon 1 binds it to another MAC meanwhile; the
-        // second attempt sees that and answers nil (the engine NAKs or stays silent).
+        // Daemon 2's decision finds .13 free; daemon 1 binds it to another MAC before daemon 2
+        // writes; the write is refused, and the decision made again answers nil (the engine NAKs
+        // or stays silent).
         let result = try evaluate(runtime, """
             local one, two = dynamism.pools.lab, other.pools.lab
             local bound

@@ -86,6 +86,33 @@ end)
         #expect(result == "truefalsenil")
     }
 
+    @Test func getsAndCasCompareWhatIsStored() throws {
+        let (runtime, _, _) = try makeStoredRuntime(probeSource)
+        #expect(try evaluate(runtime, """
+            local out = {}
+            local function add(...) for i = 1, select("#", ...) do out[#out + 1] = tostring((select(i, ...))) end end
+            add(store.gets("k"))                         -- nil nil
+            add(store.cas("k", {n = 1}, nil))            -- true, token: only when absent
+            local v, t = store.gets("k")
+            add(v.n, t == select(2, store.cas("k", {n = 1}, t)))  -- rewriting the same value keeps its token
+            add(store.cas("k", {n = 2}, nil))            -- false {n=1} token: present
+            local ok, current = store.cas("k", {n = 3}, '{"n":0}')
+            add(ok, current.n)                           -- false 1: stale token
+            local _, token = store.gets("k")
+            add(store.cas("k", nil, token))              -- true nil: deleted
+            add(store.get("k"))
+            store.put("a", 1); store.put("b", "two")
+            local values, tokens = store.getMany({"a", "b", "missing"})
+            add(values.a, values.b, values.missing, tokens.b)
+            return table.concat(out, " ")
+            """).replacingOccurrences(of: #"table: 0x[0-9a-f]+"#, with: "table", options: .regularExpression)
+            == #"nil nil true {"n":1} 1 true false table {"n":1} false 1 true nil nil 1 two nil "two""#)
+        let message = try evaluate(runtime, #"return select(2, pcall(store.cas, "k", 1, 5))"#)
+        #expect(message.contains("the token must be a string"), "\(message)")
+        let keys = try evaluate(runtime, #"return select(2, pcall(store.getMany, {"a", 7}))"#)
+        #expect(keys.contains("key 2 must be a non-empty string"), "\(keys)")
+    }
+
     @Test func updateIsAtomicAndAnErrorLeavesTheValueUnchanged() throws {
         let (runtime, _, _) = try makeStoredRuntime(probeSource)
         #expect(try evaluate(runtime, """

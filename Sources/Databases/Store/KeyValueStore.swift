@@ -103,6 +103,39 @@ public final class KeyValueStore: @unchecked Sendable {
         }
     }
 
+    /// The keys of `keys` that exist, with their values (one read).
+    public func getMany(_ keys: [String]) throws(StoreError) -> [String: String] {
+        for key in keys { try checkKey(key) }
+        return try reading { db in
+            let statement = try db.cachedStatement(sql: "SELECT value FROM store WHERE key = ?")
+            var found: [String: String] = [:]
+            for key in keys where found[key] == nil {
+                if let value = try String.fetchOne(statement, arguments: [key]) { found[key] = value }
+            }
+            return found
+        }
+    }
+
+    /// Compare-and-set (docs/SCRIPTING.md, "store.cas"): writes `value` (deletes when nil) only
+    /// when the key holds exactly `expected` (is absent when nil). Returns whether it wrote and,
+    /// when it did not, what the key holds.
+    public func swap(_ key: String, value: String?, expected: String?) throws(StoreError) -> (swapped: Bool, current: String?) {
+        try checkKey(key)
+        if let value, value.utf8.count > Self.maximumValueLength {
+            throw StoreError("store value for \(key) is \(value.utf8.count) bytes; the limit is \(Self.maximumValueLength)")
+        }
+        return try writing { db in
+            let current = try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM store WHERE key = ?"), arguments: [key])
+            guard current == expected else { return (false, current) }
+            if let value {
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO store (key, value) VALUES (?, ?)").execute(arguments: [key, value])
+            } else if current != nil {
+                try db.cachedStatement(sql: "DELETE FROM store WHERE key = ?").execute(arguments: [key])
+            }
+            return (true, nil)
+        }
+    }
+
     /// Returns whether the key existed.
     @discardableResult
     public func delete(_ key: String) throws(StoreError) -> Bool {

@@ -143,6 +143,11 @@ public final class PostgreSQLStore: RemoteStore {
         case .get(let key):
             try checkKey(key)
             return "SELECT value FROM staticdhcpd_store WHERE key = \(key)"
+        case .getMany(let keys):
+            for key in keys { try checkKey(key) }
+            return "SELECT key, value FROM staticdhcpd_store WHERE key = ANY(\(keys))"
+        case .swap(let key, let value, let expected):
+            return try swapQuery(key, value: value, expected: expected)
         case .put(let key, let value):
             try checkKey(key)
             guard value.utf8.count <= KeyValueStore.maximumValueLength else {
@@ -178,6 +183,40 @@ public final class PostgreSQLStore: RemoteStore {
         }
     }
 
+    /// A compare-and-set as one statement: the write (only when the key holds `expected`) and
+    /// what the key held. Both parts start from one snapshot; a row another daemon changed
+    /// meanwhile is checked again against its newest version by the UPDATE or DELETE (READ
+    /// COMMITTED), so the condition is never judged on a stale value, though the `current` it
+    /// returns may be stale: the caller's next attempt then fails once more and reads it anew.
+    private static func swapQuery(_ key: String, value: String?, expected: String?) throws(StoreError) -> PostgresQuery {
+        try checkKey(key)
+        if let value, value.utf8.count > KeyValueStore.maximumValueLength {
+            throw StoreError("store value for \(key) is \(value.utf8.count) bytes; the limit is \(KeyValueStore.maximumValueLength)")
+        }
+        var binds = PostgresBindings(capacity: 3)
+        binds.append(key)
+        let write: String
+        switch (value, expected) {
+        case (let value?, nil):
+            binds.append(value)
+            write = "INSERT INTO staticdhcpd_store (key, value, updated_at) VALUES ($1, $2, now()) ON CONFLICT (key) DO NOTHING RETURNING 1"
+        case (let value?, let expected?):
+            binds.append(value)
+            binds.append(expected)
+            write = "UPDATE staticdhcpd_store SET value = $2, updated_at = now() WHERE key = $1 AND value = $3 RETURNING 1"
+        case (nil, let expected?):
+            binds.append(expected)
+            write = "DELETE FROM staticdhcpd_store WHERE key = $1 AND value = $2 RETURNING 1"
+        case (nil, nil):
+            // Deleting what must be absent: done when it is absent.
+            return PostgresQuery(unsafeSQL: "SELECT current IS NULL, current FROM (SELECT (SELECT value FROM staticdhcpd_store WHERE key = $1) AS current) AS found", binds: binds)
+        }
+        return PostgresQuery(unsafeSQL: """
+            WITH written AS (\(write))
+            SELECT EXISTS (SELECT 1 FROM written), (SELECT value FROM staticdhcpd_store WHERE key = $1)
+            """, binds: binds)
+    }
+
     private static func checkKey(_ key: String) throws(StoreError) {
         guard !key.isEmpty else { throw StoreError("store keys must not be empty") }
         guard key.utf8.count <= KeyValueStore.maximumKeyLength else {
@@ -189,6 +228,17 @@ public final class PostgreSQLStore: RemoteStore {
         do {
             switch request {
             case .get: return .value(try rows.first?.decode(String.self))
+            case .getMany:
+                var values: [String: String] = [:]
+                for row in rows {
+                    let (key, value) = try row.decode((String, String).self)
+                    values[key] = value
+                }
+                return .values(values)
+            case .swap:
+                guard let row = rows.first else { return .swapped(false, current: nil) }
+                let (swapped, current) = try row.decode((Bool, String?).self)
+                return .swapped(swapped, current: swapped ? nil : current)
             case .put, .lock: return .done
             case .delete: return .existed(!rows.isEmpty)
             case .scan:
@@ -243,6 +293,8 @@ extension StoreRequest {
     var summary: String {
         switch self {
         case .get(let key): "get(\"\(key)\")"
+        case .getMany(let keys): "getMany(\(keys.count) keys)"
+        case .swap(let key, _, _): "cas(\"\(key)\")"
         case .put(let key, _): "put(\"\(key)\")"
         case .delete(let key): "delete(\"\(key)\")"
         case .scan(let prefix, _): "scan(\"\(prefix)\")"

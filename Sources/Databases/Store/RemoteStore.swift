@@ -1,7 +1,12 @@
 /// One operation on the scripts' `store` (docs/SCRIPTING.md, "store").
 public enum StoreRequest: Sendable, Equatable {
     case get(String)
+    /// Several keys in one round trip.
+    case getMany([String])
     case put(String, String)
+    /// Compare-and-set: writes `value` (deletes when nil) only when the key holds exactly
+    /// `expected` now (is absent when nil). A value's text is its version token.
+    case swap(key: String, value: String?, expected: String?)
     case delete(String)
     /// Keys starting with the prefix, in byte order; at most `limit` when given.
     case scan(prefix: String, limit: Int?)
@@ -25,6 +30,10 @@ public enum StoreIsolation: Sendable {
 public enum StoreAnswer: Sendable, Equatable {
     case done
     case value(String?)
+    /// The keys that exist, with their values.
+    case values([String: String])
+    /// Whether a `swap` wrote; when it did not, what the key holds (nil: absent).
+    case swapped(Bool, current: String?)
     case existed(Bool)
     case rows([StoreRow])
     case count(Int)
