@@ -23,8 +23,9 @@
 --   end
 --
 -- Store layout, per pool P:
---   "dynamism/P/A/<ip>"  -> {mac=, state = "offered"|"bound", expires=} or {quarantined = until, declined_by = mac}
+--   "dynamism/P/A/<ip>"  -> {mac=, state = "offered"|"bound", expires=, hostname=} or {quarantined = until, declined_by = mac}
 --                           THE holder of the address: one key per address, so an address has at most one holder.
+--                           hostname (optional) is what the client sent in option 12, for the dashboard's leases page.
 --   "dynamism/P/L/<mac>" -> {ip=}
 --                           index from a MAC to its address; valid only while A/<ip> names that MAC.
 -- (<ip> is zero-padded, "198.051.100.010", so that scan order is address order.)
@@ -338,7 +339,12 @@ end
 function Run:take(ip, mac, state, at, current)
   local pool = self.pool
   local expires = at + (state == "bound" and pool.lease_time or pool.offer_time)
-  self:set(pool:_addressKey(ip), { mac = mac, state = state, expires = expires })
+  -- The client's name (option 12) when this request carried one, else the one its record kept
+  -- (the record set() compares against, so no further read).
+  local previous = self:entry(pool:_addressKey(ip)).value
+  local kept = type(previous) == "table" and previous.mac == mac and previous.hostname
+  local hostname = self.hostname or (type(kept) == "string" and kept or nil)
+  self:set(pool:_addressKey(ip), { mac = mac, state = state, expires = expires, hostname = hostname })
   self.learned[ip] = pool:_freeAt({ state = state, expires = expires })
   if current and current.ip ~= ip then
     self:set(pool:_addressKey(current.ip), nil)
@@ -495,6 +501,16 @@ local function wantedAddress(packet, method, client_ip)
   return (IPv4.parse(wanted))
 end
 
+--- The name the client sent (option 12) as printable ASCII, at most 255 bytes, or nil: the store
+--- keeps only UTF-8 text, and a client may send any bytes at all.
+local function clientHostname(packet)
+  local name = packet and packet:getOption("hostname", true)
+  if type(name) ~= "string" then return nil end
+  name = name:gsub("[^\32-\126]", ""):sub(1, 255)
+  if name == "" then return nil end
+  return name
+end
+
 --- The decision for one packet, made by `run`: the address to answer with, or nil (and
 --- "busy"/"full" when no address could be found for an allocation).
 function Pool:_decide(run, method, mac, wanted, at)
@@ -559,7 +575,7 @@ function Pool:handle(method, packet, mac, client_ip)
   local allocating = method == "DISCOVER" or method:sub(1, 8) == "REQUEST:"
   if not allocating and method ~= "RELEASE" and method ~= "DECLINE" then return nil end
   local wanted = wantedAddress(packet, method, client_ip)
-  local ok, ip = pcall(self._answer, self, method, mac, wanted, at, allocating)
+  local ok, ip = pcall(self._answer, self, method, mac, wanted, at, allocating, clientHostname(packet))
   if ok then
     if self.outageSince then
       log.warning("pool %s: the store answers again; allocations resume (it failed for %d s)", self.name, at - self.outageSince)
@@ -592,7 +608,7 @@ function Pool:handle(method, packet, mac, client_ip)
 end
 
 --- The store's answer to one request: the address, or nil.
-function Pool:_answer(method, mac, wanted, at, allocating)
+function Pool:_answer(method, mac, wanted, at, allocating, hostname)
   if allocating and not self.hintAt and not self.hintLoading then
     -- One first scan at a time: requests that come while it runs go on without a hint (each
     -- candidate is checked in the store anyway) rather than each starting a scan of their own.
@@ -616,7 +632,10 @@ function Pool:_answer(method, mac, wanted, at, allocating)
       self.fullUntil = at + 1
     end
   end
-  local function decide(run) return self:_decide(run, method, mac, wanted, at) end
+  local function decide(run)
+    run.hostname = hostname -- written on the holder record by Run:take
+    return self:_decide(run, method, mac, wanted, at)
+  end
   local ip, reason = self:_transact(decide)
   if not ip and reason then
     -- No free address by the hint; other daemons may have freed some since it was made. Refresh it
