@@ -17,7 +17,7 @@ struct LeasesCommand: ParsableCommand {
     )
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One line per lease: pool, MAC, address, state, expiry.")
+        static let configuration = CommandConfiguration(abstract: "One line per lease: pool, MAC, address, state, expiry, hostname (- when unknown).")
         @OptionGroup var config: ConfigOption
         @Option(help: "Only this pool.") var pool: String?
         @Flag(help: "JSON instead of a table.") var json = false
@@ -35,14 +35,14 @@ struct LeasesCommand: ParsableCommand {
             let formatter = ISO8601DateFormatter()
             for lease in leases {
                 let expiry = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(lease.expires)))
-                print([lease.pool, lease.mac, lease.ip, lease.state, expiry].joined(separator: "\t"))
+                print([lease.pool, lease.mac, lease.ip, lease.state, expiry, lease.hostname ?? "-"].joined(separator: "\t"))
             }
             FileHandle.standardError.write(Data("\(leases.count) leases\n".utf8))
         }
     }
 
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every lease as CSV (pool,mac,ip,state,expires).")
+        static let configuration = CommandConfiguration(abstract: "Every lease as CSV (pool,mac,ip,state,expires,hostname).")
         @OptionGroup var config: ConfigOption
         func run() throws {
             let config = self.config

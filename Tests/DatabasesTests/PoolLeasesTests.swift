@@ -19,7 +19,24 @@ import Testing
             PoolLease(pool: "lab", mac: "02:00:00:00:00:02", ip: "198.51.100.11", state: "offered", expires: 1_800_000_050),
             PoolLease(pool: "lab", mac: "02:00:00:00:00:03", ip: "198.51.100.12", state: "quarantined", expires: 1_800_000_100),
         ])
-        #expect(PoolLeases.csv(PoolLeases.leases(in: Self.rows)).hasPrefix("pool,mac,ip,state,expires\nlab,02:00:00:00:00:01,198.51.100.10,bound,2027-01-15T08:00:00Z\n"))
+        #expect(PoolLeases.csv(PoolLeases.leases(in: Self.rows)).hasPrefix("pool,mac,ip,state,expires,hostname\nlab,02:00:00:00:00:01,198.51.100.10,bound,2027-01-15T08:00:00Z,\n"))
+    }
+
+    @Test func theClientsHostnameIsReadWhenRecordedAndQuotedInCSV() {
+        let rows = [
+            StoreRow(key: "dynamism/lab/A/198.051.100.020", value: #"{"mac":"02:00:00:00:00:20","state":"bound","expires":1800000000,"hostname":"kiosk, \"hall\""}"#),
+            // A damaged hostname costs the hostname, not the lease.
+            StoreRow(key: "dynamism/lab/A/198.051.100.021", value: #"{"mac":"02:00:00:00:00:21","state":"offered","expires":1800000000,"hostname":42}"#),
+        ]
+        let leases = PoolLeases.leases(in: rows)
+        #expect(leases.map(\.hostname) == ["kiosk, \"hall\"", nil])
+        #expect(leases.map(\.state) == ["bound", "offered"])
+        #expect(PoolLeases.csv(leases).split(separator: "\n", omittingEmptySubsequences: false) == [
+            "pool,mac,ip,state,expires,hostname",
+            #"lab,02:00:00:00:00:20,198.51.100.20,bound,2027-01-15T08:00:00Z,"kiosk, ""hall""""#,
+            "lab,02:00:00:00:00:21,198.51.100.21,offered,2027-01-15T08:00:00Z,",
+            "",
+        ])
     }
 
     @Test func releasingDeletesTheIndexAndTheHolderInOneTransaction() async throws {

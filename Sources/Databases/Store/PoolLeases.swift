@@ -11,13 +11,17 @@ public struct PoolLease: Sendable, Equatable, Codable {
     public var state: String
     /// Seconds since the Unix epoch (the end of a quarantine for a quarantined address).
     public var expires: Int
+    /// The name the client sent (option 12), when dynamism recorded one: records written before it
+    /// did, and quarantines, have none.
+    public var hostname: String?
 
-    public init(pool: String, mac: String, ip: String, state: String, expires: Int) {
+    public init(pool: String, mac: String, ip: String, state: String, expires: Int, hostname: String? = nil) {
         self.pool = pool
         self.mac = mac
         self.ip = ip
         self.state = state
         self.expires = expires
+        self.hostname = hostname
     }
 }
 
@@ -47,7 +51,8 @@ public enum PoolLeases {
             }
             guard let mac = record["mac"] as? String else { return nil }
             if let state = record["state"] as? String, let expires = integer(record["expires"]) {
-                return PoolLease(pool: pool, mac: mac, ip: ip, state: state, expires: expires)
+                // A hostname of any other type (a damaged record) is left out rather than the lease.
+                return PoolLease(pool: pool, mac: mac, ip: ip, state: state, expires: expires, hostname: record["hostname"] as? String)
             }
             guard let lease = index["\(pool)/\(mac)"], lease["ip"] as? String == ip, let expires = integer(lease["expires"]) else { return nil }
             return PoolLease(pool: pool, mac: mac, ip: ip, state: lease["state"] as? String == "offered" ? "offered" : "bound", expires: expires)
@@ -62,14 +67,22 @@ public enum PoolLeases {
         }
     }
 
-    /// CSV with a header: pool,mac,ip,state,expires (ISO 8601, UTC).
+    /// CSV with a header: pool,mac,ip,state,expires (ISO 8601, UTC),hostname (empty when unknown;
+    /// last, so readers of the older five columns still find theirs in place).
     public static func csv(_ leases: [PoolLease]) -> String {
         let formatter = ISO8601DateFormatter()
-        var lines = ["pool,mac,ip,state,expires"]
+        var lines = ["pool,mac,ip,state,expires,hostname"]
         for lease in leases {
-            lines.append("\(lease.pool),\(lease.mac),\(lease.ip),\(lease.state),\(formatter.string(from: Date(timeIntervalSince1970: TimeInterval(lease.expires))))")
+            let expires = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(lease.expires)))
+            lines.append("\(lease.pool),\(lease.mac),\(lease.ip),\(lease.state),\(expires),\(csvField(lease.hostname ?? ""))")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// RFC 4180 quoting for a field a client chose (a hostname may hold a comma or a quote).
+    static func csvField(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// "198.051.100.010", the zero-padded form dynamism keys addresses by (scan order is address order).
@@ -92,14 +105,38 @@ public enum PoolLeases {
 }
 
 extension PoolLeases {
+    /// The raw records of every pool in a store of this daemon's own, for `leases(in:)`. The running
+    /// daemon scans on the engine's executor (`KeyValueStore`'s threading contract) and decodes
+    /// elsewhere, so the engine spends only the scan on it.
+    public static func rows(of local: KeyValueStore) throws(StoreError) -> [StoreRow] {
+        try local.scan(prefix: prefix).map { StoreRow(key: $0.key, value: $0.value) }
+    }
+
     /// Every lease the store holds.
     public static func read(from store: ScriptStore) async throws(StoreError) -> [PoolLease] {
         switch store {
         case .local(let local):
-            return leases(in: try local.scan(prefix: prefix).map { StoreRow(key: $0.key, value: $0.value) })
+            return leases(in: try rows(of: local))
         case .remote(let remote):
             guard case .rows(let rows) = try await remote.perform(.scan(prefix: prefix, limit: nil), in: nil) else { return [] }
             return leases(in: rows)
+        }
+    }
+
+    /// `release(_:in:)` on a store of this daemon's own, synchronously: the running daemon calls it
+    /// on the engine's executor, where every other call to that store is made (`KeyValueStore`'s
+    /// threading contract).
+    public static func release(_ mac: String, in local: KeyValueStore) throws(StoreError) -> [PoolLease] {
+        do {
+            return try local.transaction { () throws -> [PoolLease] in
+                let found = leases(in: try rows(of: local))
+                for key in keysToRelease(mac, leases: found) { try local.delete(key) }
+                return found.filter { $0.mac == mac && $0.state != "quarantined" }
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError("\(error)")
         }
     }
 
@@ -108,17 +145,7 @@ extension PoolLeases {
     public static func release(_ mac: String, in store: ScriptStore) async throws(StoreError) -> [PoolLease] {
         switch store {
         case .local(let local):
-            do {
-                return try local.transaction { () throws -> [PoolLease] in
-                    let found = leases(in: try local.scan(prefix: prefix).map { StoreRow(key: $0.key, value: $0.value) })
-                    for key in keysToRelease(mac, leases: found) { try local.delete(key) }
-                    return found.filter { $0.mac == mac && $0.state != "quarantined" }
-                }
-            } catch let error as StoreError {
-                throw error
-            } catch {
-                throw StoreError("\(error)")
-            }
+            return try release(mac, in: local)
         case .remote(let remote):
             for _ in 0..<10 {
                 let transaction = try await remote.begin(.serializable)
