@@ -9,20 +9,23 @@ import ServiceLifecycle
 public struct WebServer: Sendable {
     let state: WebState
 
+    /// `leases`: the dynamic pools' leases for the leases page and `/api/leases`; nil leaves both out.
     public init(
         config: WebConfiguration, source: any DashboardSource, reservations: (any ReservationStore)?,
-        scripts: (any ScriptWebHost)?, logger: Logger
+        scripts: (any ScriptWebHost)?, leases: (any LeaseSource)? = nil, logger: Logger
     ) {
-        state = WebState(configuration: config, source: source, reservations: reservations, scripts: scripts, logger: logger)
+        state = WebState(
+            configuration: config, source: source, reservations: reservations, scripts: scripts, leases: leases, logger: logger)
     }
 
     /// For tests: a fixed CSRF token and clock.
     init(
         config: WebConfiguration, source: any DashboardSource, reservations: (any ReservationStore)?,
-        scripts: (any ScriptWebHost)?, logger: Logger, csrfToken: String, now: @escaping @Sendable () -> Date
+        scripts: (any ScriptWebHost)?, leases: (any LeaseSource)? = nil, logger: Logger, csrfToken: String,
+        now: @escaping @Sendable () -> Date
     ) {
         state = WebState(
-            configuration: config, source: source, reservations: reservations, scripts: scripts, logger: logger,
+            configuration: config, source: source, reservations: reservations, scripts: scripts, leases: leases, logger: logger,
             csrf: CSRFToken(fixed: csrfToken), now: now)
     }
 

@@ -68,6 +68,8 @@ enum Assets {
         .legend b { color: var(--ink); font-weight: 600; margin-left: 4px; }
         form.inline { display: inline; }
         .toolbar { display: flex; gap: 8px; align-items: center; margin-bottom: 10px; flex-wrap: wrap; }
+        meter { width: 160px; height: 14px; vertical-align: middle; }
+        .note, .count { color: var(--muted); font-size: 12px; margin: 6px 0; }
         input[type=number] { width: 8em; }
         input[type=text], input[type=search], input[type=number] { font: 13px var(--mono); padding: 4px 7px; border: 1px solid #c4cad3; border-radius: 4px; background: #fff; }
         button, .button { font: 13px system-ui, sans-serif; padding: 4px 11px; border: 1px solid #c4cad3; border-radius: 4px; background: #f6f8fa; color: var(--ink); cursor: pointer; }

@@ -30,6 +30,9 @@ struct DashboardPages: Sendable {
         if state.reservations != nil {
             entries.append(SidebarEntry(module: "core", name: "reservations", path: "/reservations", confirm: false))
         }
+        if state.leases != nil {
+            entries.append(SidebarEntry(module: "core", name: "leases", path: "/leases", confirm: false))
+        }
         for method in registrations.methods where !method.hidden {
             entries.append(SidebarEntry(module: method.module ?? "extensions", name: method.name ?? method.path, path: method.path, confirm: method.confirm))
         }

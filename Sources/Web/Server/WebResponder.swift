@@ -12,20 +12,23 @@ public struct WebResponder: HTTPResponder {
 
     /// Where a path leads.
     enum Route {
-        case dashboard, stylesheet, javascript, faviconICO, faviconSVG, reinitialise, reservationsPage
+        case dashboard, stylesheet, javascript, faviconICO, faviconSVG, reinitialise, reservationsPage, leasesPage
         case apiStatus, apiStatistics, apiActivity, apiClients, apiLog, apiReload, apiReservations(mac: String?)
         case apiSubnets(subnet: String?)
+        case apiLeases(mac: String?), apiPools
         case metrics
         case script(WebMethodRegistration)
 
         var allowedMethods: [HTTPRequest.Method] {
             switch self {
-            case .reinitialise, .reservationsPage, .script: return [.get, .head, .post]
+            case .reinitialise, .reservationsPage, .leasesPage, .script: return [.get, .head, .post]
             case .apiReload: return [.post]
             case .apiReservations(mac: nil): return [.get, .head, .post]
             case .apiReservations: return [.get, .head, .put, .delete]
             case .apiSubnets(subnet: nil): return [.get, .head, .post]
             case .apiSubnets: return [.get, .head, .put, .delete]
+            case .apiLeases(mac: nil): return [.get, .head]
+            case .apiLeases: return [.delete]
             default: return [.get, .head]
             }
         }
@@ -52,6 +55,7 @@ public struct WebResponder: HTTPResponder {
         case "/favicon.svg" where configuration.headerFavicon: return .faviconSVG
         case reinitialisePath where configuration.reinitialiseEnabled: return .reinitialise
         case "/reservations": return .reservationsPage
+        case "/leases": return .leasesPage
         case "/api/status": return .apiStatus
         case "/api/statistics": return .apiStatistics
         case "/api/activity": return .apiActivity
@@ -60,6 +64,8 @@ public struct WebResponder: HTTPResponder {
         case "/api/reload": return .apiReload
         case "/api/reservations": return .apiReservations(mac: nil)
         case "/api/subnets": return .apiSubnets(subnet: nil)
+        case "/api/leases": return .apiLeases(mac: nil)
+        case "/api/pools": return .apiPools
         case "/metrics": return .metrics
         default: break
         }
@@ -67,6 +73,11 @@ public struct WebResponder: HTTPResponder {
             let mac = String(path.dropFirst("/api/reservations/".count))
             guard !mac.isEmpty, !mac.contains("/") else { return nil }
             return .apiReservations(mac: mac.removingPercentEncoding ?? mac)
+        }
+        if path.hasPrefix("/api/leases/") {
+            let mac = String(path.dropFirst("/api/leases/".count))
+            guard !mac.isEmpty, !mac.contains("/") else { return nil }
+            return .apiLeases(mac: mac.removingPercentEncoding ?? mac)
         }
         if path.hasPrefix("/api/subnets/") {
             // Labels usually contain a slash (192.0.2.0/24): everything after the prefix is the label.
@@ -85,7 +96,8 @@ public struct WebResponder: HTTPResponder {
         case .dashboard, .apiStatus, .apiStatistics, .apiActivity, .apiClients, .apiLog, .metrics:
             return configuration.dashboardSecure
         case .reinitialise, .apiReload: return configuration.reinitialiseSecure || configuration.dashboardSecure
-        case .reservationsPage, .apiReservations, .apiSubnets: return true
+        // Leases name clients and can be released: like reservations, whenever credentials are set.
+        case .reservationsPage, .apiReservations, .apiSubnets, .leasesPage, .apiLeases, .apiPools: return true
         case .script(let method): return method.secure || (method.displayMode == .dashboard && configuration.dashboardSecure)
         }
     }
@@ -138,6 +150,7 @@ public struct WebResponder: HTTPResponder {
         case .faviconSVG: return Reply(status: .ok, contentType: "image/svg+xml", body: Array(Assets.faviconSVG.utf8), cacheable: cacheable)
         case .reinitialise: return await pages.reinitialise(request)
         case .reservationsPage: return await ReservationsPage(state: state, pages: pages).handle(request)
+        case .leasesPage: return await LeasesPage(state: state, pages: pages).handle(request)
         case .apiStatus: return await api.status()
         case .apiStatistics: return await api.statistics()
         case .apiActivity: return await api.activity()
@@ -146,6 +159,8 @@ public struct WebResponder: HTTPResponder {
         case .apiReload: return await api.reload(request)
         case .apiReservations(let mac): return await api.reservations(request, mac: mac)
         case .apiSubnets(let subnet): return await api.subnets(request, subnet: subnet)
+        case .apiLeases(let mac): return await api.leases(request, mac: mac)
+        case .apiPools: return await api.pools()
         case .metrics: return await api.metrics()
         case .script(let method): return await pages.scriptMethod(method, request: request)
         }

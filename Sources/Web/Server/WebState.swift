@@ -5,10 +5,12 @@ import Synchronization
 /// Everything a request handler needs, shared by all requests.
 ///
 /// The settings, the authenticator and the reservation store can change under a running server
-/// (`reconfigure`, on a reload of conf.lua); each read takes the current one.
+/// (`reconfigure`, on a reload of conf.lua); each read takes the current one. The lease source
+/// does not: it reads whichever store the serving generation has.
 final class WebState: Sendable {
     let source: any DashboardSource
     let scripts: (any ScriptWebHost)?
+    let leases: (any LeaseSource)?
     let logger: Logger
     let csrf: CSRFToken
     let now: @Sendable () -> Date
@@ -26,11 +28,12 @@ final class WebState: Sendable {
 
     init(
         configuration: WebConfiguration, source: any DashboardSource, reservations: (any ReservationStore)?,
-        scripts: (any ScriptWebHost)?, logger: Logger, csrf: CSRFToken = CSRFToken(),
+        scripts: (any ScriptWebHost)?, leases: (any LeaseSource)? = nil, logger: Logger, csrf: CSRFToken = CSRFToken(),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.source = source
         self.scripts = scripts
+        self.leases = leases
         self.logger = logger
         self.csrf = csrf
         self.now = now
