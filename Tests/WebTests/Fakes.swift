@@ -196,6 +196,8 @@ struct Harness {
     var source = FakeSource()
     var store: FakeStore? = FakeStore()
     var scripts: FakeScripts? = FakeScripts()
+    /// nil: the daemon offers no leases page (most tests do not look at it).
+    var leases: FakeLeases?
     var clock = TestClock(Date(timeIntervalSince1970: 1_790_003_600))
 
     init(_ configure: (inout WebConfiguration) -> Void = { _ in }) {
@@ -211,7 +213,7 @@ struct Harness {
     func run<Value: Sendable>(_ test: @Sendable (WebServer, any TestClientProtocol) async throws -> Value) async throws -> Value {
         let clock = self.clock
         let server = WebServer(
-            config: configuration, source: source, reservations: store, scripts: scripts,
+            config: configuration, source: source, reservations: store, scripts: scripts, leases: leases,
             logger: Logger(label: "web-test"), csrfToken: testCSRF, now: { clock.now })
         let app = Application(responder: server.makeResponder())
         return try await app.test(.router) { client in try await test(server, client) }
