@@ -1,0 +1,54 @@
+import Databases
+import DHCPWire
+import Engine
+import Foundation
+import Web
+
+/// The leases page's view of the dynamism pools: the serving generation's store, read and released
+/// with `PoolLeases` (the code of `staticdhcpd leases`), and the pools' sizes from the scripts'
+/// metrics handlers, where dynamism reports them (docs/SCRIPTING.md, `metricsAddHandler`).
+///
+/// A store of this daemon's own (`KeyValueStore`) is only touched on the engine's executor, as its
+/// threading contract asks (a Lua transaction would otherwise see another thread's calls join it);
+/// there only the scan, or the release's transaction, runs, and the records are decoded here. The
+/// shared PostgreSQL store is called from here directly: every call is its own round trip.
+struct DaemonLeaseSource: LeaseSource {
+    let server: Server
+
+    private func serving() throws -> (ScriptStore, DHCPEngine) {
+        let (generation, engine) = server.webSnapshot.withLock { ($0.generation, $0.engine) }
+        guard let generation, let engine else { throw DaemonError("the server is not serving yet") }
+        return (generation.store, engine)
+    }
+
+    func leases() async throws -> [Web.Lease] {
+        let (store, engine) = try serving()
+        switch store {
+        case .local(let local):
+            let rows = try await engine.perform { try PoolLeases.rows(of: local) }
+            return PoolLeases.leases(in: rows).map(Self.web)
+        case .remote:
+            return try await PoolLeases.read(from: store).map(Self.web)
+        }
+    }
+
+    func poolUsage() async throws -> [PoolUsage] {
+        PoolUsage.fromDynamismGauges(await DaemonDashboardSource(server: server).metrics().scripted)
+    }
+
+    func release(mac: String) async throws -> [Web.Lease] {
+        guard let parsed = MAC(mac)?.description else { throw ReservationInputError("'\(mac)' is not a MAC address") }
+        let (store, engine) = try serving()
+        switch store {
+        case .local(let local):
+            return try await engine.perform { try PoolLeases.release(parsed, in: local) }.map(Self.web)
+        case .remote:
+            return try await PoolLeases.release(parsed, in: store).map(Self.web)
+        }
+    }
+
+    static func web(_ lease: PoolLease) -> Web.Lease {
+        Web.Lease(pool: lease.pool, mac: lease.mac, ip: lease.ip, state: lease.state,
+                  expires: Date(timeIntervalSince1970: TimeInterval(lease.expires)), hostname: lease.hostname)
+    }
+}
