@@ -18,7 +18,9 @@ if ProcessInfo.processInfo.environment["WEB_PREVIEW_AUTH"] == "1" {
 
 var logger = Logger(label: "web-preview")
 logger.logLevel = .warning
-let server = WebServer(config: configuration, source: PreviewSource(), reservations: PreviewStore(), scripts: PreviewScripts(), logger: logger)
+let server = WebServer(
+    config: configuration, source: PreviewSource(), reservations: PreviewStore(), scripts: PreviewScripts(), leases: PreviewLeases(),
+    logger: logger)
 try await server.makeApplication(onServerRunning: { port in
     FileHandle.standardOutput.write(Data("PORT \(port)\n".utf8))
 }).run()

@@ -62,7 +62,17 @@ expect "$OUT/reservations.dom.html" 'value="subnet-add"' "subnet editor rendered
 chrome --dump-dom "$URL/reservations?edit-subnet=192.0.2.0%2F24&serial=0" >"$OUT/subnet-edit.dom.html"
 expect "$OUT/subnet-edit.dom.html" 'Edit subnet 192.0.2.0/24 serial 0' "subnet edit form filled from the table"
 chrome --screenshot="$OUT/reservations.png" --window-size=1440,1000 "$URL/reservations" >/dev/null
-for shot in dashboard.png reinitialise.png reservations.png; do
+chrome --dump-dom "$URL/leases" >"$OUT/leases.dom.html"
+expect "$OUT/leases.dom.html" 'id="leases"' "leases table rendered"
+expect "$OUT/leases.dom.html" '<meter min="0" max="62"' "pool utilisation bars rendered"
+expect "$OUT/leases.dom.html" '<td>quarantined</td>' "quarantined addresses listed"
+expect "$OUT/leases.dom.html" '&lt;b&gt;not bold&lt;/b&gt;' "client hostnames are escaped"
+expect "$OUT/leases.dom.html" '<a href="/leases" class="current">leases</a>' "sidebar links the leases page"
+chrome --dump-dom "$URL/leases?q=scope" >"$OUT/leases-search.dom.html"
+if grep -q '52:54:00:20:' "$OUT/leases-search.dom.html"; then echo "FAIL leases search left other leases"; fail=1; else echo "ok   leases search narrows the table"; fi
+expect "$OUT/leases-search.dom.html" '52:54:00:30:00:07' "leases search finds a hostname"
+chrome --screenshot="$OUT/leases.png" --window-size=1440,1000 "$URL/leases" >/dev/null
+for shot in dashboard.png reinitialise.png reservations.png leases.png; do
     if [ -s "$OUT/$shot" ]; then echo "ok   screenshot $OUT/$shot"; else echo "FAIL screenshot $shot"; fail=1; fi
 done
 
