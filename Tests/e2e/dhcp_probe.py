@@ -19,7 +19,8 @@ TYPES = {"discover": 1, "request": 3, "decline": 4, "release": 7, "inform": 8}
 NAMES = {2: "OFFER", 5: "ACK", 6: "NAK"}
 
 
-def build(mac, message_type, xid, requested=None, server_id=None, ciaddr="0.0.0.0", giaddr="0.0.0.0", broadcast=False):
+def build(mac, message_type, xid, requested=None, server_id=None, ciaddr="0.0.0.0", giaddr="0.0.0.0", broadcast=False,
+          hostname=None):
     header = struct.pack(
         "!BBBBIHH4s4s4s4s16s64s128s",
         1, 1, 6, 0, xid, 0, 0x8000 if broadcast else 0,
@@ -31,6 +32,9 @@ def build(mac, message_type, xid, requested=None, server_id=None, ciaddr="0.0.0.
         options += bytes([50, 4]) + socket.inet_aton(requested)
     if server_id:
         options += bytes([54, 4]) + socket.inet_aton(server_id)
+    if hostname:
+        name = hostname.encode("utf-8")[:255]
+        options += bytes([12, len(name)]) + name
     options += bytes([55, 4, 1, 3, 6, 15, 255])
     return header + options
 
@@ -76,6 +80,7 @@ def main():
     parser.add_argument("--requested")
     parser.add_argument("--server-id")
     parser.add_argument("--ciaddr", default="0.0.0.0")
+    parser.add_argument("--hostname", help="send this name as option 12")
     parser.add_argument("--count", type=int, default=1, help="send this many and count the replies")
     parser.add_argument("--garbage", type=int, default=0, help="send this many malformed datagrams instead")
     parser.add_argument("--timeout", type=float, default=2.0)
@@ -109,7 +114,7 @@ def main():
     replies = []
     for index in range(args.count):
         xid = random.getrandbits(32)
-        packet = build(args.mac, TYPES[args.type], xid, args.requested, args.server_id, args.ciaddr)
+        packet = build(args.mac, TYPES[args.type], xid, args.requested, args.server_id, args.ciaddr, hostname=args.hostname)
         sock.sendto(packet, (args.server, args.port))
         try:
             while True:

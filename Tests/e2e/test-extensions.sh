@@ -22,6 +22,9 @@ DAEMON = false
 WEB_ENABLED = true
 WEB_IP = "$E2E_SERVER_IP"
 WEB_PORT = 30880
+-- The leases page always asks for these; the dashboard and /metrics stay open (WEB_DASHBOARD_SECURE).
+WEB_DIGEST_USERNAME = "admin"
+WEB_DIGEST_PASSWORD = "secret"
 ALLOW_DHCP_RELAYS = true
 ENABLE_SUSPEND = false
 LOG_CONSOLE_SEVERITY = "INFO"
@@ -192,5 +195,35 @@ if command -v curl >/dev/null; then
     e2e_assert_eq "leases.csv shows $free quarantined" 1 "$(get "$base/dynamism/leases.csv" | grep -c ",$free,quarantined,")"
     e2e_assert_eq "the Atom feed carries the engine's DECLINE error" 1 \
         "$(get "$base/feedservice/feed" | grep -c "DECLINE from 02:00:00:03:00:01")"
+fi
+
+# 8. The dashboard's leases page and API over the daemon's own store: a direct client that sent its
+# name (option 12) is found by it, escaped; the pool's use; a release needs the credentials and the
+# form's CSRF token, and frees the address in the store.
+if command -v curl >/dev/null; then
+    auth=(--digest -u admin:secret)
+    other="$(python3 - "$E2E_TMP/leases-before" "$free" <<'PY'
+import sys
+taken = {line.split()[1] for line in open(sys.argv[1])} | {sys.argv[2]}
+print(next(f"198.51.100.{n}" for n in range(10, 251) if f"198.51.100.{n}" not in taken))
+PY
+)"
+    e2e_assert_eq "a direct client sending a hostname is ACKed $other" ACK \
+        "$(sd_probe --mac 02:00:00:03:00:03 --type request --requested "$other" --server-id "$E2E_SERVER_IP" --hostname '<b>kiosk</b>')"
+    e2e_assert_eq "the leases page needs the credentials" 401 "$(e2e_srv curl -s -o /dev/null -w '%{http_code}' "$url/leases")"
+    page="$(get "${auth[@]}" "$url/leases?q=KIOSK")"
+    e2e_assert_contains "the leases page finds the client by its hostname, escaped" "<td>&lt;b&gt;kiosk&lt;/b&gt;</td>" "$page"
+    e2e_assert_contains "the leases page shows the pool's bar" '<meter min="0" max="241"' "$page"
+    e2e_assert_eq "/api/pools: pool, size, leased, quarantined" "relayed 241 $((clients + 1)) 1" \
+        "$(get "${auth[@]}" "$url/api/pools" | python3 -c 'import json, sys; p = json.load(sys.stdin)[0]; print(p["pool"], p["size"], p["leased"], p["quarantined"])')"
+    e2e_assert_eq "/api/leases?q=MAC: its address and hostname" "$other <b>kiosk</b>" \
+        "$(get "${auth[@]}" "$url/api/leases?q=02:00:00:03:00:03" | python3 -c 'import json, sys; print(*[x["ip"] + " " + x.get("hostname", "-") for x in json.load(sys.stdin)])')"
+    token="$(printf '%s' "$page" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | sed 's/.*value="\([0-9a-f]*\)"/\1/')"
+    release() { e2e_srv curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" --data-urlencode "csrf=$1" -d action=release --data-urlencode "mac=$2" "$url/leases"; }
+    e2e_assert_eq "a release with a forged CSRF token is refused" 403 "$(release forged 02:00:00:03:00:03)"
+    e2e_assert_eq "...and the lease is still in the store" 1 "$(lease_table | grep -c '^02:00:00:03:00:03 ')"
+    e2e_assert_eq "a release of a MAC without a lease says so" 404 "$(release "$token" 02:00:00:03:00:99)"
+    e2e_assert_eq "a release with the page's token succeeds" 200 "$(release "$token" 02:00:00:03:00:03)"
+    e2e_assert_eq "...and the lease is gone from the store" 0 "$(lease_table | grep -c '^02:00:00:03:00:03 ' || true)"
 fi
 e2e_finish
