@@ -11,18 +11,8 @@ struct LeasesPage: Sendable {
     /// Rows shown at most; a search narrows the rest down.
     static let shownLimit = 500
 
-    /// A line shown above the table.
-    enum Message {
-        case success(String)
-        case failure(String)
-
-        var html: String {
-            switch self {
-            case .success(let text): "<p class=\"box success\">\(HTML.escape(text))</p>"
-            case .failure(let text): "<p class=\"box error\">\(HTML.escape(text))</p>"
-            }
-        }
-    }
+    /// A line shown above the table: the reservations page's success and error boxes.
+    typealias Message = ReservationsPage.Message
 
     func handle(_ request: IncomingRequest) async -> Reply {
         guard let source = state.leases else {
