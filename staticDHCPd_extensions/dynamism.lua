@@ -319,7 +319,19 @@ end
 --- only while A/<ip> names the MAC; without a valid L/<mac>, A/<wanted> naming the MAC counts too.
 function Run:lease(mac, wanted)
   local pool = self.pool
-  self:fetch({ pool:_leaseKey(mac), wanted and pool.inPool[wanted] and pool:_addressKey(wanted) or false })
+  local wantedKey = wanted and pool.inPool[wanted] and pool:_addressKey(wanted)
+  if wantedKey and not self.fresh then
+    -- A renewal of an address this daemon remembers the MAC holding: the compare-and-set that
+    -- renews it checks that, so L/<mac> need not be read (one round trip in all).
+    local known = self.cache[wantedKey] or pool.known[wantedKey]
+    local record = known and known.value
+    if type(record) == "table" and record.mac == mac and (record.state == "offered" or record.state == "bound")
+        and type(record.expires) == "number" then
+      self.cache[wantedKey], self.remembered = known, true
+      return { ip = wanted, state = record.state, expires = record.expires }
+    end
+  end
+  self:fetch({ pool:_leaseKey(mac), wantedKey or false })
   local index = self:get(pool:_leaseKey(mac))
   local indexed = type(index) == "table" and type(index.ip) == "string" and IPv4.parse(index.ip) or nil
   for _, ip in ipairs({ indexed or false, wanted or false }) do
@@ -411,7 +423,14 @@ function Pool:_transact(body)
   local fresh = false
   for _ = 1, M.ATTEMPTS do
     local run = self:_newRun(call, fresh)
-    local results = table.pack(pcall(body, run))
+    local results
+    if store.engine == "SQLite" then
+      -- This daemon's own file: one SQLite transaction for the decision's calls is one commit
+      -- instead of one per call (nothing else writes the file between them anyway).
+      results = store.transaction(function() return table.pack(pcall(body, run)) end)
+    else
+      results = table.pack(pcall(body, run))
+    end
     self:_unclaim(call)
     if results[1] then
       if run.remembered and not run.wrote and not fresh then

@@ -52,12 +52,15 @@ public enum HookOutcome: Sendable {
     case failed(HookError)
 }
 
-/// A hook that waits on a round trip. The engine parks the request, awaits `wait()` off its
-/// thread, then calls `resume()` on its thread, until the hook finishes. Meanwhile it serves
+/// A hook that waits on a round trip. The engine parks the request, awaits `wait()` (which
+/// starts the round trip on the engine's thread and suspends there without blocking it), then
+/// calls `resume()` on its thread, until the hook finishes. Meanwhile it serves
 /// other packets (docs/ARCHITECTURE.md, "Hooks that wait").
 public protocol SuspendedHook: AnyObject, Sendable {
-    /// Performs the round trip the hook asked for; never on the engine's thread.
-    func wait() async
+    /// Performs the round trip the hook asked for. It runs on the caller's executor, so a store
+    /// that answers through a continuation resumes the engine directly, with no hop through the
+    /// global executor on the way out or back.
+    nonisolated(nonsending) func wait() async
     /// Goes on with the hook: its outcome and its packet as the script left it (the request, or
     /// the reply for loadDHCPPacket), or nil when it waits again.
     func resume() -> (HookOutcome, DHCPPacket)?

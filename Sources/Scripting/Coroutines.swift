@@ -34,12 +34,13 @@ enum StoreOutcome: Sendable {
 /// The round trip a suspended coroutine waits for (made by the store function that yielded), and
 /// how its answer is pushed back when the coroutine goes on.
 final class PendingStoreCall: @unchecked Sendable {
-    let operation: @Sendable () async throws -> StoreOutcome
+    /// Runs on its caller's executor (see SuspendedCall.wait).
+    let operation: nonisolated(nonsending) @Sendable () async throws -> StoreOutcome
     /// Pushes the results of the store call for `outcome`; runs on the executor.
     let push: (LuaState, StoreOutcome) throws(LuaArgumentError) -> Int32
     var outcome: Result<StoreOutcome, any Error>?
 
-    init(operation: @escaping @Sendable () async throws -> StoreOutcome,
+    init(operation: nonisolated(nonsending) @escaping @Sendable () async throws -> StoreOutcome,
          push: @escaping (LuaState, StoreOutcome) throws(LuaArgumentError) -> Int32) {
         self.operation = operation
         self.push = push
@@ -106,7 +107,7 @@ public final class SuspendedCall<Value>: @unchecked Sendable {
     }
 
     /// Performs the round trip the hook asked for. Never touches Lua.
-    public func wait() async {
+    public nonisolated(nonsending) func wait() async {
         let operation = pending.operation
         do {
             pending.outcome = .success(try await operation())

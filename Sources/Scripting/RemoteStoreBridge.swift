@@ -25,7 +25,7 @@ extension ScriptRuntime {
     public func attachStore(_ store: any RemoteStore, timeout: Double) {
         remoteStore = store
         remoteStoreTimeout = timeout
-        setStorePath(store.location)
+        setStoreFields(path: store.location, engine: "PostgreSQL")
         installRemoteTransactions()
     }
 
@@ -115,7 +115,7 @@ extension ScriptRuntime {
     /// cannot yield across, such as a table.sort comparator). Each operation is bounded by the
     /// store's time-out.
     func roundTrip(
-        _ L: LuaState, _ operation: @escaping @Sendable () async throws -> StoreOutcome,
+        _ L: LuaState, _ operation: nonisolated(nonsending) @escaping @Sendable () async throws -> StoreOutcome,
         push: @escaping (LuaState, StoreOutcome) throws(LuaArgumentError) -> Int32
     ) throws(LuaArgumentError) -> Int32 {
         if let thread = suspendableThread, thread == L, lua_isyieldable(L) != 0 {

@@ -10,6 +10,7 @@ import Databases
 //   store.update(key, function(old) return new end) -> new   (atomic; nil deletes)
 //   store.transaction(function() ... end[, mode]) -> the function's results (atomic; an error rolls back)
 //   store.count() -> number of keys         store.path -> the SQLite file, or nil when closed
+//   store.engine -> "SQLite" or "PostgreSQL" (STORE_ENGINE)
 // It opens once the settings are read (STATE_DIRECTORY, STORE_ENGINE), so conf.lua's top level
 // cannot use it; init(), hooks and callbacks can.
 //
@@ -22,18 +23,20 @@ extension ScriptRuntime {
     /// Gives the scripts their store (the daemon opens it in STATE_DIRECTORY before `init()`).
     public func attachStore(_ store: KeyValueStore) {
         self.store = store
-        setStorePath(store.path)
+        setStoreFields(path: store.path, engine: "SQLite")
     }
 
-    /// Sets `store.path`. Raw access: conf.lua may have replaced `store` or given it a metatable,
-    /// and a Lua error here would unwind through Swift.
-    func setStorePath(_ path: String) {
+    /// Sets `store.path` and `store.engine`. Raw access: conf.lua may have replaced `store` or
+    /// given it a metatable, and a Lua error here would unwind through Swift.
+    func setStoreFields(path: String, engine: String) {
         lua_rawgeti(L, clua_registryindex(), lua_Integer(LUA_RIDX_GLOBALS))
         pushString(L, "store")
         if lua_rawget(L, -2) == LUA_TTABLE {
-            pushString(L, "path")
-            pushString(L, path)
-            lua_rawset(L, -3)
+            for (name, value) in [("path", path), ("engine", engine)] {
+                pushString(L, name)
+                pushString(L, value)
+                lua_rawset(L, -3)
+            }
         }
         clua_pop(L, 2)
     }

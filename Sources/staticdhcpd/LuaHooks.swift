@@ -140,7 +140,7 @@ final class LuaSuspendedHook<Value>: SuspendedHook, @unchecked Sendable {
         }
     }
 
-    func wait() async { await call.wait() }
+    nonisolated(nonsending) func wait() async { await call.wait() }
 
     func resume() -> (HookOutcome, DHCPPacket)? {
         do {

@@ -63,21 +63,56 @@ public final class PostgreSQLDatabase: Database {
 
     /// `POSTGRESQL_SSLMODE` in libpq's terms.
     static func tls(_ mode: String) throws -> PostgresClient.Configuration.TLS {
+        switch try tlsPolicy(mode) {
+        case nil: return .disable
+        case (let configuration, required: false)?: return .prefer(configuration)
+        case (let configuration, required: true)?: return .require(configuration)
+        }
+    }
+
+    /// The same for one connection of our own (the shared store's statement connections).
+    static func connectionTLS(_ mode: String) throws -> PostgresConnection.Configuration.TLS {
+        switch try tlsPolicy(mode) {
+        case nil: return .disable
+        case (let configuration, let required)?:
+            let context = try NIOSSLContext(configuration: configuration)
+            return required ? .require(context) : .prefer(context)
+        }
+    }
+
+    /// nil: no TLS; otherwise the TLS configuration and whether the server must accept it.
+    private static func tlsPolicy(_ mode: String) throws -> (TLSConfiguration, required: Bool)? {
         var unverified = TLSConfiguration.makeClientConfiguration()
         unverified.certificateVerification = .none
         switch mode {
-        case "disable": return .disable
-        case "allow", "prefer": return .prefer(unverified)
-        case "require": return .require(unverified)
+        case "disable": return nil
+        case "allow", "prefer": return (unverified, false)
+        case "require": return (unverified, true)
         case "verify-ca":
             var configuration = TLSConfiguration.makeClientConfiguration()
             configuration.certificateVerification = .noHostnameVerification
-            return .require(configuration)
-        case "verify-full": return .require(.makeClientConfiguration())
+            return (configuration, true)
+        case "verify-full": return (.makeClientConfiguration(), true)
         default:
             throw DatabaseError.configuration(
                 "POSTGRESQL_SSLMODE '\(mode)' is not one of disable, allow, prefer, require, verify-ca, verify-full")
         }
+    }
+
+    /// The settings of one connection of our own, as `clientConfiguration` gives the pool's.
+    static func connectionConfiguration(_ settings: DatabaseConfiguration.PostgreSQL) throws -> PostgresConnection.Configuration {
+        var configuration: PostgresConnection.Configuration
+        if let host = settings.host, !host.isEmpty {
+            configuration = .init(
+                host: host, port: settings.port, username: settings.username ?? "", password: settings.password,
+                database: settings.database, tls: try connectionTLS(settings.sslMode))
+        } else {
+            configuration = .init(
+                unixSocketPath: "\(settings.socketDirectory)/.s.PGSQL.\(settings.port)",
+                username: settings.username ?? "", password: settings.password, database: settings.database)
+        }
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
     }
 
     public func lookupMAC(_ mac: MAC) async throws -> [Definition] {

@@ -26,6 +26,10 @@ public final class PostgreSQLStore: RemoteStore {
     /// The settings it was made from: a reload with the same ones keeps this store.
     public let settings: DatabaseConfiguration.PostgreSQL
     private let client: PostgresClient
+    /// Statements outside transactions (most of them) go here instead of through `client`.
+    private let statements: StatementConnections
+    /// How many connections `statements` keeps.
+    public static let statementConnections = 2
     /// Whether the tables are known to exist at this build's version (checked once per process).
     private let prepared = Locked(false)
     private let runner: Task<Void, Never>
@@ -35,11 +39,14 @@ public final class PostgreSQLStore: RemoteStore {
     /// `timeout` bounds every operation (DATABASE_TIMEOUT).
     public init(settings: DatabaseConfiguration.PostgreSQL, timeout: Double, logger: Logger) throws(StoreError) {
         let configuration: PostgresClient.Configuration
+        let connection: PostgresConnection.Configuration
         do {
             configuration = try PostgreSQLDatabase.clientConfiguration(settings)
+            connection = try PostgreSQLDatabase.connectionConfiguration(settings)
         } catch {
             throw StoreError("STORE_ENGINE \"PostgreSQL\": \(error)")
         }
+        statements = StatementConnections(configuration: connection, count: Self.statementConnections, logger: logger)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         runner = Task { await client.run() }
@@ -50,9 +57,15 @@ public final class PostgreSQLStore: RemoteStore {
         location = "PostgreSQL staticdhcpd_store on \(server):\(settings.port)/\(settings.database ?? "")"
     }
 
-    deinit { runner.cancel() }
+    deinit {
+        runner.cancel()
+        statements.closeAll()
+    }
 
-    public func shutdown() { runner.cancel() }
+    public func shutdown() {
+        runner.cancel()
+        statements.closeAll()
+    }
 
     /// Creates the tables when missing and checks the schema version; throws when the server is
     /// unreachable or the schema is newer than this build understands (`StoreError.isNewerSchema`).
@@ -102,17 +115,24 @@ public final class PostgreSQLStore: RemoteStore {
         prepared.withLock { $0 = true }
     }
 
-    public func perform(_ request: StoreRequest, in transaction: (any RemoteStoreTransaction)?) async throws(StoreError) -> StoreAnswer {
+    /// Runs on the caller's executor: outside a transaction the statement goes straight to a
+    /// connection and the caller resumes where it was (the engine's thread) when the answer is in.
+    public nonisolated(nonsending) func perform(_ request: StoreRequest, in transaction: (any RemoteStoreTransaction)?) async throws(StoreError) -> StoreAnswer {
         let query = try Self.query(for: request)
-        try await prepare()
+        if !prepared.withLock({ $0 }) { try await prepare() }
         let rows: [PostgresRow]
         if let transaction = transaction as? PostgresStoreTransaction {
             rows = try await bounded(request.summary, transaction: transaction) {
                 try await transaction.run(query)
             }
         } else {
-            rows = try await bounded(request.summary) { [client, logger] in
-                try await client.query(query, logger: logger).collect()
+            let answer = statements.run(query, timeout: timeout)
+            do {
+                rows = try await withCheckedThrowingContinuation { continuation in
+                    answer.whenComplete { continuation.resume(with: $0) }
+                }
+            } catch {
+                throw failure(error, request.summary, transaction: nil)
             }
         }
         return try Self.answer(request, rows)
@@ -263,20 +283,26 @@ public final class PostgreSQLStore: RemoteStore {
     ) async throws(StoreError) -> T {
         do {
             return try await withDeadline(timeout, error: .timeout(engine: "PostgreSQL store", seconds: timeout), operation: operation)
-        } catch let error as StoreError {
-            throw error
-        } catch let error as DatabaseError {
-            transaction?.close()
-            throw StoreError("\(location): \(what) took longer than DATABASE_TIMEOUT (\(error))")
         } catch {
-            let state = (error as? PSQLError)?.serverInfo?[.sqlState]
-            if let transaction, state == "40001" || state == "40P01" {
-                transaction.markConflicted()
-                throw StoreError("\(location): \(what) conflicted with another daemon's transaction (SQLSTATE \(state ?? ""))")
-            }
-            transaction?.close()
-            throw StoreError("\(location) unavailable: \(what) failed: \(Self.describe(error))")
+            throw failure(error, what, transaction: transaction)
         }
+    }
+
+    /// What a failed operation tells the script; a serialization failure or deadlock marks
+    /// `transaction` conflicted, any other failure ends it.
+    private func failure(_ error: any Error, _ what: String, transaction: PostgresStoreTransaction?) -> StoreError {
+        if let error = error as? StoreError { return error }
+        if error is DatabaseError || error is StatementConnections.TimedOut {
+            transaction?.close()
+            return StoreError("\(location): \(what) took longer than DATABASE_TIMEOUT (\(timeout) s)")
+        }
+        let state = (error as? PSQLError)?.serverInfo?[.sqlState]
+        if let transaction, state == "40001" || state == "40P01" {
+            transaction.markConflicted()
+            return StoreError("\(location): \(what) conflicted with another daemon's transaction (SQLSTATE \(state ?? ""))")
+        }
+        transaction?.close()
+        return StoreError("\(location) unavailable: \(what) failed: \(Self.describe(error))")
     }
 
     static func describe(_ error: any Error) -> String {

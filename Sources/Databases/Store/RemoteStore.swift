@@ -58,7 +58,8 @@ public protocol RemoteStore: AnyObject, Sendable {
     /// Where the store lives, for messages and `store.path` ("PostgreSQL staticdhcpd_store on host:port/db").
     var location: String { get }
     /// Runs one operation: inside `transaction` when given, else on its own (autocommit).
-    func perform(_ request: StoreRequest, in transaction: (any RemoteStoreTransaction)?) async throws(StoreError) -> StoreAnswer
+    /// Runs on the caller's executor (it does not hop to the global one first).
+    nonisolated(nonsending) func perform(_ request: StoreRequest, in transaction: (any RemoteStoreTransaction)?) async throws(StoreError) -> StoreAnswer
     /// Opens a transaction on a connection of its own.
     func begin(_ isolation: StoreIsolation) async throws(StoreError) -> any RemoteStoreTransaction
     /// Stops using the server (a reload moved the store elsewhere, or the daemon stops).

@@ -1,0 +1,135 @@
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import Synchronization
+
+/// The shared store's single statements (every operation outside a transaction) on a few
+/// connections of its own, driven with NIO's futures: a statement is written to its connection at
+/// once, its answer completes a promise on the connection's event loop, and a timer there bounds
+/// it. No task, no pool lease and no second timer task per statement, so a round trip costs the
+/// waiting hook two hand-offs between threads (the engine's thread to the event loop and back)
+/// instead of the nine or so of the pooled path (docs/BENCHMARK.md, "Dynamic pools").
+///
+/// Statements are spread over the connections in turn; each connection runs its own one after
+/// another. A connection that fails or outlives a statement's time-out is closed, and the next
+/// statement for its slot connects again, so a PostgreSQL that restarts is picked up without help.
+final class StatementConnections: Sendable {
+    private enum Slot {
+        case empty
+        case connecting(EventLoopFuture<PostgresConnection>)
+        case open(PostgresConnection)
+    }
+
+    /// A slot's connection, and which one it is: a failure discards only the connection it
+    /// happened on, never a newer one made since.
+    private struct SlotState {
+        var slot = Slot.empty
+        var generation = 0
+    }
+
+    private let slots: [Locked<SlotState>]
+    private let turn = Atomic<Int>(0)
+    private let connectionIDs = Atomic<Int>(0)
+    private let configuration: PostgresConnection.Configuration
+    private let group: any EventLoopGroup
+    private let logger: Logger
+
+    init(configuration: PostgresConnection.Configuration, count: Int, logger: Logger,
+         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.configuration = configuration
+        self.logger = logger
+        self.group = group
+        slots = (0..<max(1, count)).map { _ in Locked(SlotState()) }
+    }
+
+    /// A statement took longer than the time-out given to `run` (its connection is closed).
+    struct TimedOut: Error {}
+
+    /// Runs `query` on the next connection; fails with `TimedOut` after `timeout` seconds, or
+    /// with the driver's error.
+    func run(_ query: PostgresQuery, timeout: Double) -> EventLoopFuture<[PostgresRow]> {
+        let index = turn.wrappingAdd(1, ordering: .relaxed).oldValue % slots.count
+        let deadline = TimeAmount.nanoseconds(Int64(timeout * 1_000_000_000))
+        let (connecting, generation) = connection(index)
+        let promise = connecting.eventLoop.makePromise(of: [PostgresRow].self)
+        // One timer for the connecting and the statement together.
+        let timer = connecting.eventLoop.scheduleTask(in: deadline) { [self] in
+            promise.fail(TimedOut())
+            discard(index, generation)
+        }
+        connecting.whenComplete { [self, logger] outcome in
+            switch outcome {
+            case .failure(let error):
+                discard(index, generation)
+                timer.cancel()
+                promise.fail(error)
+            case .success(let connection):
+                connection.query(query, logger: logger).whenComplete { answer in
+                    timer.cancel()
+                    switch answer {
+                    case .success(let result): promise.succeed(result.rows)
+                    case .failure(let error):
+                        if connection.isClosed { self.discard(index, generation) }
+                        promise.fail(error)
+                    }
+                }
+            }
+        }
+        return promise.futureResult
+    }
+
+    /// Closes every connection; statements afterwards connect again.
+    func closeAll() {
+        for index in slots.indices { discard(index, nil) }
+    }
+
+    /// The open connection of a slot, or one being made, and its generation.
+    private func connection(_ index: Int) -> (EventLoopFuture<PostgresConnection>, Int) {
+        slots[index].withLock { state in
+            switch state.slot {
+            case .open(let connection) where !connection.isClosed:
+                return (connection.eventLoop.makeSucceededFuture(connection), state.generation)
+            case .connecting(let future):
+                return (future, state.generation)
+            default:
+                let id = connectionIDs.wrappingAdd(1, ordering: .relaxed).oldValue
+                let future = PostgresConnection.connect(
+                    on: group.next(), configuration: configuration, id: id, logger: logger)
+                state.generation += 1
+                state.slot = .connecting(future)
+                let generation = state.generation
+                future.whenComplete { [self] outcome in
+                    slots[index].withLock { state in
+                        guard state.generation == generation, case .connecting = state.slot else { return }
+                        switch outcome {
+                        case .success(let connection): state.slot = .open(connection)
+                        case .failure: state.slot = .empty
+                        }
+                    }
+                }
+                return (future, generation)
+            }
+        }
+    }
+
+    /// Forgets a slot's connection of `generation` (any, when nil), closing it, so the next
+    /// statement there connects again.
+    private func discard(_ index: Int, _ generation: Int?) {
+        let previous = slots[index].withLock { state -> Slot in
+            guard generation == nil || state.generation == generation else { return .empty }
+            defer { state.slot = .empty }
+            return state.slot
+        }
+        switch previous {
+        case .open(let connection): Self.close(connection)
+        case .connecting(let future): future.whenSuccess { Self.close($0) }
+        case .empty: break
+        }
+    }
+
+    /// Closes a connection, keeping it alive until it is closed (the driver insists).
+    private static func close(_ connection: PostgresConnection) {
+        connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
+    }
+}
