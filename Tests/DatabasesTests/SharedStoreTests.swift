@@ -226,6 +226,29 @@ struct SharedStoreTests {
         #expect(Set(taken.map(\.value)).count == 2 * perDaemon)
     }
 
+    @Test func aStatementPastTheTimeOutFailsAndTheNextOneConnectsAgain() async throws {
+        let server = try #require(try await onOwnThread { try PostgresTestServer.start() })
+        defer { server.stop() }
+        let store = try PostgreSQLStore(settings: Self.settings(server), timeout: 1, logger: quietLogger)
+        _ = try await store.perform(.put("k", "1"), in: nil)
+        // A transaction holds the key's lock, so a single statement waiting for it cannot finish.
+        let holder = try await store.begin(.readCommitted)
+        _ = try await store.perform(.lock("k"), in: holder)
+        for _ in 0..<PostgreSQLStore.statementConnections {
+            do {
+                _ = try await store.perform(.lock("k"), in: nil)
+                Issue.record("a statement blocked on a lock finished")
+            } catch {
+                #expect(error.message.contains("took longer than DATABASE_TIMEOUT"), "\(error.message)")
+            }
+        }
+        _ = try await holder.finish(commit: false)
+        // Both statement connections were closed by their time-outs; the next statements connect again.
+        for _ in 0..<PostgreSQLStore.statementConnections {
+            #expect(try await store.perform(.get("k"), in: nil) == .value("1"))
+        }
+    }
+
     @Test func aStoreThatIsDownIsAnErrorTheScriptCanCatch() async throws {
         let server = try #require(try await onOwnThread { try PostgresTestServer.start() })
         defer { server.stop() }

@@ -317,6 +317,34 @@ struct PoolDriver {
         #expect(try daemons[1].ask("DISCOVER", MAC(0x0200_0000_0FFF), requested: bound[MAC(0x0200_0000_0205)])?.ip == bound[MAC(0x0200_0000_0205)])
     }
 
+    @Test func storeCallsPerPacketAreTheDocumentedRoundTrips() throws {
+        // docs/SCRIPTING.md, "Several daemons": each store call is a round trip with a shared store.
+        let conf = dynamismConf + """
+            CALLS = {}
+            function countCalls()
+              for _, name in ipairs({"get", "gets", "getMany", "cas", "put", "delete", "scan"}) do
+                local real = store[name]
+                store[name] = function(...) CALLS[#CALLS + 1] = name; return real(...) end
+              end
+            end
+            function calls() local text = table.concat(CALLS, ","); CALLS = {}; return text end
+            """
+        let (runtime, _, _) = try makeStoredRuntime(conf, extensions: try shippedExtensions())
+        var pool = PoolDriver(runtime: runtime)
+        _ = try pool.ask("DISCOVER", MAC(0x0200_0000_0F0F)) // the first allocation scans the pool once
+        _ = try evaluate(runtime, "countCalls(); return 1")
+        let offer = try #require(try pool.ask("DISCOVER", macA)?.ip)
+        #expect(try evaluate(runtime, "return calls()") == "getMany,cas,put")
+        #expect(try pool.ask("REQUEST:SELECTING", macA, requested: offer)?.ip == offer)
+        #expect(try evaluate(runtime, "return calls()") == "cas")
+        #expect(try pool.ask("REQUEST:RENEW", macA, ciaddr: offer)?.ip == offer)
+        #expect(try evaluate(runtime, "return calls()") == "cas")
+        // Another daemon's view of the same lease (nothing remembered): one read, then the write.
+        _ = try evaluate(runtime, "dynamism.pools.lab.known = {}; return 1")
+        #expect(try pool.ask("REQUEST:RENEW", macA, ciaddr: offer)?.ip == offer)
+        #expect(try evaluate(runtime, "return calls()") == "getMany,cas")
+    }
+
     @Test func aDecisionMadeAgainDecidesAsIfMadeOnce() throws {
         // Every other store.cas is refused as if another daemon had changed the record (though
         // nothing changed), so every decision is made again: the answers and the store end up as
