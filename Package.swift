@@ -125,7 +125,8 @@ let package = Package(
         // Database lookup benchmark (scripts/bench-db).
         .executableTarget(
             name: "DBBench",
-            dependencies: ["DHCPWire", "Databases", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["DHCPWire", "Databases", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .testTarget(name: "CLuaTests", dependencies: ["CLua"]),
         .testTarget(name: "DHCPWireTests", dependencies: ["DHCPWire"], resources: [.copy("Captures")]),

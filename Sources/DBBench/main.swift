@@ -1,6 +1,7 @@
 // Lookup throughput of the database engines on 100,000 reservations (scripts/bench-db).
 //
 //   DBBench SQLITE_FILE [--postgres HOST:PORT:USER:PASSWORD:DATABASE] [--lookups N] [--tasks N]
+//   DBBench --store-round-trips N --postgres ...   (CPU and time of one shared-store statement)
 //
 // SQLITE_FILE is created (with --create) or reused; it must hold reservations for MACs
 // 02:00:00:00:00:00 upwards, which is what --create writes.
@@ -8,6 +9,8 @@ import DHCPWire
 import Databases
 import Foundation
 import Logging
+import NIOPosix
+import PostgresNIO
 
 struct Options {
     var sqliteFile = ""
@@ -16,6 +19,7 @@ struct Options {
     var lookups = 100_000
     var tasks = 4
     var reservations = 100_000
+    var storeRoundTrips = 0
 
     init(_ arguments: [String]) throws {
         var iterator = arguments.dropFirst().makeIterator()
@@ -24,6 +28,7 @@ struct Options {
             case "--create": create = true
             case "--lookups": lookups = Int(iterator.next() ?? "") ?? lookups
             case "--tasks": tasks = Int(iterator.next() ?? "") ?? tasks
+            case "--store-round-trips": storeRoundTrips = Int(iterator.next() ?? "") ?? 0
             case "--postgres":
                 let parts = (iterator.next() ?? "").split(separator: ":", omittingEmptySubsequences: false).map(String.init)
                 guard parts.count == 5, let port = Int(parts[1]) else {
@@ -40,7 +45,7 @@ struct Options {
             default: sqliteFile = argument
             }
         }
-        guard !sqliteFile.isEmpty else { throw DatabaseError.configuration("usage: DBBench SQLITE_FILE [--create] [--postgres ...]") }
+        guard !sqliteFile.isEmpty || storeRoundTrips > 0 else { throw DatabaseError.configuration("usage: DBBench SQLITE_FILE [--create] [--postgres ...]") }
     }
 }
 
@@ -128,9 +133,64 @@ func measureImmediate(_ name: String, _ database: any Database, options: Options
     return rate
 }
 
+/// This process's CPU time so far, in microseconds.
+func processCPU() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
+}
+
+/// `count` statements of the shared store one after another, as a hook's round trips are.
+func measureStoreRoundTrips(_ settings: DatabaseConfiguration.PostgreSQL, count: Int, logger: Logger) async throws {
+    let store = try PostgreSQLStore(settings: settings, timeout: 5, logger: logger)
+    _ = try await store.perform(.put("dbbench", "1"), in: nil)
+    for (name, request) in [("get", StoreRequest.get("dbbench")), ("cas", .swap(key: "dbbench", value: "1", expected: "1"))] {
+        for tasks in [1, 16] {
+            let before = processCPU()
+            let started = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<tasks {
+                    group.addTask { for _ in 0..<(count / tasks) { _ = try await store.perform(request, in: nil) } }
+                }
+                try await group.waitForAll()
+            }
+            let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18 + Double((ContinuousClock.now - started).components.seconds)
+            print(String(format: "store %@, %d at once: %.1f µs CPU per statement, %.0f statements/s", name, tasks,
+                         (processCPU() - before) / Double(count), Double(count) / seconds))
+        }
+    }
+}
+
+/// The same statement with the driver alone: each query sent from the event loop when the last
+/// one's answer is in, no Swift concurrency at all.
+func measureDriverRoundTrips(_ settings: DatabaseConfiguration.PostgreSQL, count: Int, logger: Logger) async throws {
+    let configuration = PostgresConnection.Configuration(
+        host: settings.host ?? "127.0.0.1", port: settings.port, username: settings.username ?? "",
+        password: settings.password, database: settings.database, tls: .disable)
+    let connection = try await PostgresConnection.connect(
+        on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1, logger: logger).get()
+    let before = processCPU()
+    let started = ContinuousClock.now
+    let done = connection.eventLoop.makePromise(of: Void.self)
+    @Sendable func next(_ remaining: Int) {
+        guard remaining > 0 else { return done.succeed() }
+        connection.query("SELECT value FROM staticdhcpd_store WHERE key = 'dbbench'", logger: logger).whenComplete { _ in next(remaining - 1) }
+    }
+    connection.eventLoop.execute { next(count) }
+    try await done.futureResult.get()
+    let wall = (ContinuousClock.now - started) / count
+    print(String(format: "driver alone: %.1f µs CPU per statement, ", (processCPU() - before) / Double(count)) + "\(wall) per round trip")
+    try await connection.close()
+}
+
 let options = try Options(CommandLine.arguments)
 var logger = Logger(label: "DBBench")
 logger.logLevel = .warning
+if options.storeRoundTrips > 0, let postgres = options.postgres {
+    try await measureStoreRoundTrips(postgres, count: options.storeRoundTrips, logger: logger)
+    try await measureDriverRoundTrips(postgres, count: options.storeRoundTrips, logger: logger)
+    exit(0)
+}
 if options.create {
     let started = ContinuousClock.now
     try createReservations(options.sqliteFile, count: options.reservations)

@@ -29,7 +29,7 @@ public final class PostgreSQLStore: RemoteStore {
     /// Statements outside transactions (most of them) go here instead of through `client`.
     private let statements: StatementConnections
     /// How many connections `statements` keeps.
-    public static let statementConnections = 2
+    public static let statementConnections = 4
     /// Whether the tables are known to exist at this build's version (checked once per process).
     private let prepared = Locked(false)
     private let runner: Task<Void, Never>
