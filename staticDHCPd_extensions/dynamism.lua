@@ -71,6 +71,12 @@ M.CANDIDATES = 8
 --- How many records one sweep of a pool removes or rewrites at most (each a compare-and-set);
 --- the rest waits for the next sweep.
 M.SWEEP_BATCH = 100
+--- When this many hooks of the daemon already wait on the shared store (store.waiting()), a new
+--- DISCOVER gets no answer: the requests already waiting are answered first, in time, instead of
+--- all of them late (an OFFER that comes after the client gave up is work thrown away, and past
+--- the store's capacity that work is what drowns it). Its client asks again. REQUESTs, RELEASEs
+--- and DECLINEs complete what was started, so they are shed only past four times as many.
+M.SHED_WAITING = 128
 --- Seconds after which an allocation's claim on a candidate no longer keeps this daemon's other
 --- allocations away (a request whose hook was abandoned never releases its claims).
 M.CLAIM_TIME = 10
@@ -124,6 +130,7 @@ function M.DynamicPool(options)
   self.hint, self.hintAt = {}, nil
   self.claimed = {}
   self.known = {} -- key -> {value=, token=}: records this daemon last read or wrote (see Run)
+  self.shed, self.shedTotal = 0, 0 -- requests not answered because the store was behind (M.SHED_WAITING)
   self.granted = {} -- leases this daemon ACKed, by MAC: {ip, expires}, for renewals while the store is down
   if self.first or self.last then
     if not (self.first and self.last) then error("dynamism pool " .. self.name .. ": give both 'first' and 'last'", 2) end
@@ -593,6 +600,14 @@ function Pool:handle(method, packet, mac, client_ip)
   end
   local allocating = method == "DISCOVER" or method:sub(1, 8) == "REQUEST:"
   if not allocating and method ~= "RELEASE" and method ~= "DECLINE" then return nil end
+  local waiting = store.waiting()
+  if waiting >= M.SHED_WAITING and (method == "DISCOVER" or waiting >= 4 * M.SHED_WAITING) then
+    self.shed, self.shedTotal = self.shed + 1, self.shedTotal + 1
+    if method == "DISCOVER" then return nil end
+    -- Not nil: for a REQUEST that means "not yours" and may be NAKed; this one is only dropped.
+    error(string.format("pool %s: %d requests already wait on the store; this %s is dropped for its client to send again",
+      self.name, waiting, method), 0)
+  end
   local wanted = wantedAddress(packet, method, client_ip)
   local ok, ip = pcall(self._answer, self, method, mac, wanted, at, allocating, clientHostname(packet))
   if ok then
@@ -923,6 +938,9 @@ if #M.pools > 0 then
       add("pool_expired", "Addresses of a dynamism pool whose lease expired but is kept for its client (reclaim_after).", counts.expired, counts.name)
       add("pool_quarantined", "Addresses of a dynamism pool out of use after a DECLINE.", counts.quarantined, counts.name)
       add("pool_free", "Addresses of a dynamism pool free to give.", counts.free, counts.name)
+      samples[#samples + 1] = { name = "pool_requests_shed_total", type = "counter", value = M.pools[counts.name].shedTotal,
+        help = "Requests a dynamism pool left unanswered because the shared store was behind (dynamism.SHED_WAITING).",
+        labels = { pool = counts.name } }
     end
     return samples
   end)
@@ -931,6 +949,13 @@ if #M.pools > 0 then
     elapsed = elapsed + 1
     if elapsed < config.SWEEP_INTERVAL then return end
     elapsed = 0
+    for _, pool in ipairs(M.pools) do
+      if pool.shed > 0 then
+        log.warning("pool %s: the store was behind; %d requests (DISCOVERs first) went unanswered in the last %d s so that those already waiting were answered in time (their clients ask again)",
+          pool.name, pool.shed, config.SWEEP_INTERVAL)
+        pool.shed = 0
+      end
+    end
     for _, pool in ipairs(M.pools) do
       -- One pool's failure (the store unreachable, or busy past its retries) does not stop the others.
       local ok, removed = pcall(pool.sweep, pool)

@@ -104,7 +104,10 @@ public final class SuspendedCall<Value>: @unchecked Sendable {
         self.tokens = tokens
         self.requestID = requestID
         self.instructionsUsed = instructionsUsed
+        runtime.waitingHooks.add(1, ordering: .relaxed)
     }
+
+    deinit { runtime.waitingHooks.subtract(1, ordering: .relaxed) }
 
     /// Performs the round trip the hook asked for. Never touches Lua.
     public nonisolated(nonsending) func wait() async {

@@ -48,6 +48,9 @@ public final class ScriptRuntime: @unchecked Sendable {
     var remoteStoreTimeout = 5.0
     /// The remote store's open transactions, by the coroutine (lua_State address) that opened them.
     var storeTransactions: [UInt: any RemoteStoreTransaction] = [:]
+    /// Hooks (and handlers) of this runtime suspended on a store round trip right now: made and
+    /// released with their `SuspendedCall`, on whatever thread releases it. `store.waiting()`.
+    let waitingHooks = Atomic<Int>(0)
     /// Set by a store function that yields: the round trip its coroutine waits for.
     var pendingStoreCall: PendingStoreCall?
     /// The hook coroutine running now, the only one a store call may suspend.

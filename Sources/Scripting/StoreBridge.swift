@@ -1,5 +1,6 @@
 import CLua
 import Databases
+import Synchronization
 
 // The `store` global: a persistent key-value store for scripts (docs/SCRIPTING.md, "store").
 //   store.get(key) -> value or nil          store.put(key, value)
@@ -11,6 +12,7 @@ import Databases
 //   store.transaction(function() ... end[, mode]) -> the function's results (atomic; an error rolls back)
 //   store.count() -> number of keys         store.path -> the SQLite file, or nil when closed
 //   store.engine -> "SQLite" or "PostgreSQL" (STORE_ENGINE)
+//   store.waiting() -> hooks of this daemon waiting on the shared store now (0 with SQLite)
 // It opens once the settings are read (STATE_DIRECTORY, STORE_ENGINE), so conf.lua's top level
 // cannot use it; init(), hooks and callbacks can.
 //
@@ -53,6 +55,7 @@ extension ScriptRuntime {
         setFunction(L, "update", storeUpdate)
         setFunction(L, "transaction", storeTransaction)
         setFunction(L, "count", storeCount)
+        setFunction(L, "waiting", storeWaiting)
         clua_setglobal(L, "store")
     }
 
@@ -385,5 +388,15 @@ private let storeCompareAndSet: LuaFunction = { L in
                 return try push(L, swapped, current)
             }
         }
+    }
+}
+
+/// store.waiting(): how many hooks of this daemon wait on a round trip to the shared store right
+/// now. A script can refuse new work when it is high, so that the requests already waiting are
+/// answered in time instead of everyone being late (dynamism sheds new DISCOVERs this way).
+private let storeWaiting: LuaFunction = { L in
+    luaEntry(L, "store.waiting") { L in
+        lua_pushinteger(L, lua_Integer(ScriptRuntime.from(L).waitingHooks.load(ordering: .relaxed)))
+        return 1
     }
 }

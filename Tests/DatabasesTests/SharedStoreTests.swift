@@ -226,6 +226,32 @@ struct SharedStoreTests {
         #expect(Set(taken.map(\.value)).count == 2 * perDaemon)
     }
 
+    @Test func hooksWaitingOnTheStoreAreCountedByStoreWaiting() async throws {
+        let server = try #require(try await onOwnThread { try PostgresTestServer.start() })
+        defer { server.stop() }
+        let source = Self.confLua(server, body: """
+            function handleUnknownMAC(packet, method, mac, client_ip, relay_ip, port)
+              local before = store.waiting()
+              store.get("x")
+              return Definition{ip = "192.0.2.10", lease_time = 60, subnet = "192.0.2.0/24", serial = 0, hostname = "w" .. before}
+            end
+            """)
+        let daemon = try Daemon(source, store: PostgreSQLStore(settings: Self.settings(server), timeout: 5, logger: quietLogger))
+        func twoWaitWhileAThirdAsks() async throws -> String? {
+            guard case .suspended(let first) = try await daemon.unknownMAC(MAC(0x0200_0000_0001)),
+                  case .suspended(let second) = try await daemon.unknownMAC(MAC(0x0200_0000_0002)) else { return nil }
+            let third = try await daemon.answer(MAC(0x0200_0000_0003))
+            for call in [first, second] {
+                await call.wait()
+                _ = try await daemon.resume(call)
+            }
+            return third.definitions.first?.hostname
+        }
+        #expect(try await twoWaitWhileAThirdAsks() == "w2")
+        // Finished hooks no longer count.
+        #expect(try await daemon.answer(MAC(0x0200_0000_0004)).definitions.first?.hostname == "w0")
+    }
+
     @Test func aStatementPastTheTimeOutFailsAndTheNextOneConnectsAgain() async throws {
         let server = try #require(try await onOwnThread { try PostgresTestServer.start() })
         defer { server.stop() }

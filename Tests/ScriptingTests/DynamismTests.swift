@@ -345,6 +345,20 @@ struct PoolDriver {
         #expect(try evaluate(runtime, "return calls()") == "getMany,cas")
     }
 
+    @Test func aStoreThatIsBehindShedsNewDiscoversButServesRequests() throws {
+        let (runtime, _, _) = try makeStoredRuntime(dynamismConf, extensions: try shippedExtensions())
+        var pool = PoolDriver(runtime: runtime)
+        let offer = try #require(try pool.ask("DISCOVER", macA)?.ip)
+        #expect(try evaluate(runtime, "return store.waiting()") == "0") // nothing waits on SQLite
+        // As if 128 hooks already waited on the shared store.
+        _ = try evaluate(runtime, "REAL_WAITING = store.waiting; store.waiting = function() return dynamism.SHED_WAITING end; return 1")
+        #expect(try pool.ask("DISCOVER", macB) == nil)
+        #expect(try pool.ask("REQUEST:SELECTING", macA, requested: offer)?.ip == offer)
+        #expect(try evaluate(runtime, "return dynamism.pools.lab.shed .. ' ' .. dynamism.pools.lab.shedTotal") == "1 1")
+        _ = try evaluate(runtime, "store.waiting = REAL_WAITING; return 1")
+        #expect(try pool.ask("DISCOVER", macB) != nil)
+    }
+
     @Test func aDecisionMadeAgainDecidesAsIfMadeOnce() throws {
         // Every other store.cas is refused as if another daemon had changed the record (though
         // nothing changed), so every decision is made again: the answers and the store end up as
