@@ -603,10 +603,11 @@ function Pool:handle(method, packet, mac, client_ip)
   local waiting = store.waiting()
   if waiting >= M.SHED_WAITING and (method == "DISCOVER" or waiting >= 4 * M.SHED_WAITING) then
     self.shed, self.shedTotal = self.shed + 1, self.shedTotal + 1
-    if method == "DISCOVER" then return nil end
-    -- Not nil: for a REQUEST that means "not yours" and may be NAKed; this one is only dropped.
-    error(string.format("pool %s: %d requests already wait on the store; this %s is dropped for its client to send again",
-      self.name, waiting, method), 0)
+    -- An error, not nil: nil means "unknown client", which the engine may NAK or blocklist; this
+    -- request is only dropped. The message is the same each time, so the engine logs it once a
+    -- minute with a count.
+    error(string.format("pool %s: the store is behind (at least %d requests wait on it); this %s is dropped for its client to send again",
+      self.name, M.SHED_WAITING, method), 0)
   end
   local wanted = wantedAddress(packet, method, client_ip)
   local ok, ip = pcall(self._answer, self, method, mac, wanted, at, allocating, clientHostname(packet))

@@ -352,9 +352,18 @@ struct PoolDriver {
         #expect(try evaluate(runtime, "return store.waiting()") == "0") // nothing waits on SQLite
         // As if 128 hooks already waited on the shared store.
         _ = try evaluate(runtime, "REAL_WAITING = store.waiting; store.waiting = function() return dynamism.SHED_WAITING end; return 1")
-        #expect(try pool.ask("DISCOVER", macB) == nil)
+        // Dropped with an error (nil would mean "unknown client", which the engine may NAK or blocklist).
+        do {
+            _ = try pool.ask("DISCOVER", macB)
+            Issue.record("a DISCOVER was answered while the store was behind")
+        } catch {
+            #expect("\(error)".contains("the store is behind"), "\(error)")
+        }
         #expect(try pool.ask("REQUEST:SELECTING", macA, requested: offer)?.ip == offer)
         #expect(try evaluate(runtime, "return dynamism.pools.lab.shed .. ' ' .. dynamism.pools.lab.shedTotal") == "1 1")
+        // Past four times as many, requests are dropped too.
+        _ = try evaluate(runtime, "store.waiting = function() return 4 * dynamism.SHED_WAITING end; return 1")
+        #expect(throws: (any Error).self) { try pool.ask("REQUEST:RENEW", macA, ciaddr: offer) }
         _ = try evaluate(runtime, "store.waiting = REAL_WAITING; return 1")
         #expect(try pool.ask("DISCOVER", macB) != nil)
     }
