@@ -638,6 +638,10 @@ function Pool:handle(method, packet, mac, client_ip)
     if held and at < held.expires and method:sub(1, 8) == "REQUEST:" and (not wanted or wanted == held.ip) then
       return self:definition(held.ip, held.expires - at)
     end
+    -- The same words for every packet of the outage (the driver's own message names the key and
+    -- the connection), so the engine logs it once a minute with a count, not once per packet.
+    error(string.format("pool %s: the store is unavailable since %s UTC (see the CRITICAL record); this %s waits for it",
+      self.name, os.date("!%H:%M:%S", self.outageSince), method), 0)
   end
   error(ip, 0)
 end
