@@ -289,6 +289,7 @@ function Run:set(key, value)
     return
   end
   self.pool:_remember(key, { value = second or false, token = third })
+  self.conflictKey = key
   error(Conflict, 0)
 end
 
@@ -410,6 +411,25 @@ function Run:pick(mac, at)
     end
   end
   return nil, "full"
+end
+
+--- A free address (Run:pick) taken for `mac` (Run:take). When another decision claims a candidate
+--- first, its compare-and-set is refused and the next candidate is tried in the same attempt (the
+--- refused one is now known to be held), so a burst of new clients on the last free addresses of
+--- a pool does not start whole decisions over. Returns the address, or nil and why.
+function Run:claim(mac, state, at, current)
+  for _ = 1, M.CANDIDATES do
+    local ip, reason = self:pick(mac, at)
+    if not ip then return nil, reason end
+    local key = self.pool:_addressKey(ip)
+    local ok, taken = pcall(self.take, self, ip, mac, state, at, current)
+    if ok then return taken end
+    -- Only a refusal of the address's own record (take's first write: nothing else happened yet)
+    -- moves on to the next candidate; anything else ends the attempt.
+    if taken ~= Conflict or self.conflictKey ~= key then error(taken, 0) end
+    self.cache[key] = self.pool.known[key] or { value = false }
+  end
+  return nil, "busy"
 end
 
 --- Ends the claims of one call (see Run:pick).
@@ -547,14 +567,10 @@ function Pool:_decide(run, method, mac, wanted, at)
       if lease.state == "offered" then run:take(lease.ip, mac, "offered", at, lease) end
       return lease.ip
     end
-    local ip, reason
     if wanted and self.inPool[wanted] and self:_freeFor(run:holder(wanted), mac, at) then
-      ip = wanted
-    else
-      ip, reason = run:pick(mac, at)
+      return run:take(wanted, mac, "offered", at, lease)
     end
-    if not ip then return nil, reason end
-    return run:take(ip, mac, "offered", at, lease)
+    return run:claim(mac, "offered", at, lease)
   elseif method:sub(1, 8) == "REQUEST:" then
     local lease = run:lease(mac, wanted)
     if lease then
@@ -570,9 +586,7 @@ function Pool:_decide(run, method, mac, wanted, at)
       end
       return nil
     end
-    local ip, reason = run:pick(mac, at)
-    if not ip then return nil, reason end
-    return run:take(ip, mac, "bound", at)
+    return run:claim(mac, "bound", at)
   elseif method == "RELEASE" or method == "DECLINE" then
     local lease = run:lease(mac, wanted)
     if not lease or (wanted and wanted ~= lease.ip) then return nil end

@@ -486,6 +486,26 @@ struct PoolDriver {
         #expect(result == "true true true 1")
     }
 
+    @Test func aCandidateTakenMeanwhileIsSkippedWithoutStartingOver() throws {
+        let (runtime, _, _) = try makeStoredRuntime(interleavedConf, extensions: try shippedExtensions())
+        // Daemon 2 picks a free address for a new client; before its claim lands, daemon 1 binds
+        // that address to someone else. Daemon 2's claim is refused and it takes the next free
+        // address in the same attempt: one read of L/<mac> by each daemon, where starting the
+        // decision over would read it a second time.
+        let result = try evaluate(runtime, """
+            local one, two = dynamism.pools.lab, other.pools.lab
+            local taken
+            interleaveOnce(function(ip) taken = one:handle("REQUEST:SELECTING", nil, "02:00:00:00:00:77", ip).ip end)
+            local reads, realGetMany = 0, store.getMany
+            store.getMany = function(...) reads = reads + 1; return realGetMany(...) end
+            local offer = two:handle("DISCOVER", nil, "02:00:00:00:00:5b", nil).ip
+            store.getMany = realGetMany
+            local holder = store.get("dynamism/lab/A/" .. string.format("%03d.%03d.%03d.%03d", table.unpack(IPv4.toList(offer))))
+            return table.concat({ tostring(offer ~= taken), tostring(reads), holder.mac, holder.state }, " ")
+            """)
+        #expect(result == "true 2 02:00:00:00:00:5b offered")
+    }
+
     @Test func aRequestForAnAddressAnotherDaemonJustBoundGetsNil() throws {
         let (runtime, _, _) = try makeStoredRuntime(interleavedConf, extensions: try shippedExtensions())
         // Daemon 2's decision finds .13 free; daemon 1 binds it to another MAC before daemon 2
