@@ -209,7 +209,10 @@ public actor DHCPEngine {
     /// A request whose hook waits on a round trip: the round trip runs in a task, and the hook
     /// goes on here when it is back; then the request's stage runs again with the hook's answer.
     func parkHook(_ request: Request, _ hook: any SuspendedHook) {
-        guard mayPark(request) else { return }
+        guard mayPark(request) else {
+            hook.abandon()
+            return
+        }
         Task {
             await hook.wait()
             self.resumeHook(request, hook)

@@ -64,6 +64,12 @@ public protocol SuspendedHook: AnyObject, Sendable {
     /// Goes on with the hook: its outcome and its packet as the script left it (the request, or
     /// the reply for loadDHCPPacket), or nil when it waits again.
     func resume() -> (HookOutcome, DHCPPacket)?
+    /// Drops the hook without resuming it (its request was dropped), on the engine's thread.
+    func abandon()
+}
+
+extension SuspendedHook {
+    public func abandon() {}
 }
 
 /// The operator's scripts, as the engine sees them. Implemented by the executable over the Lua

@@ -136,6 +136,13 @@ public final class SuspendedCall<Value>: @unchecked Sendable {
         }
     }
 
+    /// Gives up on the hook without resuming it (the engine dropped its request): closes the
+    /// coroutine and rolls back a transaction it left open, so neither outlives the request.
+    /// Call it on the runtime's executor, instead of `resume()`, at most once.
+    public func abandon() {
+        runtime.failCoroutine(thread, ref: threadRef)
+    }
+
     /// The coroutine waits again, on another round trip.
     func waitAgain(on pending: PendingStoreCall, instructionsUsed: Int64) {
         self.pending = pending
@@ -232,7 +239,7 @@ extension ScriptRuntime {
         }
     }
 
-    private func failCoroutine(_ thread: LuaState, ref: Int32) {
+    func failCoroutine(_ thread: LuaState, ref: Int32) {
         endTransaction(of: thread)
         _ = lua_resetthread(thread)
         clua_unref(L, ref)

@@ -142,6 +142,8 @@ final class LuaSuspendedHook<Value>: SuspendedHook, @unchecked Sendable {
 
     nonisolated(nonsending) func wait() async { await call.wait() }
 
+    func abandon() { call.abandon() }
+
     func resume() -> (HookOutcome, DHCPPacket)? {
         do {
             switch try call.resume() {

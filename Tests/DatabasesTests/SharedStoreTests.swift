@@ -66,6 +66,8 @@ struct SharedStoreTests {
 
         func resume(_ call: SuspendedCall<[Definition]>) throws -> HookRun<[Definition]> { try call.resume() }
 
+        func abandon(_ call: SuspendedCall<[Definition]>) { call.abandon() }
+
         /// Runs the hook to its end, waiting for each round trip outside the actor.
         func answer(_ mac: MAC, method: String = "DISCOVER", requested: IPv4? = nil) async throws -> (definitions: [Definition], suspensions: Int) {
             var run = try unknownMAC(mac, method: method, requested: requested)
@@ -250,6 +252,42 @@ struct SharedStoreTests {
         #expect(try await twoWaitWhileAThirdAsks() == "w2")
         // Finished hooks no longer count.
         #expect(try await daemon.answer(MAC(0x0200_0000_0004)).definitions.first?.hostname == "w0")
+    }
+
+    @Test func anAbandonedHookRollsBackTheTransactionItLeftOpen() async throws {
+        let server = try #require(try await onOwnThread { try PostgresTestServer.start() })
+        defer { server.stop() }
+        let source = Self.confLua(server, body: """
+            function handleUnknownMAC(packet, method, mac, client_ip, relay_ip, port)
+              store.transaction(function() store.put("k", 2); store.get("k") end)
+              return nil
+            end
+            """)
+        let store = try PostgreSQLStore(settings: Self.settings(server), timeout: 1, logger: quietLogger)
+        _ = try await store.perform(.put("k", "1"), in: nil)
+        let daemon = try Daemon(source, store: store)
+        // Run the hook until its put is done inside the open transaction: begin, then put.
+        guard case .suspended(let call) = try await daemon.unknownMAC(MAC(0x0200_0000_0001)) else {
+            Issue.record("the hook did not wait on the store")
+            return
+        }
+        for _ in 0..<2 {
+            await call.wait()
+            guard case .suspended = try await daemon.resume(call) else {
+                Issue.record("the hook finished early")
+                return
+            }
+        }
+        // The engine drops the request: the coroutine is closed and its transaction rolled back
+        // (in the background), so the put never lands and the key's row is not left locked.
+        await daemon.abandon(call)
+        var value: StoreAnswer?
+        for _ in 0..<10 {
+            value = try? await store.perform(.swap(key: "k", value: "3", expected: "1"), in: nil)
+            if value == .swapped(true, current: nil) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(value == .swapped(true, current: nil))
     }
 
     @Test func aStatementPastTheTimeOutFailsAndTheNextOneConnectsAgain() async throws {

@@ -51,6 +51,8 @@ final class ClosureHooks: DHCPHooks, @unchecked Sendable {
     var gate: Completion?
     /// Hooks that suspended so far.
     var suspensions = 0
+    /// Suspended hooks the engine dropped without resuming (`SuspendedHook.abandon`).
+    let abandoned = Atomic<Int>(0)
 
     var hasFilterPacket: Bool { filter != nil }
     var hasHandleUnknownMAC: Bool { unknown != nil }
@@ -62,7 +64,9 @@ final class ClosureHooks: DHCPHooks, @unchecked Sendable {
         let answer = try unknown?(context) ?? []
         guard let suspendFor else { return .finished(answer) }
         suspensions += 1
-        return .suspended(WaitingHook(delay: suspendFor, gate: gate, outcome: .definitions(answer), packet: packet))
+        return .suspended(WaitingHook(delay: suspendFor, gate: gate, outcome: .definitions(answer), packet: packet) { [weak self] in
+            self?.abandoned.add(1, ordering: .relaxed)
+        })
     }
     func filterRetrievedDefinitions(_ definitions: [Definition], _ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<Definition?> {
         guard let choose else { throw HookError("no chooser") }
@@ -88,14 +92,18 @@ final class WaitingHook: SuspendedHook, @unchecked Sendable {
     let gate: Completion?
     let outcome: HookOutcome
     let packet: DHCPPacket
+    let onAbandon: @Sendable () -> Void
     var resumed = 0
 
-    init(delay: Duration, gate: Completion?, outcome: HookOutcome, packet: DHCPPacket) {
+    init(delay: Duration, gate: Completion?, outcome: HookOutcome, packet: DHCPPacket, onAbandon: @escaping @Sendable () -> Void = {}) {
         self.delay = delay
         self.gate = gate
         self.outcome = outcome
         self.packet = packet
+        self.onAbandon = onAbandon
     }
+
+    func abandon() { onAbandon() }
 
     func wait() async {
         if let gate { await gate.wait() } else { try? await Task.sleep(for: delay) }
@@ -114,11 +122,11 @@ struct Harness {
 
     init(configuration: EngineConfiguration = EngineConfiguration(serverIP: serverIP, allowDHCPRelays: true),
          database: any Database = MemoryDatabase(entries: [knownMAC: [knownDefinition]]),
-         hooks: ClosureHooks = ClosureHooks()) {
+         hooks: ClosureHooks = ClosureHooks(), parkedLimit: Int = 2048) {
         self.hooks = hooks
         engine = DHCPEngine(
             generation: Generation(number: 1, configuration: configuration, hooks: hooks, database: database),
-            sender: sender
+            sender: sender, parkedLimit: parkedLimit
         )
     }
 

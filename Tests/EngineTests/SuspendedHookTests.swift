@@ -34,8 +34,9 @@ import Testing
         hooks.gate = gate
         let harness = Harness(hooks: hooks)
         let waiting = Task { await harness.engine.handle(Datagram(bytes: clientPacket(1, mac: unknownMAC).encode(), sourceIP: .zero, sourcePort: 68, localPort: 67)) }
-        // Let the waiting request reach its hook and park.
-        while harness.engine.parked == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        // Let the waiting request reach its hook and park (its database lookup parks first, so
+        // `parked` alone could be that lookup, before the hook ever ran).
+        while hooks.suspensions == 0 || harness.engine.parked == 0 { try await Task.sleep(for: .milliseconds(1)) }
         hooks.suspendFor = nil
         let known = try #require(try onTheWire(await harness.exchange(clientPacket(1))))
         #expect(known.yiaddr == knownDefinition.ip)
@@ -44,6 +45,27 @@ import Testing
         await waiting.value
         #expect(harness.engine.parked == 0)
         #expect(harness.sender.replies.last?.packet.yiaddr == Self.pooled.ip)
+    }
+
+    @Test func aHookPastTheParkedLimitIsAbandonedNotLeaked() async throws {
+        let hooks = ClosureHooks()
+        hooks.unknown = { _ in [Self.pooled] }
+        hooks.suspendFor = .seconds(60)
+        let gate = Completion()
+        hooks.gate = gate
+        // Two may wait: the first pool client's hook, and the second's database lookup (the
+        // harness's database answers through a parked lookup).
+        let harness = Harness(hooks: hooks, parkedLimit: 2)
+        let first = Task { await harness.engine.handle(Datagram(bytes: clientPacket(1, mac: unknownMAC).encode(), sourceIP: .zero, sourcePort: 68, localPort: 67)) }
+        while hooks.suspensions == 0 || harness.engine.parked != 1 { try await Task.sleep(for: .milliseconds(1)) }
+        // The second pool client's hook suspends too, but no more requests may wait: the engine
+        // drops the request and tells the hook, which closes its coroutine (LuaSuspendedHook).
+        await harness.engine.handle(Datagram(bytes: clientPacket(1, mac: MAC(0x0200_0000_0BBB)).encode(), sourceIP: .zero, sourcePort: 68, localPort: 67))
+        #expect(hooks.abandoned.load(ordering: .relaxed) == 1)
+        #expect(harness.engine.shed == 1)
+        gate.signal()
+        await first.value
+        #expect(hooks.abandoned.load(ordering: .relaxed) == 1) // the one that waited was resumed, not abandoned
     }
 
     @Test func aHookThatFailsAfterWaitingDropsOnlyThatRequest() async throws {
