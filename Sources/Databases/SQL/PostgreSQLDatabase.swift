@@ -1,5 +1,6 @@
 import DHCPWire
 import Logging
+import NIOCore
 import NIOSSL
 import PostgresNIO
 
@@ -15,18 +16,24 @@ public final class PostgreSQLDatabase: Database {
 
     private let client: PostgresClient
     private let runner: Task<Void, Never>
-    private let sql: String
+    private let query: DefinitionQuery
     private let extraKeys: [String]
     private let logger: Logger
+    private let username: String
+    /// The lookup built for the column types the site's tables have, learned from the catalog on
+    /// the first lookup (one round trip, then never again) and forgotten at a reload or when
+    /// PostgreSQL rejects the lookup, so a schema changed under a running daemon is learned again.
+    private let learned = Locked<String?>(nil)
 
     public init(settings: DatabaseConfiguration.PostgreSQL, query: DefinitionQuery, logger: Logger) throws {
         let configuration = try Self.clientConfiguration(settings)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.runner = Task { await client.run() }
-        self.sql = query.sql(.postgresql)
+        self.query = query
         self.extraKeys = query.extraKeys
         self.logger = logger
+        self.username = settings.username ?? ""
     }
 
     deinit { runner.cancel() }
@@ -118,9 +125,10 @@ public final class PostgreSQLDatabase: Database {
     public func lookupMAC(_ mac: MAC) async throws -> [Definition] {
         let macText = mac.description
         var binds = PostgresBindings(capacity: 1)
-        binds.append(macText)
+        binds.append(UntypedText(macText), context: .default)
         let record: DefinitionRecord?
         do {
+            let sql = try await lookupSQL()
             let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
             var first: DefinitionRecord?
             for try await row in rows where first == nil {
@@ -128,20 +136,136 @@ public final class PostgreSQLDatabase: Database {
             }
             record = first
         } catch let error as DatabaseError {
+            if error.isSchemaError { learned.withLock { $0 = nil } }
             throw error
         } catch {
-            throw DatabaseError.unavailable(engine: engineName, reason: Self.describe(error))
+            let classified = Self.classify(error)
+            if classified.isSchemaError { learned.withLock { $0 = nil } }
+            throw classified
         }
         return try record.map { [try $0.definition(for: mac)] } ?? []
     }
 
+    /// The plan PostgreSQL makes for the lookup of `mac`, one line per node (EXPLAIN's text),
+    /// with sequential scans priced out as far as the planner allows, so a table of a few rows
+    /// still shows whether an index can serve the lookup (a Seq Scan then means none can).
+    func lookupPlan(_ mac: MAC) async throws -> [String] {
+        let sql = try await lookupSQL()
+        return try await client.withConnection { connection in
+            _ = try await connection.query("BEGIN", logger: self.logger)
+            _ = try await connection.query("SET LOCAL enable_seqscan = off", logger: self.logger)
+            var binds = PostgresBindings(capacity: 1)
+            binds.append(UntypedText(mac.description), context: .default)
+            var lines: [String] = []
+            for try await line in try await connection.query(PostgresQuery(unsafeSQL: "EXPLAIN " + sql, binds: binds), logger: self.logger)
+                .decode(String.self) {
+                lines.append(line)
+            }
+            _ = try await connection.query("COMMIT", logger: self.logger)
+            return lines
+        }
+    }
+
+    /// The lookup for this site's column types: learned once (`columnTypes`), then reused.
+    func lookupSQL() async throws -> String {
+        if let sql = learned.withLock({ $0 }) { return sql }
+        let sql = query.postgresSQL(try await columnTypes())
+        learned.withLock { $0 = sql }
+        return sql
+    }
+
+    /// Reads from the catalog the types of the columns the lookup reads, and checks that the
+    /// tables and columns exist and may be read; otherwise `.schema` naming what is missing.
+    func columnTypes() async throws -> PostgresColumnTypes {
+        // A domain is read as its base type; to_regclass() resolves the names as the lookup
+        // will (search_path) and is NULL for a table that does not exist.
+        let catalog: PostgresQuery = """
+            SELECT c.relname::text, a.attname::text, \
+            (SELECT b.typname::text FROM pg_type b WHERE b.oid = coalesce(nullif(t.typbasetype, 0), t.oid)), \
+            has_column_privilege(c.oid, a.attnum, 'SELECT') \
+            FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
+            JOIN pg_type t ON t.oid = a.atttypid \
+            WHERE c.oid = to_regclass('maps') OR c.oid = to_regclass('subnets')
+            """
+        var found: [String: (type: String, readable: Bool)] = [:]
+        let rows = try await client.query(catalog, logger: logger)
+        for try await (table, column, type, readable) in rows.decode((String, String, String, Bool).self) {
+            found["\(table).\(column)"] = (type, readable)
+        }
+        return try Self.check(found, query: query, username: username)
+    }
+
+    /// The checks of `columnTypes` on what the catalog said, apart for tests.
+    static func check(
+        _ found: [String: (type: String, readable: Bool)], query: DefinitionQuery, username: String
+    ) throws -> PostgresColumnTypes {
+        let grantee = username.isEmpty ? "the daemon's user" : username
+        for (table, columns) in [("maps", query.mapsColumns), ("subnets", query.subnetsColumns)] {
+            guard found.keys.contains(where: { $0.hasPrefix("\(table).") }) else {
+                throw DatabaseError.schema(
+                    engine: "PostgreSQL",
+                    reason: "table '\(table)' does not exist (or is not in \(grantee)'s search_path); "
+                        + "create it as docs/DEPLOYMENT.md shows, or check POSTGRESQL_DATABASE")
+            }
+            for column in columns {
+                guard let entry = found["\(table).\(column)"] else {
+                    let extra = !query.mapsColumns.prefix(5).contains(column) && !query.subnetsColumns.prefix(9).contains(column)
+                    throw DatabaseError.schema(
+                        engine: "PostgreSQL",
+                        reason: "column '\(table).\(column)' does not exist; "
+                            + (extra ? "add it to table \(table) or remove it from \(table == "maps" ? "EXTRA_MAPS" : "EXTRA_SUBNETS")"
+                                : "add it to table \(table) (docs/DEPLOYMENT.md lists the columns the lookup reads)"))
+                }
+                guard entry.readable else {
+                    throw DatabaseError.schema(
+                        engine: "PostgreSQL",
+                        reason: "\(grantee) may not read column '\(table).\(column)'; "
+                            + "GRANT SELECT ON maps, subnets TO \(username.isEmpty ? "<user>" : username)")
+                }
+            }
+        }
+        let macType = found["maps.mac"]?.type ?? "text"
+        guard PostgresColumnTypes.texts.contains(macType) || macType == "macaddr" || macType == "macaddr8" else {
+            throw DatabaseError.schema(
+                engine: "PostgreSQL",
+                reason: "column 'maps.mac' is of type \(macType); make it MACADDR, MACADDR8 or text (CHAR(17), VARCHAR, TEXT)")
+        }
+        return PostgresColumnTypes(found.mapValues(\.type))
+    }
+
     /// Nothing to reload: every lookup reads the live tables, and the pool replaces broken
-    /// connections by itself. Checks the server answers, so a reload reports an outage.
+    /// connections by itself. Checks the server answers, so a reload reports an outage, and
+    /// learns the column types again (the site may have changed them).
     public func reinitialise() async throws {
+        learned.withLock { $0 = nil }
         do {
             try await client.query("SELECT 1", logger: logger)
         } catch {
-            throw DatabaseError.unavailable(engine: engineName, reason: Self.describe(error))
+            throw Self.classify(error)
+        }
+    }
+
+    /// `.schema` for an error PostgreSQL raised because of the query itself (SQLSTATE class 42:
+    /// undefined table or column, no operator for the column's type, a type mismatch, no
+    /// privilege; 22P02: the MAC cannot be read as the column's type), `.unavailable` for the
+    /// rest (no connection, the server shutting down, a time-out).
+    static func classify(_ error: any Error) -> DatabaseError {
+        if let error = error as? PSQLError, let state = error.serverInfo?[.sqlState], state.hasPrefix("42") || state == "22P02" {
+            let message = error.serverInfo?[.message] ?? "\(error.code)"
+            return .schema(engine: "PostgreSQL", reason: "\(message) (SQLSTATE \(state)); \(schemaFix(state))")
+        }
+        return .unavailable(engine: "PostgreSQL", reason: describe(error))
+    }
+
+    private static func schemaFix(_ state: String) -> String {
+        switch state {
+        case "42P01": "create the table as docs/DEPLOYMENT.md shows, or check POSTGRESQL_DATABASE and the user's search_path"
+        case "42703": "add the column, or remove it from EXTRA_MAPS/EXTRA_SUBNETS"
+        case "42501": "GRANT SELECT ON maps, subnets TO the daemon's POSTGRESQL_USERNAME"
+        case "42883", "42804", "22P02":
+            "a column type the lookup cannot use; docs/DEPLOYMENT.md lists the accepted types "
+                + "(maps.subnet and subnets.subnet, and both serial columns, must be comparable)"
+        default: "check the reservation tables against docs/DEPLOYMENT.md"
         }
     }
 
@@ -151,6 +275,19 @@ public final class PostgreSQLDatabase: Database {
             return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
         }
         return "\(error)"
+    }
+}
+
+/// A parameter PostgreSQL types itself: sent as text with no type (OID 0), it takes the type of
+/// what it is compared with, as the original's untyped literals did, so `mac = $1` is the
+/// column's own operator and index whether `maps.mac` is CHAR(17), TEXT or MACADDR.
+struct UntypedText: PostgresDynamicTypeEncodable {
+    let text: String
+    init(_ text: String) { self.text = text }
+    var psqlType: PostgresDataType { .null }
+    var psqlFormat: PostgresFormat { .text }
+    func encode<JSONEncoder: PostgresJSONEncoder>(into byteBuffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
+        byteBuffer.writeString(text)
     }
 }
 

@@ -124,7 +124,7 @@ public final class SQLiteDatabase: ImmediateLookup {
     /// A connection that failed may be pointing at a vanished file: reopen next time.
     private func unavailable(_ error: GRDB.DatabaseError) -> DatabaseError {
         state.withLock { $0 = nil }
-        return DatabaseError.unavailable(engine: engineName, reason: "\(path): \(error.message ?? error.description)")
+        return DatabaseError.sqlite(path: path, message: error.message ?? error.description)
     }
 
     public func reinitialise() async throws {
@@ -221,5 +221,20 @@ private struct SQLiteRow: DefinitionRow {
         case .double(let number): .double(number)
         case .blob(let data): .string(data.map { String(format: "%02x", $0) }.joined())
         }
+    }
+}
+
+extension DatabaseError {
+    /// An SQLite failure: `.schema` when the lookup names a table or column the file does not
+    /// have (a configuration error: the wrong file, or EXTRA_MAPS/EXTRA_SUBNETS naming a column
+    /// it lacks), `.unavailable` for the rest (a missing or unreadable file, a lock, I/O).
+    static func sqlite(path: String, message: String) -> DatabaseError {
+        if message.hasPrefix("no such table") {
+            return .schema(engine: "SQLite", reason: "\(path): \(message); create it as docs/DEPLOYMENT.md shows, or check SQLITE_FILE")
+        }
+        if message.hasPrefix("no such column") {
+            return .schema(engine: "SQLite", reason: "\(path): \(message); add the column, or remove it from EXTRA_MAPS/EXTRA_SUBNETS")
+        }
+        return .unavailable(engine: "SQLite", reason: "\(path): \(message)")
     }
 }
