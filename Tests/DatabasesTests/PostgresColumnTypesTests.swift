@@ -256,3 +256,25 @@ struct PostgresLookupSQLTests {
         }
     }
 }
+
+@Suite struct SQLiteSchemaErrorTests {
+    @Test func aMissingColumnOrTableIsASchemaErrorNotAnOutage() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let path = directory.file("dhcp.sqlite3")
+        try makeSQLiteFile(path, sql: ReservationSet.sql)
+        let database = try SQLiteDatabase(path: path, query: try DefinitionQuery(extraMaps: ["room"]), logger: quietLogger)
+        let error = try await #require(throws: DatabaseError.self) { try await database.lookupMAC(ReservationSet.alpha) }
+        #expect(error.isSchemaError)
+        #expect(error.description.contains("no such column: m.room"), "\(error)")
+        #expect(error.description.contains("remove it from EXTRA_MAPS/EXTRA_SUBNETS"), "\(error)")
+        #expect(!error.description.contains("unavailable"), "\(error)")
+
+        let empty = directory.file("empty.sqlite3")
+        try makeSQLiteFile(empty, sql: "CREATE TABLE other (x INTEGER);")
+        let noTables = try SQLiteDatabase(path: empty, query: try DefinitionQuery(), logger: quietLogger)
+        let tableError = try await #require(throws: DatabaseError.self) { try await noTables.lookupMAC(ReservationSet.alpha) }
+        #expect(tableError.isSchemaError)
+        #expect(tableError.description.contains("no such table: maps"), "\(tableError)")
+    }
+}
