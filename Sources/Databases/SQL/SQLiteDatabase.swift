@@ -230,7 +230,7 @@ extension DatabaseError {
     /// it lacks), `.unavailable` for the rest (a missing or unreadable file, a lock, I/O).
     static func sqlite(path: String, message: String) -> DatabaseError {
         if message.hasPrefix("no such table") {
-            return .schema(engine: "SQLite", reason: "\(path): \(message); create it as docs/DEPLOYMENT.md shows, or check SQLITE_FILE")
+            return .schema(engine: "SQLite", reason: "\(path): \(message); create the tables with `staticdhcpd db init`, or check SQLITE_FILE")
         }
         if message.hasPrefix("no such column") {
             return .schema(engine: "SQLite", reason: "\(path): \(message); add the column, or remove it from EXTRA_MAPS/EXTRA_SUBNETS")
