@@ -278,3 +278,94 @@ struct PostgresLookupSQLTests {
         #expect(tableError.description.contains("no such table: maps"), "\(tableError)")
     }
 }
+
+/// `staticdhcpd db check` against real PostgreSQL databases, good and broken.
+@Suite("db check on PostgreSQL", .serialized,
+       .enabled(if: PostgresTestServer.unavailableReason == nil, "PostgreSQL is not installed"))
+struct PostgresDatabaseCheckTests {
+    private func configuration(_ server: PostgresTestServer, caseInsensitive: Bool = false, username: String = PostgresTestServer.username,
+                               password: String = PostgresTestServer.password) -> DatabaseConfiguration {
+        var config = DatabaseConfiguration(engine: .named("PostgreSQL"))
+        config.extraMaps = PostgresSchema.query.extraMaps
+        config.extraSubnets = PostgresSchema.query.extraSubnets
+        config.caseInsensitiveMACs = caseInsensitive
+        config.postgresql.host = "127.0.0.1"
+        config.postgresql.port = server.port
+        config.postgresql.username = username
+        config.postgresql.password = password
+        config.postgresql.database = PostgresTestServer.database
+        config.lookupTimeout = 3
+        return config
+    }
+
+    @Test(arguments: [PostgresSchema.original, .native])
+    func aGoodDatabaseIsOK(_ schema: PostgresSchema) async throws {
+        try await withServer(schema.sql) { server in
+            let report = await DatabaseCheck.run(configuration(server), logger: quietLogger)
+            #expect(report.ok, "\(report.text)")
+            #expect(report.problems.isEmpty && report.warnings.isEmpty, "\(report.text)")
+            #expect(report.rowCounts == ["maps": 2, "subnets": 2])
+            #expect(report.usesIndex == true, "\(report.text)")
+            #expect(report.malformedCount == 0)
+            #expect(report.sampleLookupMilliseconds != nil)
+            let mac = try #require(report.columns.first { $0.table == "maps" && $0.column == "mac" })
+            #expect(mac.type == (schema == .original ? "bpchar" : "macaddr") && mac.readable)
+            #expect(report.text.hasSuffix("OK: the daemon will work with this database"))
+            #expect(report.json.contains("\"ok\" : true"), "\(report.json)")
+        }
+    }
+
+    @Test func aMissingGrantIsNotOK() async throws {
+        let grants = "CREATE ROLE reader LOGIN PASSWORD 'reader-pw'; GRANT SELECT ON maps TO reader;"
+        try await withServer(PostgresSchema.native.sql + grants) { server in
+            let report = await DatabaseCheck.run(configuration(server, username: "reader", password: "reader-pw"), logger: quietLogger)
+            #expect(!report.ok)
+            #expect(report.problems.first?.contains("GRANT SELECT ON maps, subnets TO reader") == true, "\(report.text)")
+            let subnet = try #require(report.columns.first { $0.table == "subnets" && $0.column == "subnet" })
+            #expect(subnet.type == "cidr" && !subnet.readable)
+            #expect(report.text.contains("subnets.subnet: cidr (no SELECT grant)"), "\(report.text)")
+            #expect(report.json.contains("\"ok\" : false"), "\(report.json)")
+        }
+    }
+
+    @Test func aWrongColumnTypeIsNotOK() async throws {
+        let wrong = PostgresSchema.native.sql + "ALTER TABLE maps ALTER COLUMN mac TYPE BIGINT USING 1;"
+        // Two rows would clash on the primary key with one value: keep one.
+        try await withServer(wrong.replacingOccurrences(of: "INSERT INTO maps VALUES ('AA:BB:CC:DD:EE:01', '192.0.2.11', NULL, '192.0.2.0/24', 1, NULL, NULL);", with: "")) { server in
+            let report = await DatabaseCheck.run(configuration(server), logger: quietLogger)
+            #expect(!report.ok)
+            #expect(report.problems.first?.contains("column 'maps.mac' is of type int8") == true, "\(report.text)")
+        }
+    }
+
+    @Test func malformedRowsAndAMissingIndexAreNamed() async throws {
+        let broken = PostgresSchema.original.sql + """
+            DROP INDEX case_insensitive_macs;
+            ALTER TABLE maps DROP CONSTRAINT maps_subnet_serial_fkey;
+            INSERT INTO maps VALUES ('02:00:00:00:00:07', '192.0.2.300', NULL, '192.0.2.0/24', 0, NULL, NULL);
+            INSERT INTO maps VALUES ('02:00:00:00:00:08', '192.0.2.8', NULL, '10.0.0.0/8', 0, NULL, NULL);
+            INSERT INTO maps VALUES ('not-a-mac', '192.0.2.9', NULL, '192.0.2.0/24', 0, NULL, NULL);
+            """
+        try await withServer(broken) { server in
+            let report = await DatabaseCheck.run(configuration(server, caseInsensitive: true), logger: quietLogger)
+            // Malformed rows and no index are warnings: the daemon still serves the rest.
+            #expect(report.ok, "\(report.text)")
+            #expect(report.malformedCount == 3, "\(report.text)")
+            #expect(report.malformed.contains { $0.contains("'maps.ip' holds '192.0.2.300'") }, "\(report.malformed)")
+            #expect(report.malformed.contains { $0.contains("no subnets row has subnet '10.0.0.0/8'") }, "\(report.malformed)")
+            #expect(report.malformed.contains { $0.contains("not-a-mac") && $0.contains("not a MAC address") }, "\(report.malformed)")
+            #expect(report.usesIndex == false, "\(report.text)")
+            #expect(report.warnings.contains { $0.contains("CREATE INDEX ON maps (lower(mac))") }, "\(report.warnings)")
+        }
+    }
+
+    @Test func aServerThatIsDownIsNotOK() async throws {
+        try await withServer(PostgresSchema.native.sql) { server in
+            try await onOwnThread { try server.halt() }
+            let report = await DatabaseCheck.run(configuration(server), logger: quietLogger)
+            #expect(!report.ok)
+            #expect(report.problems.first?.hasPrefix("PostgreSQL database") == true, "\(report.text)")
+            #expect(report.problems.first?.contains("rejects the lookup") == false, "\(report.text)")
+        }
+    }
+}

@@ -65,7 +65,8 @@ public struct DefinitionQuery: Sendable, Equatable {
     /// and MACADDR8 compare case-blind, so `CASE_INSENSITIVE_MACS` needs no `lower()` there (and
     /// `lower(macaddr)` does not exist). Values come back in a form the row reader knows: INET
     /// addresses through `host()` (their `::text` carries a "/32"), other types as `::text`.
-    func postgresSQL(_ types: PostgresColumnTypes) -> String {
+    /// `allRows`: every reservation, with `maps.mac` as text after the extras (`db check`).
+    func postgresSQL(_ types: PostgresColumnTypes, allRows: Bool = false) -> String {
         func read(_ table: String, _ alias: String, _ column: String, _ kind: PostgresColumnTypes.Read) -> String {
             let name = "\(alias).\(column)"
             let type = types.type(table, column)
@@ -96,9 +97,9 @@ public struct DefinitionQuery: Sendable, Equatable {
             read("subnets", "s", "lease_time", .integer), read("maps", "m", "subnet", .text),
             read("maps", "m", "serial", .integer),
         ] + extraMaps.map { read("maps", "m", $0, .extra) } + extraSubnets.map { read("subnets", "s", $0, .extra) }
-        return "SELECT \(columns.joined(separator: ", ")) "
-            + "FROM maps m LEFT JOIN subnets s ON m.subnet = s.subnet AND m.serial = s.serial "
-            + "WHERE \(match) LIMIT 1"
+        let from = "FROM maps m LEFT JOIN subnets s ON m.subnet = s.subnet AND m.serial = s.serial"
+        if allRows { return "SELECT \(columns.joined(separator: ", ")), m.mac::text \(from)" }
+        return "SELECT \(columns.joined(separator: ", ")) \(from) WHERE \(match) LIMIT 1"
     }
 
     static func isIdentifier(_ text: String) -> Bool {

@@ -177,6 +177,12 @@ public final class PostgreSQLDatabase: Database {
     /// Reads from the catalog the types of the columns the lookup reads, and checks that the
     /// tables and columns exist and may be read; otherwise `.schema` naming what is missing.
     func columnTypes() async throws -> PostgresColumnTypes {
+        try Self.check(try await catalog(), query: query, username: username)
+    }
+
+    /// What the catalog says of the columns of `maps` and `subnets`: "table.column" -> its type
+    /// and whether this user may read it.
+    func catalog() async throws -> [String: (type: String, readable: Bool)] {
         // A domain is read as its base type; to_regclass() resolves the names as the lookup
         // will (search_path) and is NULL for a table that does not exist.
         let catalog: PostgresQuery = """
@@ -192,7 +198,7 @@ public final class PostgreSQLDatabase: Database {
         for try await (table, column, type, readable) in rows.decode((String, String, String, Bool).self) {
             found["\(table).\(column)"] = (type, readable)
         }
-        return try Self.check(found, query: query, username: username)
+        return found
     }
 
     /// The checks of `columnTypes` on what the catalog said, apart for tests.
@@ -345,4 +351,98 @@ private struct PostgresDefinitionRow: DefinitionRow {
         default: return try text(index).map(ExtraValue.string)
         }
     }
+}
+
+extension PostgreSQLDatabase {
+    /// `staticdhcpd db check` for PostgreSQL: the columns and their types and grants, the row
+    /// counts, every reservation read as the lookup reads it (malformed ones named), the plan of
+    /// a lookup and whether an index serves it, and one sample lookup's time.
+    /// `timeout` bounds the first query (the pool keeps retrying a server that is down).
+    public func check(timeout: Double = 5) async -> DatabaseCheck {
+        var report = DatabaseCheck(engine: engineName)
+        let found: [String: (type: String, readable: Bool)]
+        do {
+            found = try await withDeadline(timeout, error: .timeout(engine: engineName, seconds: timeout)) { [self] in
+                try await catalog().mapValues { CatalogEntry(type: $0.type, readable: $0.readable) }
+            }.mapValues { (type: $0.type, readable: $0.readable) }
+        } catch let error as DatabaseError {
+            report.problems.append(error.description)
+            return report
+        } catch {
+            report.problems.append(Self.classify(error).description)
+            return report
+        }
+        report.columns = (query.mapsColumns.map { ("maps", $0) } + query.subnetsColumns.map { ("subnets", $0) }).map { table, column in
+            let entry = found["\(table).\(column)"]
+            return DatabaseCheck.Column(table: table, column: column, type: entry?.type, readable: entry?.readable ?? false)
+        }
+        let types: PostgresColumnTypes
+        do {
+            types = try Self.check(found, query: query, username: username)
+        } catch {
+            report.problems.append("\(error)")
+            return report
+        }
+        do {
+            for table in ["maps", "subnets"] {
+                for try await count in try await client.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: logger)
+                    .decode(Int64.self) {
+                    report.rowCounts[table] = Int(count)
+                }
+            }
+            var sample: MAC?
+            let rows = try await client.query(PostgresQuery(unsafeSQL: query.postgresSQL(types, allRows: true)), logger: logger)
+            for try await row in rows {
+                let cells = Array(row)
+                let macText = (try? cells[cells.count - 1].decode(String.self)) ?? "?"
+                do {
+                    guard let mac = Self.mac(macText) else {
+                        throw DatabaseError.malformedRecord(mac: macText, column: "maps.mac", value: macText, reason: "not a MAC address")
+                    }
+                    let record = try PostgresDefinitionRow(cells: Array(cells.dropLast()), mac: macText).checkedRecord(extraKeys: extraKeys)
+                    _ = try record.definition(for: mac)
+                    if sample == nil { sample = mac }
+                } catch let error as DatabaseError {
+                    report.malformedCount += 1
+                    if report.malformed.count < DatabaseCheck.malformedLimit { report.malformed.append(error.description) }
+                }
+            }
+            if report.malformedCount > 0 {
+                report.warnings.append("\(report.malformedCount) reservations are malformed: those clients get no answer")
+            }
+            let probe = sample ?? MAC(0)
+            report.plan = try await lookupPlan(probe)
+            let indexed = !report.plan.contains { $0.contains("Seq Scan on maps") }
+            report.usesIndex = indexed
+            if !indexed {
+                report.warnings.append(query.caseInsensitiveMACs
+                    ? "no index serves the lookup: CREATE INDEX ON maps (lower(mac)) (CASE_INSENSITIVE_MACS is on)"
+                    : "no index serves the lookup: make maps.mac the primary key or CREATE INDEX ON maps (mac)")
+            }
+            let started = ContinuousClock.now
+            _ = try await lookupMAC(probe)
+            report.sampleLookupMilliseconds = (ContinuousClock.now - started).milliseconds
+        } catch let error as DatabaseError {
+            report.problems.append(error.description)
+        } catch {
+            report.problems.append(Self.classify(error).description)
+        }
+        return report
+    }
+
+    /// A MAC as `maps.mac` holds it; a MACADDR8's text form of a 48-bit address has ff:fe in
+    /// its middle.
+    static func mac(_ text: String) -> MAC? {
+        let parts = text.split(separator: ":")
+        if parts.count == 8, parts[3].lowercased() == "ff", parts[4].lowercased() == "fe" {
+            return MAC((parts[0..<3] + parts[5..<8]).joined(separator: ":"))
+        }
+        return MAC(text.trimmingCharacters())
+    }
+}
+
+/// One column of `catalog()`, Sendable across `withDeadline`.
+struct CatalogEntry: Sendable {
+    let type: String
+    let readable: Bool
 }
