@@ -76,7 +76,7 @@ public struct DatabaseCheck: Sendable, Encodable, Equatable {
             enum Key: String, CodingKey { case ok }
         }
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(Wrapped(ok: ok, report: self)) else { return "{\"ok\": false}" }
         return String(decoding: data, as: UTF8.self)
     }
