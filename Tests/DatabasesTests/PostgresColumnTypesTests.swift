@@ -369,3 +369,32 @@ struct PostgresDatabaseCheckTests {
         }
     }
 }
+
+@Suite struct DatabaseCheckOtherEngineTests {
+    @Test func sqliteIsCheckedByASampleLookup() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let path = directory.file("dhcp.sqlite3")
+        try makeSQLiteFile(path, sql: ReservationSet.sql)
+        var config = DatabaseConfiguration(engine: .named("SQLite"))
+        config.sqliteFile = path
+        let good = await DatabaseCheck.run(config, logger: quietLogger)
+        #expect(good.ok, "\(good.text)")
+        #expect(good.sampleLookupMilliseconds != nil)
+        #expect(good.json.contains("\"ok\" : true"), "\(good.json)")
+
+        config.extraMaps = ["room"]
+        let broken = await DatabaseCheck.run(config, logger: quietLogger)
+        #expect(!broken.ok)
+        #expect(broken.problems.first?.contains("no such column: m.room") == true, "\(broken.text)")
+        #expect(broken.text.hasSuffix("NOT OK: the daemon will not work with this database"))
+        #expect(broken.json.contains("\"ok\" : false"), "\(broken.json)")
+    }
+
+    @Test func macaddr8TextOfA48BitAddressIsReadAsTheMAC() {
+        #expect(PostgreSQLDatabase.mac("02:00:00:ff:fe:00:00:01") == MAC(0x0200_0000_0001))
+        #expect(PostgreSQLDatabase.mac("02:00:00:00:00:01") == MAC(0x0200_0000_0001))
+        #expect(PostgreSQLDatabase.mac("02:00:00:12:34:00:00:01") == nil)
+        #expect(PostgreSQLDatabase.mac("not-a-mac") == nil)
+    }
+}
