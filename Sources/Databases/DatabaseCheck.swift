@@ -25,6 +25,8 @@ public struct DatabaseCheck: Sendable, Encodable, Equatable {
     /// One sentence per malformed reservation (at most `malformedLimit`), and how many in all.
     public var malformed: [String] = []
     public var malformedCount = 0
+    /// SQLite's journal mode ("wal", "delete"...).
+    public var journalMode: String?
     /// One sample lookup, in milliseconds.
     public var sampleLookupMilliseconds: Double?
     /// Why the daemon will not work with this database; empty when it will.
@@ -50,6 +52,12 @@ public struct DatabaseCheck: Sendable, Encodable, Equatable {
                 let database = try PostgreSQLDatabase(settings: configuration.postgresql, query: query, logger: logger)
                 defer { database.shutdown() }
                 return await database.check(timeout: configuration.lookupTimeout ?? 5)
+            }
+            if case .named(let name) = configuration.engine, name == "SQLite", let path = configuration.sqliteFile {
+                let query = try DefinitionQuery(
+                    extraMaps: configuration.extraMaps, extraSubnets: configuration.extraSubnets,
+                    caseInsensitiveMACs: configuration.caseInsensitiveMACs)
+                SQLiteDatabase.describe(path: path, query: query, into: &report)
             }
             var plain = configuration
             plain.useCache = false
@@ -89,6 +97,9 @@ public struct DatabaseCheck: Sendable, Encodable, Equatable {
             lines.append("  \(column.table).\(column.column): \(type)\(column.type != nil && !column.readable ? " (no SELECT grant)" : "")")
         }
         for (table, count) in rowCounts.sorted(by: { $0.key < $1.key }) { lines.append("rows in \(table): \(count)") }
+        if let journalMode {
+            lines.append("journal mode: \(journalMode)")
+        }
         if let usesIndex { lines.append("MAC lookup uses an index: \(usesIndex ? "yes" : "NO")") }
         if !plan.isEmpty { lines.append("plan:"); lines += plan.map { "  \($0)" } }
         if let sampleLookupMilliseconds {

@@ -381,12 +381,27 @@ struct PostgresDatabaseCheckTests {
         let good = await DatabaseCheck.run(config, logger: quietLogger)
         #expect(good.ok, "\(good.text)")
         #expect(good.sampleLookupMilliseconds != nil)
+        #expect(good.rowCounts == ["maps": 3, "subnets": 3], "\(good.text)")
+        #expect(good.columns.first { $0.table == "maps" && $0.column == "mac" }?.type == "TEXT", "\(good.text)")
+        let mode = try #require(good.journalMode)
+        #expect(good.warnings.contains { $0.contains("not WAL") } == (mode.lowercased() != "wal"), "\(good.text)")
         #expect(good.json.contains("\"ok\" : true"), "\(good.json)")
+
+        #expect(mode.lowercased() == "wal")
+        let rollback = directory.file("rollback.sqlite3")
+        try execute(rollback, ReservationSet.sql) // SQLite's default journal, not WAL
+        var rollbackConfig = config
+        rollbackConfig.sqliteFile = rollback
+        let slower = await DatabaseCheck.run(rollbackConfig, logger: quietLogger)
+        #expect(slower.ok, "\(slower.text)")
+        #expect(slower.journalMode == "delete")
+        #expect(slower.warnings.contains { $0.contains("journal mode delete, not WAL") }, "\(slower.text)")
 
         config.extraMaps = ["room"]
         let broken = await DatabaseCheck.run(config, logger: quietLogger)
         #expect(!broken.ok)
         #expect(broken.problems.first?.contains("no such column: m.room") == true, "\(broken.text)")
+        #expect(broken.text.contains("maps.room: MISSING"), "\(broken.text)")
         #expect(broken.text.hasSuffix("NOT OK: the daemon will not work with this database"))
         #expect(broken.json.contains("\"ok\" : false"), "\(broken.json)")
     }

@@ -238,3 +238,39 @@ extension DatabaseError {
         return .unavailable(engine: "SQLite", reason: "\(path): \(message)")
     }
 }
+
+extension SQLiteDatabase {
+    /// `db check` for an SQLite file: the declared types of the columns the lookup reads, the row
+    /// counts and the journal mode. Outside WAL the daemon cannot keep one read transaction
+    /// across lookups (docs/ARCHITECTURE.md, "SQLite read transactions"), so each lookup pays
+    /// for its own, and an edit in progress holds lookups back.
+    static func describe(path: String, query: DefinitionQuery, into report: inout DatabaseCheck) {
+        var configuration = Configuration()
+        configuration.readonly = true
+        do {
+            let file = try DatabaseQueue(path: path, configuration: configuration)
+            try file.read { db in
+                for (table, columns) in [("maps", query.mapsColumns), ("subnets", query.subnetsColumns)] {
+                    var declared: [String: String] = [:]
+                    for row in try Row.fetchAll(db, sql: "PRAGMA table_info(\(table))") {
+                        declared[row["name"] as String] = row["type"] as String
+                    }
+                    report.columns += columns.map {
+                        DatabaseCheck.Column(table: table, column: $0, type: declared[$0].map { $0.isEmpty ? "(none)" : $0 }, readable: true)
+                    }
+                    if !declared.isEmpty, let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") {
+                        report.rowCounts[table] = count
+                    }
+                }
+                report.journalMode = try String.fetchOne(db, sql: "PRAGMA journal_mode")
+            }
+        } catch {
+            return // the sample lookup that follows names what is wrong with the file
+        }
+        if let mode = report.journalMode, mode.lowercased() != "wal" {
+            report.warnings.append(
+                "journal mode \(mode), not WAL: each lookup opens its own read transaction and an edit holds lookups back; "
+                    + "PRAGMA journal_mode = WAL (staticdhcpd db init sets it)")
+        }
+    }
+}
