@@ -33,6 +33,9 @@ public struct DefinitionQuery: Sendable, Equatable {
     /// The `extra` keys, in result-column order after `Column.firstExtra`.
     var extraKeys: [String] { extraMaps.map { "maps.\($0)" } + extraSubnets.map { "subnets.\($0)" } }
 
+    /// The lookup for text columns. The SQLite engine runs this one; the PostgreSQL engine runs
+    /// `postgresSQL(_:)`, built for the column types it finds (`.postgresql` here is the same
+    /// statement for an all-text schema).
     public func sql(_ dialect: Dialect) -> String {
         let extras = extraMaps.map { ", m.\($0)" }.joined() + extraSubnets.map { ", s.\($0)" }.joined()
         let match: String
