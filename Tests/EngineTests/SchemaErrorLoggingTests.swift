@@ -25,9 +25,8 @@ private final class CapturedLog: Sendable {
             get { metadata[key] }
             set { metadata[key] = newValue }
         }
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-                 file: String, function: String, line: UInt) {
-            log.records.withLock { $0.append((level, message.description)) }
+        func log(event: LogEvent) {
+            log.records.withLock { $0.append((event.level, "\(event.message)")) }
         }
     }
 }
