@@ -5,6 +5,13 @@ public enum DatabaseError: Error, Sendable, Equatable, CustomStringConvertible {
     case configuration(String)
     /// The backend could not be reached or answered with an error; the lookup is dropped.
     case unavailable(engine: String, reason: String)
+    /// The backend answered, but rejects the lookup itself: a table or column that does not exist,
+    /// a column type the lookup cannot use, no SELECT privilege. A configuration error of the
+    /// site's database, not an outage: every lookup fails the same way until the schema, the
+    /// grants or conf.lua change, so the engine logs it once per generation at CRITICAL
+    /// (docs/DEPLOYMENT.md, "The reservation tables"). `reason` names the table, the column and
+    /// the fix.
+    case schema(engine: String, reason: String)
     /// The backend did not answer within `DATABASE_TIMEOUT` seconds.
     case timeout(engine: String, seconds: Double)
     /// A stored record cannot become a Definition: names the MAC, the column and the value.
@@ -23,6 +30,8 @@ public enum DatabaseError: Error, Sendable, Equatable, CustomStringConvertible {
             "database configuration: \(text)"
         case .unavailable(let engine, let reason):
             "\(engine) database unavailable: \(reason)"
+        case .schema(let engine, let reason):
+            "\(engine) database rejects the lookup (a configuration error, not an outage): \(reason)"
         case .timeout(let engine, let seconds):
             "\(engine) database did not answer within \(Self.format(seconds)) s (DATABASE_TIMEOUT)"
         case .malformedRecord(let mac, let column, let value, let reason):
@@ -34,6 +43,13 @@ public enum DatabaseError: Error, Sendable, Equatable, CustomStringConvertible {
         case .rejected(let text):
             text
         }
+    }
+
+    /// True for `.schema`: the same error will come back on every lookup until someone fixes
+    /// the database or conf.lua.
+    public var isSchemaError: Bool {
+        if case .schema = self { return true }
+        return false
     }
 
     private static func format(_ seconds: Double) -> String {

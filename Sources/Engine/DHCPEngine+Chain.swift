@@ -134,7 +134,17 @@ extension DHCPEngine {
         case .database(let databaseError):
             request.outcome = .databaseError
             counters.databaseErrors += 1
-            logger.error("\(method) from \(mac) dropped: database lookup failed: \(databaseError)")
+            if let schema = databaseError as? DatabaseError, schema.isSchemaError {
+                // A configuration error, not an outage: once per generation, at CRITICAL (mailed
+                // where SMTP is set), then only at debug.
+                if reportedSchemaErrors.insert(schema.description).inserted {
+                    logger.critical("\(method) from \(mac) dropped, and every lookup will be until this is fixed: \(schema)")
+                } else {
+                    logger.debug("\(method) from \(mac) dropped: \(schema)")
+                }
+            } else {
+                logger.error("\(method) from \(mac) dropped: database lookup failed: \(databaseError)")
+            }
         case .suspended:
             break // not a stop: the engine parks the request (`DHCPEngine.parkHook`)
         }

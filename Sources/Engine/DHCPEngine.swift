@@ -50,6 +50,10 @@ public actor DHCPEngine {
     public internal(set) var counters = EngineCounters()
     /// Hook failures repeated packet after packet, logged once a minute with a count.
     var repeatedErrors = RepeatedErrors()
+    /// Schema errors (`DatabaseError.schema`: the database rejects the lookup itself) already
+    /// logged at CRITICAL since the last reload: each is logged once per generation, not once per
+    /// packet, since every lookup fails the same way until someone fixes the database.
+    var reportedSchemaErrors: Set<String> = []
     /// Callers of `handle` waiting for their request to finish, by request id.
     private var completions: [UInt64: Completion] = [:]
     /// The thread's SCHED_FIFO priority as last set (0: ordinary scheduling).
@@ -86,6 +90,7 @@ public actor DHCPEngine {
     /// only their timeouts and threshold follow the new settings.
     public func install(_ next: Generation, sender: (any ReplySender)? = nil) {
         generation = next
+        reportedSchemaErrors = []
         abuse.configuration = next.configuration.abuse
         if let sender { self.sender = sender }
         applyScheduling(next.configuration.realtimePriority)

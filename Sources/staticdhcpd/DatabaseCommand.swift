@@ -2,6 +2,7 @@ import ArgumentParser
 import Databases
 import DHCPWire
 import Foundation
+import Logging
 import Scripting
 
 /// `staticdhcpd db ...`: edit the reservations of the SQLite database conf.lua names.
@@ -9,7 +10,7 @@ struct DatabaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
         abstract: "Manage reservations in the SQLite database (SQLITE_FILE).",
-        subcommands: [Init.self, Subnet.self, Add.self, List.self, Remove.self, Import.self, Export.self, Demo.self]
+        subcommands: [Init.self, Subnet.self, Add.self, List.self, Remove.self, Import.self, Export.self, Demo.self, Check.self]
     )
 
     struct Location: ParsableArguments {
@@ -34,6 +35,34 @@ struct DatabaseCommand: ParsableCommand {
                 path = sqlite.hasPrefix("/") ? sqlite : configFile.deletingLastPathComponent().appendingPathComponent(sqlite).path
             }
             do { return try Reservations(path: path) } catch { throw ValidationError("\(path): \(error)") }
+        }
+    }
+
+    /// `db check`: connects to the engine conf.lua names and reports whether the daemon will work
+    /// with it (the logic is `DatabaseCheck`, in the Databases library). Exit status 0 when it
+    /// will, 1 otherwise. `--check-config` stays offline; this is the one that connects.
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Connect to the configured reservation database and report whether the daemon will work with it.")
+        @OptionGroup var config: ConfigOption
+        @Flag(help: "Print the report as JSON.") var json = false
+
+        func run() throws {
+            let configFile = try config.locate()
+            let report = ScriptRuntime.checkConfig(configFile: configFile)
+            guard let settings = report.settings else {
+                throw ValidationError("\(configFile.path) has errors:\n" + report.errors.joined(separator: "\n"))
+            }
+            var configuration = settings.databaseConfiguration()
+            if let file = configuration.sqliteFile, !file.hasPrefix("/") {
+                configuration.sqliteFile = configFile.deletingLastPathComponent().appendingPathComponent(file).path
+            }
+            var quiet = Logger(label: "db-check")
+            quiet.logLevel = .critical
+            let logger = quiet, resolved = configuration
+            let check = try LeasesCommand.blocking { await DatabaseCheck.run(resolved, logger: logger) }
+            print(json ? check.json : check.text)
+            if !check.ok { throw ExitCode(1) }
         }
     }
 

@@ -124,7 +124,7 @@ public final class SQLiteDatabase: ImmediateLookup {
     /// A connection that failed may be pointing at a vanished file: reopen next time.
     private func unavailable(_ error: GRDB.DatabaseError) -> DatabaseError {
         state.withLock { $0 = nil }
-        return DatabaseError.unavailable(engine: engineName, reason: "\(path): \(error.message ?? error.description)")
+        return DatabaseError.sqlite(path: path, message: error.message ?? error.description)
     }
 
     public func reinitialise() async throws {
@@ -220,6 +220,57 @@ private struct SQLiteRow: DefinitionRow {
         case .int64(let number): .integer(Int(number))
         case .double(let number): .double(number)
         case .blob(let data): .string(data.map { String(format: "%02x", $0) }.joined())
+        }
+    }
+}
+
+extension DatabaseError {
+    /// An SQLite failure: `.schema` when the lookup names a table or column the file does not
+    /// have (a configuration error: the wrong file, or EXTRA_MAPS/EXTRA_SUBNETS naming a column
+    /// it lacks), `.unavailable` for the rest (a missing or unreadable file, a lock, I/O).
+    static func sqlite(path: String, message: String) -> DatabaseError {
+        if message.hasPrefix("no such table") {
+            return .schema(engine: "SQLite", reason: "\(path): \(message); create the tables with `staticdhcpd db init`, or check SQLITE_FILE")
+        }
+        if message.hasPrefix("no such column") {
+            return .schema(engine: "SQLite", reason: "\(path): \(message); add the column, or remove it from EXTRA_MAPS/EXTRA_SUBNETS")
+        }
+        return .unavailable(engine: "SQLite", reason: "\(path): \(message)")
+    }
+}
+
+extension SQLiteDatabase {
+    /// `db check` for an SQLite file: the declared types of the columns the lookup reads, the row
+    /// counts and the journal mode. Outside WAL the daemon cannot keep one read transaction
+    /// across lookups (docs/ARCHITECTURE.md, "SQLite read transactions"), so each lookup pays
+    /// for its own, and an edit in progress holds lookups back.
+    static func describe(path: String, query: DefinitionQuery, into report: inout DatabaseCheck) {
+        var configuration = Configuration()
+        configuration.readonly = true
+        do {
+            let file = try DatabaseQueue(path: path, configuration: configuration)
+            try file.read { db in
+                for (table, columns) in [("maps", query.mapsColumns), ("subnets", query.subnetsColumns)] {
+                    var declared: [String: String] = [:]
+                    for row in try Row.fetchAll(db, sql: "PRAGMA table_info(\(table))") {
+                        declared[row["name"] as String] = row["type"] as String
+                    }
+                    report.columns += columns.map {
+                        DatabaseCheck.Column(table: table, column: $0, type: declared[$0].map { $0.isEmpty ? "(none)" : $0 }, readable: true)
+                    }
+                    if !declared.isEmpty, let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") {
+                        report.rowCounts[table] = count
+                    }
+                }
+                report.journalMode = try String.fetchOne(db, sql: "PRAGMA journal_mode")
+            }
+        } catch {
+            return // the sample lookup that follows names what is wrong with the file
+        }
+        if let mode = report.journalMode, mode.lowercased() != "wal" {
+            report.warnings.append(
+                "journal mode \(mode), not WAL: each lookup opens its own read transaction and an edit holds lookups back; "
+                    + "PRAGMA journal_mode = WAL (staticdhcpd db init sets it)")
         }
     }
 }

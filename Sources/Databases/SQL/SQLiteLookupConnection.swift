@@ -61,7 +61,7 @@ final class SQLiteLookupConnection {
             let reason = String(cString: sqlite3_errmsg(handle))
             sqlite3_close(handle)
             connection = nil
-            throw DatabaseError.unavailable(engine: "SQLite", reason: "\(path): \(reason)")
+            throw DatabaseError.sqlite(path: path, message: reason)
         }
         statement = prepared
         sqlite3_prepare_v3(handle, "BEGIN", -1, UInt32(SQLITE_PREPARE_PERSISTENT), &begin, nil)
@@ -139,7 +139,7 @@ final class SQLiteLookupConnection {
     }
 
     private func failure() -> DatabaseError {
-        let error = DatabaseError.unavailable(engine: "SQLite", reason: "\(path): \(String(cString: sqlite3_errmsg(connection)))")
+        let error = DatabaseError.sqlite(path: path, message: String(cString: sqlite3_errmsg(connection)))
         endSnapshot()
         return error
     }
