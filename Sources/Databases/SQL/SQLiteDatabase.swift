@@ -164,6 +164,11 @@ public final class SQLiteDatabase: ImmediateLookup {
         configuration.readonly = true
         configuration.label = "staticdhcpd.sqlite"
         configuration.maximumReaderCount = 2
+        // Opening reads the schema, which fails at once with "database is locked" while another
+        // process holds the file's lock for a moment (a checkpoint, an edit): wait for it instead
+        // (a reload failed that way under load). Lookups on this pool are parked, off the engine's
+        // thread, and bounded by DATABASE_TIMEOUT.
+        configuration.busyMode = .timeout(1)
         do {
             return try DatabasePool(path: path, configuration: configuration)
         } catch {
