@@ -128,6 +128,36 @@ import Testing
             engine: "HTTP", reason: "\(server.uri) answered 500 Internal Server Error for 02:00:00:00:0a:01: database on fire"))
     }
 
+    /// A refusal of the request itself comes back on every lookup: it is a configuration error
+    /// naming the setting to change (logged once per generation), not an outage.
+    @Test(arguments: [
+        (401, "put them in X_HTTPDB_URI (user:password@) or X_HTTPDB_HEADERS"),
+        (403, "check X_HTTPDB_URI's user and password and X_HTTPDB_HEADERS"),
+        (405, "set X_HTTPDB_POST = false to send a GET with a query string"),
+        (422, "check X_HTTPDB_URI, X_HTTPDB_POST, X_HTTPDB_PARAMETERS and X_HTTPDB_PARAMETER_KEY_MAC"),
+        (418, "check the X_HTTPDB_* settings"),
+    ])
+    func aRefusedRequestIsAConfigurationErrorNamingTheSetting(_ status: Int, _ fix: String) async throws {
+        let (server, database) = try await Self.serving(StubResponse(status: status, body: "no"))
+        defer { Task { await server.stop() } }
+        let error = await #expect(throws: DatabaseError.self) { try await database.lookupMAC(Self.mac) }
+        #expect(error?.isSchemaError == true)
+        #expect(error?.description.contains("\(server.uri) answered \(status) ") == true)
+        #expect(error?.description.contains(fix) == true, "\(String(describing: error))")
+    }
+
+    /// Statuses that mean "not now" stay outages, so the cache and the retry logic treat them so.
+    @Test(arguments: [408, 429, 502, 503])
+    func aBusyOrFailingServiceIsUnavailable(_ status: Int) async throws {
+        let (server, database) = try await Self.serving(StubResponse(status: status, body: ""))
+        defer { Task { await server.stop() } }
+        let error = await #expect(throws: DatabaseError.self) { try await database.lookupMAC(Self.mac) }
+        guard case .unavailable = error else {
+            Issue.record("\(status) gave \(String(describing: error)), not unavailable")
+            return
+        }
+    }
+
     @Test(arguments: [
         ("<html>oops</html>", "for 02:00:00:00:0a:01: the body is not JSON (it starts '<html>oops</html>')"),
         (#"{"ip": "nonsense", "subnet": "lab"}"#, "for 02:00:00:00:0a:01: field 'ip' is 'nonsense', not an IPv4 address"),

@@ -85,14 +85,43 @@ public final class HTTPDatabase: Database {
         }
         if status == .notFound { return [] }
         guard (200..<300).contains(status.code) else {
-            throw DatabaseError.unavailable(
-                engine: engineName,
-                reason: "\(plan.uri) answered \(status.code) \(status.reasonPhrase) for \(mac)\(Self.excerpt(body))")
+            let answer = "\(plan.uri) answered \(status.code) \(status.reasonPhrase) for \(mac)\(Self.excerpt(body))"
+            if let fix = Self.configurationFix(for: status.code, post: plan.post) {
+                throw DatabaseError.schema(engine: engineName, reason: "\(answer); \(fix)")
+            }
+            throw DatabaseError.unavailable(engine: engineName, reason: answer)
         }
         do {
             return try decoder.definitions(from: Array(buffer: body))
         } catch {
             throw DatabaseError.badAnswer(engine: engineName, source: plan.uri, reason: "for \(mac): \(error.reason)")
+        }
+    }
+
+    /// What to change when the service refuses the request itself rather than failing to answer
+    /// it: nil for statuses that mean "try again later" (5xx, 408 Request Timeout, 429 Too Many
+    /// Requests), which stay `unavailable`. A refusal comes back on every lookup until conf.lua or
+    /// the service changes, so it is a configuration error, logged once per generation
+    /// (docs/DEPLOYMENT.md, "The reservation tables").
+    static func configurationFix(for status: UInt, post: Bool) -> String? {
+        switch status {
+        case 401, 407:
+            "the service wants credentials: put them in X_HTTPDB_URI (user:password@) or X_HTTPDB_HEADERS"
+        case 403:
+            "the service refuses these credentials: check X_HTTPDB_URI's user and password and X_HTTPDB_HEADERS"
+        case 405:
+            post
+                ? "the service does not take POST: set X_HTTPDB_POST = false to send a GET with a query string"
+                : "the service does not take GET: set X_HTTPDB_POST = true to POST a JSON object"
+        case 400, 406, 410, 411, 413, 414, 415, 422:
+            "the service refuses the request's shape: check X_HTTPDB_URI, X_HTTPDB_POST, "
+                + "X_HTTPDB_PARAMETERS and X_HTTPDB_PARAMETER_KEY_MAC against what it expects"
+        case 408, 429:
+            nil
+        case 400..<500:
+            "the service refuses the request: check the X_HTTPDB_* settings against what it expects"
+        default:
+            nil
         }
     }
 
