@@ -2,6 +2,7 @@
 //
 //   DBBench SQLITE_FILE [--postgres HOST:PORT:USER:PASSWORD:DATABASE] [--lookups N] [--tasks N]
 //   DBBench --store-round-trips N --postgres ...   (CPU and time of one shared-store statement)
+//   DBBench --postgres-only --postgres ... [--postgres ...]   (one row per database: schemas compared)
 //
 // SQLITE_FILE is created (with --create) or reused; it must hold reservations for MACs
 // 02:00:00:00:00:00 upwards, which is what --create writes.
@@ -15,11 +16,15 @@ import PostgresNIO
 struct Options {
     var sqliteFile = ""
     var create = false
-    var postgres: DatabaseConfiguration.PostgreSQL?
     var lookups = 100_000
     var tasks = 4
     var reservations = 100_000
     var storeRoundTrips = 0
+    /// Skips the SQLite rows, for comparing PostgreSQL databases (text and native column types).
+    var postgresOnly = false
+    /// Every `--postgres` given; the first is the one the store round trips use.
+    var postgresDatabases: [DatabaseConfiguration.PostgreSQL] = []
+    var postgres: DatabaseConfiguration.PostgreSQL? { postgresDatabases.first }
 
     init(_ arguments: [String]) throws {
         var iterator = arguments.dropFirst().makeIterator()
@@ -29,6 +34,7 @@ struct Options {
             case "--lookups": lookups = Int(iterator.next() ?? "") ?? lookups
             case "--tasks": tasks = Int(iterator.next() ?? "") ?? tasks
             case "--store-round-trips": storeRoundTrips = Int(iterator.next() ?? "") ?? 0
+            case "--postgres-only": postgresOnly = true
             case "--postgres":
                 let parts = (iterator.next() ?? "").split(separator: ":", omittingEmptySubsequences: false).map(String.init)
                 guard parts.count == 5, let port = Int(parts[1]) else {
@@ -41,11 +47,11 @@ struct Options {
                 settings.password = parts[3]
                 settings.database = parts[4]
                 settings.maximumConnections = 4
-                postgres = settings
+                postgresDatabases.append(settings)
             default: sqliteFile = argument
             }
         }
-        guard !sqliteFile.isEmpty || storeRoundTrips > 0 else { throw DatabaseError.configuration("usage: DBBench SQLITE_FILE [--create] [--postgres ...]") }
+        guard !sqliteFile.isEmpty || storeRoundTrips > 0 || (postgresOnly && !postgresDatabases.isEmpty) else { throw DatabaseError.configuration("usage: DBBench SQLITE_FILE [--create] [--postgres ...]") }
     }
 }
 
@@ -72,6 +78,7 @@ func measure(_ name: String, _ database: any Database, options: Options) async t
         _ = try await database.lookupMAC(macFor(index))
     }
     let perTask = options.lookups / options.tasks
+    let cpuBefore = processCPU()
     let started = ContinuousClock.now
     let found = try await withThrowingTaskGroup(of: Int.self) { group in
         for task in 0..<options.tasks {
@@ -92,14 +99,15 @@ func measure(_ name: String, _ database: any Database, options: Options) async t
         return try await group.reduce(0, +)
     }
     let elapsed = ContinuousClock.now - started
+    let cpuPerLookup = (processCPU() - cpuBefore) / Double(perTask * options.tasks)
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     let rate = Double(perTask * options.tasks) / seconds
     guard found == perTask * options.tasks else {
         throw DatabaseError.rejected("\(name): only \(found) of \(perTask * options.tasks) lookups matched")
     }
     let label = name.count < 28 ? name + String(repeating: " ", count: 28 - name.count) : name
-    print(label + String(format: " %10.0f lookups/s  (%d lookups, %d tasks, %.2f s)", rate,
-                         perTask * options.tasks, options.tasks, seconds))
+    print(label + String(format: " %10.0f lookups/s  (%d lookups, %d tasks, %.2f s, %.1f µs CPU each)", rate,
+                         perTask * options.tasks, options.tasks, seconds, cpuPerLookup))
     return rate
 }
 
@@ -191,6 +199,15 @@ if options.storeRoundTrips > 0, let postgres = options.postgres {
     try await measureDriverRoundTrips(postgres, count: options.storeRoundTrips, logger: logger)
     exit(0)
 }
+if options.postgresOnly {
+    for settings in options.postgresDatabases {
+        var postgres = DatabaseConfiguration(engine: .named("PostgreSQL"))
+        postgres.postgresql = settings
+        postgres.lookupTimeout = nil
+        _ = try await measure("PostgreSQL \(settings.database ?? "")", try DatabaseFactory.make(postgres, logger: logger), options: options)
+    }
+    exit(0)
+}
 if options.create {
     let started = ContinuousClock.now
     try createReservations(options.sqliteFile, count: options.reservations)
@@ -216,9 +233,9 @@ _ = try await measure("memory cache (over SQLite)", try DatabaseFactory.make(sql
 sqlite.diskCache = true
 _ = try await measure("disk cache (over SQLite)", try DatabaseFactory.make(sqlite, logger: logger), options: options)
 
-if let settings = options.postgres {
+for settings in options.postgresDatabases {
     var postgres = DatabaseConfiguration(engine: .named("PostgreSQL"))
     postgres.postgresql = settings
     postgres.lookupTimeout = nil
-    _ = try await measure("PostgreSQL", try DatabaseFactory.make(postgres, logger: logger), options: options)
+    _ = try await measure("PostgreSQL \(settings.database ?? "")", try DatabaseFactory.make(postgres, logger: logger), options: options)
 }
