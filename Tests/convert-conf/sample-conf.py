@@ -3,6 +3,7 @@
 A staticDHCPd 3.x configuration written for the converter's test from the parameter table of
 server.md §1.2 (every section, legacy names, None values, hooks and an extension).
 """
+import os
 import random
 
 #Whether to daemonise on startup
@@ -83,6 +84,7 @@ EMAIL_SUBJECT = 'staticDHCPd encountered a problem'
 X_HTTPDB_URI = 'http://198.51.100.9/lookup'
 X_HTTPDB_HEADERS = {'Content-Type': 'application/json', 'X-Token': 'abc'}
 WEB_HEADER_TITLE = True if DEBUG else False
+EMAIL_USER = os.environ.get('MAIL_USER', 'dhcp')
 
 def init():
     #Load extensions here

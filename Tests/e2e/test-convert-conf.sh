@@ -38,13 +38,28 @@ check "None -> false for LOG_FILE_HISTORY" has "LOG_FILE_HISTORY = false"
 check "None -> false for WEB_LOG_MAX_HEIGHT" has "WEB_LOG_MAX_HEIGHT = false"
 check "other None values are left unset" has "-- PID_FILE = nil"
 check "comments are carried over" has "-- The IP of the interface to use for DHCP traffic"
-check "computed settings are marked for translation" has "-- TRANSLATE: WEB_HEADER_TITLE is computed"
+check "settings computed from constants are evaluated" has "WEB_HEADER_TITLE = false  -- computed in conf.py: True if DEBUG else False"
+check "other computed settings are marked for translation" has "-- TRANSLATE: EMAIL_USER is computed"
 check "hooks are copied as comments" has "-- | def loadDHCPPacket(packet, method, mac, definition, relay_ip, port, source_packet):"
+check "a hook in the guide's forms is translated" has "function loadDHCPPacket(packet, method, mac, definition, relay_ip, port, source_packet)"
+check "...reading the octet through ipToList" has "    if ipToList(definition.ip)[4] % 3 == 0 then"
 check "init() is copied as a comment" has "-- |     with extensions.feedservice as x:"
+check "...marked for translation with the reason" has "-- TRANSLATE: function init: rewrite in Lua"
 check "imports are commented" has "-- | import random"
-check "no Python code is left uncommented" bash -c "! grep -nE '^(def |import |    )' '$tmp/conf.lua'"
+check "...saying why random is not needed" has "-- not needed in conf.lua: random.random() is math.random()"
+check "no Python code is left uncommented" bash -c "! grep -nE '^(def |import |from )|:\$' '$tmp/conf.lua' | grep -v '^[0-9]*:--'"
 # The converted file runs as Lua and the settings read back as set.
 check "the converted file is valid Lua" luac5.4 -p "$tmp/conf.lua"
+# The scripting guide's example hooks (served by test-guide-hooks.sh): every one becomes Lua.
+"$root/scripts/convert-conf" "$here/guide-examples.py" >"$tmp/guide.lua"
+check "the guide's examples convert" test $? -eq 0
+check "...with no TRANSLATE left for a hook" bash -c "! grep -q 'TRANSLATE: function' '$tmp/guide.lua'"
+check "...and pass --check-config" "$bin" --check-config "$tmp/guide.lua"
+check "constant arithmetic is evaluated" grep -qF "UNAUTHORIZED_CLIENT_TIMEOUT = 600  -- computed in conf.py: 60 * 10" "$tmp/guide.lua"
+check "powers are evaluated" grep -qF "WEB_LOG_HISTORY = 256" "$tmp/guide.lua"
+check "literal strings are joined" grep -qF 'SYSTEM_NAME = "staticDHCPd guide"' "$tmp/guide.lua"
+# The translator's own unit tests: each form run in lua5.4 against Python's result.
+check "hook translator unit tests" python3 -m unittest discover -s "$here" -p 'test_*.py'
 # Bad input: a syntax error exits 2 with a message naming the line.
 printf 'DEBUG = (\n' >"$tmp/bad.py"
 "$root/scripts/convert-conf" "$tmp/bad.py" >/dev/null 2>"$tmp/bad.err"
