@@ -93,6 +93,7 @@ struct DaemonDashboardSource: DashboardSource {
             databaseErrors: counters.databaseErrors, cacheHits: 0, rememberedOffers: counters.rememberedOffers,
             reloads: reloads, reloadFailures: reloadFailures
         )
+        snapshot.abuseEvictions = counters.abuseEvictions
         snapshot.scripted = scripted
         return snapshot
     }

@@ -49,6 +49,7 @@ actor FakeSource: DashboardSource {
             packets: ["DISCOVER": ["replied": 10, "ignored": 2]], repliesSent: ["OFFER": 10], drops: ["blocklisted": 1],
             hookErrors: 1, hookTime: DurationTotal(count: 12, seconds: 0.25), databaseLookups: DurationTotal(count: 10, seconds: 0.5),
             databaseErrors: 0, cacheHits: 7, reloads: reloadCount, reloadFailures: 0)
+        snapshot.abuseEvictions = 4_500
         snapshot.scripted = [
             ScriptedMetric(name: "pool_free", help: "Free.", type: "gauge", labels: ["pool": "lab"], value: 7),
             ScriptedMetric(name: "packets_total", help: "", type: "counter", labels: [:], value: 99),
