@@ -94,7 +94,10 @@ LOG_CONSOLE_SEVERITY = "INFO"        -- console level (when not daemonised)
 ---------------------------------------------------------------------------------------------------
 -- Web dashboard
 WEB_ENABLED = true                   -- start the HTTP server
-WEB_IP = "0.0.0.0"                   -- bind address
+WEB_IP = "127.0.0.1"                 -- bind address: this machine only. To reach the dashboard from
+                                     -- elsewhere, set a management address (or "0.0.0.0") AND the
+                                     -- two credentials below; without them other hosts may read but
+                                     -- not change anything, and the daemon warns at each start
 WEB_PORT = 30880                     -- bind port
 WEB_LOG_HISTORY = 200                -- records kept for the dashboard log (0 disables it)
 WEB_LOG_SEVERITY = "INFO"            -- lowest level shown in the dashboard log
