@@ -6,8 +6,9 @@
 #      user's own token, and a POST to a script method without it is refused before the script runs;
 #   2. after a reload with WEB_DASHBOARD_SECURE = true: the extension pages answer 401 (a method
 #      registered public still answers);
-#   3. after a reload without credentials on 0.0.0.0: one WARNING per start or reload, and changes
-#      are refused from a non-loopback address (the server's own 192.0.2.1) but taken on 127.0.0.1.
+#   3. after a reload without credentials on 0.0.0.0: one WARNING per reload (and at the next start),
+#      and changes are refused from a non-loopback address (the server's own 192.0.2.1) but taken
+#      on 127.0.0.1.
 set -u
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/daemon.sh"
@@ -127,5 +128,10 @@ e2e_assert_eq "reading stays open" 200 "$(code "$url/api/reservations")"
 e2e_assert_not_contains "pages served there carry no token" 'name="csrf"' "$(e2e_srv curl -s "$url/")"
 e2e_assert_eq "a reload from 127.0.0.1 is taken" 200 \
     "$(code -X POST -H 'Content-Type: application/json' -d '{}' "http://127.0.0.1:30880/api/reload")"
+e2e_stop_server
+e2e_start_staticdhcpd "$conf" || e2e_finish
+for _ in $(seq 50); do e2e_srv curl -fs -o /dev/null "http://127.0.0.1:30880/" && break; sleep 0.2; done
+e2e_assert_eq "a start with that conf.lua logs the WARNING once" 1 \
+    "$(grep -c 'WARNING.*listens on 0.0.0.0:30880 without WEB_DIGEST_USERNAME' "$E2E_TMP/server.log")"
 rm -rf "$profile"
 e2e_finish
