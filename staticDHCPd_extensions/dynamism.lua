@@ -872,8 +872,9 @@ local config = extensions.dynamism:extension_config_merge({
   DASHBOARD_ORDERING = nil,
   CSV_PATH = "/ca/uguu/puukusoft/staticDHCPd/extension/dynamism/leases.csv",
   SWEEP_INTERVAL = 60,
-  PUBLIC = false,               -- true: serve CSV_PATH without credentials even when WEB_DASHBOARD_SECURE = true;
-                                -- false: they follow WEB_DASHBOARD_SECURE like the dashboard
+  PUBLIC = false,             -- false: CSV_PATH follows WEB_DASHBOARD_SECURE, like the dashboard;
+                               -- true: served without credentials even when it is true
+                               -- (for a scraper without digest support)
 }, {})
 if type(config.PUBLIC) ~= "boolean" then error("extensions.dynamism.PUBLIC must be true or false", 2) end
 

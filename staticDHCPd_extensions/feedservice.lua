@@ -22,8 +22,9 @@ local config = extensions.feedservice:extension_config_merge({
   RECORD_PATH = BASE .. "record",
   LINK_IN_HEADER = true,       -- <link rel="alternate"> in every page's head
   CLEAR_ON_REINIT = false,
-  PUBLIC = false,               -- true: serve the feed and record pages (e.g. to a feed reader) without credentials even when WEB_DASHBOARD_SECURE = true;
-                                -- false: they follow WEB_DASHBOARD_SECURE like the dashboard
+  PUBLIC = false,             -- false: the feed and record pages follow WEB_DASHBOARD_SECURE, like the dashboard;
+                               -- true: served without credentials even when it is true
+                               -- (for a feed reader without digest support)
 }, {})
 if type(config.PUBLIC) ~= "boolean" then error("extensions.feedservice.PUBLIC must be true or false", 2) end
 

@@ -15,8 +15,9 @@ local config = extensions.recent_activity:extension_config_merge({
   DASHBOARD_ORDERING = nil,
   METHOD_PATH = "/ca/uguu/puukusoft/staticDHCPd/extension/recent-activity/render", -- a TEMPLATE method (false: none)
   CLEAR_ON_REINIT = false,
-  PUBLIC = false,               -- true: serve METHOD_PATH without credentials even when WEB_DASHBOARD_SECURE = true;
-                                -- false: they follow WEB_DASHBOARD_SECURE like the dashboard
+  PUBLIC = false,             -- false: METHOD_PATH follows WEB_DASHBOARD_SECURE, like the dashboard;
+                               -- true: served without credentials even when it is true
+                               -- (docs/SCRIPTING.md, webAddMethod, "public")
 }, {})
 if type(config.PUBLIC) ~= "boolean" then error("extensions.recent_activity.PUBLIC must be true or false", 2) end
 

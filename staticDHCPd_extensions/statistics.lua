@@ -20,8 +20,9 @@ local config = extensions.statistics:extension_config_merge({
   GRAPH_WIDTH = 720, GRAPH_HEIGHT = 200,
   CSV_PATH = BASE .. "graph.csv",              -- RAW methods (false: none)
   JSON_PATH = BASE .. "graph.json",
-  PUBLIC = false,               -- true: serve the CSV and JSON without credentials even when WEB_DASHBOARD_SECURE = true;
-                                -- false: they follow WEB_DASHBOARD_SECURE like the dashboard
+  PUBLIC = false,             -- false: the CSV and JSON follow WEB_DASHBOARD_SECURE, like the dashboard;
+                               -- true: served without credentials even when it is true
+                               -- (for a scraper without digest support)
 }, {})
 if type(config.PUBLIC) ~= "boolean" then error("extensions.statistics.PUBLIC must be true or false", 2) end
 
