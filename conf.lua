@@ -94,16 +94,20 @@ LOG_CONSOLE_SEVERITY = "INFO"        -- console level (when not daemonised)
 ---------------------------------------------------------------------------------------------------
 -- Web dashboard
 WEB_ENABLED = true                   -- start the HTTP server
-WEB_IP = "0.0.0.0"                   -- bind address
+WEB_IP = "127.0.0.1"                 -- bind address: this machine only. To reach the dashboard from
+                                     -- elsewhere, set a management address (or "0.0.0.0") AND the
+                                     -- two credentials below; without them other hosts may read but
+                                     -- not change anything, and the daemon warns at each start
 WEB_PORT = 30880                     -- bind port
 WEB_LOG_HISTORY = 200                -- records kept for the dashboard log (0 disables it)
 WEB_LOG_SEVERITY = "INFO"            -- lowest level shown in the dashboard log
 WEB_LOG_MAX_HEIGHT = 400             -- pixel height of the log box (false = unlimited)
 -- WEB_DIGEST_USERNAME = "admin"     -- digest auth user (auth needs user and password)
 -- WEB_DIGEST_PASSWORD = "secret"    -- digest auth password
-WEB_DASHBOARD_SECURE = false         -- require auth for the dashboard
+WEB_DASHBOARD_SECURE = false         -- require auth for the dashboard, its API and extension pages
 WEB_REINITIALISE_CONFIRM = true      -- ask before reinitialising from the web
-WEB_REINITIALISE_SECURE = false      -- require auth to reinitialise
+WEB_REINITIALISE_SECURE = false      -- require auth for /api/reload (the reinitialise page always asks
+                                     -- when credentials are set)
 WEB_REINITIALISE_HIDDEN = false      -- hide the reinitialise link
 WEB_REINITIALISE_ENABLED = true      -- offer reinitialisation at all
 WEB_DASHBOARD_ORDER_LOG = 1000       -- position of the log element

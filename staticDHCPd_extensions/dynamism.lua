@@ -872,7 +872,11 @@ local config = extensions.dynamism:extension_config_merge({
   DASHBOARD_ORDERING = nil,
   CSV_PATH = "/ca/uguu/puukusoft/staticDHCPd/extension/dynamism/leases.csv",
   SWEEP_INTERVAL = 60,
+  PUBLIC = false,             -- false: CSV_PATH follows WEB_DASHBOARD_SECURE, like the dashboard;
+                               -- true: served without credentials even when it is true
+                               -- (for a scraper without digest support)
 }, {})
+if type(config.PUBLIC) ~= "boolean" then error("extensions.dynamism.PUBLIC must be true or false", 2) end
 
 M.pools = {}
 for index, options in ipairs(config.pools) do
@@ -944,7 +948,7 @@ if #M.pools > 0 then
   if config.CSV_PATH then
     callbacks.webAddMethod(config.CSV_PATH, function()
       return "text/csv; charset=utf-8", M.csv()
-    end, { hidden = false, module = "dynamism", name = "leases.csv" })
+    end, { hidden = false, public = config.PUBLIC, module = "dynamism", name = "leases.csv" })
   end
   -- /metrics: each pool's size and use (one scan of the store per pool per scrape).
   callbacks.metricsAddHandler(function()

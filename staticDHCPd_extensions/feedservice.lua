@@ -22,7 +22,11 @@ local config = extensions.feedservice:extension_config_merge({
   RECORD_PATH = BASE .. "record",
   LINK_IN_HEADER = true,       -- <link rel="alternate"> in every page's head
   CLEAR_ON_REINIT = false,
+  PUBLIC = false,             -- false: the feed and record pages follow WEB_DASHBOARD_SECURE, like the dashboard;
+                               -- true: served without credentials even when it is true
+                               -- (for a feed reader without digest support)
 }, {})
+if type(config.PUBLIC) ~= "boolean" then error("extensions.feedservice.PUBLIC must be true or false", 2) end
 
 for _, key in ipairs({"MAX_EVENTS_TOTAL", "MAX_EVENTS_FEED", "MAX_AGE"}) do
   if math.type(config[key]) ~= "integer" or config[key] < 1 then
@@ -135,11 +139,11 @@ end
 callbacks.logAddHandler(M.collect, config.LOGGING_LEVEL)
 callbacks.systemAddTickHandler(M.save)
 callbacks.webAddMethod(config.FEED_PATH, function() return "application/atom+xml; charset=utf-8", M.feed() end,
-  { hidden = false, module = "feedservice", name = "feed" })
+  { hidden = false, public = config.PUBLIC, module = "feedservice", name = "feed" })
 callbacks.webAddMethod(config.RECORD_PATH, function(path, queryargs)
   local uid = queryargs.uid and queryargs.uid[1]
   return M.recordPage(uid)
-end, { hidden = true, module = "feedservice", name = "record", display_mode = callbacks.WEB_METHOD_TEMPLATE })
+end, { hidden = true, public = config.PUBLIC, module = "feedservice", name = "record", display_mode = callbacks.WEB_METHOD_TEMPLATE })
 if config.LINK_IN_HEADER then
   callbacks.webAddHeader(function()
     return string.format('<link rel="alternate" type="application/atom+xml" title="%s" href="%s"/>',

@@ -15,7 +15,11 @@ local config = extensions.recent_activity:extension_config_merge({
   DASHBOARD_ORDERING = nil,
   METHOD_PATH = "/ca/uguu/puukusoft/staticDHCPd/extension/recent-activity/render", -- a TEMPLATE method (false: none)
   CLEAR_ON_REINIT = false,
+  PUBLIC = false,             -- false: METHOD_PATH follows WEB_DASHBOARD_SECURE, like the dashboard;
+                               -- true: served without credentials even when it is true
+                               -- (docs/SCRIPTING.md, webAddMethod, "public")
 }, {})
+if type(config.PUBLIC) ~= "boolean" then error("extensions.recent_activity.PUBLIC must be true or false", 2) end
 
 for _, key in ipairs({"MAX_EVENTS", "MAX_AGE"}) do
   if math.type(config[key]) ~= "integer" or config[key] < 1 then
@@ -75,7 +79,7 @@ if config.DISPLAY_IN_DASHBOARD then
 end
 if config.METHOD_PATH then
   callbacks.webAddMethod(config.METHOD_PATH, function() return M.render() end,
-    { hidden = config.DISPLAY_IN_DASHBOARD, module = "recent activity", name = "dhcp", display_mode = callbacks.WEB_METHOD_TEMPLATE })
+    { hidden = config.DISPLAY_IN_DASHBOARD, public = config.PUBLIC, module = "recent activity", name = "dhcp", display_mode = callbacks.WEB_METHOD_TEMPLATE })
 end
 if config.CLEAR_ON_REINIT then
   callbacks.systemAddReinitHandler(function() M.clear(); log.debug("cleared on reinitialisation") end)

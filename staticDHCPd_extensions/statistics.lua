@@ -20,7 +20,11 @@ local config = extensions.statistics:extension_config_merge({
   GRAPH_WIDTH = 720, GRAPH_HEIGHT = 200,
   CSV_PATH = BASE .. "graph.csv",              -- RAW methods (false: none)
   JSON_PATH = BASE .. "graph.json",
+  PUBLIC = false,             -- false: the CSV and JSON follow WEB_DASHBOARD_SECURE, like the dashboard;
+                               -- true: served without credentials even when it is true
+                               -- (for a scraper without digest support)
 }, {})
+if type(config.PUBLIC) ~= "boolean" then error("extensions.statistics.PUBLIC must be true or false", 2) end
 
 local function positiveInteger(key)
   if math.type(config[key]) ~= "integer" or config[key] < 1 then
@@ -251,11 +255,11 @@ if config.LIFETIME_IN_DASHBOARD then
 end
 if config.CSV_PATH then
   callbacks.webAddMethod(config.CSV_PATH, function() return "text/csv; charset=utf-8", M.csv() end,
-    { hidden = false, module = "statistics", name = "graph.csv" })
+    { hidden = false, public = config.PUBLIC, module = "statistics", name = "graph.csv" })
 end
 if config.JSON_PATH then
   callbacks.webAddMethod(config.JSON_PATH, function() return "application/json", M.json() end,
-    { hidden = false, module = "statistics", name = "graph.json" })
+    { hidden = false, public = config.PUBLIC, module = "statistics", name = "graph.json" })
 end
 
 return M

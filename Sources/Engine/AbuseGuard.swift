@@ -34,11 +34,19 @@ public struct AbuseGuard: Sendable {
     public var configuration: Configuration
     /// MAC -> seconds left. One entry per MAC holding the longest remaining time, which behaves
     /// like the original's list of entries (the maximum is what decides) without its duplicates.
-    private var ignored: [MAC: Int] = [:]
-    private var counters: [MAC: Int] = [:]
+    private var ignored: BoundedMACTable
+    private var counters: BoundedMACTable
 
-    public init(configuration: Configuration) {
+    /// Entries each table keeps at most: far more clients than one server sees between two decay
+    /// ticks, and a few megabytes at worst.
+    public static let defaultCapacity = 65_536
+
+    /// `capacity`: the most MACs each table (blocklist, flood counters) tracks; when full, the
+    /// entry added longest ago makes room for the new one.
+    public init(configuration: Configuration, capacity: Int = AbuseGuard.defaultCapacity) {
         self.configuration = configuration
+        ignored = BoundedMACTable(capacity: capacity)
+        counters = BoundedMACTable(capacity: capacity)
     }
 
     /// Checks `mac` and counts the request (§3 "Check" then "Count").
@@ -68,13 +76,9 @@ public struct AbuseGuard: Sendable {
 
     /// The 1 Hz decay: entries at 1 second or less are removed, the rest lose a second.
     public mutating func tick() {
-        for (mac, remaining) in ignored {
-            ignored[mac] = remaining <= 1 ? nil : remaining - 1
-        }
+        ignored.update { remaining in remaining <= 1 ? nil : remaining - 1 }
         if configuration.enableSuspend {
-            for (mac, count) in counters {
-                counters[mac] = count <= 1 ? nil : count - 1
-            }
+            counters.update { count in count <= 1 ? nil : count - 1 }
         } else if !counters.isEmpty {
             counters.removeAll()
         }
@@ -82,4 +86,10 @@ public struct AbuseGuard: Sendable {
 
     public func remaining(for mac: MAC) -> Int? { ignored[mac] }
     public var ignoredCount: Int { ignored.count }
+    /// MACs with a flood counter.
+    public var countedCount: Int { counters.count }
+    /// Entries evicted from either table to make room for another MAC.
+    public var evictions: Int { ignored.evictions + counters.evictions }
+    /// Slots both tables occupy, stale ones included (what their memory grows with).
+    public var footprint: Int { ignored.count + counters.count + ignored.orderSlots + counters.orderSlots }
 }

@@ -57,7 +57,9 @@ extension DHCPEngine {
             return false
         }
 
-        switch abuse.admit(mac) {
+        let verdict = abuse.admit(mac)
+        counters.abuseEvictions = abuse.evictions
+        switch verdict {
         case .accept:
             break
         case .ignored(let remaining):
@@ -120,7 +122,10 @@ extension DHCPEngine {
         let mac = request.mac.map { "\($0)" } ?? "?"
         switch stop {
         case .blocklist(let reason):
-            if let address = request.mac { abuse.blocklist(address) }
+            if let address = request.mac {
+                abuse.blocklist(address)
+                counters.abuseEvictions = abuse.evictions
+            }
             request.outcome = .blocklisted
             logger.warning("\(mac) was temporarily blocklisted for \(abuse.configuration.unauthorizedTimeout) seconds following \(method): \(reason)")
         case .hook(let hookError):

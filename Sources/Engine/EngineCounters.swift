@@ -14,6 +14,8 @@ public struct EngineCounters: Sendable, Equatable {
     public var rememberedOffers = 0
     /// Seconds spent in hooks.
     public var hookTime = 0.0
+    /// MACs the abuse guard forgot early because its tables were full (`AbuseGuard.evictions`).
+    public var abuseEvictions = 0
 
     public init() {}
 

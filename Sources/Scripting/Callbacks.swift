@@ -24,6 +24,10 @@ public struct WebMethodRegistration: Sendable, Equatable {
     public var cacheable: Bool
     public var hidden: Bool
     public var secure: Bool
+    /// `public = true`: served without the credentials even with WEB_DASHBOARD_SECURE = true.
+    public var isPublic: Bool
+    /// `json_api = true`: POSTs must be `Content-Type: application/json` and need no CSRF token.
+    public var jsonAPI: Bool
     public var module: String?
     public var name: String?
     public var confirm: Bool
@@ -38,7 +42,7 @@ public struct WebRegistrations: Sendable, Equatable {
     public var methods: [WebMethodRegistration] = []
 }
 
-/// What a web callback receives: `(path, queryargs, mimetype, data, headers)`.
+/// What a web callback receives: `(path, queryargs, mimetype, data, headers, csrf_token)`.
 public struct WebCallRequest: Sendable {
     public var path: String
     /// Each query key with all its values.
@@ -46,14 +50,17 @@ public struct WebCallRequest: Sendable {
     public var mimeType: String?
     public var data: [UInt8]?
     public var headers: [String: String]
+    /// The visitor's CSRF token, for forms the callback renders; nil when the visitor may change nothing.
+    public var csrfToken: String?
 
     public init(path: String, queryArguments: [String: [String]] = [:], mimeType: String? = nil,
-                data: [UInt8]? = nil, headers: [String: String] = [:]) {
+                data: [UInt8]? = nil, headers: [String: String] = [:], csrfToken: String? = nil) {
         self.path = path
         self.queryArguments = queryArguments
         self.mimeType = mimeType
         self.data = data
         self.headers = headers
+        self.csrfToken = csrfToken
     }
 }
 
@@ -198,7 +205,8 @@ extension ScriptRuntime {
             result.methods.append(WebMethodRegistration(
                 id: entry["id"]?.intValue ?? 0, path: path,
                 cacheable: entry["cacheable"]?.boolValue ?? false, hidden: entry["hidden"]?.boolValue ?? true,
-                secure: entry["secure"]?.boolValue ?? false, module: entry["module"]?.textValue,
+                secure: entry["secure"]?.boolValue ?? false, isPublic: entry["public"]?.boolValue ?? false,
+                jsonAPI: entry["json_api"]?.boolValue ?? false, module: entry["module"]?.textValue,
                 name: entry["name"]?.textValue, confirm: entry["confirm"]?.boolValue ?? false,
                 displayMode: WebDisplayMode(rawValue: entry["display_mode"]?.intValue ?? 3) ?? .raw))
         }
@@ -211,7 +219,7 @@ extension ScriptRuntime {
         return array.compactMap { if case .table(_, let fields) = $0 { fields } else { nil } }
     }
 
-    /// Runs the web callback registered under `id` with `(path, queryargs, mimetype, data, headers)`.
+    /// Runs the web callback registered under `id` with `(path, queryargs, mimetype, data, headers, csrf_token)`.
     /// A Lua error is thrown (the web layer answers 500 and logs it). With a local store (tests).
     public func callWebCallback(id: Int, request: WebCallRequest) throws(ScriptError) -> WebCallResult {
         guard case .done(let result) = try startWebCallback(id: id, request: request) else {
@@ -248,8 +256,9 @@ extension ScriptRuntime {
             pushString(L, value)
             lua_setfield(L, -2, key)
         }
+        if let token = request.csrfToken { pushString(L, token) } else { lua_pushnil(L) }
         let path = request.path
-        return try runHook(arguments: 5, handler: handler, what: "web callback for \(path)", results: 3) { (runtime) throws(ScriptError) in
+        return try runHook(arguments: 6, handler: handler, what: "web callback for \(path)", results: 3) { (runtime) throws(ScriptError) in
             try runtime.webResult(path: path)
         }
     }

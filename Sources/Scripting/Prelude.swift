@@ -164,22 +164,28 @@ function callbacks.webRemoveDashboard(cb) return remove(private.dashboard, "webR
 
 -- webAddMethod(path, cb, cacheable, hidden, secure, module, name, confirm, display_mode), or
 -- webAddMethod(path, cb, { cacheable = ..., hidden = ..., ... }) since Lua has no keyword arguments.
+-- Two options exist only in the table form (docs/SCRIPTING.md, webAddMethod): public = true serves
+-- the method without credentials even when WEB_DASHBOARD_SECURE = true, and json_api = true lets
+-- its POSTs go without a CSRF token, provided they are Content-Type: application/json.
 function callbacks.webAddMethod(path, cb, cacheable, hidden, secure, module, name, confirm, display_mode)
   local what = "webAddMethod"
   if type(path) ~= "string" or path:sub(1, 1) ~= "/" then
     error(what .. ": path must be a string starting with '/', got " .. (type(path) == "string" and ("'" .. path .. "'") or type(path)), 2)
   end
   requireFunction(what, cb)
+  local public, json_api
   if type(cacheable) == "table" then
     local o = cacheable
-    cacheable, hidden, secure, module, name, confirm, display_mode =
-      o.cacheable, o.hidden, o.secure, o.module, o.name, o.confirm, o.display_mode
+    cacheable, hidden, secure, module, name, confirm, display_mode, public, json_api =
+      o.cacheable, o.hidden, o.secure, o.module, o.name, o.confirm, o.display_mode, o.public, o.json_api
   end
   local entry = {
     path = path, callback = cb,
     cacheable = optionalBoolean(what, "cacheable", cacheable, false),
     hidden = optionalBoolean(what, "hidden", hidden, true),
     secure = optionalBoolean(what, "secure", secure, false),
+    public = optionalBoolean(what, "public", public, false),
+    json_api = optionalBoolean(what, "json_api", json_api, false),
     module = optionalString(what, "module", module),
     name = optionalString(what, "name", name),
     confirm = optionalBoolean(what, "confirm", confirm, false),
@@ -187,6 +193,9 @@ function callbacks.webAddMethod(path, cb, cacheable, hidden, secure, module, nam
   }
   if entry.display_mode ~= 1 and entry.display_mode ~= 2 and entry.display_mode ~= 3 then
     error(what .. ": display_mode must be one of callbacks.WEB_METHOD_DASHBOARD, _TEMPLATE, _RAW (1, 2, 3), got " .. tostring(display_mode), 2)
+  end
+  if entry.secure and entry.public then
+    error(what .. ": a method cannot be both secure (always asks for credentials) and public (never does)", 2)
   end
   if private.methods[path] then
     log(3, "callbacks", what .. ": a method is already registered at " .. path .. "; not added again")

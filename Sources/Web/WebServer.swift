@@ -18,15 +18,16 @@ public struct WebServer: Sendable {
             configuration: config, source: source, reservations: reservations, scripts: scripts, leases: leases, logger: logger)
     }
 
-    /// For tests: a fixed CSRF token and clock.
+    /// For tests: a fixed CSRF secret and clock, and whether a request without a socket (the
+    /// `.router` test framework) comes from loopback.
     init(
         config: WebConfiguration, source: any DashboardSource, reservations: (any ReservationStore)?,
-        scripts: (any ScriptWebHost)?, leases: (any LeaseSource)? = nil, logger: Logger, csrfToken: String,
-        now: @escaping @Sendable () -> Date
+        scripts: (any ScriptWebHost)?, leases: (any LeaseSource)? = nil, logger: Logger, csrfSecret: String,
+        addresslessPeerIsLoopback: Bool, now: @escaping @Sendable () -> Date
     ) {
         state = WebState(
             configuration: config, source: source, reservations: reservations, scripts: scripts, leases: leases, logger: logger,
-            csrf: CSRFToken(fixed: csrfToken), now: now)
+            csrf: CSRFTokens(secret: csrfSecret), addresslessPeerIsLoopback: addresslessPeerIsLoopback, now: now)
     }
 
     /// Applies new settings and a new reservation store to the running server: pages, secure
@@ -47,8 +48,10 @@ public struct WebServer: Sendable {
     /// The responder, usable on its own (HummingbirdTesting's `.router` framework drives it without a socket).
     public func makeResponder() -> WebResponder { WebResponder(state: state) }
 
-    /// The token the forms carry; exposed for tests and for a preview harness.
-    public var csrfToken: String { state.csrf.value }
+    /// The CSRF token of `username` (nil: the operator of a dashboard without credentials); for tests.
+    func csrfToken(forUser username: String?) -> String {
+        state.csrf.token(for: username, realm: state.configuration.realm)
+    }
 
     /// The Hummingbird application bound to WEB_IP:WEB_PORT; slow or idle connections are closed
     /// after the idle timeout, and oversized headers are refused by the HTTP decoder.

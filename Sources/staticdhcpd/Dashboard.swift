@@ -29,6 +29,8 @@ actor Dashboard {
             return nil
         }
         let configuration = settings.webConfiguration
+        // Once per start and per reload, whether or not the listener changes.
+        if let warning = configuration.exposureWarning { logger.warning("\(warning)") }
         let store = Self.reservationStore(settings)
         if let web, web.sameListener(as: configuration) {
             web.reconfigure(configuration, reservations: store)

@@ -93,6 +93,7 @@ struct DaemonDashboardSource: DashboardSource {
             databaseErrors: counters.databaseErrors, cacheHits: 0, rememberedOffers: counters.rememberedOffers,
             reloads: reloads, reloadFailures: reloadFailures
         )
+        snapshot.abuseEvictions = counters.abuseEvictions
         snapshot.scripted = scripted
         return snapshot
     }
@@ -128,8 +129,8 @@ struct LuaWebHost: ScriptWebHost {
             },
             methods: registered.methods.map {
                 Web.WebMethodRegistration(
-                    path: $0.path, cacheable: $0.cacheable, hidden: $0.hidden, secure: $0.secure, module: $0.module,
-                    name: $0.name, confirm: $0.confirm, displayMode: Web.WebDisplayMode(rawValue: $0.displayMode.rawValue) ?? .raw)
+                    path: $0.path, cacheable: $0.cacheable, hidden: $0.hidden, secure: $0.secure, isPublic: $0.isPublic,
+                    jsonAPI: $0.jsonAPI, module: $0.module, name: $0.name, confirm: $0.confirm, displayMode: Web.WebDisplayMode(rawValue: $0.displayMode.rawValue) ?? .raw)
             }
         )
     }
@@ -137,7 +138,8 @@ struct LuaWebHost: ScriptWebHost {
     /// Runs callback `id` of `runtime` (ids are per runtime: take both from one snapshot read).
     private func call(id: Int, _ request: WebCallbackRequest, runtime: ScriptRuntime, engine: DHCPEngine) async throws -> WebCallResult {
         let luaRequest = WebCallRequest(path: request.path, queryArguments: request.queryArguments,
-                                        mimeType: request.mimetype, data: request.data, headers: request.headers)
+                                        mimeType: request.mimetype, data: request.data, headers: request.headers,
+                                        csrfToken: request.csrfToken)
         return try await finish(on: engine) { () throws(ScriptError) in try runtime.startWebCallback(id: id, request: luaRequest) }
     }
 

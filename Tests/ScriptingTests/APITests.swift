@@ -142,6 +142,26 @@ import Testing
         let errors = runtime.runReinitHandlers()
         #expect(errors.count == 1 && errors[0].description.contains("reinit failed"))
     }
+
+    /// `public` and `json_api` (table form only) reach the registration; both default to false,
+    /// and `secure` with `public` is refused (issue 21; docs/SCRIPTING.md, webAddMethod).
+    @Test func webAddMethodAccessOptions() throws {
+        let (runtime, _) = try makeRuntime("""
+        local function page() return "text/plain", "x" end
+        callbacks.webAddMethod("/open", page, { public = true })
+        callbacks.webAddMethod("/hook", page, { json_api = true })
+        callbacks.webAddMethod("/plain", page, { hidden = false })
+        local ok, err = pcall(callbacks.webAddMethod, "/both", page, { secure = true, public = true })
+        assert(not ok and tostring(err):find("both secure"), tostring(err))
+        ok, err = pcall(callbacks.webAddMethod, "/typo", page, { public = "yes" })
+        assert(not ok, "a non-boolean public is refused")
+        """)
+        let methods = Dictionary(uniqueKeysWithValues: runtime.webRegistrations().methods.map { ($0.path, $0) })
+        #expect(methods.keys.sorted() == ["/hook", "/open", "/plain"])
+        #expect(methods["/open"]?.isPublic == true && methods["/open"]?.jsonAPI == false)
+        #expect(methods["/hook"]?.jsonAPI == true && methods["/hook"]?.isPublic == false)
+        #expect(methods["/plain"]?.isPublic == false && methods["/plain"]?.jsonAPI == false)
+    }
 }
 
 @Suite struct ScriptMetricsTests {

@@ -153,12 +153,13 @@ struct DigestClient {
             let response7 = try await client.execute(uri: "/api/reservations", method: .get)
             #expect(response7.status == .unauthorized)
         }
-        // Dashboard-secure protects DASHBOARD-mode methods too; reinitialise-secure protects reload.
+        // Dashboard-secure protects every script method not registered public (issue 21);
+        // reinitialise-secure protects reload.
         try await Harness { $0.digestUsername = "admin"; $0.digestPassword = "s3cret"; $0.dashboardSecure = true }.run { client in
             let response8 = try await client.execute(uri: "/ext/dashboard", method: .get)
             #expect(response8.status == .unauthorized)
             let response9 = try await client.execute(uri: "/ext/template", method: .get)
-            #expect(response9.status == .ok)
+            #expect(response9.status == .unauthorized)
         }
         try await Harness { $0.digestUsername = "admin"; $0.digestPassword = "s3cret"; $0.reinitialiseSecure = true }.run { client in
             let response10 = try await client.execute(uri: reinitialisePath, method: .get)

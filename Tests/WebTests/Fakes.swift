@@ -49,6 +49,7 @@ actor FakeSource: DashboardSource {
             packets: ["DISCOVER": ["replied": 10, "ignored": 2]], repliesSent: ["OFFER": 10], drops: ["blocklisted": 1],
             hookErrors: 1, hookTime: DurationTotal(count: 12, seconds: 0.25), databaseLookups: DurationTotal(count: 10, seconds: 0.5),
             databaseErrors: 0, cacheHits: 7, reloads: reloadCount, reloadFailures: 0)
+        snapshot.abuseEvictions = 4_500
         snapshot.scripted = [
             ScriptedMetric(name: "pool_free", help: "Free.", type: "gauge", labels: ["pool": "lab"], value: 7),
             ScriptedMetric(name: "packets_total", help: "", type: "counter", labels: [:], value: 99),
@@ -136,6 +137,8 @@ struct FakeScripts: ScriptWebHost {
                 WebMethodRegistration(path: "/ext/template", hidden: false, module: "lab", name: "template page", displayMode: .template),
                 WebMethodRegistration(path: "/ext/dashboard", hidden: false, module: "lab", name: "dashboard page", confirm: true, displayMode: .dashboard),
                 WebMethodRegistration(path: "/ext/secret", hidden: false, secure: true, module: "lab", name: "secret", displayMode: .template),
+                WebMethodRegistration(path: "/ext/public", hidden: true, isPublic: true, displayMode: .raw),
+                WebMethodRegistration(path: "/ext/json", hidden: true, jsonAPI: true, displayMode: .raw),
                 WebMethodRegistration(path: "/ext/fails", hidden: true, displayMode: .template),
                 WebMethodRegistration(path: "/ext/fails-raw", hidden: true, displayMode: .raw),
                 WebMethodRegistration(path: "/ext/hangs", hidden: true, displayMode: .raw),
@@ -158,7 +161,7 @@ struct FakeScripts: ScriptWebHost {
 
     func callMethod(path: String, request: WebCallbackRequest) async throws -> WebMethodOutput {
         switch path {
-        case "/ext/raw":
+        case "/ext/raw", "/ext/public", "/ext/json":
             let name = request.queryArguments["name"]?.first ?? "nobody"
             let posted = request.data.map { String(decoding: $0, as: UTF8.self) } ?? "-"
             return .raw(mimetype: "text/plain", body: Array("hello \(name) \(request.mimetype ?? "-") \(posted)".utf8), headers: [:])
@@ -189,7 +192,11 @@ final class TestClock: @unchecked Sendable {
     func advance(_ seconds: TimeInterval) { lock.withLock { current = current.addingTimeInterval(seconds) } }
 }
 
-let testCSRF = "test-csrf-token"
+let testCSRFSecret = "test-csrf-secret"
+/// The token of the operator of a test server without credentials (default SYSTEM_NAME).
+let testCSRF = CSRFTokens(secret: testCSRFSecret).token(for: nil, realm: WebConfiguration().realm)
+/// The token of user "admin" on a test server with credentials (default SYSTEM_NAME).
+let adminCSRF = CSRFTokens(secret: testCSRFSecret).token(for: "admin", realm: WebConfiguration().realm)
 
 struct Harness {
     var configuration = WebConfiguration()
@@ -199,6 +206,8 @@ struct Harness {
     /// nil: the daemon offers no leases page (most tests do not look at it).
     var leases: FakeLeases?
     var clock = TestClock(Date(timeIntervalSince1970: 1_790_003_600))
+    /// Whether the test client counts as a loopback peer (the `.router` framework has no socket).
+    var clientIsLoopback = true
 
     init(_ configure: (inout WebConfiguration) -> Void = { _ in }) {
         configuration.callbackTimeout = .milliseconds(300)
@@ -214,7 +223,8 @@ struct Harness {
         let clock = self.clock
         let server = WebServer(
             config: configuration, source: source, reservations: store, scripts: scripts, leases: leases,
-            logger: Logger(label: "web-test"), csrfToken: testCSRF, now: { clock.now })
+            logger: Logger(label: "web-test"), csrfSecret: testCSRFSecret,
+            addresslessPeerIsLoopback: clientIsLoopback, now: { clock.now })
         let app = Application(responder: server.makeResponder())
         return try await app.test(.router) { client in try await test(server, client) }
     }
@@ -234,3 +244,4 @@ func formBody(_ pairs: [(String, String)]) -> ByteBuffer {
 
 let formHeaders: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
 let jsonHeaders: HTTPFields = [.contentType: "application/json"]
+let csrfHeader = HTTPField.Name("X-CSRF-Token")!

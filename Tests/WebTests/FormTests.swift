@@ -94,7 +94,7 @@ import Testing
             #expect(none.text.contains("No reservations match."))
 
             let add = try await send(client, "/reservations", .post, headers: formHeaders, body: formBody([
-                ("csrf", testCSRF), ("action", "add"), ("mac", "AA-BB-CC-DD-EE-02"), ("ip", "192.0.2.11"), ("hostname", "laptop"),
+                ("csrf", adminCSRF), ("action", "add"), ("mac", "AA-BB-CC-DD-EE-02"), ("ip", "192.0.2.11"), ("hostname", "laptop"),
                 ("subnet", "192.0.2.0/24"), ("serial", "0"),
             ]))
             #expect(add.status == .ok)
@@ -105,13 +105,13 @@ import Testing
             #expect(edit.text.contains("value=\"laptop\""))
 
             let update = try await send(client, "/reservations", .post, headers: formHeaders, body: formBody([
-                ("csrf", testCSRF), ("action", "update"), ("original", "aa:bb:cc:dd:ee:02"), ("mac", "aa:bb:cc:dd:ee:02"),
+                ("csrf", adminCSRF), ("action", "update"), ("original", "aa:bb:cc:dd:ee:02"), ("mac", "aa:bb:cc:dd:ee:02"),
                 ("ip", "192.0.2.12"), ("hostname", ""), ("subnet", "192.0.2.0/24"), ("serial", "0"),
             ]))
             #expect(update.text.contains("Updated aa:bb:cc:dd:ee:02 → 192.0.2.12."))
 
             let remove = try await send(client, "/reservations", .post, headers: formHeaders, body: formBody([
-                ("csrf", testCSRF), ("action", "remove"), ("mac", "aa:bb:cc:dd:ee:02"),
+                ("csrf", adminCSRF), ("action", "remove"), ("mac", "aa:bb:cc:dd:ee:02"),
             ]))
             #expect(remove.text.contains("Removed aa:bb:cc:dd:ee:02."))
         }
@@ -123,7 +123,7 @@ import Testing
         try await harness.run { client in
             func add(_ mac: String, _ ip: String, _ serial: String, subnet: String = "192.0.2.0/24") async throws -> TestResponse {
                 try await send(client, "/reservations", .post, headers: formHeaders, body: formBody([
-                    ("csrf", testCSRF), ("action", "add"), ("mac", mac), ("ip", ip), ("subnet", subnet), ("serial", serial),
+                    ("csrf", adminCSRF), ("action", "add"), ("mac", mac), ("ip", ip), ("subnet", subnet), ("serial", serial),
                 ]))
             }
             let badMAC = try await add("zz:bb", "192.0.2.1", "0")

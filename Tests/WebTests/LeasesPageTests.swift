@@ -26,7 +26,7 @@ import Testing
         return try await client.execute(uri: uri, method: method, headers: headers, body: body)
     }
 
-    func release(_ client: some TestClientProtocol, _ mac: String, csrf: String? = testCSRF) async throws -> TestResponse {
+    func release(_ client: some TestClientProtocol, _ mac: String, csrf: String? = adminCSRF) async throws -> TestResponse {
         var pairs = [("action", "release"), ("mac", mac)]
         if let csrf { pairs.append(("csrf", csrf)) }
         return try await send(client, "/leases", .post, headers: formHeaders, body: formBody(pairs))
@@ -166,7 +166,7 @@ import Testing
 
             // The page offers the form, with the token, the MAC and the search to come back to.
             let page = try await send(client, "/leases?q=anna", .get).text
-            #expect(page.contains("<input type=\"hidden\" name=\"csrf\" value=\"\(testCSRF)\"><input type=\"hidden\" name=\"action\" value=\"release\">"))
+            #expect(page.contains("<input type=\"hidden\" name=\"csrf\" value=\"\(adminCSRF)\"><input type=\"hidden\" name=\"action\" value=\"release\">"))
             #expect(page.contains("<input type=\"hidden\" name=\"mac\" value=\"aa:bb:cc:00:00:01\"><input type=\"hidden\" name=\"q\" value=\"anna\">"))
             #expect(page.contains("data-confirm=\"Release 198.51.100.10 of aa:bb:cc:00:00:01?"))
 
@@ -206,7 +206,7 @@ import Testing
             let quarantined = try await release(client, "aa:bb:cc:00:00:04")
             #expect(quarantined.status == .notFound)
             let action = try await send(client, "/leases", .post, headers: formHeaders,
-                                        body: formBody([("csrf", testCSRF), ("action", "forget"), ("mac", "aa:bb:cc:00:00:01")]))
+                                        body: formBody([("csrf", adminCSRF), ("action", "forget"), ("mac", "aa:bb:cc:00:00:01")]))
             #expect(action.status == .badRequest && action.text.contains("Unknown action &quot;forget&quot;; expected release."))
 
             let apiUnknown = try await send(client, "/api/leases/02:00:00:00:00:99", .delete)

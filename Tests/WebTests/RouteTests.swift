@@ -104,7 +104,7 @@ import Testing
             let big = ByteBuffer(string: String(repeating: "x", count: 5000))
             let response = try await client.execute(uri: "/ext/raw", method: .post, headers: [.contentType: "text/plain"], body: big)
             #expect(response.status == .contentTooLarge)
-            let fits = try await client.execute(uri: "/ext/raw", method: .post, headers: [.contentType: "text/plain; charset=utf-8"], body: ByteBuffer(string: "small"))
+            let fits = try await client.execute(uri: "/ext/raw", method: .post, headers: [.contentType: "text/plain; charset=utf-8", csrfHeader: testCSRF], body: ByteBuffer(string: "small"))
             #expect(fits.status == .ok && fits.text == "hello nobody text/plain small")
         }
     }
@@ -165,6 +165,7 @@ import Testing
             #expect(text.contains("staticdhcpd_database_lookup_duration_seconds_count 10\n"))
             #expect(text.contains("staticdhcpd_cache_hits_total 7\n"))
             #expect(text.contains("staticdhcpd_reload_failures_total 0\n"))
+            #expect(text.contains("# TYPE staticdhcpd_abuse_table_evictions_total counter\nstaticdhcpd_abuse_table_evictions_total 4500\n"))
             // The scripts' samples: one family per name, samples together, labels escaped.
             #expect(text.contains("# TYPE staticdhcpd_pool_free gauge\nstaticdhcpd_pool_free{pool=\"lab\"} 7\nstaticdhcpd_pool_free{pool=\"a\\\"b\"} 3\n"))
             #expect(!text.contains("staticdhcpd_packets_total 99")) // a script cannot shadow the daemon's own

@@ -15,7 +15,7 @@ import Testing
             #expect(get.header("Content-Type") == "text/plain")
             #expect(get.text == "hello lua fan - -")
             #expect(get.header("Cache-Control") == "max-age=0, no-cache, must-revalidate, proxy-revalidate")
-            let post = try await client.execute(uri: "/ext/raw", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: "{\"a\":1}"))
+            let post = try await client.execute(uri: "/ext/raw", method: .post, headers: [.contentType: "application/json", csrfHeader: testCSRF], body: ByteBuffer(string: "{\"a\":1}"))
             #expect(post.text == "hello nobody application/json {\"a\":1}")
         }
     }

@@ -20,7 +20,7 @@ import Testing
     }
 
     func post(_ client: some TestClientProtocol, _ pairs: [(String, String)]) async throws -> TestResponse {
-        try await send(client, "/reservations", .post, headers: formHeaders, body: formBody([("csrf", testCSRF)] + pairs))
+        try await send(client, "/reservations", .post, headers: formHeaders, body: formBody([("csrf", adminCSRF)] + pairs))
     }
 
     static let labFields: [(String, String)] = [

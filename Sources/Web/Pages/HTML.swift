@@ -48,7 +48,9 @@ enum HTML {
 
     private static let queryValueCharacters = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
 
-    static func hiddenCSRF(_ token: CSRFToken) -> String {
-        "<input type=\"hidden\" name=\"csrf\" value=\"\(token.value)\">"
+    /// The form field carrying `token`; nothing for a visitor who has none (the form is then refused).
+    static func hiddenCSRF(_ token: String?) -> String {
+        guard let token else { return "" }
+        return "<input type=\"hidden\" name=\"csrf\" value=\"\(escape(token))\">"
     }
 }

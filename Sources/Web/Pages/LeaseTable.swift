@@ -3,7 +3,7 @@ import Foundation
 /// The table of `/leases`: one row per lease, every value escaped (a hostname is whatever the
 /// client sent), with a release form per lease when releasing is allowed.
 struct LeaseTable {
-    let csrf: CSRFToken
+    let csrf: String?
     let now: Date
     let canRelease: Bool
 

@@ -24,7 +24,7 @@ struct LeasesPage: Sendable {
         }
         let form = request.form
         let query = form["q"]?.first ?? ""
-        guard state.csrf.matches(form["csrf"]?.first) else {
+        guard request.formCarriesCSRFToken else {
             return await show(request, source: source, query: query, status: .forbidden,
                               message: .failure("The form expired or did not come from this dashboard; reload the page and try again."))
         }
@@ -75,7 +75,7 @@ struct LeasesPage: Sendable {
             + " placeholder=\"MAC, address or hostname\" size=\"32\"><button type=\"submit\">Search</button></form>"
         switch await leases {
         case .success(let all):
-            body += LeaseTable(csrf: state.csrf, now: state.now(), canRelease: canRelease)
+            body += LeaseTable(csrf: request.csrfToken, now: state.now(), canRelease: canRelease)
                 .render(all.filter { $0.matches(query) }, query: query, limit: Self.shownLimit)
         case .failure(let error as UserFacingError):
             body += Message.failure(error.userMessage).html

@@ -9,7 +9,8 @@ struct RenderedElement: Sendable {
     var id: String? = nil
 }
 
-/// A sidebar entry: a link (GET) or, for methods with side effects, a POST button carrying the CSRF token.
+/// A sidebar entry: a link (GET) or, for methods with side effects, a POST button carrying the CSRF token
+/// (for a visitor without one, a link to the method's page, which asks for the credentials).
 struct SidebarEntry: Sendable {
     var module: String
     var name: String
@@ -25,7 +26,8 @@ struct PageLayout: Sendable {
     var now: Date
     var headFragments: [String]
     var sidebar: [SidebarEntry]
-    var csrf: CSRFToken
+    /// The visitor's CSRF token; nil for a visitor who may change nothing (e.g. anonymous).
+    var csrf: String?
     var currentPath: String
 
     func render(elements: [RenderedElement], rewriteTo: String? = nil) -> String {
@@ -73,7 +75,7 @@ struct PageLayout: Sendable {
             let confirmation = entry.confirm
                 ? " data-confirm=\"\(HTML.escape("\(entry.module) | \(entry.name) asks you to confirm your intent.\nContinue?"))\""
                 : ""
-            if entry.post {
+            if entry.post, csrf != nil {
                 html += "<li><form class=\"inline\" method=\"post\" action=\"\(HTML.escape(entry.path))\"\(confirmation)>\(HTML.hiddenCSRF(csrf))<button type=\"submit\">\(HTML.escape(entry.name))</button></form></li>"
             } else {
                 let current = entry.path == currentPath ? " class=\"current\"" : ""

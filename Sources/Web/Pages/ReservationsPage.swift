@@ -7,6 +7,8 @@ import Hummingbird
 struct ReservationsPage: Sendable {
     let state: WebState
     let pages: DashboardPages
+    /// The visitor's CSRF token, which every form here carries (nil: the forms are shown but refused).
+    let csrfToken: String?
 
     /// A line shown above the element the change was made in.
     enum Message {
@@ -34,7 +36,7 @@ struct ReservationsPage: Sendable {
         let form = request.form
         let action = form["action"]?.first ?? ""
         let target: Target = action.hasPrefix("subnet-") ? .subnets : .reservations
-        guard state.csrf.matches(form["csrf"]?.first) else {
+        guard request.formCarriesCSRFToken else {
             return await show(request, store: store, status: .forbidden, target: target,
                               message: .failure("The form expired or did not come from this dashboard; reload the page and try again."))
         }
@@ -45,7 +47,7 @@ struct ReservationsPage: Sendable {
         do {
             let message: String
             if target == .subnets {
-                message = try await SubnetsElement(state: state).perform(action, form: form, store: store)
+                message = try await SubnetsElement(state: state, csrfToken: csrfToken).perform(action, form: form, store: store)
             } else {
                 message = try await perform(action, form: form, store: store)
             }
@@ -115,7 +117,7 @@ struct ReservationsPage: Sendable {
         } catch {
             body += failureBox(error, what: "reservation search")
         }
-        let subnetsElement = SubnetsElement(state: state).render(
+        let subnetsElement = SubnetsElement(state: state, csrfToken: csrfToken).render(
             request, subnets: subnets, message: target == .subnets ? message : nil, keep: target == .subnets ? form : [:])
         return await pages.page(request, elements: [
             RenderedElement(module: "core", name: "reservations", body: body, id: "reservations-element"),
@@ -136,7 +138,7 @@ struct ReservationsPage: Sendable {
         let isUpdate = editing != nil || form["action"]?.first == "update"
         let original = editing?.mac ?? form["original"]?.first ?? ""
         var html = "<form method=\"post\" action=\"/reservations\"><fieldset><legend>\(isUpdate ? "Edit \(HTML.escape(original))" : "Add a reservation")</legend>"
-        html += HTML.hiddenCSRF(state.csrf)
+        html += HTML.hiddenCSRF(csrfToken)
         html += "<input type=\"hidden\" name=\"action\" value=\"\(isUpdate ? "update" : "add")\">"
         if isUpdate { html += "<input type=\"hidden\" name=\"original\" value=\"\(HTML.escape(original))\">" }
         html += "<label>MAC<input type=\"text\" name=\"mac\" required size=\"17\" value=\"\(value("mac", editing?.mac))\" placeholder=\"aa:bb:cc:dd:ee:ff\"></label>"
@@ -161,7 +163,7 @@ struct ReservationsPage: Sendable {
             html += "<tr><td class=\"mono\">\(mac)</td><td class=\"mono\">\(HTML.escape(reservation.ip))</td><td>\(HTML.escape(reservation.hostname).ifEmpty("–"))</td>"
             html += "<td class=\"mono\">\(HTML.escape(reservation.subnet))</td><td class=\"mono\">\(reservation.serial)</td><td>"
             html += "<a class=\"button\" href=\"/reservations?edit=\(HTML.queryEscape(reservation.mac))\">Edit</a> "
-            html += "<form class=\"inline\" method=\"post\" action=\"/reservations\" data-confirm=\"Remove the reservation of \(mac)?\">\(HTML.hiddenCSRF(state.csrf))"
+            html += "<form class=\"inline\" method=\"post\" action=\"/reservations\" data-confirm=\"Remove the reservation of \(mac)?\">\(HTML.hiddenCSRF(csrfToken))"
             html += "<input type=\"hidden\" name=\"action\" value=\"remove\"><input type=\"hidden\" name=\"mac\" value=\"\(mac)\"><button class=\"danger\" type=\"submit\">Remove</button></form></td></tr>"
         }
         return html + "</tbody></table>"

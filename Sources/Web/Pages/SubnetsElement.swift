@@ -5,6 +5,7 @@ import Foundation
 /// Its forms post to `/reservations#subnets` with actions `subnet-add`, `subnet-update`, `subnet-remove`.
 struct SubnetsElement: Sendable {
     let state: WebState
+    let csrfToken: String?
 
     /// Applies a subnet form; returns what was done. Errors meant for the operator are `UserFacingError`s.
     func perform(_ action: String, form: [String: [String]], store: any ReservationStore) async throws -> String {
@@ -83,7 +84,7 @@ struct SubnetsElement: Sendable {
         let key = isUpdate ? " readonly" : " required"
         var html = "<form method=\"post\" action=\"/reservations#subnets\"><fieldset><legend>"
         html += isUpdate ? "Edit subnet \(value("subnet", editing?.subnet)) serial \(value("serial", editing.map { String($0.serial) }))" : "Add a subnet"
-        html += "</legend>" + HTML.hiddenCSRF(state.csrf)
+        html += "</legend>" + HTML.hiddenCSRF(csrfToken)
         html += "<input type=\"hidden\" name=\"action\" value=\"\(isUpdate ? "subnet-update" : "subnet-add")\">"
         html += "<label>Subnet<input type=\"text\" name=\"subnet\"\(key) size=\"18\" value=\"\(value("subnet", editing?.subnet))\" placeholder=\"192.0.2.0/24\"></label>"
         let serial = value("serial", editing.map { String($0.serial) })
@@ -113,7 +114,7 @@ struct SubnetsElement: Sendable {
             html += cell(subnet.domainNameServers) + cell(subnet.ntpServers) + cell(subnet.domainName) + "<td>"
             html += "<a class=\"button\" href=\"/reservations?edit-subnet=\(HTML.queryEscape(subnet.subnet))&amp;serial=\(subnet.serial)#subnets\">Edit</a> "
             html += "<form class=\"inline\" method=\"post\" action=\"/reservations#subnets\" data-confirm=\"Remove subnet \(label) serial \(subnet.serial)?\">"
-            html += HTML.hiddenCSRF(state.csrf) + "<input type=\"hidden\" name=\"action\" value=\"subnet-remove\">"
+            html += HTML.hiddenCSRF(csrfToken) + "<input type=\"hidden\" name=\"action\" value=\"subnet-remove\">"
             html += "<input type=\"hidden\" name=\"subnet\" value=\"\(label)\"><input type=\"hidden\" name=\"serial\" value=\"\(subnet.serial)\">"
             html += "<button class=\"danger\" type=\"submit\">Remove</button></form></td></tr>"
         }

@@ -181,6 +181,8 @@ public struct MetricsSnapshot: Sendable, Codable, Equatable {
     public var rememberedOffers: Int
     public var reloads: Int
     public var reloadFailures: Int
+    /// MACs the abuse guard forgot early because its bounded tables were full.
+    public var abuseEvictions = 0
     /// What the scripts' metrics handlers gave (`callbacks.metricsAddHandler`), e.g. pool gauges.
     public var scripted: [ScriptedMetric] = []
 

@@ -62,20 +62,29 @@ public struct WebMethodRegistration: Sendable, Equatable {
     public var path: String
     public var cacheable: Bool
     public var hidden: Bool
+    /// Always asks for the credentials, whatever WEB_DASHBOARD_SECURE says.
     public var secure: Bool
+    /// Never asks for them, even with WEB_DASHBOARD_SECURE = true (`public = true` in Lua).
+    public var isPublic: Bool
+    /// A JSON API (`json_api = true`): a POST must be `Content-Type: application/json`, which a
+    /// cross-site form cannot send, and needs no CSRF token.
+    public var jsonAPI: Bool
     public var module: String?
     public var name: String?
     public var confirm: Bool
     public var displayMode: WebDisplayMode
 
     public init(
-        path: String, cacheable: Bool = false, hidden: Bool = true, secure: Bool = false, module: String? = nil,
-        name: String? = nil, confirm: Bool = false, displayMode: WebDisplayMode = .raw
+        path: String, cacheable: Bool = false, hidden: Bool = true, secure: Bool = false, isPublic: Bool = false,
+        jsonAPI: Bool = false, module: String? = nil, name: String? = nil, confirm: Bool = false,
+        displayMode: WebDisplayMode = .raw
     ) {
         self.path = path
         self.cacheable = cacheable
         self.hidden = hidden
         self.secure = secure
+        self.isPublic = isPublic
+        self.jsonAPI = jsonAPI
         self.module = module
         self.name = name
         self.confirm = confirm
@@ -83,7 +92,7 @@ public struct WebMethodRegistration: Sendable, Equatable {
     }
 }
 
-/// The arguments every web callback receives: `(path, queryargs, mimetype, data, headers)`.
+/// The arguments every web callback receives: `(path, queryargs, mimetype, data, headers, csrf_token)`.
 public struct WebCallbackRequest: Sendable, Equatable {
     public var path: String
     /// Query parameters, name to every value given.
@@ -94,16 +103,20 @@ public struct WebCallbackRequest: Sendable, Equatable {
     public var data: [UInt8]?
     /// Request headers, names lower-cased; repeated headers joined with ", ".
     public var headers: [String: String]
+    /// The visitor's CSRF token, for forms the callback renders (README, web section); nil for a
+    /// visitor who may change nothing, such as an anonymous one while credentials are set.
+    public var csrfToken: String?
 
     public init(
         path: String, queryArguments: [String: [String]] = [:], mimetype: String? = nil, data: [UInt8]? = nil,
-        headers: [String: String] = [:]
+        headers: [String: String] = [:], csrfToken: String? = nil
     ) {
         self.path = path
         self.queryArguments = queryArguments
         self.mimetype = mimetype
         self.data = data
         self.headers = headers
+        self.csrfToken = csrfToken
     }
 }
 

@@ -53,6 +53,18 @@ public struct WebConfiguration: Sendable {
         return !user.isEmpty && !password.isEmpty
     }
 
+    /// Whether WEB_IP lets other hosts connect (anything but a loopback address).
+    public var listensBeyondLoopback: Bool { !Loopback.contains(ip) }
+
+    /// The WARNING the daemon logs at start and at each reload while other hosts can reach a
+    /// dashboard without credentials; nil otherwise.
+    public var exposureWarning: String? {
+        guard listensBeyondLoopback, !authenticationEnabled else { return nil }
+        return "The web dashboard listens on \(ip):\(port) without WEB_DIGEST_USERNAME and WEB_DIGEST_PASSWORD: any host"
+            + " that reaches it can read its pages, and changes from other hosts (reload, reservation, subnet and lease edits)"
+            + " are refused until both are set. Set them, or WEB_IP = \"127.0.0.1\" to keep the dashboard on this machine"
+    }
+
     /// The digest realm: SYSTEM_NAME with `"` replaced by `'` (server.md 1.2).
     public var realm: String {
         systemName.replacingOccurrences(of: "\"", with: "'")

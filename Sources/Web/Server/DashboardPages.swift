@@ -18,7 +18,7 @@ struct DashboardPages: Sendable {
         }
         return PageLayout(
             configuration: state.configuration, startTime: status.startTime, now: state.now(),
-            headFragments: fragments, sidebar: sidebar(registrations), csrf: state.csrf, currentPath: request.path)
+            headFragments: fragments, sidebar: sidebar(registrations), csrf: request.csrfToken, currentPath: request.path)
     }
 
     func sidebar(_ registrations: WebRegistrations) -> [SidebarEntry] {
@@ -148,11 +148,11 @@ struct DashboardPages: Sendable {
         let confirm = state.configuration.reinitialiseConfirm
             ? " data-confirm=\"\(HTML.escape("core | reinitialise asks you to confirm your intent.\nContinue?"))\"" : ""
         guard request.method == .post else {
-            let body = "<form method=\"post\" action=\"\(reinitialisePath)\"\(confirm)>\(HTML.hiddenCSRF(state.csrf))"
+            let body = "<form method=\"post\" action=\"\(reinitialisePath)\"\(confirm)>\(HTML.hiddenCSRF(request.csrfToken))"
                 + "<p>Reload the configuration and the database, as SIGHUP does.</p><button class=\"primary\" type=\"submit\">Reinitialise now</button></form>"
             return await dashboard(request, leading: RenderedElement(module: "core", name: "reinitialise", body: body))
         }
-        guard state.csrf.matches(request.form["csrf"]?.first) else {
+        guard request.formCarriesCSRFToken else {
             return await single(request, element: RenderedElement(module: "core", name: "reinitialise", body: BuiltinElements.errorBox("The form expired or did not come from this dashboard; reload the page and try again.")), status: .forbidden)
         }
         let outcome = await state.source.reload()

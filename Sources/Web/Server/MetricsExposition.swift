@@ -41,6 +41,8 @@ enum MetricsExposition {
         sample("cache_hits_total", Double(metrics.cacheHits))
         family("remembered_offers_total", "counter", "REQUESTs answered from the lookup behind their OFFER, without asking the database.")
         sample("remembered_offers_total", Double(metrics.rememberedOffers))
+        family("abuse_table_evictions_total", "counter", "MACs dropped from the full blocklist or flood-counter table to make room for another.")
+        sample("abuse_table_evictions_total", Double(metrics.abuseEvictions))
         family("reloads_total", "counter", "Reinitialisations attempted.")
         sample("reloads_total", Double(metrics.reloads))
         family("reload_failures_total", "counter", "Reinitialisations that failed.")

@@ -14,9 +14,25 @@ struct IncomingRequest: Sendable {
     /// Media type of the body without parameters; nil when there is no body.
     var mimetype: String?
     var body: [UInt8]?
+    /// Who sent it.
+    var visitor: Visitor
+    /// The CSRF token this visitor's forms carry and its state changes must present; nil when the
+    /// visitor may change nothing (`WebState.csrfToken(for:)`).
+    var csrfToken: String?
+
+    /// Whether the form field `csrf` holds this visitor's token.
+    var formCarriesCSRFToken: Bool { Self.same(form["csrf"]?.first, csrfToken) }
+
+    /// Whether the `X-CSRF-Token` header holds this visitor's token.
+    var headerCarriesCSRFToken: Bool { Self.same(headers["x-csrf-token"], csrfToken) }
+
+    private static func same(_ candidate: String?, _ expected: String?) -> Bool {
+        guard let candidate, let expected else { return false }
+        return constantTimeEquals(candidate, expected)
+    }
 
     var callbackRequest: WebCallbackRequest {
-        WebCallbackRequest(path: path, queryArguments: query, mimetype: mimetype, data: body, headers: headers)
+        WebCallbackRequest(path: path, queryArguments: query, mimetype: mimetype, data: body, headers: headers, csrfToken: csrfToken)
     }
 
     /// The body decoded as an HTML form (`application/x-www-form-urlencoded`).

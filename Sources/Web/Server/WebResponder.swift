@@ -6,7 +6,7 @@ import Hummingbird
 /// response carries. One responder instead of Hummingbird's router because script methods are
 /// registered and removed at run time, and because 405 needs to know every route's methods.
 public struct WebResponder: HTTPResponder {
-    public typealias Context = BasicRequestContext
+    public typealias Context = WebRequestContext
 
     let state: WebState
 
@@ -18,6 +18,12 @@ public struct WebResponder: HTTPResponder {
         case apiLeases(mac: String?), apiPools
         case metrics
         case script(WebMethodRegistration)
+
+        /// A script method registered `public`: anyone may use it, from anywhere.
+        var isPublicScript: Bool {
+            if case .script(let method) = self { return method.isPublic }
+            return false
+        }
 
         var allowedMethods: [HTTPRequest.Method] {
             switch self {
@@ -34,10 +40,11 @@ public struct WebResponder: HTTPResponder {
         }
     }
 
-    public func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+    public func respond(to request: Request, context: WebRequestContext) async throws -> Response {
         let reply: Reply
+        let loopback = context.peerAddress.map(Loopback.contains) ?? state.addresslessPeerIsLoopback
         do {
-            reply = try await handle(request)
+            reply = try await handle(request, fromLoopback: loopback)
         } catch {
             state.logger.error("web request \(request.method) \(request.uri.path) failed: \(String(describing: error))")
             reply = .text("Internal server error\n", status: .internalServerError)
@@ -88,21 +95,44 @@ public struct WebResponder: HTTPResponder {
         return registrations.methods.first { $0.path == path }.map(Route.script)
     }
 
-    /// Whether `route` needs authentication (server.md 6.2 and 6.4). Static resources never do.
+    /// Whether `route` needs authentication (server.md 6.2 and 6.4, and README's web section).
+    /// Static resources never do. The reinitialise page always does when credentials are set: its
+    /// form carries a CSRF token, which only a signed-in user gets. A script method follows
+    /// WEB_DASHBOARD_SECURE unless registered `secure` (always) or `public` (never).
     func isSecure(_ route: Route) -> Bool {
         let configuration = state.configuration
         switch route {
         case .stylesheet, .javascript, .faviconICO, .faviconSVG: return false
         case .dashboard, .apiStatus, .apiStatistics, .apiActivity, .apiClients, .apiLog, .metrics:
             return configuration.dashboardSecure
-        case .reinitialise, .apiReload: return configuration.reinitialiseSecure || configuration.dashboardSecure
+        case .reinitialise: return true
+        case .apiReload: return configuration.reinitialiseSecure || configuration.dashboardSecure
         // Leases name clients and can be released: like reservations, whenever credentials are set.
         case .reservationsPage, .apiReservations, .apiSubnets, .leasesPage, .apiLeases, .apiPools: return true
-        case .script(let method): return method.secure || (method.displayMode == .dashboard && configuration.dashboardSecure)
+        case .script(let method): return method.secure || (configuration.dashboardSecure && !method.isPublic)
         }
     }
 
-    func handle(_ request: Request) async throws -> Reply {
+    /// Whether `method` on `route` may change state: what needs a CSRF token, and what a dashboard
+    /// without credentials takes only from loopback.
+    func changesState(_ route: Route, _ method: HTTPRequest.Method) -> Bool {
+        switch route {
+        case .stylesheet, .javascript, .faviconICO, .faviconSVG, .dashboard, .metrics: return false
+        default: return method == .post || method == .put || method == .delete
+        }
+    }
+
+    /// Whether `method` on `route` asks for the credentials although the route alone would not: a
+    /// POST to a script method needs a CSRF token, which with credentials set only a signed-in user
+    /// has, so the visitor is asked to sign in rather than refused. A `public` or `json_api` method
+    /// is left to its registration.
+    func needsSignIn(_ route: Route, _ method: HTTPRequest.Method) -> Bool {
+        if isSecure(route) { return true }
+        guard case .script(let registration) = route, changesState(route, method) else { return false }
+        return !registration.isPublic && !registration.jsonAPI
+    }
+
+    func handle(_ request: Request, fromLoopback: Bool) async throws -> Reply {
         let path = request.uri.path.isEmpty ? "/" : request.uri.path
         let isAPI = path.hasPrefix("/api/")
         let registrations = await state.registrations()
@@ -118,20 +148,35 @@ public struct WebResponder: HTTPResponder {
         }
         let target = request.head.path ?? path
         // Authenticate before reading any body (server.md 6.2).
-        if isSecure(route), let authenticator = state.authenticator {
-            let verdict = await authenticator.verify(
-                authorization: request.headers[.authorization], method: request.method.rawValue, uri: target)
-            if case .challenge(let stale) = verdict {
-                var reply = isAPI ? Reply.jsonError("authentication required", status: .unauthorized)
-                    : .text("401 Unauthorized\n", status: .unauthorized)
-                for challenge in await authenticator.challenges(stale: stale) { reply.headers.append(("WWW-Authenticate", challenge)) }
-                return reply
+        var visitor = Visitor.anonymous(loopback: fromLoopback)
+        if let authenticator = state.authenticator {
+            let secure = needsSignIn(route, request.method)
+            let authorization = request.headers[.authorization]
+            // A route anyone may read still notes who sent valid credentials: a signed-in user
+            // gets a CSRF token there, an anonymous visitor does not.
+            if secure || authorization != nil {
+                let verdict = await authenticator.verify(authorization: authorization, method: request.method.rawValue, uri: target)
+                switch verdict {
+                case .authenticated: visitor.username = state.configuration.digestUsername
+                case .challenge(let stale) where secure:
+                    var reply = isAPI ? Reply.jsonError("authentication required", status: .unauthorized)
+                        : .text("401 Unauthorized\n", status: .unauthorized)
+                    for challenge in await authenticator.challenges(stale: stale) { reply.headers.append(("WWW-Authenticate", challenge)) }
+                    return reply
+                case .challenge: break
+                }
             }
+        } else if changesState(route, request.method), !state.mayChangeStateWithoutCredentials(visitor), !route.isPublicScript {
+            return WriteRules.refusedWithoutCredentials(isAPI: isAPI)
         }
         let incoming: IncomingRequest
-        switch await read(request, path: path, target: target) {
+        switch await read(request, path: path, target: target, visitor: visitor) {
         case .success(let read): incoming = read
         case .failure(let refusal): return refusal.reply
+        }
+        if case .script(let method) = route, changesState(route, request.method),
+           let refusal = WriteRules.scriptMethodRefusal(method, incoming) {
+            return refusal
         }
         return await dispatch(route, incoming)
     }
@@ -149,7 +194,7 @@ public struct WebResponder: HTTPResponder {
         case .faviconICO: return Reply(status: .ok, contentType: "image/x-icon", body: Assets.faviconICO, cacheable: cacheable)
         case .faviconSVG: return Reply(status: .ok, contentType: "image/svg+xml", body: Array(Assets.faviconSVG.utf8), cacheable: cacheable)
         case .reinitialise: return await pages.reinitialise(request)
-        case .reservationsPage: return await ReservationsPage(state: state, pages: pages).handle(request)
+        case .reservationsPage: return await ReservationsPage(state: state, pages: pages, csrfToken: request.csrfToken).handle(request)
         case .leasesPage: return await LeasesPage(state: state, pages: pages).handle(request)
         case .apiStatus: return await api.status()
         case .apiStatistics: return await api.statistics()
@@ -169,7 +214,7 @@ public struct WebResponder: HTTPResponder {
     struct Refusal: Error { let reply: Reply }
 
     /// Decodes the query and headers and reads the body within the size and time limits.
-    private func read(_ request: Request, path: String, target: String) async -> Result<IncomingRequest, Refusal> {
+    private func read(_ request: Request, path: String, target: String, visitor: Visitor) async -> Result<IncomingRequest, Refusal> {
         var headers: [String: String] = [:]
         for field in request.headers {
             let name = field.name.canonicalName.lowercased()
@@ -177,7 +222,7 @@ public struct WebResponder: HTTPResponder {
         }
         var incoming = IncomingRequest(
             method: request.method, path: path, target: target, query: FormDecoding.decode(request.uri.query ?? ""),
-            headers: headers, mimetype: nil, body: nil)
+            headers: headers, mimetype: nil, body: nil, visitor: visitor, csrfToken: state.csrfToken(for: visitor))
         guard request.method == .post || request.method == .put else { return .success(incoming) }
 
         let limit = state.configuration.maxBodyBytes

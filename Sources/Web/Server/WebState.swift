@@ -12,7 +12,10 @@ final class WebState: Sendable {
     let scripts: (any ScriptWebHost)?
     let leases: (any LeaseSource)?
     let logger: Logger
-    let csrf: CSRFToken
+    let csrf: CSRFTokens
+    /// Whether a request that arrived without a peer address (HummingbirdTesting's socketless
+    /// `.router` framework) counts as coming from loopback. A real connection always has one.
+    let addresslessPeerIsLoopback: Bool
     let now: @Sendable () -> Date
     private let live: Mutex<Live>
 
@@ -28,14 +31,15 @@ final class WebState: Sendable {
 
     init(
         configuration: WebConfiguration, source: any DashboardSource, reservations: (any ReservationStore)?,
-        scripts: (any ScriptWebHost)?, leases: (any LeaseSource)? = nil, logger: Logger, csrf: CSRFToken = CSRFToken(),
-        now: @escaping @Sendable () -> Date = { Date() }
+        scripts: (any ScriptWebHost)?, leases: (any LeaseSource)? = nil, logger: Logger, csrf: CSRFTokens = CSRFTokens(),
+        addresslessPeerIsLoopback: Bool = false, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.source = source
         self.scripts = scripts
         self.leases = leases
         self.logger = logger
         self.csrf = csrf
+        self.addresslessPeerIsLoopback = addresslessPeerIsLoopback
         self.now = now
         live = Mutex(Live(
             configuration: configuration, authenticator: Self.authenticator(for: configuration, now: now),
@@ -62,6 +66,23 @@ final class WebState: Sendable {
         return DigestAuthenticator(
             username: user, password: password, realm: configuration.realm,
             lifetime: configuration.digestNonceLifetime, now: now)
+    }
+
+    /// The CSRF token `visitor`'s forms carry, or nil when `visitor` may change nothing: with
+    /// credentials set, only a signed-in user has one (a page served to an anonymous visitor shows
+    /// none); without them, only a visitor `mayChangeStateWithoutCredentials` (README, web section).
+    func csrfToken(for visitor: Visitor) -> String? {
+        let configuration = configuration
+        if authenticator != nil {
+            return visitor.username.map { csrf.token(for: $0, realm: configuration.realm) }
+        }
+        return mayChangeStateWithoutCredentials(visitor) ? csrf.token(for: nil, realm: configuration.realm) : nil
+    }
+
+    /// Without credentials, a dashboard listening beyond loopback takes changes only from the
+    /// server itself: anyone on the network could otherwise reload it or edit its data.
+    func mayChangeStateWithoutCredentials(_ visitor: Visitor) -> Bool {
+        visitor.isLoopback || !configuration.listensBeyondLoopback
     }
 
     func registrations() async -> WebRegistrations {
