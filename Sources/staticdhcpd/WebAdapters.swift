@@ -94,6 +94,7 @@ struct DaemonDashboardSource: DashboardSource {
             reloads: reloads, reloadFailures: reloadFailures
         )
         snapshot.scripted = scripted
+        snapshot.truncatedOptions = counters.truncatedOptions
         return snapshot
     }
 
