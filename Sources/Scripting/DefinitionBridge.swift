@@ -14,6 +14,9 @@ extension ScriptRuntime {
         setFunction(L, "__newindex", definitionNewIndex)
         setFunction(L, "__tostring", definitionToString)
         setFunction(L, "__eq", definitionEquals)
+        _ = clua_getglobal(L, "next") // the base library's, before conf.lua can replace it
+        clua_pushswiftclosure(L, unsafeBitCast(definitionPairs, to: clua_SwiftFunction.self), 1)
+        lua_setfield(L, -2, "__pairs")
         lua_pushboolean(L, 0)
         lua_setfield(L, -2, "__metatable")
         calls.pointee.definitionMetatableRef = clua_ref(L)
@@ -202,9 +205,17 @@ private let definitionIndex: LuaFunction = { L in
     luaEntry(L, "Definition") { L in
         guard let record = ScriptRuntime.from(L).definitionRecord(at: 1) else { return 0 }
         guard let key = stringValue(L, 2) else { lua_pushnil(L); return 1 }
+        if key == "copy" {
+            setCopyFunction(L)
+            return 1
+        }
         if !pushDefinitionField(L, record, key) { lua_pushnil(L) }
         return 1
     }
+}
+
+private func setCopyFunction(_ L: LuaState) {
+    clua_pushswiftclosure(L, unsafeBitCast(definitionCopy, to: clua_SwiftFunction.self), 0)
 }
 
 /// Pushes field `key` of `record` as scripts read it (nil for an absent optional field); false,
@@ -242,6 +253,63 @@ private func pushDefinitionField(_ L: LuaState, _ record: DefinitionRecord.View,
     default: return false
     }
     return true
+}
+
+/// A fresh table of the definition's fields, absent optional ones left out: what `pairs` walks
+/// and what `copy` starts from.
+private func pushDefinitionFields(_ L: LuaState, _ record: DefinitionRecord.View) {
+    lua_createtable(L, 0, Int32(positionalOrder.count))
+    for name in positionalOrder where pushDefinitionField(L, record, name) {
+        lua_setfield(L, -2, name)
+    }
+}
+
+/// `definition:copy{ lease_time = 600 }`: a new Definition with the given fields replaced (the
+/// rest as they are), checked as `Definition{...}` checks; `false` removes an optional field.
+/// `definition:copy()` is a plain copy.
+private let definitionCopy: LuaFunction = { L in
+    luaEntry(L, "Definition:copy") { L in
+        let runtime = ScriptRuntime.from(L)
+        guard let record = runtime.definitionRecord(at: 1) else {
+            throw LuaArgumentError("call it as definition:copy{field = value, ...}, got \(describe(L, 1)) before the ':'")
+        }
+        let overrides = lua_type(L, 2)
+        guard overrides == LUA_TNIL || overrides == LUA_TNONE || overrides == LUA_TTABLE else {
+            throw LuaArgumentError("expected a table of fields to replace, got \(describe(L, 2))")
+        }
+        pushDefinitionFields(L, record)
+        let fields = lua_gettop(L)
+        if overrides == LUA_TTABLE {
+            lua_pushnil(L)
+            while lua_next(L, 2) != 0 {
+                guard let key = stringValue(L, -2), fieldNames.contains(key) else {
+                    let name = describe(L, -2)
+                    throw LuaArgumentError("unknown field \(name); the fields are \(positionalOrder.joined(separator: ", "))")
+                }
+                if lua_type(L, -1) == LUA_TBOOLEAN && lua_toboolean(L, -1) == 0 {
+                    clua_pop(L, 1)
+                    lua_pushnil(L)
+                }
+                lua_setfield(L, fields, key) // pops the value; lua_next continues from the key
+            }
+        }
+        let built = try makeDefinition(L, fields)
+        runtime.pushDefinition(built)
+        return 1
+    }
+}
+
+/// `pairs(definition)`: the base `next` (upvalue 2) over a fresh table of its fields.
+private let definitionPairs: LuaFunction = { L in
+    luaEntry(L, "Definition") { L in
+        guard let record = ScriptRuntime.from(L).definitionRecord(at: 1) else {
+            throw LuaArgumentError("pairs expected a Definition, got \(describe(L, 1))")
+        }
+        lua_pushvalue(L, clua_upvalueindex(2))
+        pushDefinitionFields(L, record)
+        lua_pushnil(L)
+        return 3
+    }
 }
 
 /// Pushes an `extra` value as a fresh table. Keys that are whole numbers in canonical form ("5",
