@@ -221,6 +221,21 @@ function callbacks.webRemoveDashboard(cb) return remove(private.dashboard, "webR
 
 -- webAddMethod(path, cb, cacheable, hidden, secure, module, name, confirm, display_mode), or
 -- webAddMethod(path, cb, { cacheable = ..., hidden = ..., ... }) since Lua has no keyword arguments.
+-- The keys its options table accepts: a new option is added here, and read below.
+local webMethodOptionNames = { "cacheable", "hidden", "secure", "module", "name", "confirm", "display_mode" }
+local webMethodOptions = {}
+for _, key in ipairs(webMethodOptionNames) do webMethodOptions[key] = true end
+
+-- A misspelt option would otherwise be dropped in silence (docs/SCRIPTING.md, "Other globals").
+local function checkWebMethodOptions(what, options)
+  for key in pairs(options) do
+    if not webMethodOptions[key] then
+      error(what .. ": unknown option " .. (type(key) == "string" and ("'" .. key .. "'") or show(key))
+        .. "; the options are " .. concat(webMethodOptionNames, ", "), 3)
+    end
+  end
+end
+
 function callbacks.webAddMethod(path, cb, cacheable, hidden, secure, module, name, confirm, display_mode)
   local what = "webAddMethod"
   if type(path) ~= "string" or path:sub(1, 1) ~= "/" then
@@ -229,6 +244,7 @@ function callbacks.webAddMethod(path, cb, cacheable, hidden, secure, module, nam
   requireFunction(what, cb)
   if type(cacheable) == "table" then
     local o = cacheable
+    checkWebMethodOptions(what, o)
     cacheable, hidden, secure, module, name, confirm, display_mode =
       o.cacheable, o.hidden, o.secure, o.module, o.name, o.confirm, o.display_mode
   end
