@@ -129,7 +129,7 @@ let package = Package(
                            .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .testTarget(name: "CLuaTests", dependencies: ["CLua"]),
-        .testTarget(name: "DHCPWireTests", dependencies: ["DHCPWire"], resources: [.copy("Captures")]),
+        .testTarget(name: "DHCPWireTests", dependencies: ["DHCPWire"], resources: [.copy("Captures"), .copy("Crafted")]),
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting", "DHCPWire", "Databases"]),
         .testTarget(
             name: "DatabasesTests",

@@ -21,6 +21,10 @@ public struct DHCPPacket: Sendable, Equatable {
     /// The largest datagram the client accepts, from options 22 and 57 at decode time (§1.3 step 6).
     public var maximumSize: Int?
 
+    /// The option decoding left out because the datagram ended inside it (nil when nothing was cut
+    /// off). A note about where the packet came from, so not part of equality and never encoded.
+    public var truncatedOption: TruncatedOption?
+
     /// Reply addressing overrides set by scripts; never encoded (§3.1).
     public var responseIP: IPv4?
     public var responsePort: UInt16?
@@ -142,7 +146,7 @@ public struct DHCPPacket: Sendable, Equatable {
     // MARK: Equality
 
     /// Packets are equal when their headers, stored option values (in any order), selection,
-    /// maximum size and response overrides are equal.
+    /// maximum size and response overrides are equal (`truncatedOption` does not count).
     public static func == (lhs: DHCPPacket, rhs: DHCPPacket) -> Bool {
         guard lhs.selection == rhs.selection, lhs.maximumSize == rhs.maximumSize,
               lhs.responseIP == rhs.responseIP, lhs.responsePort == rhs.responsePort,

@@ -1,8 +1,11 @@
-/// Decoding a datagram (spec/wire.md §1.3), hardened: every malformed input throws a `WireError`.
+/// Decoding a datagram (spec/wire.md §1.3), hardened: input with no usable header throws a
+/// `WireError`; a truncated trailing option is left out, as the peers do (docs/SCRIPTING.md, "Decisions").
 extension DHCPPacket {
     /// Decodes a datagram. Throws `WireError.malformedPacket` when it is shorter than 240 bytes, has no
-    /// magic cookie at or after offset 236, has `hlen` above 16, an option code with no length byte, an
-    /// option whose length runs past the end, or an empty option 53.
+    /// magic cookie at or after offset 236, has `hlen` above 16, or has an empty option 53.
+    /// An option cut off by the end of the datagram (no length byte, or a length running past the
+    /// end) is ignored with everything after it, and described in `truncatedOption`; the options in
+    /// the `file` and `sname` fields option 52 names are read the same way (`appendOverloadedOptions`).
     /// Inlinable so that callers specialise it: the generic entry otherwise reaches the bytes through
     /// protocol witnesses on every call.
     @inlinable
@@ -41,11 +44,11 @@ extension DHCPPacket {
         // option area bounds the records.
         let optionArea = count - (cookie + 4)
         let capacity = headerSize + optionArea + optionArea / 2 + 2
-        var failure: WireError?
+        var truncation: TruncatedOption?
         var seen = CodeSet()
         var duplicates = false
         // Record offsets of the options decoding itself reads (53, 55, 22, 57); 0 = absent.
-        var typeRecord = 0, requestRecord = 0, reassemblyRecord = 0, messageSizeRecord = 0
+        var typeRecord = 0, requestRecord = 0, reassemblyRecord = 0, messageSizeRecord = 0, overloadRecord = 0
         let kept = DHCPOptions.keptOnDecode
         // The records are written into a stack buffer and copied into the array once: creating the
         // array with `unsafeUninitializedCapacity` looks up its generic metadata on every call (from
@@ -63,14 +66,14 @@ extension DHCPPacket {
                 if code == 0 { position += 1; continue }
                 if code == 255 { break }
                 guard position + 1 < count else {
-                    failure = .malformedPacket("option \(code) at offset \(position) has no length byte")
+                    truncation = TruncatedOption(code: code, offset: position, declaredLength: nil, remaining: 0, area: .options)
                     break
                 }
                 let length = Int(bytes[position + 1])
                 let valueStart = position + 2
                 guard valueStart + length <= count else {
-                    failure = .malformedPacket(
-                        "option \(code) at offset \(position) declares \(length) bytes but only \(count - valueStart) remain")
+                    truncation = TruncatedOption(code: code, offset: position, declaredLength: length,
+                                                 remaining: count - valueStart, area: .options)
                     break
                 }
                 position = valueStart + length
@@ -81,6 +84,7 @@ extension DHCPPacket {
                 case 55: requestRecord = written
                 case 22: reassemblyRecord = written
                 case 57: messageSizeRecord = written
+                case 52: overloadRecord = written
                 default: break
                 }
                 out[written] = code
@@ -94,13 +98,21 @@ extension DHCPPacket {
             storage.reserveCapacity(written)
             storage.append(contentsOf: UnsafeBufferPointer(rebasing: out[0..<written]))
         }
-        if let failure { throw failure }
+        if overloadRecord != 0, storage[overloadRecord + 2] > 0 {
+            // Rare: options in file/sname too; they may repeat codes, so merge as below.
+            let inFields = appendOverloadedOptions(&storage, bits: storage[overloadRecord + 3])
+            truncation = truncation ?? inFields
+            duplicates = true
+        }
         if duplicates {
             // Rare: merge repeated codes, then find the records again.
             storage = try mergeDuplicates(storage)
-            return try finish(DHCPPacket(storage: storage, selection: nil, maximumSize: nil))
+            var packet = try finish(DHCPPacket(storage: storage, selection: nil, maximumSize: nil))
+            packet.truncatedOption = truncation
+            return packet
         }
         var packet = DHCPPacket(storage: storage, selection: nil, maximumSize: nil)
+        packet.truncatedOption = truncation
         if typeRecord != 0, storage[typeRecord + 2] == 0 {
             throw WireError.malformedPacket("option 53 (message type) is empty")
         }

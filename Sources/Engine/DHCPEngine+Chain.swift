@@ -24,6 +24,12 @@ extension DHCPEngine {
             logger.debug("Dropped a datagram from \(request.datagram.sourceIP):\(request.datagram.sourcePort) that is not DHCP: \(error)")
             return false
         }
+        if let truncated = request.packet.truncatedOption {
+            // Answered all the same, as the peers do (docs/SCRIPTING.md, "Decisions"); counted so a
+            // client or relay that keeps sending such packets shows in /metrics.
+            counters.truncatedOptions += 1
+            logger.debug("Datagram from \(request.datagram.sourceIP):\(request.datagram.sourcePort) was cut off: \(truncated); the options before it are used")
+        }
         guard let method = request.packet.requestMethod(sourceIP: request.datagram.sourceIP) else {
             request.counted = false
             return false

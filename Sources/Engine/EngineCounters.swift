@@ -5,6 +5,8 @@ public struct EngineCounters: Sendable, Equatable {
     public var repliesSent = 0
     public var sendErrors = 0
     public var malformed = 0
+    /// Datagrams decoded without a trailing option that the datagram's end cut off.
+    public var truncatedOptions = 0
     public var hookErrors = 0
     public var databaseErrors = 0
     /// Seconds spent in database lookups and how many there were.

@@ -87,7 +87,7 @@ extension ScriptRuntime {
     }
 
     /// `handleUnknownMAC(packet, method, mac, client_ip, relay_ip, port)`: a Definition, a list of
-    /// them, or nil (empty). Errors are thrown for the engine to log and drop the request.
+    /// them, a table of fields, or nil/false/an empty table (none). Errors are thrown for the engine to log and drop the request.
     public func handleUnknownMAC(_ packet: inout DHCPPacket, _ ctx: HookContext) throws(ScriptError) -> HookRun<[Definition]> {
         guard hooks.handleUnknownMAC else { return .done([]) }
         enter()
@@ -104,7 +104,7 @@ extension ScriptRuntime {
     }
 
     /// `filterRetrievedDefinitions(definitions, packet, method, mac, client_ip, relay_ip, port)`:
-    /// the chosen Definition or nil. Without the hook, several definitions are an error (as in the original).
+    /// the chosen Definition (or a table of fields, or a one-item list), or nil/false/an empty table. Without the hook, several definitions are an error (as in the original).
     public func filterRetrievedDefinitions(_ defs: [Definition], _ packet: inout DHCPPacket, _ ctx: HookContext) throws(ScriptError) -> HookRun<Definition?> {
         guard hooks.filterRetrievedDefinitions else {
             throw ScriptError(.badResult, "\(defs.count) definitions match \(ctx.mac), and conf.lua defines no filterRetrievedDefinitions to choose one")
@@ -122,11 +122,7 @@ extension ScriptRuntime {
             pushPacket(0)
             pushContext(ctx) { pushIPv4(L, ctx.clientIP) }
             return try runHook(arguments: 7, handler: handler, what: "filterRetrievedDefinitions") { (runtime) throws(ScriptError) -> Definition? in
-                if lua_type(runtime.L, -1) == LUA_TNIL { return nil }
-                guard let chosen = runtime.definition(at: -1) else {
-                    throw ScriptError(.badResult, "filterRetrievedDefinitions returned \(describe(runtime.L, -1)); expected a Definition or nil")
-                }
-                return chosen
+                try runtime.chosenDefinition(at: -1, hook: "filterRetrievedDefinitions")
             }
         }
     }

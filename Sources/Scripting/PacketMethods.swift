@@ -242,7 +242,9 @@ let packetGetProperty: LuaFunction = { L in
     luaEntry(L, "packet") { L in
         let runtime = ScriptRuntime.from(L)
         let (packet, requestID) = try runtime.resolvePacket(at: 1)
-        guard lua_type(L, 2) == LUA_TSTRING else { lua_pushnil(L); return 1 }
+        guard lua_type(L, 2) == LUA_TSTRING else {
+            throw LuaArgumentError("a packet has no property \(describe(L, 2)); read options with packet:getOption(code)")
+        }
         // `meta` is what scripts read most: recognised by the address of the interned key.
         if lua_tolstring(L, 2, nil) == runtime.calls.pointee.metaKey {
             runtime.pushMeta(requestID: requestID)
@@ -258,7 +260,10 @@ let packetGetProperty: LuaFunction = { L in
         case "word_align": lua_pushboolean(L, packet.pointee.wordAlign ? 1 : 0)
         case "terminal_pad": lua_pushboolean(L, packet.pointee.terminalPad ? 1 : 0)
         case "word_size": lua_pushinteger(L, 4)
-        default: lua_pushnil(L)
+        default:
+            // A typo or a Python habit (`packet.yiaddr`) would otherwise read nil and go unnoticed.
+            let key = stringValue(L, 2) ?? ""
+            throw LuaArgumentError("a packet has no property '\(key)'; header fields and options are read with packet:getOption(\"\(key)\")")
         }
         return 1
     }

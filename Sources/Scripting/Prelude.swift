@@ -12,25 +12,82 @@ local type, tostring, select, error, ipairs, pairs, next, rawset, setmetatable =
 local format = string.format
 
 -- logging ---------------------------------------------------------------------------------------
+-- Logging never raises into the hook that logs (docs/SCRIPTING.md, "Logging"): a bad format string
+-- or arguments that do not match it still log the text and the arguments, joined with tostring,
+-- plus a note naming the caller's line. `logger:info(...)` works like `logger.info(...)`.
+local pcall, rawequal, concat = pcall, rawequal, table.concat
+local getinfo = debug and debug.getinfo
+
+local function show(value)
+  local ok, text = pcall(tostring, value)
+  if ok and type(text) == "string" then return text end
+  return "<" .. type(value) .. ">"
+end
+
+-- "conf.lua:12": where the script called the logger, the file without its directory as the
+-- operator knows it. Stack levels: 1 here, 2 message, 3 the logger function, 4 its caller (none of
+-- them is a tail call, so none is skipped).
+local function callerLocation()
+  local info = getinfo and getinfo(4, "Sl")
+  if not info then return "an unknown line" end
+  local file = info.source:sub(1, 1) == "@" and info.source:match("([^/]*)$") or info.short_src
+  return file .. ":" .. tostring(info.currentline)
+end
+
+-- The conversions in a format string ("%%" is a literal percent sign, not one).
+local function conversions(template)
+  local count = 0
+  for spec in template:gmatch("%%.") do
+    if spec ~= "%%" then count = count + 1 end
+  end
+  return count
+end
+
 local function message(text, ...)
-  if select("#", ...) > 0 then return format(tostring(text), ...) end
-  return tostring(text)
+  local count = select("#", ...)
+  if count == 0 then return show(text) end
+  local template = show(text)
+  local ok, formatted = pcall(format, template, ...)
+  local expected = conversions(template)
+  -- string.format ignores surplus arguments; Python's % refused them, and they would be lost.
+  if ok and expected == count then return formatted end
+  local problem = ok and (count .. " arguments for " .. expected .. " conversions") or show(formatted)
+  local parts = { template }
+  for index = 1, count do parts[#parts + 1] = show((select(index, ...))) end
+  return concat(parts, " ") .. " [the log call at " .. callerLocation() .. " could not format its arguments: "
+    .. problem .. "]"
 end
 
 local function newLogger(name)
   local l = {}
-  l.debug = function(text, ...) log(0, name, message(text, ...)) end
-  l.info = function(text, ...) log(1, name, message(text, ...)) end
-  l.warning = function(text, ...) log(2, name, message(text, ...)) end
+  -- One function per level; the colon form passes the logger itself first, which is skipped.
+  local function level(number)
+    return function(first, ...)
+      if rawequal(first, l) then
+        log(number, name, message(...))
+      else
+        log(number, name, message(first, ...))
+      end
+    end
+  end
+  l.debug = level(0)
+  l.info = level(1)
+  l.warning = level(2)
   l.warn = l.warning
-  l.error = function(text, ...) log(3, name, message(text, ...)) end
-  l.critical = function(text, ...) log(4, name, message(text, ...)) end
-  l.getLogger = newLogger
+  l.error = level(3)
+  l.critical = level(4)
+  l.getLogger = function(first, ...)
+    if rawequal(first, l) then return newLogger(...) end
+    return newLogger(first)
+  end
   l.name = name
   return l
 end
 logger = newLogger("conf")
-logging = { getLogger = newLogger }
+logging = { getLogger = function(first, ...)
+  if rawequal(first, logging) then return newLogger(...) end
+  return newLogger(first)
+end }
 writeLog = function(text, ...) log(2, "conf", message(text, ...)) end
 
 -- callbacks ------------------------------------------------------------------------------------
@@ -167,6 +224,22 @@ function callbacks.webRemoveDashboard(cb) return remove(private.dashboard, "webR
 -- Two options exist only in the table form (docs/SCRIPTING.md, webAddMethod): public = true serves
 -- the method without credentials even when WEB_DASHBOARD_SECURE = true, and json_api = true lets
 -- its POSTs go without a CSRF token, provided they are Content-Type: application/json.
+-- The keys its options table accepts: a new option is added here, and read below.
+local webMethodOptionNames = { "cacheable", "hidden", "secure", "module", "name", "confirm", "display_mode",
+  "public", "json_api" }
+local webMethodOptions = {}
+for _, key in ipairs(webMethodOptionNames) do webMethodOptions[key] = true end
+
+-- A misspelt option would otherwise be dropped in silence (docs/SCRIPTING.md, "Other globals").
+local function checkWebMethodOptions(what, options)
+  for key in pairs(options) do
+    if not webMethodOptions[key] then
+      error(what .. ": unknown option " .. (type(key) == "string" and ("'" .. key .. "'") or show(key))
+        .. "; the options are " .. concat(webMethodOptionNames, ", "), 3)
+    end
+  end
+end
+
 function callbacks.webAddMethod(path, cb, cacheable, hidden, secure, module, name, confirm, display_mode)
   local what = "webAddMethod"
   if type(path) ~= "string" or path:sub(1, 1) ~= "/" then
@@ -176,6 +249,7 @@ function callbacks.webAddMethod(path, cb, cacheable, hidden, secure, module, nam
   local public, json_api
   if type(cacheable) == "table" then
     local o = cacheable
+    checkWebMethodOptions(what, o)
     cacheable, hidden, secure, module, name, confirm, display_mode, public, json_api =
       o.cacheable, o.hidden, o.secure, o.module, o.name, o.confirm, o.display_mode, o.public, o.json_api
   end

@@ -213,6 +213,7 @@ public final class ScriptRuntime: @unchecked Sendable {
         calls.pointee.hooks.loadDHCPPacket = calls.pointee.hookRefs[4] != LUA_NOREF
         guard problems.isEmpty else { throw ScriptError(.settings, problems) }
         for warning in settings.warnings { log.log(.warning, logger: "conf", warning) }
+        warnAboutHookTypos()
         limits = settings.limits
         limitsState.pointee.limit = limits.memoryBytes > 0 ? Int(limits.memoryBytes) : 0
     }

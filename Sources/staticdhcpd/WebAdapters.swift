@@ -95,6 +95,7 @@ struct DaemonDashboardSource: DashboardSource {
         )
         snapshot.abuseEvictions = counters.abuseEvictions
         snapshot.scripted = scripted
+        snapshot.truncatedOptions = counters.truncatedOptions
         return snapshot
     }
 

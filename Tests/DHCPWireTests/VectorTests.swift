@@ -79,10 +79,12 @@ import Testing
         #expect(Array(output[44..<97]) == [14, 50] + [UInt8](repeating: 0x62, count: 50) + [255])
         #expect(Array(output[108..<211]) == [17, 100] + [UInt8](repeating: 0x63, count: 100) + [255])
         #expect(Array(output.suffix(4)) == [0x34, 0x01, 0x03, 0xFF])
-        // A reader that honours overload would find all three; ours keeps 52 as a plain option.
+        // Decoding honours overload (OverloadDecodingTests): all three come back.
         let reread = try DHCPPacket(decoding: output)
         #expect(reread.option(52) == [3])
         #expect(reread.option(12)?.count == 250)
+        #expect(reread.option(14) == [UInt8](repeating: 0x62, count: 50))
+        #expect(reread.option(17) == [UInt8](repeating: 0x63, count: 100))
     }
 
     @Test func overloadSkipsAFieldThatIsInUse() throws {

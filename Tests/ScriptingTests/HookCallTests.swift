@@ -57,7 +57,7 @@ import Testing
           assert(rawequal(packet.meta, packet.meta))
           assert(rawequal(packet.meta, source_packet.meta))
           assert(rawequal(packet:copy().meta, packet.meta))
-          assert(packet.response_port == nil and packet.word_size == 4 and packet.nonsense == nil)
+          assert(packet.response_port == nil and packet.word_size == 4 and not pcall(function() return packet.nonsense end))
           return packet.meta.count == 1 and packet.meta.from_filter == true
         end
         function filterPacket(packet) packet.meta.from_filter = true; return true end

@@ -7,6 +7,8 @@ INIT-REBOOT for a wrong address, malformed datagrams, floods from one MAC. Stand
     dhcp_probe.py --server 192.0.2.1 --source 192.0.2.77 --mac 02:00:00:00:00:01 \
         --type request --requested 192.0.2.99          # prints the reply type: NAK, ACK, ... or NONE
     dhcp_probe.py --server 192.0.2.1 --source 192.0.2.77 --garbage 20   # sends 20 malformed datagrams
+    dhcp_probe.py --server 198.51.100.1 --source 198.51.100.2 --giaddr 198.51.100.2 \
+        --truncate overlong                             # a relayed DISCOVER whose last option is cut off
 """
 import argparse
 import os
@@ -19,8 +21,13 @@ TYPES = {"discover": 1, "request": 3, "decline": 4, "release": 7, "inform": 8}
 NAMES = {2: "OFFER", 5: "ACK", 6: "NAK"}
 
 
+# How --truncate ends the datagram instead of END: an option 12 declaring 200 bytes with 5 left, or
+# a lone code byte with no length (docs/SCRIPTING.md, "Decisions": both are ignored, the rest used).
+TRUNCATED_TAILS = {"overlong": bytes([12, 200]) + b"short", "code": bytes([12])}
+
+
 def build(mac, message_type, xid, requested=None, server_id=None, ciaddr="0.0.0.0", giaddr="0.0.0.0", broadcast=False,
-          hostname=None):
+          hostname=None, truncate=None):
     header = struct.pack(
         "!BBBBIHH4s4s4s4s16s64s128s",
         1, 1, 6, 0, xid, 0, 0x8000 if broadcast else 0,
@@ -35,8 +42,8 @@ def build(mac, message_type, xid, requested=None, server_id=None, ciaddr="0.0.0.
     if hostname:
         name = hostname.encode("utf-8")[:255]
         options += bytes([12, len(name)]) + name
-    options += bytes([55, 4, 1, 3, 6, 15, 255])
-    return header + options
+    options += bytes([55, 4, 1, 3, 6, 15])
+    return header + options + (TRUNCATED_TAILS[truncate] if truncate else bytes([255]))
 
 
 def options(data):
@@ -81,6 +88,10 @@ def main():
     parser.add_argument("--server-id")
     parser.add_argument("--ciaddr", default="0.0.0.0")
     parser.add_argument("--hostname", help="send this name as option 12")
+    parser.add_argument("--giaddr", default="0.0.0.0",
+                        help="act as a relay: set giaddr and listen on port 67 for the reply (run it with --source = giaddr)")
+    parser.add_argument("--truncate", choices=sorted(TRUNCATED_TAILS),
+                        help="end the datagram inside an option instead of with END")
     parser.add_argument("--count", type=int, default=1, help="send this many and count the replies")
     parser.add_argument("--garbage", type=int, default=0, help="send this many malformed datagrams instead")
     parser.add_argument("--timeout", type=float, default=2.0)
@@ -91,7 +102,7 @@ def main():
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((args.source, 68))
+    sock.bind((args.source, 67 if args.giaddr != "0.0.0.0" else 68))
     sock.settimeout(args.timeout)
 
     if args.garbage:
@@ -114,7 +125,8 @@ def main():
     replies = []
     for index in range(args.count):
         xid = random.getrandbits(32)
-        packet = build(args.mac, TYPES[args.type], xid, args.requested, args.server_id, args.ciaddr, hostname=args.hostname)
+        packet = build(args.mac, TYPES[args.type], xid, args.requested, args.server_id, args.ciaddr, giaddr=args.giaddr,
+                       hostname=args.hostname, truncate=args.truncate)
         sock.sendto(packet, (args.server, args.port))
         try:
             while True:

@@ -173,6 +173,8 @@ public struct MetricsSnapshot: Sendable, Codable, Equatable {
     /// Packets dropped before handling, by reason (e.g. "blocklisted", "relay-not-allowed", "malformed").
     public var drops: [String: Int]
     public var hookErrors: Int
+    /// Datagrams answered without a truncated trailing option (lenient decoding).
+    public var truncatedOptions: Int = 0
     public var hookTime: DurationTotal
     public var databaseLookups: DurationTotal
     public var databaseErrors: Int

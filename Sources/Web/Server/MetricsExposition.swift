@@ -27,6 +27,8 @@ enum MetricsExposition {
         for (reason, count) in metrics.drops.sorted(by: { $0.key < $1.key }) {
             sample("drops_total", Double(count), [("reason", reason)])
         }
+        family("truncated_options_total", "counter", "Datagrams whose last option the datagram's end cut off; the options before it were used.")
+        sample("truncated_options_total", Double(metrics.truncatedOptions))
         family("hook_errors_total", "counter", "Script hook calls that raised an error.")
         sample("hook_errors_total", Double(metrics.hookErrors))
         family("hook_duration_seconds", "summary", "Time spent in script hooks.")
