@@ -20,6 +20,8 @@ public final class LogHub: Sendable {
         public var debugFormat = false
         /// EMAIL_ENABLED: where CRITICAL records are mailed; nil mails nothing.
         public var email: EmailSettings?
+        /// Seconds between mails: records in between are sent as one digest (`MailThrottle`).
+        public var mailInterval: TimeInterval = 60
 
         public init() {}
     }
@@ -33,6 +35,7 @@ public final class LogHub: Sendable {
     private let writer = DispatchQueue(label: "staticdhcpd.log-writer")
     private let file = Mutex<RotatingFile?>(nil)
     private let mailer: CriticalMailer
+    private let throttle = Mutex(MailThrottle(interval: 60))
     private let hostName = SMTPClient.localHostName()
 
     /// `mailTransport` is the seam tests use to see or fail deliveries.
@@ -44,6 +47,7 @@ public final class LogHub: Sendable {
 
     public func reconfigure(_ next: Configuration) {
         configuration.withLock { $0 = next }
+        throttle.withLock { $0.interval = next.mailInterval }
         threshold.store(LogHub.rank(LogHub.lowestLevel(of: next)), ordering: .relaxed)
         writer.async {
             self.file.withLock { current in
@@ -102,17 +106,35 @@ public final class LogHub: Sendable {
 
     /// Waits up to `seconds` for queued mails (at exit); returns whether all were handled.
     @discardableResult
-    public func flushMail(seconds: Double) -> Bool { mailer.waitUntilIdle(seconds: seconds) }
+    public func flushMail(seconds: Double) -> Bool {
+        sendDigest()
+        return mailer.waitUntilIdle(seconds: seconds)
+    }
 
     /// Mails waiting to be sent.
     public var mailsWaiting: Int { mailer.waiting }
 
     private func mail(_ line: String, record: LogRecord, settings: EmailSettings) {
-        let message = MailMessage(
-            from: settings.source, to: settings.destinations, subject: settings.subject,
-            body: "\(line)\n\n-- \nstaticdhcpd on \(hostName), pid \(getpid()), logger '\(record.logger)'\n",
-            date: record.time
-        )
+        switch throttle.withLock({ $0.offer(line, now: Date()) }) {
+        case .send:
+            send(body: "\(line)\n\n-- \nstaticdhcpd on \(hostName), pid \(getpid()), logger '\(record.logger)'\n",
+                 date: record.time, settings: settings)
+        case .held(let flushAt?):
+            writer.asyncAfter(deadline: .now() + max(0, flushAt.timeIntervalSinceNow)) { self.sendDigest() }
+        case .held(nil):
+            break
+        }
+    }
+
+    /// Mails what the throttle held back, if anything (when its interval ends, and at exit).
+    private func sendDigest() {
+        guard let settings = configuration.withLock({ $0.email }),
+              let body = throttle.withLock({ $0.digest(now: Date()) }) else { return }
+        send(body: "\(body)\n\n-- \nstaticdhcpd on \(hostName), pid \(getpid())\n", date: Date(), settings: settings)
+    }
+
+    private func send(body: String, date: Date, settings: EmailSettings) {
+        let message = MailMessage(from: settings.source, to: settings.destinations, subject: settings.subject, body: body, date: date)
         let target = "\(settings.server):\(settings.port)"
         // The report is logged at ERROR or WARNING: mail only takes CRITICAL, so it cannot recurse.
         mailer.submit(message, settings: settings) { [weak self] event in

@@ -137,10 +137,13 @@ extension DHCPEngine {
         case .hook(let hookError):
             request.outcome = .hookError
             counters.hookErrors += 1
+            // CRITICAL, so EMAIL_ENABLED sites hear of a broken script; once per interval per
+            // distinct error, so a hook failing on every packet is one record (and one mail) a
+            // minute, not one per packet. The script's file:line leads (docs/SCRIPTING.md, "Hooks").
             let (log, suppressed) = repeatedErrors.admit(hookError.description, now: .now)
             if log {
                 let earlier = suppressed > 0 ? " (\(suppressed) more requests were dropped with this error in the last \(repeatedErrors.interval.components.seconds) s)" : ""
-                logger.error("\(method) from \(mac) dropped: \(hookError)\(earlier)")
+                logger.critical("\(hookError.location.map { "\($0): " } ?? "")\(method) from \(mac) dropped: \(hookError)\(earlier)")
             }
         case .database(let databaseError):
             request.outcome = .databaseError
@@ -196,7 +199,13 @@ extension DHCPEngine {
             verdict = remembered
         } else {
             let started = ContinuousClock.now
-            let step = hooks.filterPacket(&request.packet, context)
+            let step: HookStep<FilterVerdict>
+            do {
+                step = try hooks.filterPacket(&request.packet, context)
+            } catch {
+                counters.hookTime += (ContinuousClock.now - started).seconds
+                throw .hook(error)
+            }
             counters.hookTime += (ContinuousClock.now - started).seconds
             switch step {
             case .finished(let value): verdict = value

@@ -34,6 +34,26 @@ public enum FilterVerdict: Sendable, Equatable {
 public struct HookError: Error, Sendable, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
+
+    /// The first `file.lua:LINE` the error names (conf.lua or a module): what an operator reads
+    /// first in a log line or a mail, so it leads the engine's record. nil when there is none.
+    public var location: String? {
+        var searched = description[...]
+        while let suffix = searched.range(of: ".lua:") {
+            let digits = description[suffix.upperBound...].prefix(while: \.isNumber)
+            var start = suffix.lowerBound
+            while start > description.startIndex {
+                let before = description.index(before: start)
+                if description[before].isWhitespace || "\"'(<[:".contains(description[before]) { break }
+                start = before
+            }
+            if !digits.isEmpty && start < suffix.lowerBound {
+                return String(description[start..<digits.endIndex])
+            }
+            searched = description[suffix.upperBound...]
+        }
+        return nil
+    }
 }
 
 /// A hook call's outcome: finished, or waiting on a round trip (a script's `store` call to a
@@ -81,8 +101,9 @@ public protocol DHCPHooks: AnyObject, Sendable {
     var hasFilterPacket: Bool { get }
     var hasHandleUnknownMAC: Bool { get }
     var hasLoadDHCPPacket: Bool { get }
-    /// Errors are the hook layer's to log; a failing filter should answer `.drop`.
-    func filterPacket(_ packet: inout DHCPPacket, _ context: RequestContext) -> HookStep<FilterVerdict>
+    /// A failing hook throws; the engine drops the request and logs the error at CRITICAL
+    /// (docs/SCRIPTING.md, "Hooks").
+    func filterPacket(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<FilterVerdict>
     func handleUnknownMAC(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<[Definition]>
     func filterRetrievedDefinitions(_ definitions: [Definition], _ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<Definition?>
     /// `false` drops the reply.
@@ -102,7 +123,7 @@ public final class NoHooks: DHCPHooks {
     public var hasFilterPacket: Bool { false }
     public var hasHandleUnknownMAC: Bool { false }
     public var hasLoadDHCPPacket: Bool { false }
-    public func filterPacket(_ packet: inout DHCPPacket, _ context: RequestContext) -> HookStep<FilterVerdict> { .finished(.accept) }
+    public func filterPacket(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<FilterVerdict> { .finished(.accept) }
     public func handleUnknownMAC(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<[Definition]> { .finished([]) }
     public func filterRetrievedDefinitions(_ definitions: [Definition], _ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<Definition?> {
         throw HookError("\(definitions.count) definitions for \(context.mac) and no filterRetrievedDefinitions hook to choose one")

@@ -54,28 +54,19 @@ extension ScriptRuntime {
     }
 
     /// `filterPacket(packet, method, mac, client_ip, relay_ip, port)`: true accepts, false drops,
-    /// nil blocklists. A Lua error is logged at CRITICAL with its traceback and drops the packet.
-    public func filterPacket(_ packet: inout DHCPPacket, _ ctx: HookContext) -> HookRun<FilterVerdict> {
+    /// nil blocklists. A Lua error is thrown, like every hook's: the engine drops the packet and
+    /// logs it at CRITICAL, once per interval for a hook failing on every packet.
+    public func filterPacket(_ packet: inout DHCPPacket, _ ctx: HookContext) throws(ScriptError) -> HookRun<FilterVerdict> {
         guard hooks.filterPacket else { return .done(.accept) }
         enter()
         defer { leave() }
-        do {
-            return try bind(&packet, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> HookRun<FilterVerdict> in
-                let handler = pushHandler()
-                pushRef(calls.pointee.hookRefs[Hook.filterPacket.rawValue])
-                pushPacket(0)
-                pushContext(ctx) { pushIPv4(L, ctx.clientIP) }
-                return try runHook(arguments: 6, handler: handler, what: "filterPacket", read: Self.readVerdict)
-            }
-        } catch {
-            reportFilterFailure(error, ctx)
-            return .done(.drop)
+        return try bind(&packet, slot: 0, requestID: ctx.requestID) { () throws(ScriptError) -> HookRun<FilterVerdict> in
+            let handler = pushHandler()
+            pushRef(calls.pointee.hookRefs[Hook.filterPacket.rawValue])
+            pushPacket(0)
+            pushContext(ctx) { pushIPv4(L, ctx.clientIP) }
+            return try runHook(arguments: 6, handler: handler, what: "filterPacket", read: Self.readVerdict)
         }
-    }
-
-    /// A failing filterPacket drops the packet (true for a suspended one that fails later too).
-    public func reportFilterFailure(_ error: ScriptError, _ ctx: HookContext) {
-        report(.critical, "filterPacket failed for \(ctx.method) from \(ctx.mac); dropping it: \(error)")
     }
 
     private static func readVerdict(_ runtime: ScriptRuntime) -> FilterVerdict {

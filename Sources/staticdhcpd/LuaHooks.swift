@@ -30,17 +30,20 @@ final class LuaHooks: DHCPHooks {
                     relayIP: context.relayIP, port: Int(context.port), requestID: context.requestID)
     }
 
-    func filterPacket(_ packet: inout DHCPPacket, _ context: RequestContext) -> HookStep<Engine.FilterVerdict> {
-        let hookContext = self.context(context)
-        switch runtime.filterPacket(&packet, hookContext) {
+    func filterPacket(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<Engine.FilterVerdict> {
+        let run: HookRun<Scripting.FilterVerdict>
+        do {
+            run = try runtime.filterPacket(&packet, self.context(context))
+        } catch {
+            throw HookError(error.description)
+        }
+        switch run {
         case .done(let verdict): return .finished(Engine.FilterVerdict(verdict))
         case .suspended(let call):
-            return .suspended(LuaSuspendedHook(call) { [runtime] result in
+            return .suspended(LuaSuspendedHook(call) { result in
                 switch result {
-                case .success(let verdict): return .verdict(Engine.FilterVerdict(verdict))
-                case .failure(let error):
-                    runtime.reportFilterFailure(error, hookContext)
-                    return .verdict(.drop)
+                case .success(let verdict): .verdict(Engine.FilterVerdict(verdict))
+                case .failure(let error): .failed(HookError(error.description))
                 }
             })
         }

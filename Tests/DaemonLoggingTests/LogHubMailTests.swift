@@ -29,10 +29,13 @@ func emailSettings(port: Int = 25, timeout: Double = 4) -> EmailSettings {
                   destinations: ["ops@example.org"], subject: "staticDHCPd encountered a problem")
 }
 
-func hubConfiguration(email: EmailSettings?) -> LogHub.Configuration {
+/// `mailInterval` 0 mails every record, as these tests of the mailer itself want; the throttle
+/// has its own tests below.
+func hubConfiguration(email: EmailSettings?, mailInterval: TimeInterval = 0) -> LogHub.Configuration {
     var configuration = LogHub.Configuration()
     configuration.consoleLevel = nil
     configuration.email = email
+    configuration.mailInterval = mailInterval
     return configuration
 }
 
@@ -104,6 +107,35 @@ struct LogHubMailTests {
         }
         #expect(ContinuousClock.now - started < .milliseconds(100))
         #expect(hub.mailsWaiting > 0)
+    }
+
+    @Test func aBurstOfCriticalRecordsIsOneMailThenOneDigest() async throws {
+        let transport = FakeTransport()
+        let hub = LogHub(configuration: hubConfiguration(email: emailSettings(), mailInterval: 0.3), mailTransport: transport)
+        for index in 0..<100 {
+            hub.log(LogRecord(time: Date(), level: .critical, logger: "dhcp", message: "loadDHCPPacket failed \(index)"))
+        }
+        await waitUntil { transport.sent.withLock { $0.count } >= 2 }
+        let bodies = transport.sent.withLock { $0.map(\.body) }
+        #expect(bodies.count == 2, "\(bodies.count) mails")
+        #expect(bodies.first?.contains("loadDHCPPacket failed 0") == true)
+        let digest = bodies.dropFirst().first ?? ""
+        #expect(digest.hasPrefix("99 more CRITICAL records in the 0 s since the last mail:"))
+        #expect(digest.contains("loadDHCPPacket failed 1\n"))
+        #expect(digest.contains("... and 49 more (see the log)"))
+        #expect(!digest.contains("loadDHCPPacket failed 99"))
+    }
+
+    @Test func recordsHeldForTheDigestAreMailedAtExit() async throws {
+        let transport = FakeTransport()
+        let hub = LogHub(configuration: hubConfiguration(email: emailSettings(), mailInterval: 3600), mailTransport: transport)
+        hub.log(LogRecord(time: Date(), level: .critical, logger: "main", message: "first"))
+        hub.log(LogRecord(time: Date(), level: .critical, logger: "main", message: "second"))
+        #expect(hub.flushMail(seconds: 5))
+        let bodies = transport.sent.withLock { $0.map(\.body) }
+        #expect(bodies.count == 2)
+        #expect(bodies.last?.contains("1 more CRITICAL record in the 3600 s since the last mail:") == true)
+        #expect(bodies.last?.contains("second") == true)
     }
 
     @Test func aFullQueueDropsAndSaysSo() async throws {

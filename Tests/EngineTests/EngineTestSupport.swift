@@ -54,11 +54,14 @@ final class ClosureHooks: DHCPHooks, @unchecked Sendable {
     /// Suspended hooks the engine dropped without resuming (`SuspendedHook.abandon`).
     let abandoned = Atomic<Int>(0)
 
-    var hasFilterPacket: Bool { filter != nil }
+    var hasFilterPacket: Bool { filter != nil || filterFailure != nil }
     var hasHandleUnknownMAC: Bool { unknown != nil }
     var hasLoadDHCPPacket: Bool { load != nil }
-    func filterPacket(_ packet: inout DHCPPacket, _ context: RequestContext) -> HookStep<FilterVerdict> {
-        .finished(filter?(&packet, context) ?? .accept)
+    /// When set, filterPacket fails with this error (as a Lua filterPacket that raises).
+    var filterFailure: String?
+    func filterPacket(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<FilterVerdict> {
+        if let filterFailure { throw HookError(filterFailure) }
+        return .finished(filter?(&packet, context) ?? .accept)
     }
     func handleUnknownMAC(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<[Definition]> {
         let answer = try unknown?(context) ?? []

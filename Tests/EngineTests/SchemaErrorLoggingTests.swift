@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 
 /// Records what the engine logs, level and message.
-private final class CapturedLog: Sendable {
+final class CapturedLog: Sendable {
     let records = Mutex<[(Logger.Level, String)]>([])
 
     var logger: Logger {

@@ -8,7 +8,7 @@ import Testing
     private func check(_ body: String) throws -> (ScriptRuntime, LogRecorder, Bool) {
         let (runtime, log) = try makeRuntime("function filterPacket(packet, method, mac)\n\(body)\nreturn true\nend\n")
         var packet = requestPacket()
-        let verdict = runtime.filterPacket(&packet, context()).value!
+        let verdict = try runtime.filterPacket(&packet, context()).value!
         return (runtime, log, verdict == .accept)
     }
 
@@ -89,7 +89,7 @@ import Testing
         function filterPacket(packet) packet.meta.seen = "filterPacket"; return true end
         """)
         var request = requestPacket()
-        #expect(runtime.filterPacket(&request, context(requestID: 7)).value! == .accept)
+        #expect(try runtime.filterPacket(&request, context(requestID: 7)).value! == .accept)
         var response = requestPacket()
         response.transformToAck()
         #expect(try runtime.loadDHCPPacket(&response, context(requestID: 7), definition: sampleDefinition, source: requestPacket()).value!,

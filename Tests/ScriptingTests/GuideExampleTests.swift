@@ -15,9 +15,9 @@ import Testing
         """)
         #expect(runtime.hooks.filterPacket)
         var packet = requestPacket()
-        #expect(runtime.filterPacket(&packet, context()).value! == .drop)
-        #expect(runtime.filterPacket(&packet, context(mac: MAC(1))).value! == .blocklist)
-        #expect(runtime.filterPacket(&packet, context(mac: MAC(2))).value! == .accept)
+        #expect(try runtime.filterPacket(&packet, context()).value! == .drop)
+        #expect(try runtime.filterPacket(&packet, context(mac: MAC(1))).value! == .blocklist)
+        #expect(try runtime.filterPacket(&packet, context(mac: MAC(2))).value! == .accept)
     }
 
     @Test func filterPacketLossyNetworkExample() throws {
@@ -28,7 +28,7 @@ import Testing
         """)
         var packet = requestPacket()
         var dropped = 0
-        for _ in 0..<1000 where runtime.filterPacket(&packet, context()).value! == .drop { dropped += 1 }
+        for _ in 0..<1000 where try runtime.filterPacket(&packet, context()).value! == .drop { dropped += 1 }
         #expect(dropped > 100 && dropped < 300)
     }
 

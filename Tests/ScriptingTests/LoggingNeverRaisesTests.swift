@@ -12,7 +12,7 @@ import Testing
         end
         """)
         var packet = requestPacket()
-        #expect(runtime.filterPacket(&packet, context()).value == .accept, "\(log.messages)")
+        #expect(try runtime.filterPacket(&packet, context()).value == .accept, "\(log.messages)")
         return log
     }
 

@@ -67,6 +67,6 @@ import Testing
 
         """)
         var packet = requestPacket()
-        #expect(runtime.filterPacket(&packet, context()).value == .accept, "\(log.messages)")
+        #expect(try runtime.filterPacket(&packet, context()).value == .accept, "\(log.messages)")
     }
 }
