@@ -105,6 +105,9 @@ WEB_LOG_MAX_HEIGHT = 400             -- pixel height of the log box (false = unl
 -- WEB_DIGEST_USERNAME = "admin"     -- digest auth user (auth needs user and password)
 -- WEB_DIGEST_PASSWORD = "secret"    -- digest auth password
 WEB_DASHBOARD_SECURE = false         -- require auth for the dashboard, its API and extension pages
+-- WEB_CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self' 'unsafe-inline'"
+                                     -- the default allows no inline script or style; loosen it
+                                     -- only for fragments you trust (docs/SCRIPTING.md)
 WEB_REINITIALISE_CONFIRM = true      -- ask before reinitialising from the web
 WEB_REINITIALISE_SECURE = false      -- require auth for /api/reload (the reinitialise page always asks
                                      -- when credentials are set)

@@ -254,8 +254,10 @@ extension ScriptRuntime {
         lua_createtable(L, 0, Int32(request.headers.count))
         for (key, value) in request.headers {
             pushString(L, value)
-            lua_setfield(L, -2, key)
+            lua_setfield(L, -2, key.lowercased())
         }
+        pushPrivateField("headerNames")
+        lua_setmetatable(L, -2)
         if let token = request.csrfToken { pushString(L, token) } else { lua_pushnil(L) }
         let path = request.path
         return try runHook(arguments: 6, handler: handler, what: "web callback for \(path)", results: 3) { (runtime) throws(ScriptError) in

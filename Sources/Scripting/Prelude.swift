@@ -93,6 +93,9 @@ writeLog = function(text, ...) log(2, "conf", message(text, ...)) end
 -- callbacks ------------------------------------------------------------------------------------
 private.reinit, private.tick, private.stats, private.metrics = {}, {}, {}, {}
 private.headers, private.dashboard, private.methods = {}, {}, {}
+-- A web method's request headers arrive with lower-case names; this lets headers["User-Agent"]
+-- find them too, as the original's case-insensitive header dict did (docs/SCRIPTING.md).
+private.headerNames = { __index = function(t, k) if type(k) == "string" then return rawget(t, k:lower()) end end }
 private.byId, private.nextId = {}, 1
 
 local function requireFunction(what, callback)

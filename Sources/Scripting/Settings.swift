@@ -111,6 +111,9 @@ public struct Settings: Sendable, Equatable {
     public var webDigestUsername: String? = nil
     public var webDigestPassword: String? = nil
     public var webDashboardSecure = false
+    /// WEB_CONTENT_SECURITY_POLICY: the dashboard's Content-Security-Policy; nil keeps the strict
+    /// default (docs/SCRIPTING.md, "Web pages of scripts").
+    public var webContentSecurityPolicy: String?
     public var webReinitialiseConfirm = true
     public var webReinitialiseSecure = false
     public var webReinitialiseHidden = false

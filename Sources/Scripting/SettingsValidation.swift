@@ -191,6 +191,16 @@ extension Settings {
         s.webDigestUsername = r.optionalString("WEB_DIGEST_USERNAME")
         s.webDigestPassword = r.optionalString("WEB_DIGEST_PASSWORD")
         s.webDashboardSecure = r.bool("WEB_DASHBOARD_SECURE", s.webDashboardSecure)
+        if let policy = r.optionalString("WEB_CONTENT_SECURITY_POLICY") {
+            // A header value: one line of printable ASCII, or it could split the response.
+            if policy.trimmingCharacters(in: .whitespaces).isEmpty
+                || !policy.unicodeScalars.allSatisfy({ (0x20...0x7E).contains($0.value) }) {
+                r.problem("WEB_CONTENT_SECURITY_POLICY", expected: "a non-empty policy of printable ASCII on one line",
+                          found: "\"\(policy.prefix(60))\"")
+            } else {
+                s.webContentSecurityPolicy = policy
+            }
+        }
         s.webReinitialiseConfirm = r.bool("WEB_REINITIALISE_CONFIRM", s.webReinitialiseConfirm)
         s.webReinitialiseSecure = r.bool("WEB_REINITIALISE_SECURE", s.webReinitialiseSecure)
         s.webReinitialiseHidden = r.bool("WEB_REINITIALISE_HIDDEN", s.webReinitialiseHidden)

@@ -299,6 +299,7 @@ extension Settings {
         configuration.digestUsername = webDigestUsername
         configuration.digestPassword = webDigestPassword
         configuration.dashboardSecure = webDashboardSecure
+        if let webContentSecurityPolicy { configuration.contentSecurityPolicy = webContentSecurityPolicy }
         configuration.reinitialiseConfirm = webReinitialiseConfirm
         configuration.reinitialiseSecure = webReinitialiseSecure
         configuration.reinitialiseHidden = webReinitialiseHidden

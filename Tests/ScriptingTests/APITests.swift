@@ -188,4 +188,23 @@ import Testing
         #expect(log.contains("type 'histogram'"))
         #expect(log.contains("boom"))
     }
+
+    @Test func webMethodHeadersAreFoundWhateverTheCaseOfTheirName() throws {
+        let (runtime, _) = try makeRuntime("""
+        function init()
+          callbacks.webAddMethod("/tests/agent", function(path, q, mimetype, data, headers)
+            local names = {}
+            for name in pairs(headers) do names[#names + 1] = name end
+            table.sort(names)
+            return "text/plain", (headers["User-Agent"] or "?") .. "|" .. (headers["user-agent"] or "?") .. "|"
+              .. (headers["X-MISSING"] or "none") .. "|" .. table.concat(names, ",")
+          end)
+        end
+        """)
+        try runtime.callInit()
+        let method = try #require(runtime.webRegistrations().methods.first)
+        let answer = try runtime.callWebCallback(id: method.id, request: WebCallRequest(
+            path: "/tests/agent", headers: ["User-Agent": "curl/8", "Accept": "*/*"]))
+        #expect(answer == .content(mimeType: "text/plain", data: Array("curl/8|curl/8|none|accept,user-agent".utf8), headers: [:]))
+    }
 }

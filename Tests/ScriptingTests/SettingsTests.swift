@@ -53,6 +53,19 @@ import Testing
         }
     }
 
+    @Test func theContentSecurityPolicyIsOneLineOfPrintableASCII() throws {
+        #expect(try makeRuntime("").0.settings.webContentSecurityPolicy == nil)
+        let loose = "default-src 'self'; script-src 'self' 'unsafe-inline'"
+        #expect(try makeRuntime("WEB_CONTENT_SECURITY_POLICY = \"\(loose)\"").0.settings.webContentSecurityPolicy == loose)
+        for value in [#""default-src 'self'\r\nX-Evil: 1""#, #""  ""#, "42"] {
+            #expect {
+                _ = try makeRuntime("WEB_CONTENT_SECURITY_POLICY = \(value)")
+            } throws: { error in
+                "\(error)".contains("WEB_CONTENT_SECURITY_POLICY: expected")
+            }
+        }
+    }
+
     @Test func legacyAliasesAreHonoured() throws {
         let (runtime, _) = try makeRuntime("PXE_PORT = 4011\nCACHE_ON_DISK = true\nPERSISTENT_CACHE = \"/tmp/x\"\nX_HTTPDB_URI = \"http://127.0.0.1/\"\n")
         #expect(runtime.settings.proxyPort == 4011)

@@ -40,6 +40,21 @@ import Testing
         }
     }
 
+    @Test func theContentSecurityPolicyIsStrictUnlessConfigured() async throws {
+        try await Harness().run { client in
+            let response = try await client.execute(uri: "/", method: .get)
+            #expect(response.header("Content-Security-Policy") == WebConfiguration.strictContentSecurityPolicy)
+            #expect(response.header("Content-Security-Policy")?.contains("unsafe-inline") == false)
+        }
+        let loose = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'"
+        try await Harness { $0.contentSecurityPolicy = loose }.run { client in
+            let page = try await client.execute(uri: "/", method: .get)
+            let css = try await client.execute(uri: "/css", method: .get)
+            #expect(page.header("Content-Security-Policy") == loose)
+            #expect(css.header("Content-Security-Policy") == loose)
+        }
+    }
+
     @Test func everyResponseCarriesSecurityAndCacheHeaders() async throws {
         try await Harness().run { client in
             let response = try await client.execute(uri: "/", method: .get)

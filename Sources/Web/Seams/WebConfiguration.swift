@@ -18,6 +18,12 @@ public struct WebConfiguration: Sendable {
     public var digestUsername: String?
     public var digestPassword: String?
     public var dashboardSecure: Bool = false
+    /// The Content-Security-Policy of every answer (WEB_CONTENT_SECURITY_POLICY). The default
+    /// allows nothing inline and nothing from elsewhere: the dashboard's own script and style
+    /// are files, and a script's fragment cannot run code it smuggled in.
+    public var contentSecurityPolicy: String = WebConfiguration.strictContentSecurityPolicy
+    public static let strictContentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     public var reinitialiseConfirm: Bool = true
     public var reinitialiseSecure: Bool = false
     public var reinitialiseHidden: Bool = false

@@ -264,8 +264,7 @@ public struct WebResponder: HTTPResponder {
             fields[.cacheControl] = "max-age=0, no-cache, must-revalidate, proxy-revalidate"
             fields[.expires] = "Tue, 03 Jul 2001 06:00:00 GMT"
         }
-        fields[.contentSecurityPolicy] =
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        fields[.contentSecurityPolicy] = state.configuration.contentSecurityPolicy
         fields[.xContentTypeOptions] = "nosniff"
         fields[.xFrameOptions] = "DENY"
         fields[.referrerPolicy] = "no-referrer"
