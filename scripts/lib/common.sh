@@ -16,7 +16,7 @@ BUILD_PACKAGES=(liblua5.4-dev lua5.4 pkg-config libsqlite3-dev sqlite3)
 # (the certificate of the STARTTLS test in Tests/DaemonLoggingTests), and the PostgreSQL and
 # memcached servers that the database, shared-store and cluster tests start themselves on loopback
 # or in a test namespace (Tests/DatabasesTests, Tests/e2e/test-cluster.sh).
-E2E_PACKAGES=(busybox python3 isc-dhcp-client dhcpcd-base kea-admin iproute2 ethtool procps tcpdump chromium curl openssl postgresql memcached)
+E2E_PACKAGES=(busybox python3 isc-dhcp-client dhcpcd-base kea-admin iproute2 ethtool procps tcpdump chromium curl openssl postgresql memcached socat)
 # systemd for systemd-analyze in Tests/e2e/test-install.sh, which skips that part, saying why,
 # when it is missing.
 OPTIONAL_TEST_PACKAGES=(systemd)
