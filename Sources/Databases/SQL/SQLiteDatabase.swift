@@ -156,7 +156,21 @@ public final class SQLiteDatabase: ImmediateLookup {
         let reader = try Self.open(path)
         state.withLock { $0 = OpenFile(reader: reader, identity: identity, checkedAt: now) }
         logger.info("SQLite database \(path) opened read-only")
+        warnUnlessWAL(reader)
         return reader
+    }
+
+    /// A file made by `sqlite3` or the original (a migrated site's) is in rollback-journal mode:
+    /// every lookup then takes and drops a shared lock, and an edit blocks lookups while it
+    /// commits. The daemon never changes a site's file, so it says what to run instead
+    /// (docs/DEPLOYMENT.md, "The reservation tables"; `staticdhcpd db check` says it too).
+    private func warnUnlessWAL(_ reader: any DatabaseReader) {
+        guard let mode = try? reader.read({ try String.fetchOne($0, sql: "PRAGMA journal_mode") }),
+              mode.lowercased() != "wal" else { return }
+        let advice = "SQLite database \(path) is in journal mode \(mode), not WAL: each lookup takes a shared lock and an edit "
+            + "holds lookups back while it commits. To change it (once, with the daemon stopped or not): "
+            + "sqlite3 \(path) 'PRAGMA journal_mode = WAL'"
+        logger.warning("\(advice)")
     }
 
     private static func open(_ path: String) throws -> any DatabaseReader {
