@@ -46,8 +46,9 @@ public enum ResponseInterface: Hashable, Sendable {
     }
 }
 
-/// Everything the network layer needs from the configuration.
-public struct NetworkConfig: Sendable {
+/// Everything the network layer needs from the configuration. Equatable, so a reload rebinds the
+/// sockets exactly when something in here changed.
+public struct NetworkConfig: Sendable, Equatable {
     /// `DHCP_SERVER_IP`: picks the listening interface, and is the source address of every reply.
     public var serverIP: IPv4
     /// `DHCP_SERVER_PORT`; 0 binds an ephemeral port (tests).

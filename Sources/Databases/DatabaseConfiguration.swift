@@ -3,12 +3,25 @@
 /// The executable fills this from the Lua settings; tests fill it directly. Nothing here is
 /// validated until `DatabaseFactory.make` builds the engine, so every mistake is reported there,
 /// with the setting's conf.lua name.
-public struct DatabaseConfiguration: Sendable {
+///
+/// Equatable, so a reload keeps the running database exactly when nothing in here changed: a
+/// setting added to this type takes part in the comparison without anyone listing it.
+public struct DatabaseConfiguration: Sendable, Equatable {
     /// `DATABASE_ENGINE`: unset/nil, an engine name, or an engine built elsewhere (the Lua one).
-    public enum Engine: Sendable {
+    public enum Engine: Sendable, Equatable {
         case null
         case named(String)
         case custom(any Database)
+
+        /// A custom engine is never equal to another, itself included: it comes from conf.lua's
+        /// `DATABASE_ENGINE` function, which a reload runs again.
+        public static func == (lhs: Engine, rhs: Engine) -> Bool {
+            switch (lhs, rhs) {
+            case (.null, .null): true
+            case (.named(let left), .named(let right)): left == right
+            default: false
+            }
+        }
     }
 
     /// `POSTGRESQL_*`.

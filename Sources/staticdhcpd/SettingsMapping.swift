@@ -80,27 +80,14 @@ extension Settings {
 
     /// Whether two settings describe the same database, so a reload can keep the open one.
     func sameDatabase(as other: Settings) -> Bool {
-        databaseEngine == other.databaseEngine && databaseEngine != .luaFunction
-            && sqliteFile == other.sqliteFile && iniFile == other.iniFile
-            && postgresqlDatabase == other.postgresqlDatabase && postgresqlUsername == other.postgresqlUsername
-            && postgresqlPassword == other.postgresqlPassword && postgresqlHost == other.postgresqlHost
-            && postgresqlPort == other.postgresqlPort && postgresqlSSLMode == other.postgresqlSSLMode
-            && postgresqlMaximumConnections == other.postgresqlMaximumConnections && httpdb == other.httpdb
-            && caseInsensitiveMACs == other.caseInsensitiveMACs && extraMaps == other.extraMaps
-            && extraSubnets == other.extraSubnets && useCache == other.useCache
-            && cachingModel == other.cachingModel && diskCache == other.diskCache
-            && diskCachePersistent == other.diskCachePersistent && memcachedHost == other.memcachedHost
-            && memcachedPort == other.memcachedPort && memcachedAgeTime == other.memcachedAgeTime
-            && databaseTimeout == other.databaseTimeout
+        databaseEngine != .luaFunction && databaseConfiguration() == other.databaseConfiguration()
     }
 
-    /// Whether the sockets must be rebound for these settings.
+    /// Whether the sockets must be rebound for these settings: compared as the network layer's
+    /// whole configuration, so no setting can be left out of the decision.
     func sameSockets(as other: Settings) -> Bool {
-        dhcpServerIP == other.dhcpServerIP && dhcpServerPort == other.dhcpServerPort
-            && dhcpClientPort == other.dhcpClientPort && proxyPort == other.proxyPort
-            && dhcpResponseInterface == other.dhcpResponseInterface
-            && dhcpResponseInterfaceQTags == other.dhcpResponseInterfaceQTags
-            && allowDHCPRelays == other.allowDHCPRelays
+        guard let mine = try? networkConfiguration(), let theirs = try? other.networkConfiguration() else { return false }
+        return mine == theirs
     }
 
     func logConfiguration(debugFlag: Bool, console: Bool) -> LogHub.Configuration {
