@@ -203,10 +203,10 @@ extension DHCPEngine {
             do {
                 step = try hooks.filterPacket(&request.packet, context)
             } catch {
-                counters.hookTime += (ContinuousClock.now - started).seconds
+                counters.hookRan(since: started)
                 throw .hook(error)
             }
-            counters.hookTime += (ContinuousClock.now - started).seconds
+            counters.hookRan(since: started)
             switch step {
             case .finished(let value): verdict = value
             case .suspended(let hook): throw .suspended(hook)
@@ -232,12 +232,15 @@ extension DHCPEngine {
             if let remembered = request.memo.unknown {
                 definitions = remembered
             } else {
+                let started = ContinuousClock.now
                 let step: HookStep<[Definition]>
                 do {
                     step = try hooks.handleUnknownMAC(&request.packet, context)
                 } catch {
+                    counters.hookRan(since: started)
                     throw .hook(error)
                 }
+                counters.hookRan(since: started)
                 switch step {
                 case .finished(let value): definitions = value
                 case .suspended(let hook): throw .suspended(hook)
@@ -252,12 +255,15 @@ extension DHCPEngine {
             if let remembered = request.memo.chosen {
                 chosen = remembered
             } else {
+                let started = ContinuousClock.now
                 let step: HookStep<Definition?>
                 do {
                     step = try hooks.filterRetrievedDefinitions(definitions, &request.packet, context)
                 } catch {
+                    counters.hookRan(since: started)
                     throw .hook(error)
                 }
+                counters.hookRan(since: started)
                 switch step {
                 case .finished(let value): chosen = value
                 case .suspended(let hook): throw .suspended(hook)
@@ -291,9 +297,10 @@ extension DHCPEngine {
                 do {
                     step = try hooks.loadDHCPPacket(&reply, context, definition: definition, source: source)
                 } catch {
+                    counters.hookRan(since: started)
                     throw .hook(error)
                 }
-                counters.hookTime += (ContinuousClock.now - started).seconds
+                counters.hookRan(since: started)
                 switch step {
                 case .finished(let value): keep = value
                 case .suspended(let hook): throw .suspended(hook)

@@ -14,12 +14,20 @@ public struct EngineCounters: Sendable, Equatable {
     public var databaseLookups = 0
     /// REQUESTs that took the answer remembered from their OFFER instead of a lookup (`OfferMemo`).
     public var rememberedOffers = 0
-    /// Seconds spent in hooks.
+    /// Seconds spent in hooks, and how many hook calls there were (a suspended hook's resumptions
+    /// are not counted again).
     public var hookTime = 0.0
+    public var hookCalls = 0
     /// MACs the abuse guard forgot early because its tables were full (`AbuseGuard.evictions`).
     public var abuseEvictions = 0
 
     public init() {}
+
+    /// One hook call, started at `started`.
+    mutating func hookRan(since started: ContinuousClock.Instant) {
+        hookCalls += 1
+        hookTime += (ContinuousClock.now - started).seconds
+    }
 
     mutating func count(_ statistics: Statistics) {
         packets[statistics.method ?? "NON-DHCP", default: [:]][statistics.outcome, default: 0] += 1

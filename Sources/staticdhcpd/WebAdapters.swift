@@ -68,6 +68,8 @@ struct DaemonDashboardSource: DashboardSource {
 
     func metrics() async -> MetricsSnapshot {
         let (counters, reloads, reloadFailures) = server.webSnapshot.withLock { ($0.counters, $0.reloads, $0.reloadFailures) }
+        // Counted by the cache since it was opened (a reload that changes the database opens another).
+        let cacheHits = (server.webSnapshot.withLock { $0.generation?.database } as? CachingDatabase)?.cacheHits ?? 0
         var packets: [String: [String: Int]] = [:]
         var drops: [String: Int] = [:]
         for (method, outcomes) in counters.packets {
@@ -88,9 +90,9 @@ struct DaemonDashboardSource: DashboardSource {
         var snapshot = MetricsSnapshot(
             packets: packets, repliesSent: ["all": counters.repliesSent], drops: drops,
             hookErrors: counters.hookErrors,
-            hookTime: DurationTotal(count: counters.databaseLookups, seconds: counters.hookTime),
+            hookTime: DurationTotal(count: counters.hookCalls, seconds: counters.hookTime),
             databaseLookups: DurationTotal(count: counters.databaseLookups, seconds: counters.databaseTime),
-            databaseErrors: counters.databaseErrors, cacheHits: 0, rememberedOffers: counters.rememberedOffers,
+            databaseErrors: counters.databaseErrors, cacheHits: cacheHits, rememberedOffers: counters.rememberedOffers,
             reloads: reloads, reloadFailures: reloadFailures
         )
         snapshot.abuseEvictions = counters.abuseEvictions

@@ -49,6 +49,19 @@ import Testing
         #expect(try await database.lookupMAC(ReservationSet.unknown).isEmpty)
         #expect(try await database.lookupMAC(ReservationSet.unknown).isEmpty)
         #expect(backend.lookups == 3)
+        // What /metrics reports as cache_hits_total: the one lookup the backend did not see.
+        #expect((database as? CachingDatabase)?.cacheHits == 1)
+    }
+
+    @Test func aStaleEntryServedThroughAnOutageCountsAsAHit() async throws {
+        let backend = ScriptedDatabase([ReservationSet.alpha: [alphaDefinition]])
+        let database = try #require(try cached(backend) as? CachingDatabase)
+        _ = try await database.lookupMAC(ReservationSet.alpha)
+        #expect(database.cacheHits == 0)
+        backend.down = true
+        await #expect(throws: DatabaseError.self) { try await database.reinitialise() }
+        #expect(try await database.lookupMAC(ReservationSet.alpha) == [alphaDefinition])
+        #expect(database.cacheHits == 1)
     }
 
     @Test(arguments: [false, true])

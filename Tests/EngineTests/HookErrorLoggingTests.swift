@@ -74,4 +74,17 @@ import Testing
     func theLocationIsTheFirstFileAndLineNamed(_ text: String, _ location: String?) {
         #expect(HookError(text).location == location)
     }
+
+    /// /metrics' hook_duration_seconds_count is the number of hook calls, not of lookups.
+    @Test func everyHookCallIsCountedOnce() async {
+        let log = CapturedLog()
+        let hooks = ClosureHooks()
+        hooks.filter = { _, _ in .accept }
+        hooks.load = { _, _, _ in true }
+        let engine = engine(hooks, log: log)
+        for mac in Self.clients.prefix(3) { await discover(engine, from: mac) }
+        let counters = await engine.counters
+        #expect(counters.hookCalls == 6) // filterPacket and loadDHCPPacket, three times
+        #expect(counters.databaseLookups == 3)
+    }
 }

@@ -22,6 +22,11 @@ public final class CachingDatabase: ImmediateLookup {
     private let memory: MemoryCache?
     /// The backend's immediate path, when it has one.
     private let immediateBackend: (any ImmediateLookup)?
+    private let hits = Locked(0)
+
+    /// Lookups answered from the cache (a current entry, or a stale one while the backend
+    /// failed), for `/metrics`' `cache_hits_total`.
+    public var cacheHits: Int { hits.withLock { $0 } }
 
     init(backend: any Database, cache: CacheChain, logger: Logger) {
         self.backend = backend
@@ -39,7 +44,10 @@ public final class CachingDatabase: ImmediateLookup {
         } catch {
             logger.error("cache lookup for \(mac) failed, asking the database: \(error)")
         }
-        if let cached, cached.generation == current { return cached.definitions }
+        if let cached, cached.generation == current {
+            hits.withLock { $0 += 1 }
+            return cached.definitions
+        }
 
         let fresh: [Definition]
         do {
@@ -47,6 +55,7 @@ public final class CachingDatabase: ImmediateLookup {
         } catch {
             guard let cached else { throw error }
             logger.warning("serving cached definition for \(mac) because the database failed: \(error)")
+            hits.withLock { $0 += 1 }
             return cached.definitions
         }
         do {
@@ -72,7 +81,10 @@ public final class CachingDatabase: ImmediateLookup {
     public func lookupImmediately(_ mac: MAC) throws -> [Definition]? {
         guard let memory, let current = generation.withLock({ $0 }) else { return nil }
         let cached = memory.entry(for: mac)
-        if let cached, cached.generation == current { return cached.definitions }
+        if let cached, cached.generation == current {
+            hits.withLock { $0 += 1 }
+            return cached.definitions
+        }
         guard cache.nodes.count == 1, let backend = immediateBackend else { return nil }
         let fresh: [Definition]
         do {
@@ -81,6 +93,7 @@ public final class CachingDatabase: ImmediateLookup {
         } catch {
             guard let cached else { throw error }
             logger.warning("serving cached definition for \(mac) because the database failed: \(error)")
+            hits.withLock { $0 += 1 }
             return cached.definitions
         }
         if !fresh.isEmpty {
