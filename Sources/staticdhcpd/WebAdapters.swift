@@ -197,16 +197,12 @@ struct SQLiteReservationStore: ReservationStore {
     }
 
     func searchReservations(matching query: String, limit: Int) async throws -> [Web.Reservation] {
-        let needle = query.lowercased()
-        return try userFacing { try reservations.list() }
-            .map(web)
-            .filter { needle.isEmpty || [$0.mac, $0.ip, $0.hostname ?? "", $0.subnet].contains { $0.lowercased().contains(needle) } }
-            .prefix(limit).map { $0 }
+        try userFacing { try reservations.search(query, limit: limit) }.map(web)
     }
 
     func reservation(mac: String) async throws -> Web.Reservation? {
-        guard let wanted = MAC(mac) else { throw ReservationInputError("'\(mac)' is not a MAC address") }
-        return try userFacing { try reservations.list() }.first { $0.mac == wanted }.map(web)
+        guard MAC(mac) != nil else { throw ReservationInputError("'\(mac)' is not a MAC address") }
+        return try userFacing { try reservations.reservation(mac: mac) }.map(web)
     }
 
     func addReservation(_ reservation: Web.Reservation) async throws {
@@ -216,17 +212,11 @@ struct SQLiteReservationStore: ReservationStore {
         }
     }
 
+    /// One transaction: a refused edit leaves the old reservation as it was.
     func updateReservation(mac: String, with reservation: Web.Reservation) async throws {
-        guard let old = try await self.reservation(mac: mac) else {
-            throw ReservationInputError("no reservation for \(mac)")
-        }
-        try userFacing { try reservations.remove(mac: old.mac) }
-        do {
-            try await addReservation(reservation)
-        } catch {
-            // Put the old one back, so a rejected edit loses nothing.
-            try? await addReservation(old)
-            throw error
+        try userFacing {
+            try reservations.replaceMap(mac: mac, withMAC: reservation.mac, ip: reservation.ip, subnet: reservation.subnet,
+                                        serial: reservation.serial, hostname: reservation.hostname)
         }
     }
 

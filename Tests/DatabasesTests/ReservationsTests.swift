@@ -64,6 +64,50 @@ import Testing
         #expect(rejection { try reservations.remove(mac: "02:00:00:00:00:09") }.contains("no reservation for 02:00:00:00:00:09"))
     }
 
+    @Test func aReplacementIsOneTransactionThatLeavesTheOldOneWhenRefused() throws {
+        let (reservations, directory) = try tool()
+        defer { directory.cleanup() }
+        try reservations.addSubnet(lab)
+        try reservations.addMap(mac: "02:00:00:00:00:01", ip: "192.0.2.10", subnet: "192.0.2.0/24", hostname: "alpha")
+        try reservations.addMap(mac: "02:00:00:00:00:02", ip: "192.0.2.20", subnet: "192.0.2.0/24", hostname: "beta")
+        // Keeping its own address is not a conflict with itself.
+        try reservations.replaceMap(mac: "02:00:00:00:00:01", withMAC: "02:00:00:00:00:01", ip: "192.0.2.10",
+                                    subnet: "192.0.2.0/24", hostname: "alpha-2")
+        #expect(try reservations.reservation(mac: "02:00:00:00:00:01")?.hostname == "alpha-2")
+        // Taking beta's address is refused, and alpha-2 is still there as it was.
+        let refused = rejection {
+            try reservations.replaceMap(mac: "02:00:00:00:00:01", withMAC: "02:00:00:00:00:01", ip: "192.0.2.20",
+                                        subnet: "192.0.2.0/24")
+        }
+        #expect(refused.contains("192.0.2.20"), "\(refused)")
+        #expect(try reservations.reservation(mac: "02:00:00:00:00:01")
+            == Reservation(mac: MAC(0x0200_0000_0001), ip: IPv4(192, 0, 2, 10), subnet: "192.0.2.0/24", hostname: "alpha-2"))
+        // A new MAC replaces the old one.
+        try reservations.replaceMap(mac: "02:00:00:00:00:01", withMAC: "02:00:00:00:00:03", ip: "192.0.2.10", subnet: "192.0.2.0/24")
+        #expect(try reservations.reservation(mac: "02:00:00:00:00:01") == nil)
+        #expect(try reservations.reservation(mac: "02:00:00:00:00:03")?.ip == IPv4(192, 0, 2, 10))
+        #expect(rejection { try reservations.replaceMap(mac: "02:00:00:00:00:99", withMAC: "02:00:00:00:00:99", ip: "192.0.2.99",
+                                                        subnet: "192.0.2.0/24") }.contains("no reservation for 02:00:00:00:00:99"))
+    }
+
+    @Test func searchFiltersInSQLByMACAddressHostnameOrSubnet() throws {
+        let (reservations, directory) = try tool()
+        defer { directory.cleanup() }
+        try reservations.addSubnet(lab)
+        for index in 1...30 {
+            try reservations.addMap(mac: String(format: "02:00:00:00:00:%02x", index), ip: "192.0.2.\(index + 100)",
+                                    subnet: "192.0.2.0/24", hostname: index == 7 ? "Printer_7" : "host\(index)")
+        }
+        #expect(try reservations.search("", limit: 5).map(\.mac) == (1...5).map { MAC(0x0200_0000_0000 + UInt64($0)) })
+        #expect(try reservations.search("printer", limit: 10).map(\.hostname) == ["Printer_7"])
+        #expect(try reservations.search("192.0.2.12", limit: 10).count == 10) // .120 ... .129
+        #expect(try reservations.search("00:00:1E", limit: 10).map(\.ip) == [IPv4(192, 0, 2, 130)])
+        // LIKE's wildcards are matched literally: "_7" is only in Printer_7, "%" in nothing.
+        #expect(try reservations.search("_7", limit: 10).map(\.hostname) == ["Printer_7"])
+        #expect(try reservations.search("%", limit: 10).isEmpty)
+        #expect(try reservations.search("0/24", limit: 3).count == 3)
+    }
+
     @Test func updateSubnetReplacesItsSettingsInPlace() async throws {
         let (reservations, directory) = try tool()
         defer { directory.cleanup() }

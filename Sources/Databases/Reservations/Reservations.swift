@@ -156,15 +156,61 @@ public final class Reservations: Sendable {
         try guarded { try queue.write { db in try Self.insert(reservation, into: db) } }
     }
 
-    public func list() throws -> [Reservation] {
+    /// Replaces the reservation of `old` in one transaction: the new one is checked against
+    /// every other reservation (not against the one it replaces), and if it is refused the old
+    /// one is still there, untouched.
+    public func replaceMap(mac old: String, withMAC mac: String, ip: String, subnet: String, serial: Int = 0,
+                           hostname: String? = nil) throws {
+        guard let oldMAC = MAC(old) else { throw Self.badMAC(old) }
+        let reservation = try Self.reservation(mac: mac, ip: ip, subnet: subnet, serial: serial, hostname: hostname)
         try guarded {
+            try queue.write { db in
+                try db.execute(sql: "DELETE FROM maps WHERE mac = ? COLLATE NOCASE", arguments: [oldMAC.description])
+                guard db.changesCount > 0 else { throw DatabaseError.rejected("no reservation for \(oldMAC)") }
+                try Self.insert(reservation, into: db)
+            }
+        }
+    }
+
+    public func list() throws -> [Reservation] {
+        try fetch("", arguments: [])
+    }
+
+    /// The reservation of `mac`, if any, read by the primary key.
+    public func reservation(mac text: String) throws -> Reservation? {
+        guard let mac = MAC(text) else { throw Self.badMAC(text) }
+        return try fetch("WHERE mac = ? COLLATE NOCASE", arguments: [mac.description]).first
+    }
+
+    /// At most `limit` reservations whose MAC, address, host name or subnet contains `query`
+    /// (case-insensitively), in MAC order; the filtering is SQLite's, so a page of a large table
+    /// costs one indexed scan, not a copy of the table.
+    public func search(_ query: String, limit: Int) throws -> [Reservation] {
+        let trimmed = query.trimmingCharacters(in: .whitespaces).lowercased()
+        guard !trimmed.isEmpty else { return try fetch("ORDER BY mac LIMIT ?", arguments: [limit], ordered: true) }
+        let escaped = trimmed.replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+        let pattern = "%" + escaped + "%"
+        return try fetch(
+            """
+            WHERE lower(mac) LIKE ?1 ESCAPE '\\' OR ip LIKE ?1 ESCAPE '\\' OR lower(ifnull(hostname, '')) LIKE ?1 ESCAPE '\\'
+                OR lower(subnet) LIKE ?1 ESCAPE '\\' ORDER BY mac LIMIT ?2
+            """, arguments: [pattern, limit], ordered: true)
+    }
+
+    /// Reservations matching `clause`; rows whose MAC or address does not parse are skipped
+    /// (`staticdhcpd db check` lists them).
+    private func fetch(_ clause: String, arguments: StatementArguments, ordered: Bool = false) throws -> [Reservation] {
+        let order = ordered || clause.contains("mac = ?") ? "" : " ORDER BY mac"
+        return try guarded {
             try queue.read { db in
-                try Row.fetchAll(db, sql: "SELECT mac, ip, subnet, serial, hostname FROM maps ORDER BY mac").compactMap { row in
-                    guard let mac = (row[0] as String?).flatMap({ MAC($0) }), let ip = (row[1] as String?).flatMap({ IPv4($0) })
-                    else { return nil }
-                    return Reservation(
-                        mac: mac, ip: ip, subnet: (row[2] as String?) ?? "", serial: (row[3] as Int?) ?? 0, hostname: row[4])
-                }
+                try Row.fetchAll(db, sql: "SELECT mac, ip, subnet, serial, hostname FROM maps \(clause)\(order)", arguments: arguments)
+                    .compactMap { row in
+                        guard let mac = (row[0] as String?).flatMap({ MAC($0) }), let ip = (row[1] as String?).flatMap({ IPv4($0) })
+                        else { return nil }
+                        return Reservation(
+                            mac: mac, ip: ip, subnet: (row[2] as String?) ?? "", serial: (row[3] as Int?) ?? 0, hostname: row[4])
+                    }
             }
         }
     }
