@@ -257,6 +257,7 @@ extension DHCPEngine {
                 do {
                     step = try hooks.handleUnknownMAC(&request.packet, context)
                 } catch {
+                    request.trace?.note("handleUnknownMAC", "raised an error")
                     throw .hook(error)
                 }
                 switch step {
@@ -280,6 +281,7 @@ extension DHCPEngine {
                 do {
                     step = try hooks.filterRetrievedDefinitions(definitions, &request.packet, context)
                 } catch {
+                    request.trace?.note("filterRetrievedDefinitions", "raised an error")
                     throw .hook(error)
                 }
                 switch step {
@@ -316,6 +318,7 @@ extension DHCPEngine {
                 do {
                     step = try hooks.loadDHCPPacket(&reply, context, definition: definition, source: source)
                 } catch {
+                    request.trace?.note("loadDHCPPacket", "raised an error")
                     throw .hook(error)
                 }
                 counters.hookTime += (ContinuousClock.now - started).seconds

@@ -70,7 +70,8 @@ struct ExplainCommand: ParsableCommand {
             if error is ExitCode || StaticDHCPDCommand.exitCode(for: error) == .success {
                 StaticDHCPDCommand.exit(withError: error)
             }
-            printError(StaticDHCPDCommand.fullMessage(for: error))
+            // A refusal of run() itself (a bad MAC, no conf.lua) comes with explain's own usage.
+            printError(error is ValidationError ? ExplainCommand.fullMessage(for: error) : StaticDHCPDCommand.fullMessage(for: error))
             Foundation.exit(2)
         }
     }

@@ -71,6 +71,7 @@ import Testing
         let harness = Harness(hooks: hooks)
         let (trace, report) = await explain(try ExplainRequest(mac: unknownMAC), on: harness)
         #expect(trace.outcome == .hookError)
+        #expect(step(report, "handleUnknownMAC") == "raised an error")
         #expect(report.reply == nil)
         #expect(report.dropped == "a hook failed: handleUnknownMAC: conf.lua:12: attempt to index a nil value")
     }
