@@ -149,7 +149,8 @@ actor Server {
         let made = Dashboard { [unowned self] configuration, reservations in
             WebServer(
                 config: configuration, source: DaemonDashboardSource(server: self), reservations: reservations,
-                scripts: LuaWebHost(server: self), leases: DaemonLeaseSource(server: self), logger: Logger(label: "web"))
+                scripts: LuaWebHost(server: self), leases: DaemonLeaseSource(server: self),
+                explainer: DaemonExplainSource(configFile: self.configFile), logger: Logger(label: "web"))
         }
         dashboard = made
         return made
