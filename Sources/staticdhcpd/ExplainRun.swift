@@ -59,6 +59,10 @@ enum ExplainRun {
         let trace = DecisionTrace()
         capture.startRun()
         await engine.handle(request.datagram(for: configuration), trace: trace)
+        // A Lua-defined database runs on this engine's executor, so engine and database hold each
+        // other; letting go of them here lets the engine's thread, the Lua state and the database
+        // connections go when this returns (the dashboard runs explain inside the daemon).
+        await engine.install(Generation(number: 2, configuration: configuration, hooks: NoHooks(), database: NullDatabase()))
         return ExplainReport(request: request, trace: trace, log: capture.records)
     }
 }
