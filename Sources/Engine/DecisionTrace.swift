@@ -34,8 +34,14 @@ public final class DecisionTrace: Sendable {
     /// How the request was counted (nil for datagrams the server has no handler for).
     public var outcome: Statistics.Outcome? { state.withLock { $0.outcome } }
 
+    /// A note already made is not repeated: when a hook waits on the store, the engine runs the
+    /// request's stage again with the answers it has (docs/ARCHITECTURE.md, "Hooks that wait"),
+    /// and the steps before the hook decide again what they decided the first time.
     func note(_ name: String, _ decision: String) {
-        state.withLock { $0.steps.append(Step(name: name, decision: decision)) }
+        let step = Step(name: name, decision: decision)
+        state.withLock { state in
+            if !state.steps.contains(step) { state.steps.append(step) }
+        }
     }
 
     func drop(_ reason: String) {

@@ -76,6 +76,21 @@ import Testing
         #expect(report.dropped == "a hook failed: handleUnknownMAC: conf.lua:12: attempt to index a nil value")
     }
 
+    @Test func hooksThatWaitOnTheStoreAreTracedOnceEach() async throws {
+        let hooks = ClosureHooks()
+        hooks.unknown = { _ in [knownDefinition] }
+        hooks.load = { _, _, _ in true }
+        // Both hooks suspend once, as Lua hooks waiting on a shared store do; the engine then runs
+        // the decide stage again from its start.
+        hooks.suspendFor = .milliseconds(1)
+        let harness = Harness(hooks: hooks)
+        let (_, report) = await explain(try ExplainRequest(mac: unknownMAC), on: harness)
+        #expect(hooks.suspensions == 2)
+        #expect(report.reply?.type == "OFFER")
+        #expect(report.steps.filter { $0.name == "handleUnknownMAC" }.count == 1)
+        #expect(report.steps.filter { $0.name == "loadDHCPPacket" }.map(\.decision) == ["true: send the reply"])
+    }
+
     @Test func filterPacketReturningNilIsABlocklistDecision() async throws {
         let hooks = ClosureHooks()
         hooks.filter = { _, _ in .blocklist }
