@@ -84,6 +84,15 @@ public struct NetworkConfig: Sendable, Equatable {
         self.receiveBufferBytes = receiveBufferBytes
     }
 
+    /// The addressing `DHCPSockets` would use, without opening any socket (`staticdhcpd explain`):
+    /// the configured ports, and a layer-2 responder whenever `responseInterface` asks for one.
+    public var plannedAddressing: AddressingConfig {
+        AddressingConfig(
+            serverPort: serverPort, clientPort: clientPort, proxyPort: proxyPort,
+            hasLayer2Responder: responseInterface != .none
+        )
+    }
+
     /// True for 127.0.0.0/8: the main socket is then not bound to a device (loopback tests).
     public var isLoopback: Bool { serverIP.value >> 24 == 127 }
 }

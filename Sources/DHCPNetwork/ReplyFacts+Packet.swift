@@ -15,6 +15,16 @@ extension ReplyFacts {
     }
 }
 
+extension ReplyAddressing {
+    /// Where `reply` goes: the one routing step `DHCPSockets.sendReply` takes before it sends,
+    /// shared with `staticdhcpd explain`, which shows the route and sends nothing.
+    public static func route(
+        reply: DHCPPacket, requestSource: (ip: IPv4, port: UInt16), arrivedOnProxy: Bool, config: AddressingConfig
+    ) throws(WireError) -> ReplyRoute {
+        route(facts: try ReplyFacts(reply: reply), requestSource: requestSource, arrivedOnProxy: arrivedOnProxy, config: config)
+    }
+}
+
 extension DHCPSockets {
     /// Routes `reply` (spec/wire.md §7.4 as fixed on `ReplyAddressing`), writes the broadcast flag the
     /// route asks for, encodes and sends it. `requestSource` is the request's UDP source, or
@@ -24,9 +34,8 @@ extension DHCPSockets {
         _ reply: DHCPPacket, requestSource: (ip: IPv4, port: UInt16), arrivedOnProxy: Bool
     ) throws -> ReplyRoute {
         var packet = reply
-        let route = ReplyAddressing.route(
-            facts: try ReplyFacts(reply: packet), requestSource: requestSource, arrivedOnProxy: arrivedOnProxy,
-            config: addressing
+        let route = try ReplyAddressing.route(
+            reply: packet, requestSource: requestSource, arrivedOnProxy: arrivedOnProxy, config: addressing
         )
         packet.isBroadcast = route.broadcastFlag
         try send(packet.encode(), route: route)

@@ -17,8 +17,18 @@ extension DHCPPacket: CustomStringConvertible {
         lines.append("\tsname: \(printable(sname))")
         lines.append("\tfile: \(printable(file))")
         lines.append("::Body::")
+        for option in optionLines {
+            let mark = option.code == 53 || option.code == 55 ? "[-]" : option.selected ? "[X]" : "[ ]"
+            lines.append("\t\(mark) \(option.code) \(option.name): \(option.value)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Every stored option in order, by its name in the option table, its value rendered by its
+    /// type (hex when the table has no type for it or the bytes do not fit it).
+    public var optionLines: [OptionLine] {
+        var lines: [OptionLine] = []
         forEachRecord { code, value in
-            let mark = code == 53 || code == 55 ? "[-]" : (selection?.contains(code) ?? true) ? "[X]" : "[ ]"
             let name = DHCPOptions.name(of: code) ?? "reserved"
             let shown: String
             if let info = DHCPOptions.info(code),
@@ -27,9 +37,9 @@ extension DHCPPacket: CustomStringConvertible {
             } else {
                 shown = hex(Array(value))
             }
-            lines.append("\t\(mark) \(code) \(name): \(shown)")
+            lines.append(OptionLine(code: code, name: name, value: shown, selected: selection?.contains(code) ?? true))
         }
-        return lines.joined(separator: "\n")
+        return lines
     }
 
     private func printable(_ bytes: [UInt8]) -> String {
@@ -55,5 +65,21 @@ extension DHCPPacket: CustomStringConvertible {
         case .empty: "(empty)"
         case .relayAgent, .vendorClasses, .vendorSpecific: "\(value)"
         }
+    }
+}
+
+/// One option of a packet as people read it (`DHCPPacket.optionLines`).
+public struct OptionLine: Sendable, Equatable, Codable {
+    public var code: UInt8
+    public var name: String
+    public var value: String
+    /// Sent in the reply (no option 55, or selected by it).
+    public var selected: Bool
+
+    public init(code: UInt8, name: String, value: String, selected: Bool) {
+        self.code = code
+        self.name = name
+        self.value = value
+        self.selected = selected
     }
 }

@@ -22,6 +22,7 @@ extension DHCPEngine {
             request.outcome = .malformed
             counters.malformed += 1
             logger.debug("Dropped a datagram from \(request.datagram.sourceIP):\(request.datagram.sourcePort) that is not DHCP: \(error)")
+            request.trace?.drop("not a DHCP packet: \(error)")
             return false
         }
         if let truncated = request.packet.truncatedOption {
@@ -32,6 +33,7 @@ extension DHCPEngine {
         }
         guard let method = request.packet.requestMethod(sourceIP: request.datagram.sourceIP) else {
             request.counted = false
+            request.trace?.drop("no handler for this message type")
             return false
         }
         request.method = method
@@ -42,6 +44,7 @@ extension DHCPEngine {
             request.outcome = .malformed
             counters.malformed += 1
             logger.debug("Dropped a \(method.name) with an unusable hardware address: \(error)")
+            request.trace?.drop("unusable hardware address: \(error)")
             return false
         }
         request.mac = mac
@@ -63,18 +66,22 @@ extension DHCPEngine {
             return false
         }
 
+        request.trace?.note("source policy", giaddr.map { "relay \($0) accepted" } ?? "local request accepted")
+
         let verdict = abuse.admit(mac)
         counters.abuseEvictions = abuse.evictions
         switch verdict {
         case .accept:
-            break
+            request.trace?.note("blocklist and flood check", "not blocklisted")
         case .ignored(let remaining):
             request.outcome = .blocklisted
             logger.debug("\(mac) is on cooldown for another \(remaining) seconds")
+            request.trace?.drop("\(mac) is blocklisted for another \(remaining) seconds")
             return false
         case .suspended(let seconds):
             request.outcome = .suspended
             logger.warning("\(mac) is issuing too many requests; ignoring for \(seconds) seconds")
+            request.trace?.drop("\(mac) is issuing too many requests; ignored for \(seconds) seconds")
             return false
         }
 
@@ -98,6 +105,10 @@ extension DHCPEngine {
         switch lookup {
         case .success(let found):
             request.found = found
+            if let trace = request.trace {
+                let source = lookupTime == nil ? "the answer behind this exchange's OFFER" : request.generation.database.engineName
+                trace.note("database", "\(source): \(Self.describe(found))")
+            }
             if let lookupTime {
                 counters.databaseTime += lookupTime.seconds
                 counters.databaseLookups += 1
@@ -119,6 +130,7 @@ extension DHCPEngine {
         try concludeRules(for: method, &request, definition: definition)
         if !request.processed && request.outcome == .ignored {
             logger.debug("Discarded \(method.name) from \(request.macText)")
+            request.trace?.drop("no rule of \(method.name) answers it with this definition")
         }
     }
 
@@ -134,12 +146,14 @@ extension DHCPEngine {
             }
             request.outcome = .blocklisted
             logger.warning("\(mac) was temporarily blocklisted for \(abuse.configuration.unauthorizedTimeout) seconds following \(method): \(reason)")
+            request.trace?.drop("blocklisted for \(abuse.configuration.unauthorizedTimeout) seconds: \(reason)")
         case .hook(let hookError):
             request.outcome = .hookError
             counters.hookErrors += 1
             // CRITICAL, so EMAIL_ENABLED sites hear of a broken script; once per interval per
             // distinct error, so a hook failing on every packet is one record (and one mail) a
             // minute, not one per packet. The script's file:line leads (docs/SCRIPTING.md, "Hooks").
+            request.trace?.drop("a hook failed: \(hookError)")
             let (log, suppressed) = repeatedErrors.admit(hookError.description, now: .now)
             if log {
                 let earlier = suppressed > 0 ? " (\(suppressed) more requests were dropped with this error in the last \(repeatedErrors.interval.components.seconds) s)" : ""
@@ -148,6 +162,7 @@ extension DHCPEngine {
         case .database(let databaseError):
             request.outcome = .databaseError
             counters.databaseErrors += 1
+            request.trace?.drop("database lookup failed: \(databaseError)")
             if let schema = databaseError as? DatabaseError, schema.isSchemaError {
                 // A configuration error, not an outage: once per generation, at CRITICAL (mailed
                 // where SMTP is set), then only at debug.
@@ -167,6 +182,7 @@ extension DHCPEngine {
     private func reject(_ request: inout Request, _ message: String) {
         request.outcome = .policy
         logger.warning("\(message)")
+        request.trace?.drop(message)
     }
 
     /// The `client_ip` scripts see (server.md §2.3): DISCOVER never sees option 50.
@@ -175,6 +191,15 @@ extension DHCPEngine {
         case .discover: nil
         case .inform, .release: packet.ciaddr.nonZero
         default: requestedIP(packet)
+        }
+    }
+
+    /// A database or hook answer as the trace shows it.
+    static func describe(_ definitions: [Definition]) -> String {
+        switch definitions.count {
+        case 0: "no definition (unknown MAC)"
+        case 1: "1 definition: \(definitions[0].ip) in subnet \(definitions[0].subnet), serial \(definitions[0].serial)"
+        default: "\(definitions.count) definitions: " + definitions.map { "\($0.ip)" }.joined(separator: ", ")
         }
     }
 
@@ -193,7 +218,10 @@ extension DHCPEngine {
     /// `filterPacket`: true goes on; false drops; nil drops and blocklists. Returns whether to go on.
     func filter(_ request: inout Request) throws(Stop) -> Bool {
         let hooks = request.generation.hooks
-        guard hooks.hasFilterPacket, let context = request.context else { return true }
+        guard hooks.hasFilterPacket, let context = request.context else {
+            request.trace?.note("filterPacket", "not defined in conf.lua")
+            return true
+        }
         let verdict: FilterVerdict
         if let remembered = request.memo.verdict {
             verdict = remembered
@@ -203,6 +231,7 @@ extension DHCPEngine {
             do {
                 step = try hooks.filterPacket(&request.packet, context)
             } catch {
+                request.trace?.note("filterPacket", "raised an error")
                 counters.hookRan(since: started)
                 throw .hook(error)
             }
@@ -212,10 +241,12 @@ extension DHCPEngine {
             case .suspended(let hook): throw .suspended(hook)
             }
         }
+        request.trace?.note("filterPacket", verdict == .accept ? "true: go on" : verdict == .drop ? "false: drop" : "nil: drop and blocklist")
         switch verdict {
         case .accept: return true
         case .drop:
             request.outcome = .filtered
+            request.trace?.drop("filterPacket() returned false")
             return false
         case .blocklist:
             throw .blocklist("filterPacket() returned nil")
@@ -237,6 +268,7 @@ extension DHCPEngine {
                 do {
                     step = try hooks.handleUnknownMAC(&request.packet, context)
                 } catch {
+                    request.trace?.note("handleUnknownMAC", "raised an error")
                     counters.hookRan(since: started)
                     throw .hook(error)
                 }
@@ -246,6 +278,9 @@ extension DHCPEngine {
                 case .suspended(let hook): throw .suspended(hook)
                 }
             }
+            request.trace?.note("handleUnknownMAC", Self.describe(definitions))
+        } else if definitions.isEmpty {
+            request.trace?.note("handleUnknownMAC", "not defined in conf.lua")
         }
         let chosen: Definition?
         switch definitions.count {
@@ -260,6 +295,7 @@ extension DHCPEngine {
                 do {
                     step = try hooks.filterRetrievedDefinitions(definitions, &request.packet, context)
                 } catch {
+                    request.trace?.note("filterRetrievedDefinitions", "raised an error")
                     counters.hookRan(since: started)
                     throw .hook(error)
                 }
@@ -269,6 +305,7 @@ extension DHCPEngine {
                 case .suspended(let hook): throw .suspended(hook)
                 }
             }
+            request.trace?.note("filterRetrievedDefinitions", chosen.map { "chose \($0.ip) (subnet \($0.subnet), serial \($0.serial))" } ?? "chose none")
         }
         request.definition = chosen
         return chosen
@@ -297,6 +334,7 @@ extension DHCPEngine {
                 do {
                     step = try hooks.loadDHCPPacket(&reply, context, definition: definition, source: source)
                 } catch {
+                    request.trace?.note("loadDHCPPacket", "raised an error")
                     counters.hookRan(since: started)
                     throw .hook(error)
                 }
@@ -306,11 +344,15 @@ extension DHCPEngine {
                 case .suspended(let hook): throw .suspended(hook)
                 }
             }
+            request.trace?.note("loadDHCPPacket", keep ? "true: send the reply" : "false: drop the reply")
             guard keep else {
+                request.trace?.drop("loadDHCPPacket() returned false")
                 request.outcome = .filtered
                 logger.info("Ignoring \(context.method) from \(context.mac) per loadDHCPPacket()")
                 return
             }
+        } else {
+            request.trace?.note("loadDHCPPacket", "not defined in conf.lua")
         }
         send(&request, reply, answerTo: answerTo)
     }
@@ -337,6 +379,7 @@ extension DHCPEngine {
             request.processed = true
             request.outcome = .replied
             request.replyType = typeName
+            request.trace?.replied(outgoing, destination: destination.description)
             if logger.logLevel <= .info {
                 // Built by appending: this line is written for every reply, and interpolating
                 // optionals through closures cost more than sending the reply's datagram.
@@ -352,6 +395,7 @@ extension DHCPEngine {
             }
         } catch {
             counters.sendErrors += 1
+            request.trace?.drop("sending \(typeName) failed: \(error)")
             logger.error("Sending \(typeName) to \(request.macText) failed: \(error)")
         }
     }

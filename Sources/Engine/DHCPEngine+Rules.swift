@@ -24,6 +24,7 @@ extension DHCPEngine {
         case .requestSelecting:
             guard serverIdentifier(request.packet) == request.configuration.serverIP else {
                 request.outcome = .notForUs
+                request.trace?.drop("the server identifier (option 54) names another server")
                 return .done
             }
             guard try filter(&request) else { return .done }
@@ -34,11 +35,13 @@ extension DHCPEngine {
             logger.info("\(method.name) from \(request.macText)")
             let configuration = request.configuration
             if configuration.nakRenewals && (renewing || configuration.authoritative) {
+                request.trace?.note("NAK_RENEWALS", "NAK without asking the database")
                 nak(&request)
                 return .done
             }
         case .request:
             logger.warning("REQUEST from \(request.macText) unhandled: packet not compliant with DHCP spec")
+            request.trace?.drop("REQUEST fits none of the RFC 2131 states")
             return .done
         case .decline:
             guard requestedIP(request.packet) != nil else { throw .blocklist("conflicting IP was not specified") }
@@ -50,6 +53,7 @@ extension DHCPEngine {
         case .leaseQuery:
             guard try filter(&request) else { return .done }
             logger.info("LEASEQUERY from \(request.macText) ignored: lease queries are not supported")
+            request.trace?.drop("lease queries are not supported")
             return .done
         }
         request.source = request.packet
@@ -61,6 +65,7 @@ extension DHCPEngine {
         guard let sid = serverIdentifier(request.packet) else { throw .blocklist("server-identifier was not specified") }
         guard sid == request.configuration.serverIP else {
             request.outcome = .notForUs
+            request.trace?.drop("the server identifier (option 54) names another server")
             return false
         }
         return true
@@ -127,6 +132,7 @@ extension DHCPEngine {
                 logger.error("DECLINE from \(request.macText) for \(declined): another host is using the address assigned in subnet \(definition.subnet), serial \(definition.serial)")
                 request.processed = true
                 request.outcome = .accepted
+                request.trace?.drop("DECLINE recorded; DECLINE gets no reply")
             } else if let definition {
                 logger.warning("DECLINE from \(request.macText) for \(declined), but its assigned IP is \(definition.ip)")
             } else {
@@ -139,6 +145,7 @@ extension DHCPEngine {
                 logger.info("RELEASE from \(request.macText) for \(ciaddr)")
                 request.processed = true
                 request.outcome = .accepted
+                request.trace?.drop("RELEASE accepted; RELEASE gets no reply")
             } else {
                 logger.warning("RELEASE from \(request.macText) for \(ciaddr), but no assignment is known")
             }

@@ -134,8 +134,10 @@ public actor DHCPEngine {
 
     /// One datagram just read on the engine's thread: answered now, or parked while its lookup
     /// or a hook waits. Call it inside `assumeIsolated` from a socket handler of `thread`.
-    public func handleArrived(_ datagram: Datagram) {
+    /// `trace` (nil on the daemon's path) records each step's decision (`staticdhcpd explain`).
+    public func handleArrived(_ datagram: Datagram, trace: DecisionTrace? = nil) {
         var request = makeRequest(datagram)
+        request.trace = trace
         if beginRequest(&request) && !advance(&request) { return }
         finish(request)
     }
@@ -157,6 +159,7 @@ public actor DHCPEngine {
                         answer = .failure(error)
                     }
                     guard let answer else {
+                        request.trace?.note("database", "\(request.generation.database.engineName) must wait; the request parks until it answers")
                         request.stage = .lookup
                         park(request)
                         return false
@@ -254,11 +257,11 @@ public actor DHCPEngine {
     }
 
     /// Handles one datagram to the end on the production path (`handleArrived`), waiting while
-    /// its lookup or a hook waits (tests, tools).
-    public func handle(_ datagram: Datagram) async {
+    /// its lookup or a hook waits (tests, tools). `trace` records each step's decision.
+    public func handle(_ datagram: Datagram, trace: DecisionTrace? = nil) async {
         let completion = Completion()
         completions[nextRequestID &+ 1] = completion
-        handleArrived(datagram)
+        handleArrived(datagram, trace: trace)
         await completion.wait()
     }
 
@@ -279,6 +282,7 @@ public actor DHCPEngine {
         if request.offered && request.outcome == .replied, let mac = request.mac, let found = request.found {
             offers.remember(found, mac: mac, xid: request.packet.xid, generation: request.generation.number, now: .now)
         }
+        if let trace = request.trace, request.counted { trace.finished(request.outcome) }
         let elapsed = ContinuousClock.now - request.started
         if let statistics = request.statistics(processingTime: elapsed.seconds) {
             counters.count(statistics)
@@ -313,6 +317,8 @@ struct Request: Sendable {
     var method: RequestMethod?
     var mac: MAC?
     var context: RequestContext?
+    /// Records each decision for `staticdhcpd explain`; nil on the daemon's path.
+    var trace: DecisionTrace?
     var definition: Definition?
     /// The database's answer, as it came (before `handleUnknownMAC` and the other hooks).
     var found: [Definition]?

@@ -10,23 +10,26 @@ public struct WebServer: Sendable {
     let state: WebState
 
     /// `leases`: the dynamic pools' leases for the leases page and `/api/leases`; nil leaves both out.
+    /// `explainer`: runs the /explain page's requests; nil leaves the page out.
     public init(
         config: WebConfiguration, source: any DashboardSource, reservations: (any ReservationStore)?,
-        scripts: (any ScriptWebHost)?, leases: (any LeaseSource)? = nil, logger: Logger
+        scripts: (any ScriptWebHost)?, leases: (any LeaseSource)? = nil, explainer: (any ExplainSource)? = nil, logger: Logger
     ) {
         state = WebState(
-            configuration: config, source: source, reservations: reservations, scripts: scripts, leases: leases, logger: logger)
+            configuration: config, source: source, reservations: reservations, scripts: scripts, leases: leases,
+            explainer: explainer, logger: logger)
     }
 
     /// For tests: a fixed CSRF secret and clock, and whether a request without a socket (the
     /// `.router` test framework) comes from loopback.
     init(
         config: WebConfiguration, source: any DashboardSource, reservations: (any ReservationStore)?,
-        scripts: (any ScriptWebHost)?, leases: (any LeaseSource)? = nil, logger: Logger, csrfSecret: String,
-        addresslessPeerIsLoopback: Bool, now: @escaping @Sendable () -> Date
+        scripts: (any ScriptWebHost)?, leases: (any LeaseSource)? = nil, explainer: (any ExplainSource)? = nil, logger: Logger,
+        csrfSecret: String, addresslessPeerIsLoopback: Bool, now: @escaping @Sendable () -> Date
     ) {
         state = WebState(
-            configuration: config, source: source, reservations: reservations, scripts: scripts, leases: leases, logger: logger,
+            configuration: config, source: source, reservations: reservations, scripts: scripts, leases: leases,
+            explainer: explainer, logger: logger,
             csrf: CSRFTokens(secret: csrfSecret), addresslessPeerIsLoopback: addresslessPeerIsLoopback, now: now)
     }
 

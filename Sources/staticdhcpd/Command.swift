@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import Scripting
 
-/// `staticdhcpd [--config PATH] [--debug] [--verbose] [--check-config]`, plus `reload` and `db`.
+/// `staticdhcpd [--config PATH] [--debug] [--verbose] [--check-config]`, plus `reload`, `db`,
+/// `leases` and `explain`.
 @main
 struct StaticDHCPDCommand: ParsableCommand {
     static let version = "0.1.0"
@@ -16,7 +17,7 @@ struct StaticDHCPDCommand: ParsableCommand {
         ./conf/conf.lua and /etc/staticDHCPd/conf.lua.
         """,
         version: "staticdhcpd \(version) (Lua 5.4)",
-        subcommands: [ReloadCommand.self, DatabaseCommand.self, LeasesCommand.self]
+        subcommands: [ReloadCommand.self, DatabaseCommand.self, LeasesCommand.self, ExplainCommand.self]
     )
 
     @OptionGroup var config: ConfigOption
@@ -38,6 +39,7 @@ struct StaticDHCPDCommand: ParsableCommand {
            !arguments[index + 1].hasPrefix("-") {
             arguments.insert("--config", at: index + 1)
         }
+        if arguments.first == "explain" { ExplainCommand.main(arguments) }
         main(arguments)
     }
 

@@ -11,3 +11,16 @@ struct NetworkReplySender: ReplySender {
         )
     }
 }
+
+/// `staticdhcpd explain`'s sender: the route `DHCPSockets.sendReply` would take, computed by the
+/// same function, and nothing sent.
+struct RouteOnlyReplySender: ReplySender {
+    let addressing: AddressingConfig
+
+    func send(_ reply: OutgoingReply) throws -> any CustomStringConvertible & Sendable {
+        try ReplyAddressing.route(
+            reply: reply.packet, requestSource: (reply.answerIP, reply.answerPort),
+            arrivedOnProxy: reply.arrivedOnProxy, config: addressing
+        )
+    }
+}

@@ -102,44 +102,11 @@ actor Server {
     // MARK: pieces
 
     func makeDatabase(runtime: ScriptRuntime, settings: Settings, engine: DHCPEngine, previous: LoadedGeneration?) async throws -> any Database {
-        if let previous, settings.sameDatabase(as: previous.settings) {
-            return previous.database
-        }
-        var custom: (any Database)?
-        if settings.databaseEngine == .luaFunction {
-            let executor = EngineExecutor(engine: engine)
-            custom = try await engine.perform { try runtime.makeLuaDatabase(executor: executor) }
-        } else if settings.databaseEngine == .none {
-            logger.warning("DATABASE_ENGINE is nil (or unset): no database; every client is unknown unless handleUnknownMAC answers for it")
-        }
-        return try DatabaseFactory.make(settings.databaseConfiguration(custom: custom), logger: Logger(label: "databases"))
+        try await GenerationParts.makeDatabase(runtime: runtime, settings: settings, engine: engine, previous: previous, logger: logger)
     }
 
-    /// The scripts' store: a file in STATE_DIRECTORY, or the PostgreSQL store every daemon of the
-    /// site shares. A reload keeps the open one when its settings are unchanged. A shared store
-    /// that cannot be reached is not a reason to stop serving (static clients need no store): it
-    /// is logged and set up when it comes back; one written by a newer daemon is refused.
     func openStore(settings: Settings, previous: LoadedGeneration?) async throws -> ScriptStore {
-        if settings.storeEngine == "PostgreSQL" {
-            let wanted = settings.databaseConfiguration().postgresql
-            if case .remote(let open)? = previous?.store, open.settings == wanted { return .remote(open) }
-            let store = try PostgreSQLStore(settings: wanted, timeout: settings.databaseTimeout, logger: Logger(label: "store"))
-            do {
-                try await store.prepare()
-                logger.info("Script store: \(store.location)")
-            } catch where error.isNewerSchema {
-                throw error
-            } catch {
-                logger.critical("Script store \(store.location) is unreachable (\(error)); store calls fail until it is back, static clients are served meanwhile")
-            }
-            return .remote(store)
-        }
-        let directory = settings.resolvedStateDirectory(configFile: configFile)
-        if case .local(let open)? = previous?.store, open.directory == directory { return .local(open) }
-        let store = try KeyValueStore(directory: directory)
-        store.chown(uid: settings.uid, gid: settings.gid)
-        logger.info("Script store: \(store.path)")
-        return .local(store)
+        try await GenerationParts.openStore(settings: settings, configFile: configFile, previous: previous, logger: logger)
     }
 
     /// Makes `generation` the one every new request runs on. With `rebound` (a reload changed the
@@ -182,7 +149,8 @@ actor Server {
         let made = Dashboard { [unowned self] configuration, reservations in
             WebServer(
                 config: configuration, source: DaemonDashboardSource(server: self), reservations: reservations,
-                scripts: LuaWebHost(server: self), leases: DaemonLeaseSource(server: self), logger: Logger(label: "web"))
+                scripts: LuaWebHost(server: self), leases: DaemonLeaseSource(server: self),
+                explainer: DaemonExplainSource(configFile: self.configFile), logger: Logger(label: "web"))
         }
         dashboard = made
         return made

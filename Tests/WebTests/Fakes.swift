@@ -205,6 +205,8 @@ struct Harness {
     var scripts: FakeScripts? = FakeScripts()
     /// nil: the daemon offers no leases page (most tests do not look at it).
     var leases: FakeLeases?
+    /// nil: no /explain page.
+    var explainer: FakeExplainer?
     var clock = TestClock(Date(timeIntervalSince1970: 1_790_003_600))
     /// Whether the test client counts as a loopback peer (the `.router` framework has no socket).
     var clientIsLoopback = true
@@ -223,7 +225,7 @@ struct Harness {
         let clock = self.clock
         let server = WebServer(
             config: configuration, source: source, reservations: store, scripts: scripts, leases: leases,
-            logger: Logger(label: "web-test"), csrfSecret: testCSRFSecret,
+            explainer: explainer, logger: Logger(label: "web-test"), csrfSecret: testCSRFSecret,
             addresslessPeerIsLoopback: clientIsLoopback, now: { clock.now })
         let app = Application(responder: server.makeResponder())
         return try await app.test(.router) { client in try await test(server, client) }

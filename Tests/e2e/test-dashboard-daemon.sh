@@ -53,6 +53,15 @@ e2e_assert_contains "PUT /api/subnets/192.0.2.0/24 changes the lease time in SQL
 e2e_assert_eq "a subnet with reservations cannot be removed" 400 \
     "$(e2e_srv curl -s -o /dev/null -w '%{http_code}' --digest -u admin:secret -X DELETE "$url/api/subnets/192.0.2.0/24")"
 e2e_assert_eq "RAW method from conf.lua" "pong 7" "$(e2e_srv curl -fs "$url/lab/ping?n=7")"
+# /explain (README, "Checking a change before SIGHUP"): credentials, then a POST with the token.
+e2e_assert_eq "/explain without credentials asks for them" 401 \
+    "$(e2e_srv curl -s -o /dev/null -w '%{http_code}' "$url/explain")"
+token="$(api "$url/explain" | grep -o 'name="csrf" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')"
+explained="$(api --data-urlencode "csrf=$token" --data-urlencode "mac=$E2E_CLIENT_MAC" --data-urlencode "method=DISCOVER" "$url/explain")"
+e2e_assert_contains "/explain runs conf.lua and the database: the reservation's OFFER" "reply: OFFER of 192.0.2.10" "$explained"
+# The PUT above set the subnet's lease time to 7200: explain reads the database as it is now.
+e2e_assert_contains "/explain lists the OFFER's options by name, from the database as it is now" \
+    "51 ip_address_lease_time: 7200" "$explained"
 e2e_assert_eq "unknown path is a 404" 404 "$(e2e_srv curl -s -o /dev/null -w '%{http_code}' "$url/no/such/page")"
 
 profile="$(mktemp -d)"

@@ -33,6 +33,9 @@ struct DashboardPages: Sendable {
         if state.leases != nil {
             entries.append(SidebarEntry(module: "core", name: "leases", path: "/leases", confirm: false))
         }
+        if state.explainer != nil {
+            entries.append(SidebarEntry(module: "core", name: "explain", path: "/explain", confirm: false))
+        }
         for method in registrations.methods where !method.hidden {
             entries.append(SidebarEntry(module: method.module ?? "extensions", name: method.name ?? method.path, path: method.path, confirm: method.confirm))
         }

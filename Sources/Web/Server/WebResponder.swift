@@ -12,7 +12,7 @@ public struct WebResponder: HTTPResponder {
 
     /// Where a path leads.
     enum Route {
-        case dashboard, stylesheet, javascript, faviconICO, faviconSVG, reinitialise, reservationsPage, leasesPage
+        case dashboard, stylesheet, javascript, faviconICO, faviconSVG, reinitialise, reservationsPage, leasesPage, explainPage
         case apiStatus, apiStatistics, apiActivity, apiClients, apiLog, apiReload, apiReservations(mac: String?)
         case apiSubnets(subnet: String?)
         case apiLeases(mac: String?), apiPools
@@ -27,7 +27,7 @@ public struct WebResponder: HTTPResponder {
 
         var allowedMethods: [HTTPRequest.Method] {
             switch self {
-            case .reinitialise, .reservationsPage, .leasesPage, .script: return [.get, .head, .post]
+            case .reinitialise, .reservationsPage, .leasesPage, .explainPage, .script: return [.get, .head, .post]
             case .apiReload: return [.post]
             case .apiReservations(mac: nil): return [.get, .head, .post]
             case .apiReservations: return [.get, .head, .put, .delete]
@@ -63,6 +63,7 @@ public struct WebResponder: HTTPResponder {
         case reinitialisePath where configuration.reinitialiseEnabled: return .reinitialise
         case "/reservations": return .reservationsPage
         case "/leases": return .leasesPage
+        case "/explain" where state.explainer != nil: return .explainPage
         case "/api/status": return .apiStatus
         case "/api/statistics": return .apiStatistics
         case "/api/activity": return .apiActivity
@@ -109,6 +110,8 @@ public struct WebResponder: HTTPResponder {
         case .apiReload: return configuration.reinitialiseSecure || configuration.dashboardSecure
         // Leases name clients and can be released: like reservations, whenever credentials are set.
         case .reservationsPage, .apiReservations, .apiSubnets, .leasesPage, .apiLeases, .apiPools: return true
+        // Explain runs conf.lua and reads the database: whenever credentials are set.
+        case .explainPage: return true
         case .script(let method): return method.secure || (configuration.dashboardSecure && !method.isPublic)
         }
     }
@@ -196,6 +199,7 @@ public struct WebResponder: HTTPResponder {
         case .reinitialise: return await pages.reinitialise(request)
         case .reservationsPage: return await ReservationsPage(state: state, pages: pages, csrfToken: request.csrfToken).handle(request)
         case .leasesPage: return await LeasesPage(state: state, pages: pages).handle(request)
+        case .explainPage: return await ExplainPage(state: state, pages: pages).handle(request)
         case .apiStatus: return await api.status()
         case .apiStatistics: return await api.statistics()
         case .apiActivity: return await api.activity()

@@ -11,6 +11,8 @@ final class WebState: Sendable {
     let source: any DashboardSource
     let scripts: (any ScriptWebHost)?
     let leases: (any LeaseSource)?
+    /// Runs the /explain page's requests; nil leaves the page out.
+    let explainer: (any ExplainSource)?
     let logger: Logger
     let csrf: CSRFTokens
     /// Whether a request that arrived without a peer address (HummingbirdTesting's socketless
@@ -31,12 +33,14 @@ final class WebState: Sendable {
 
     init(
         configuration: WebConfiguration, source: any DashboardSource, reservations: (any ReservationStore)?,
-        scripts: (any ScriptWebHost)?, leases: (any LeaseSource)? = nil, logger: Logger, csrf: CSRFTokens = CSRFTokens(),
+        scripts: (any ScriptWebHost)?, leases: (any LeaseSource)? = nil, explainer: (any ExplainSource)? = nil,
+        logger: Logger, csrf: CSRFTokens = CSRFTokens(),
         addresslessPeerIsLoopback: Bool = false, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.source = source
         self.scripts = scripts
         self.leases = leases
+        self.explainer = explainer
         self.logger = logger
         self.csrf = csrf
         self.addresslessPeerIsLoopback = addresslessPeerIsLoopback

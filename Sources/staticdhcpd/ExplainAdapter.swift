@@ -1,0 +1,37 @@
+import Engine
+import Foundation
+import Synchronization
+import Web
+
+/// The dashboard's /explain form over `ExplainRun`, the code of `staticdhcpd explain`: conf.lua as
+/// it is on disk now (what a SIGHUP would load), not the generation serving, so a change can be
+/// checked before it takes over. One at a time: each run loads its own Lua state and database.
+final class DaemonExplainSource: ExplainSource {
+    let configFile: URL
+    private let running = Atomic<Bool>(false)
+
+    init(configFile: URL) {
+        self.configFile = configFile
+    }
+
+    var methods: [String] { ExplainRequest.methods.map(\.name) }
+
+    func explain(_ form: ExplainForm) async -> ExplainAnswer {
+        let request: ExplainRequest
+        do {
+            request = try ExplainRequest(parsing: form.mac, method: form.method, relay: form.relay, requestedIP: form.requestedIP)
+        } catch {
+            return ExplainAnswer(verdict: .refused, text: error.description)
+        }
+        guard running.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
+            return ExplainAnswer(verdict: .refused, text: "Another explain is running; try again in a moment.")
+        }
+        defer { running.store(false, ordering: .releasing) }
+        do {
+            let report = try await ExplainRun.run(request, configFile: configFile)
+            return ExplainAnswer(verdict: report.reply == nil ? .noReply : .reply, text: report.text)
+        } catch {
+            return ExplainAnswer(verdict: .refused, text: error.description)
+        }
+    }
+}
