@@ -1,5 +1,5 @@
 -- feedservice: an Atom feed of the server's warnings and errors, and a page per record
--- (spec/server.md §8.2). Records come from callbacks.logAddHandler and are kept in `store`, so the
+-- (the original's extension of that name). Records come from callbacks.logAddHandler and are kept in `store`, so the
 -- feed survives restarts and reloads.
 --
 --   function init()

@@ -1,4 +1,4 @@
--- recent_activity: the latest DHCP event per MAC, as a dashboard table (spec/server.md §8.2).
+-- recent_activity: the latest DHCP event per MAC, as a dashboard table (docs/SCRIPTING.md, "Extensions").
 --
 --   function init()
 --     extensions.recent_activity.MAX_EVENTS = 20       -- optional settings, defaults below

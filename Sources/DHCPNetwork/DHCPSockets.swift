@@ -54,8 +54,11 @@ struct Layer2Responder: Sendable {
     let mac: MAC
 }
 
-/// The server's sockets (spec/wire.md §7.2): the main socket, the optional ProxyDHCP socket and the
-/// optional layer-2 responder, one receive thread per listening socket, and `send` for replies.
+/// The server's sockets (docs/PROTOCOL.md §4.4): the main socket, the optional ProxyDHCP socket and
+/// the optional layer-2 responder, and `send`/`sendReply` for replies. The daemon reads them through
+/// `makeReaders`, whose readers the engine's thread polls with epoll (`EngineThread`); `run`, a
+/// blocking receive thread per listening socket, is the earlier design, still used by the socket tests
+/// and the receive benchmark in Tests/DHCPNetworkTests.
 public final class DHCPSockets: Sendable {
     public let config: NetworkConfig
     /// The interface the main socket is bound to (nil for a loopback server address).
@@ -167,7 +170,8 @@ public final class DHCPSockets: Sendable {
     /// The hardware address layer-2 replies come from, when a raw responder is open.
     public var layer2SourceMAC: MAC? { layer2?.mac }
 
-    /// Starts one receive thread per listening socket and returns. `onDatagram` runs on those threads,
+    /// Starts one receive thread per listening socket and returns (tests and benchmarks; the daemon
+    /// uses `makeReaders`). `onDatagram` runs on those threads,
     /// once per datagram, and must be cheap (enqueue and return). Later calls do nothing.
     public func run(onDatagram: @escaping @Sendable (InboundDatagram) -> Void) {
         threads.withLock { threads in

@@ -21,7 +21,7 @@ public enum InternetChecksum {
     }
 }
 
-/// Layer-2 replies: Ethernet (+ 802.1Q tags) / IPv4 / UDP around an encoded DHCP packet (spec/wire.md §7.5).
+/// Layer-2 replies: Ethernet (+ 802.1Q tags) / IPv4 / UDP around an encoded DHCP packet (docs/PROTOCOL.md §4.3).
 public enum EthernetFrame {
     /// Builds the whole frame. The IPv4 header carries DF when the payload is at most 560 bytes (as the
     /// original), TTL 128 and ID 0; both checksums are computed (a UDP checksum of 0 is sent as 0).

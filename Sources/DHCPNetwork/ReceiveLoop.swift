@@ -9,9 +9,9 @@ import DHCPWire
 /// Reads datagrams from one socket in `recvmmsg` batches, copying each out and handing it to a
 /// callback; it never decodes. Owned by one thread at a time (it reuses its buffers).
 ///
-/// Two users: a receive thread that blocks in `read(waiting: true)` (`DHCPSockets.run`), and an
-/// event loop that calls `read(waiting: false)` when epoll reports the socket readable
-/// (`DHCPSockets.makeReaders`), which saves a thread hand-off per datagram.
+/// Two users: the daemon's event loop (the engine's thread), which calls `read(waiting: false)`
+/// when epoll reports the socket readable (`DHCPSockets.makeReaders`), and the receive threads of
+/// `DHCPSockets.run` (socket tests, the receive benchmark), which block in `read(waiting: true)`.
 public final class DatagramReader: @unchecked Sendable {
     public let fd: Int32
     public let localPort: UInt16

@@ -1,7 +1,9 @@
 import DHCPWire
 
-/// The facts about a reply that decide where it goes. The engine computes them from the reply packet
-/// (and the hooks' `response_*` overrides), so this module never sees the packet type.
+/// The facts about a reply that decide where it goes: a few header fields and the hooks'
+/// `response_*` overrides. `DHCPSockets.sendReply` takes them from the reply packet
+/// (`ReplyFacts(reply:)`); routing decides on them alone, never on the packet's message type, so
+/// it is tested without packets.
 public struct ReplyFacts: Hashable, Sendable {
     /// The reply's broadcast flag as the engine left it, before addressing forces it.
     public var broadcastFlag: Bool
@@ -119,13 +121,17 @@ public struct ReplyRoute: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Reply addressing: spec/wire.md §7.4, with its defects fixed:
-/// - a request that arrived on the ProxyDHCP socket is answered from that socket, to ciaddr (or the
-///   request's source address) at the request's source port (the original's branch was dead);
-/// - a relayed request (giaddr set) is answered to giaddr on DHCP_SERVER_PORT, the relay agent's own
-///   address, whatever source the engine passes (the original answered the UDP source of the relayed
-///   datagram, and for RENEW, where the engine passes ciaddr, even ciaddr:67);
-/// - a RENEW reply (the engine passes ciaddr as the source) goes to ciaddr:DHCP_CLIENT_PORT.
+/// Reply addressing (docs/PROTOCOL.md §4.1 and §4.2). `requestSource` is what the reply answers:
+/// the request's UDP source, or `(ciaddr, 0)` for the RENEW/REBIND replies the engine sends to the
+/// client's own address. The first case that applies decides:
+/// - arrived on the ProxyDHCP socket: from that socket, to ciaddr (else the request's source, else
+///   broadcast) at the request's source port (the original's branch for this was dead, §6 item 10);
+/// - giaddr set: to giaddr at DHCP_SERVER_PORT, whatever `requestSource` is (the original answered
+///   the relayed datagram's UDP source, and a relayed RENEW at ciaddr:67, §6 item 21);
+/// - request from 0.0.0.0 or 255.255.255.255: broadcast, or with a layer-2 responder and the flag
+///   clear, yiaddr in a frame to chaddr;
+/// - otherwise: `requestSource.ip` at DHCP_CLIENT_PORT from the main socket.
+/// Then the broadcast flag to send is decided, and the script's overrides applied.
 public enum ReplyAddressing {
     public static func route(
         facts: ReplyFacts, requestSource: (ip: IPv4, port: UInt16), arrivedOnProxy: Bool, config: AddressingConfig

@@ -26,7 +26,7 @@ extension ReplyAddressing {
 }
 
 extension DHCPSockets {
-    /// Routes `reply` (spec/wire.md §7.4 as fixed on `ReplyAddressing`), writes the broadcast flag the
+    /// Routes `reply` (docs/PROTOCOL.md §4), writes the broadcast flag the
     /// route asks for, encodes and sends it. `requestSource` is the request's UDP source, or
     /// `(ciaddr, 0)` for RENEW replies. Returns the route taken, for the log.
     @discardableResult

@@ -1,4 +1,4 @@
-/// The conversion functions of spec/wire.md §4 (also offered to scripts). "Int" is 16 bits and
+/// The conversion functions (also offered to scripts). "Int" is 16 bits and
 /// "long" is 32 bits, as in BOOTP; every byte order is big-endian.
 public enum Conversions {
     /// Big-endian value of all the bytes (empty gives 0). More than 8 bytes cannot be represented.
@@ -94,7 +94,7 @@ public enum Conversions {
 
     public static func ipToList(_ address: IPv4) -> [UInt8] { address.bytes }
 
-    /// A dotted quad, parsed leniently (§6.1).
+    /// A dotted quad, parsed leniently (`IPv4.parse`).
     public static func ipToList(_ text: some StringProtocol) throws(WireError) -> [UInt8] {
         try IPv4.parse(text).bytes
     }

@@ -3,12 +3,12 @@
 /// Storage is one byte array, so decoding costs a single allocation: bytes 0..<240 are the header
 /// exactly as on the wire, followed by one record per stored option, `code, lengthHigh, lengthLow,
 /// value...`, in arrival or insertion order. Options are looked up by a short linear walk over the
-/// records (a packet holds a few dozen at most), and the encoder orders them itself (§1.4).
+/// records (a packet holds a few dozen at most), and the encoder orders them itself (`PacketEncoding.swift`).
 public struct DHCPPacket: Sendable, Equatable {
     /// Header bytes followed by option records; see the type's comment.
     @usableFromInline var storage: [UInt8]
 
-    /// Codes forced into every selection set built from option 55 (spec/wire.md §3.5).
+    /// Codes forced into every selection set built from option 55 (docs/PROTOCOL.md §3.3).
     public static let mandatoryCodes: CodeSet = CodeSet([1, 3, 6, 15, 51, 53, 54, 58, 59])
     /// The broadcast bit of `flags`.
     public static let broadcastFlag: UInt16 = 0x8000
@@ -18,21 +18,21 @@ public struct DHCPPacket: Sendable, Equatable {
 
     /// Options to emit: nil means every stored option (the request had no option 55).
     public var selection: CodeSet?
-    /// The largest datagram the client accepts, from options 22 and 57 at decode time (§1.3 step 6).
+    /// The largest datagram the client accepts, from options 22 and 57 at decode time (docs/PROTOCOL.md §3.3).
     public var maximumSize: Int?
 
     /// The option decoding left out because the datagram ended inside it (nil when nothing was cut
     /// off). A note about where the packet came from, so not part of equality and never encoded.
     public var truncatedOption: TruncatedOption?
 
-    /// Reply addressing overrides set by scripts; never encoded (§3.1).
+    /// Reply addressing overrides set by scripts; never encoded (docs/PROTOCOL.md §4.2).
     public var responseIP: IPv4?
     public var responsePort: UInt16?
     public var responseMAC: MAC?
     public var responseSourcePort: UInt16?
 
     /// Accepted for compatibility with the original's flags; they have no effect on encoding
-    /// (the original raised whenever they were set, spec/wire.md §9 item 8).
+    /// (the original raised whenever they were set, docs/PROTOCOL.md §6 item 8).
     public var wordAlign = false
     public var terminalPad = false
 
@@ -127,7 +127,7 @@ public struct DHCPPacket: Sendable, Equatable {
     }
 
     /// The client's MAC: the first six bytes of chaddr. Throws when `hlen` is 1...5, which cannot
-    /// describe a MAC (spec/wire.md §3.6).
+    /// describe a MAC (docs/PROTOCOL.md §1.1).
     public func hardwareAddress() throws(WireError) -> MAC {
         let length = hlen
         if length > 0 && length < 6 {

@@ -1,6 +1,6 @@
 /// An IPv4 address, stored as its 32-bit big-endian value.
 ///
-/// Parsing follows the original library's lenient rules (spec/wire.md §6.1): pieces are trimmed,
+/// Parsing follows the original library's lenient rules: pieces are trimmed,
 /// decimal with leading zeros allowed, and only the first four pieces of a longer dotted string
 /// are used, provided every piece parses.
 public struct IPv4: Hashable, Comparable, Sendable, CustomStringConvertible {

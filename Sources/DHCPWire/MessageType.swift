@@ -1,4 +1,4 @@
-/// DHCP message types (option 53), spec/wire.md §1.2.
+/// DHCP message types (option 53).
 public enum DHCPMessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case discover = 1, offer, request, decline, ack, nak, release, inform, forceRenew
     case leaseQuery, leaseUnassigned, leaseUnknown, leaseActive
@@ -28,7 +28,7 @@ public enum DHCPMessageType: UInt8, Sendable, CaseIterable, CustomStringConverti
     public var description: String { name }
 }
 
-/// How the server handles a request (spec/server.md §2.5, spec/wire.md §7.6).
+/// How the server handles a request (docs/PROTOCOL.md §1.2).
 public enum RequestMethod: Sendable, Hashable, CaseIterable, CustomStringConvertible {
     case discover, requestSelecting, requestInitReboot, requestRenew, requestRebind
     /// A REQUEST that fits none of the RFC 2131 states: logged as not compliant and dropped.
@@ -63,7 +63,7 @@ extension DHCPPacket {
         }
     }
 
-    /// The name of the message type, or `UNKNOWN_UNKNOWN` (spec/wire.md §1.2).
+    /// The name of the message type (`DHCP_OFFER`...), `ERROR_UNDEF` for 0, or `UNKNOWN_UNKNOWN`.
     public func getDHCPMessageTypeName() -> String {
         guard let byte = firstByte(ofOption: 53) else { return "UNKNOWN_UNKNOWN" }
         if byte == 0 { return "ERROR_UNDEF" }
@@ -108,7 +108,7 @@ extension DHCPPacket {
         }
     }
 
-    // MARK: Transforms (spec/wire.md §1.5, §3.8)
+    // MARK: Transforms (docs/PROTOCOL.md §3.1)
 
     /// Options every response transform deletes.
     public static let transformStrippedCodes = CodeSet([22, 43, 50, 52, 55, 57, 60, 61, 93, 94, 97, 118, 124, 125])

@@ -1,4 +1,4 @@
-/// Value types of options and header fields (spec/wire.md §2.1).
+/// Value types of options and header fields.
 public enum OptionType: Sendable, Hashable, CustomStringConvertible {
     case ipv4, ipv4Plus, ipv4Star
     case byte, bytePlus, string, bool
@@ -7,7 +7,7 @@ public enum OptionType: Sendable, Hashable, CustomStringConvertible {
     case identifier
     /// A flag option with no value (80, rapid commit).
     case none
-    /// An option built by an RFC helper (§5); raw bytes or an `RFCValue` only.
+    /// An option built by an RFC helper (`RFCHelpers.swift`); raw bytes or an `RFCValue` only.
     case rfc(String)
     /// Codes 224-254: kept when decoded and echoed, but not settable.
     case reserved
@@ -36,7 +36,7 @@ public enum OptionType: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// (fixed, minimum, multiple) for the length check of §2.1, or nil when nothing is checked.
+    /// (fixed, minimum, multiple) for the length check (`acceptsLength`), or nil when nothing is checked.
     var lengthRule: (fixed: Int, minimum: Int, multiple: Int)? {
         switch self {
         case .ipv4, .u32: (4, 0, 1)
@@ -52,7 +52,7 @@ public enum OptionType: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The §2.1 check. Fixed-size types accept any length, exactly as the original (lenient on purpose:
+    /// The length check. Fixed-size types accept any length, exactly as the original (lenient on purpose:
     /// a strict check could reject scripts that work today).
     func acceptsLength(_ length: Int) -> Bool {
         guard let (fixed, minimum, multiple) = lengthRule else { return true }
@@ -73,7 +73,7 @@ public struct OptionInfo: Sendable, Hashable {
     public var isStrippedByTransform: Bool { DHCPPacket.transformStrippedCodes.contains(code) }
 }
 
-/// The option table of spec/wire.md §2.2: code <-> name and value type.
+/// The option table, with the original's names: code <-> name and value type.
 public enum DHCPOptions {
     /// Rows indexed by code; nil for unassigned codes (and for 0 and 255).
     public static let table: [OptionInfo?] = {

@@ -94,7 +94,7 @@ public enum OptionValue: Sendable, Equatable {
     case vendorSpecific([UInt32: [UInt8: [UInt8]]])
 }
 
-/// Serialisers and deserialisers of spec/wire.md §2.1.
+/// Serialisers and deserialisers of the option value types (`OptionType`).
 enum ValueCodec {
     /// The common scalar cases of `serialise` (an integer for a byte, bool, 16- or 32-bit type, an
     /// address or an integer for an address type), as a value and its width in bytes (1, 2 or 4),

@@ -1,6 +1,6 @@
 /// Option overload on input (RFC 2131 §4.1, option 52): when the options area carries option 52,
 /// `file` (bit 1) and then `sname` (bit 2) hold more options. They are read with the options
-/// area's lenient rule (docs/SCRIPTING.md, "Decisions"): every complete option is kept, a truncated
+/// area's lenient rule (docs/PROTOCOL.md §6 items 17 and 18): every complete option is kept, a truncated
 /// trailing one is ignored. A rare path, so it works on arrays rather than the fast path's buffer.
 extension DHCPPacket {
     /// The header fields option 52 can hand over to options, in the order RFC 2131 reads them.

@@ -1,5 +1,5 @@
-/// Decoding a datagram (spec/wire.md §1.3), hardened: input with no usable header throws a
-/// `WireError`; a truncated trailing option is left out, as the peers do (docs/SCRIPTING.md, "Decisions").
+/// Decoding a datagram, hardened: input with no usable header throws a `WireError`; a truncated
+/// trailing option is left out, as the peers do (docs/PROTOCOL.md §1.1 and §6 items 17, 18).
 extension DHCPPacket {
     /// Decodes a datagram. Throws `WireError.malformedPacket` when it is shorter than 240 bytes, has no
     /// magic cookie at or after offset 236, has `hlen` above 16, or has an empty option 53.
@@ -146,7 +146,7 @@ extension DHCPPacket {
     }
 
     /// min of the non-zero values of options 22 and 57 (records at the given offsets, 0 = absent),
-    /// each read as a big-endian 16-bit number (§1.3 step 6).
+    /// each read as a big-endian 16-bit number (docs/PROTOCOL.md §3.3).
     private static func maximumSize(_ storage: [UInt8], _ reassemblyRecord: Int, _ messageSizeRecord: Int) -> Int? {
         func read(_ record: Int) -> Int {
             guard record != 0 else { return 0 }

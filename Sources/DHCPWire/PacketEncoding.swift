@@ -1,4 +1,4 @@
-/// Encoding (spec/wire.md §1.4), with two deliberate improvements over the original:
+/// Encoding, with two deliberate improvements over the original (docs/PROTOCOL.md §3.3, §6 item 7):
 ///
 /// * The size budget is accounted **cumulatively**: an option goes into the options area only if it
 ///   fits in what is left, so a reply never exceeds the client's maximum size (22/57, less 68 bytes

@@ -131,7 +131,7 @@ extension DHCPPacket {
         if changed { storage = kept }
     }
 
-    /// True when option `code` is stored and selected for emission (§3.5).
+    /// True when option `code` is stored and selected for emission (docs/PROTOCOL.md §3.3).
     public func isSelected(_ code: UInt8) -> Bool {
         guard hasOption(code) else { return false }
         return selection?.contains(code) ?? true

@@ -1,4 +1,4 @@
-/// The value built by an RFC helper (spec/wire.md §5.2): the option bytes and the helper's name.
+/// The value built by an RFC helper: the option bytes and the helper's name.
 /// `setOption` stores `bytes` unchanged for any option or field.
 public struct RFCValue: Sendable, Hashable, CustomStringConvertible {
     public let name: String
@@ -12,7 +12,7 @@ public struct RFCValue: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "<\(name) : \(bytes)>" }
 }
 
-/// The RFC encoders and decoders of spec/wire.md §5, named as scripts know them.
+/// The RFC encoders and decoders, named as scripts know them.
 ///
 /// Decisions (differences from the Python original, on purpose):
 /// * `rfc5678_139` and `rfc5678_140` write the sub-option length byte RFC 5678 requires

@@ -1,4 +1,4 @@
-/// The fixed BOOTP header fields scripts address by name (spec/wire.md §1.1).
+/// The fixed BOOTP header fields scripts address by name.
 public enum HeaderField: String, CaseIterable, Sendable {
     case op, htype, hlen, hops, xid, secs, flags, ciaddr, yiaddr, siaddr, giaddr, chaddr, sname, file
 
@@ -66,7 +66,7 @@ public enum OptionID: Hashable, Sendable {
     case field(HeaderField)
     case option(UInt8)
 
-    /// Resolves a key (spec/wire.md §3.2): field names first, then option names; codes must be
+    /// Resolves a key: field names first, then option names; codes must be
     /// 1...254. Numeric strings such as `"3"` are names, and unknown.
     public init(_ key: OptionKey) throws(WireError) {
         switch key {
@@ -96,7 +96,7 @@ public enum OptionID: Hashable, Sendable {
     }
 }
 
-/// The script-facing packet API of spec/wire.md §3, which the Lua bridge calls.
+/// The script-facing packet API (docs/SCRIPTING.md, "Packet"), which the Lua bridge calls.
 ///
 /// Decisions (for docs/SCRIPTING.md): values are returned as copies (no live aliases); `isOption`
 /// and `isSelectedOption` answer true for header fields; `getSelectedOptions` with an empty
@@ -133,8 +133,8 @@ extension DHCPPacket {
         }
     }
 
-    /// Converts and stores `value` (spec/wire.md §3.4). Fields: sname/file are zero-padded, other
-    /// fields need exactly their size (`validate` does not apply). Options: the §2.1 length check
+    /// Converts and stores `value`. Fields: sname/file are zero-padded, other
+    /// fields need exactly their size (`validate` does not apply). Options: the type's length check
     /// when `validate`; reserved (224-254) and unassigned codes throw. `forceSelection` adds the
     /// code to an existing selection set.
     public mutating func setOption(_ key: OptionKey, _ value: OptionInput, validate: Bool = true,

@@ -1,6 +1,6 @@
 /// The option lenient decoding left out because the datagram (or the `file`/`sname` field carrying
 /// overloaded options) ended inside it: its length byte is missing, or it declares more bytes than
-/// remain. Every complete option before it was kept (docs/SCRIPTING.md, "Decisions").
+/// remain. Every complete option before it was kept (docs/PROTOCOL.md §6 item 17).
 public struct TruncatedOption: Sendable, Equatable, CustomStringConvertible {
     /// Where the broken option sat: the options area, or a header field used for overload (option 52).
     public enum Area: String, Sendable {

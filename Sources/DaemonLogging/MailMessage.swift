@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where and how CRITICAL records are mailed: conf.lua's `EMAIL_*` settings (server.md §1.2).
+/// Where and how CRITICAL records are mailed: conf.lua's `EMAIL_*` settings.
 public struct EmailSettings: Sendable, Equatable {
     public enum StartTLS: Sendable, Equatable {
         /// Upgrade with STARTTLS whenever the server's EHLO reply offers it (the default).

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 
-/// Severity names as conf.lua spells them (server.md §1.2: DEBUG, INFO, WARN, ERROR, CRITICAL).
+/// Severity names as conf.lua spells them (DEBUG, INFO, WARN, ERROR, CRITICAL).
 public enum Severity {
     public static func parse(_ name: String) -> Logger.Level? {
         switch name.uppercased() {

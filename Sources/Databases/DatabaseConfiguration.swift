@@ -1,4 +1,4 @@
-/// The database and caching settings of conf.lua (server spec §1.2), as plain values.
+/// The database and caching settings of conf.lua, as plain values.
 ///
 /// The executable fills this from the Lua settings; tests fill it directly. Nothing here is
 /// validated until `DatabaseFactory.make` builds the engine, so every mistake is reported there,

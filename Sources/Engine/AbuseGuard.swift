@@ -1,6 +1,6 @@
 import DHCPWire
 
-/// The temporary blocklist and the flood suspension of server.md §3.
+/// The temporary blocklist and the flood suspension (docs/PROTOCOL.md §1.4).
 ///
 /// Not thread-safe on its own: the engine owns one and touches it only from its actor. It lives
 /// outside any script generation, so a reload keeps every blocklist entry and flood counter.
@@ -49,7 +49,7 @@ public struct AbuseGuard: Sendable {
         counters = BoundedMACTable(capacity: capacity)
     }
 
-    /// Checks `mac` and counts the request (§3 "Check" then "Count").
+    /// Checks `mac` and counts the request (the blocklist first, then the flood counter).
     public mutating func admit(_ mac: MAC) -> Verdict {
         if let remaining = ignored[mac] {
             return .ignored(remaining: remaining)

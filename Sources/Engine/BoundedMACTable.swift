@@ -4,8 +4,8 @@ import DHCPWire
 /// to a full table first evicts the entry added longest ago, and counts the eviction.
 ///
 /// The abuse counters are keyed by a value every client chooses for itself, so without a bound a
-/// flood of made-up MACs grows them without limit between two decay ticks (server.md §3 lets the
-/// table forget a client early; it never lets it grow without bound).
+/// flood of made-up MACs grows them without limit between two decay ticks. A full table forgets
+/// a client early rather than grow (docs/PROTOCOL.md §1.4).
 struct BoundedMACTable: Sendable {
     private struct Entry: Sendable {
         var value: Int

@@ -4,7 +4,7 @@ import Logging
 
 /// Why a request stopped before its natural end.
 enum Stop: Error {
-    /// Put the MAC on the temporary blocklist (server.md §3), with the reason for the log.
+    /// Put the MAC on the temporary blocklist (docs/PROTOCOL.md §1.4), with the reason for the log.
     case blocklist(String)
     case hook(HookError)
     case database(any Error)
@@ -26,7 +26,7 @@ extension DHCPEngine {
             return false
         }
         if let truncated = request.packet.truncatedOption {
-            // Answered all the same, as the peers do (docs/SCRIPTING.md, "Decisions"); counted so a
+            // Answered all the same, as the peers do (docs/PROTOCOL.md §6 item 17); counted so a
             // client or relay that keeps sending such packets shows in /metrics.
             counters.truncatedOptions += 1
             logger.debug("Datagram from \(request.datagram.sourceIP):\(request.datagram.sourcePort) was cut off: \(truncated); the options before it are used")
@@ -51,7 +51,7 @@ extension DHCPEngine {
         let giaddr = request.packet.giaddr.nonZero
         logger.debug("\(method.name) from \(mac) received on port \(request.datagram.localPort)")
 
-        // Source policy: neither blocklists nor counts (server.md §2.1 4b).
+        // Source policy: neither blocklists nor counts (docs/PROTOCOL.md §1.1).
         if let relay = giaddr {
             if !request.configuration.allowDHCPRelays {
                 reject(&request, "\(method.name) from \(mac) via relay \(relay) dropped: relay support is not enabled (ALLOW_DHCP_RELAYS)")
@@ -185,7 +185,7 @@ extension DHCPEngine {
         request.trace?.drop(message)
     }
 
-    /// The `client_ip` scripts see (server.md §2.3): DISCOVER never sees option 50.
+    /// The `client_ip` scripts see (docs/PROTOCOL.md §1.3): DISCOVER never sees option 50.
     private func clientIP(for method: RequestMethod, _ packet: DHCPPacket) -> IPv4? {
         switch method {
         case .discover: nil
@@ -357,7 +357,7 @@ extension DHCPEngine {
         send(&request, reply, answerTo: answerTo)
     }
 
-    /// A NAK: no `loadDHCPPacket`, as the original (server.md §2.2).
+    /// A NAK: no `loadDHCPPacket`, as the original (docs/PROTOCOL.md §1.3).
     func nak(_ request: inout Request, answerTo: (IPv4, UInt16)? = nil) {
         var reply = request.packet
         reply.transformToNak()

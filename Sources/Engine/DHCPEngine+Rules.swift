@@ -8,7 +8,7 @@ enum RuleStep {
     case needsDefinition
 }
 
-/// The per-method rules of server.md §2.5 and the matrix of §2.6, each in two halves: what is
+/// The per-method rules of docs/PROTOCOL.md §2.1 and §2.2, each in two halves: what is
 /// decided before the database is asked (`prepareRules`), and what follows from the definition
 /// (`concludeRules`). The split lets the engine answer at once when the database can, and park
 /// the request only when a lookup must wait.
@@ -108,7 +108,7 @@ extension DHCPEngine {
 
         case .requestRenew, .requestRebind:
             let ciaddr = source.ciaddr
-            // Replies go to the client's own address (wire.md §7.6).
+            // Replies go to the client's own address (docs/PROTOCOL.md §4.1).
             let clientAddress = (ciaddr, UInt16(0))
             if let definition, definition.ip == ciaddr {
                 var reply = request.packet

@@ -25,7 +25,7 @@ public struct Generation: Sendable {
 }
 
 /// The DHCP engine: a plain chain of steps per datagram (decode, classify, source policy,
-/// abuse check, the per-method rules of server.md §2.5, reply), run on this actor.
+/// abuse check, the per-method rules of docs/PROTOCOL.md §2, reply), run on this actor.
 ///
 /// The actor runs on its own `EngineThread`, the "one serial executor" every hook call goes
 /// through. The thread also waits on the DHCP sockets and hands each batch it reads to

@@ -3,10 +3,10 @@ import DHCPWire
 
 /// What the engine tells a hook about the request it is handling.
 public struct RequestContext: Sendable {
-    /// `"DISCOVER"`, `"REQUEST:SELECTING"`, ... (server.md §2.2).
+    /// `"DISCOVER"`, `"REQUEST:SELECTING"`, ... (docs/PROTOCOL.md §1.2).
     public var method: String
     public var mac: MAC
-    /// The per-method client IP of server.md §2.3; nil when absent or zero.
+    /// The per-method client IP of docs/PROTOCOL.md §1.3; nil when absent or zero.
     public var clientIP: IPv4?
     /// giaddr; nil when zero.
     public var relayIP: IPv4?

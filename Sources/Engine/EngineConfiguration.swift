@@ -1,6 +1,6 @@
 import DHCPWire
 
-/// The settings the engine's per-method rules read (server.md §1.2 "Server behaviour").
+/// The settings the engine's per-method rules read (docs/PROTOCOL.md §1 and §2).
 /// The executable builds it from conf.lua's validated settings.
 public struct EngineConfiguration: Sendable, Equatable {
     public var serverIP: IPv4

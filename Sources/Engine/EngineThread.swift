@@ -13,8 +13,8 @@ import Synchronization
 /// that socket's handler, which reads a batch of datagrams and answers them on the spot. There is
 /// no hand-off between a receive thread and the engine per datagram, which on a busy server was
 /// two wake-ups and two context switches per packet. Datagrams that arrive while the engine is
-/// busy wait in the socket's kernel buffer (`DHCP_RECEIVE_BUFFER`-sized), which bounds the backlog
-/// without any memory of ours.
+/// busy wait in the socket's kernel buffer (`NetworkConfig.receiveBufferBytes`, 4 MiB; there is no
+/// setting for it), which bounds the backlog without any memory of ours.
 ///
 /// Web servers, timers and signal handlers stay on their own threads; they reach the engine
 /// through actor calls, which arrive here as jobs.

@@ -4,7 +4,7 @@ import DHCPWire
 public struct OutgoingReply: Sendable {
     public var packet: DHCPPacket
     /// Who the reply answers: the request's UDP source, or `(ciaddr, 0)` for RENEW/REBIND
-    /// replies, which go to the client's own address (wire.md §7.6).
+    /// replies, which go to the client's own address (docs/PROTOCOL.md §4.1).
     public var answerIP: IPv4
     public var answerPort: UInt16
     /// The request came in on PROXY_PORT.

@@ -1,7 +1,7 @@
 import Databases
 import DHCPWire
 
-/// Fills a reply from a Definition (server.md §2.4).
+/// Fills a reply from a Definition (docs/PROTOCOL.md §3.2).
 enum ReplyBuilder {
     static func populate(_ reply: inout DHCPPacket, from definition: Definition, assignAddress: Bool) {
         if assignAddress {

@@ -1,6 +1,6 @@
 import DHCPWire
 
-/// One record per received datagram (server.md §5.3), delivered to `callbacks.statsAddHandler`
+/// One record per received datagram (docs/PROTOCOL.md §5), delivered to `callbacks.statsAddHandler`
 /// handlers and to the dashboard.
 public struct Statistics: Sendable, Equatable {
     public var sourceIP: IPv4

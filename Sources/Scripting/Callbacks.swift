@@ -1,7 +1,7 @@
 import CLua
 import DHCPWire
 
-/// A web registration made by conf.lua through `callbacks.web*` (spec/server.md §5.4, §6.3).
+/// A web registration made by conf.lua through `callbacks.web*` (docs/SCRIPTING.md, "Other globals").
 /// Module and name are kept as given; the web layer escapes them when rendering.
 public struct WebHeaderRegistration: Sendable, Equatable {
     public var id: Int
@@ -153,8 +153,8 @@ extension ScriptRuntime {
         return lua_rawlen(L, -1) > 0
     }
 
-    /// Delivers one statistics record to every stats handler as a table with the fields of
-    /// spec/server.md §5.3 (`source_address` is `{ip, port}`); failures are logged CRITICAL.
+    /// Delivers one statistics record to every stats handler as a table with the fields
+    /// docs/SCRIPTING.md lists under `statsAddHandler` (`source_address` is `{ip, port}`); failures are logged CRITICAL.
     public func deliverStatistics(_ record: ScriptStatistics) {
         let errors = runList("stats", what: "statistics handler", arguments: 1) { pushStatistics(record) }
         for error in errors { report(.critical, error.description) }

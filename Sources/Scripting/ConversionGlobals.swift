@@ -1,7 +1,7 @@
 import CLua
 import DHCPWire
 
-// The conversion functions of spec/wire.md §4 in their Lua forms: byte lists are 1-based arrays of
+// The conversion functions in their Lua forms: byte lists are 1-based arrays of
 // integers, addresses are canonical strings, byte strings are Lua strings. All backed by DHCPWire.
 
 extension ScriptRuntime {

@@ -112,7 +112,7 @@ private let positionalOrder = [
 ]
 
 /// Builds a Definition from the table at `index` (keys are the field names), applying the
-/// original's normalisation (spec/server.md §4.1).
+/// original's normalisation (docs/SCRIPTING.md, "Definition").
 func makeDefinition(_ L: LuaState, _ index: Int32) throws(LuaArgumentError) -> Definition {
     let table = lua_absindex(L, index)
     lua_pushnil(L)

@@ -2,7 +2,7 @@ import CLua
 import DHCPWire
 import Databases
 
-// The five hooks of spec/server.md §2.2, called with the guide's arguments. Absent hooks cost
+// The five hooks (docs/SCRIPTING.md, "Hooks"), called with the guide's arguments. Absent hooks cost
 // nothing: the engine checks `hooks` first, and each call returns the default at once.
 
 extension ScriptRuntime {
@@ -10,7 +10,7 @@ extension ScriptRuntime {
         case initialise, filterPacket, handleUnknownMAC, filterRetrievedDefinitions, loadDHCPPacket
     }
 
-    /// The `method` strings of spec/server.md §2.2, kept alive in one registry table: Lua interns
+    /// The `method` strings (docs/PROTOCOL.md §1.2), kept alive in one registry table: Lua interns
     /// short strings, so pushing an anchored one only hashes and finds it, where an unanchored one
     /// is collected between requests and made again (an allocation) for every hook call.
     static let methodNames = [

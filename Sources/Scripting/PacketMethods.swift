@@ -1,7 +1,7 @@
 import CLua
 import DHCPWire
 
-// The packet methods of spec/wire.md §3, called as packet:method(...). Each one resolves the
+// The packet methods (docs/SCRIPTING.md, "Packet"), called as packet:method(...). Each one resolves the
 // packet (argument 1), calls DHCPWire, and reports a WireError as a Lua error naming the method.
 
 let packetMethods: [(String, LuaFunction)] = [

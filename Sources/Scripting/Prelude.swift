@@ -1,9 +1,9 @@
 import CLua
 
 /// The parts of the script environment that are plain Lua: `logger`/`writeLog`, `callbacks`
-/// (spec/server.md §5.4; registrations are kept in the runtime's private table, where Swift reads
-/// them) and the `extensions` namespace (§8.1). It runs once, before conf.lua, with the private
-/// table as its argument.
+/// (registrations are kept in the runtime's private table, where Swift reads them) and the
+/// `extensions` namespace (docs/SCRIPTING.md, "Extensions"). It runs once, before conf.lua, with
+/// the private table as its argument.
 let preludeSource = #"""
 local private = ...
 local log = private.log
@@ -335,7 +335,7 @@ function callbacks.logRemoveHandler(cb)
   return removed
 end
 
--- extensions (§8.1) ------------------------------------------------------------------------------
+-- extensions ------------------------------------------------------------------------------------
 local function isPublic(key)
   return type(key) ~= "string" or (key:sub(1, 1) ~= "_" and key:sub(1, 17) ~= "extension_config_")
 end

@@ -1,6 +1,6 @@
 import CLua
 
-/// Reads an integer field the way the original's `int()` did (spec/server.md §4.1: `lease_time`
+/// Reads an integer field the way the original's `int()` did (a Definition's `lease_time`
 /// and `serial`), so a value a migrated database or script hands over as text keeps working:
 /// an integer; a float, truncated toward zero; or a string of decimal digits with optional spaces
 /// around it, a sign, and single underscores between digits (`"600"`, `" 600 "`, `"1_000"`).

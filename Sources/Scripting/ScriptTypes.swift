@@ -100,7 +100,7 @@ public struct ScriptLimits: Sendable, Equatable {
     public static let `default` = ScriptLimits(instructions: 10_000_000, seconds: 1.0, memoryBytes: 64 << 20)
 }
 
-/// What a hook call sees besides the packet (spec/server.md §2.2).
+/// What a hook call sees besides the packet (docs/SCRIPTING.md, "Hooks").
 public struct HookContext: Sendable {
     /// `DISCOVER`, `REQUEST:SELECTING`, ... (the request method string).
     public var method: String
@@ -144,7 +144,7 @@ public struct HookPresence: Sendable, Equatable {
     public static let names = ["init", "filterPacket", "handleUnknownMAC", "filterRetrievedDefinitions", "loadDHCPPacket"]
 }
 
-/// One statistics record (spec/server.md §5.3), as stats callbacks receive it.
+/// One statistics record (docs/PROTOCOL.md §5), as stats callbacks receive it.
 public struct ScriptStatistics: Sendable, Equatable {
     public var sourceIP: IPv4
     public var sourcePort: Int

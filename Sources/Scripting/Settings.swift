@@ -20,7 +20,7 @@ public struct QTag: Sendable, Equatable {
     public var vid: UInt16
 }
 
-/// Every setting of spec/server.md §1.2 with its default, plus the port's own
+/// Every setting of the original with its default, plus the port's own
 /// (`LUA_*_LIMIT`, `DATABASE_TIMEOUT`). Legacy names are folded into their modern ones.
 public struct Settings: Sendable, Equatable {
     // General

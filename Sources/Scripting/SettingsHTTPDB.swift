@@ -8,7 +8,7 @@ extension Settings {
         "X_HTTPDB_CONCURRENCY_LIMIT",
     ]
 
-    /// `X_HTTPDB_*` (server spec §1.2, early-bind settings of the httpdb extension, built in here).
+    /// `X_HTTPDB_*` (early-bind settings of the original's httpdb extension, built in here).
     /// Types are checked whatever the engine; the values themselves (URI scheme, header names,
     /// address lists...) are checked by the engine's own rules when `DATABASE_ENGINE` is "HTTP".
     static func readHTTPDB(_ r: inout SettingsReader, _ s: inout Settings) {

@@ -11,8 +11,10 @@ import Scripting
 import Synchronization
 
 /// The daemon's life: load conf.lua, detach if asked, bind, serve, reload on SIGHUP, stop on
-/// SIGTERM. Start-up order follows server.md §5.1; anything failing before "now serving" is
-/// reported and ends the process with status 1.
+/// SIGTERM. Start-up: conf.lua, detach, logging, then `Server.serve` (banner, pid file, signals,
+/// DHCP sockets, database and store, dashboard, `init()`, the first generation, receiving, UID/GID
+/// dropped, ticks); anything failing before "now serving" is reported and ends the process with
+/// status 1.
 final class Daemon: Sendable {
     struct Options: Sendable {
         var configPath: String?

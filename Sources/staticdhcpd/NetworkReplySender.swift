@@ -1,7 +1,7 @@
 import DHCPNetwork
 import Engine
 
-/// Sends the engine's replies through the sockets, addressed by wire.md §7.4.
+/// Sends the engine's replies through the sockets, addressed as docs/PROTOCOL.md §4 describes.
 struct NetworkReplySender: ReplySender {
     let sockets: DHCPSockets
 

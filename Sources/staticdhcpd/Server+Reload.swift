@@ -58,7 +58,7 @@ extension Server {
             } catch {
                 throw DaemonError("init() failed: \(error)")
             }
-            // The old generation's reinit handlers, then the database (server.md §5.2). A failing
+            // The old generation's reinit handlers, then the database, as the original ordered them. A failing
             // handler is reported; unlike the original it does not stop the server.
             let handlerErrors = await engine.perform { previous.runtime.runReinitHandlers() }
             for error in handlerErrors {

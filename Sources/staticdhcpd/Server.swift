@@ -176,7 +176,7 @@ actor Server {
         }
     }
 
-    /// The 1 Hz tick (server.md §5.2): a wake-up, not a precise clock.
+    /// The 1 Hz tick: a wake-up, not a precise clock.
     private func startTicks(_ engine: DHCPEngine) {
         Task {
             while !Task.isCancelled {

@@ -3,7 +3,7 @@ import Testing
 @testable import DHCPNetwork
 
 @Suite struct EthernetFrameTests {
-    /// The blank reply of spec/wire.md §7.5: op 2, htype 1, hlen 6, chaddr 00:11:22:33:44:55, option 53 = [2].
+    /// A blank reply whose frame the original built byte for byte: op 2, htype 1, hlen 6, chaddr 00:11:22:33:44:55, option 53 = [2].
     static let vectorPayload: [UInt8] = {
         var bytes = [UInt8](repeating: 0, count: 240)
         bytes[0] = 2

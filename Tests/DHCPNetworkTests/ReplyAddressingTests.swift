@@ -2,7 +2,7 @@ import DHCPWire
 import Testing
 @testable import DHCPNetwork
 
-/// The case table of spec/wire.md §7.4, with the defects fixed as documented on `ReplyAddressing`.
+/// The cases of docs/PROTOCOL.md §4.1 (§6 items 10, 21 and 22: where they differ from the original).
 @Suite struct ReplyAddressingTests {
     let chaddr = MAC(0x0011_2233_4455)
     let client = IPv4(192, 0, 2, 50)

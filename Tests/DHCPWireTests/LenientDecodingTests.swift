@@ -2,7 +2,7 @@ import DHCPWire
 import Testing
 
 /// A datagram cut off inside its last option is decoded without that option, as the original and
-/// Kea do (docs/SCRIPTING.md, "Decisions"); garbage with no header or cookie is still refused.
+/// Kea do (docs/PROTOCOL.md §6 item 17); garbage with no header or cookie is still refused.
 @Suite struct LenientDecodingTests {
     /// DISCOVER, client identifier, then option 12 claiming 200 bytes with 5 left and no END.
     static let overlongHostname = vectorHeader() + hex("63825363 350101 3d0701001122334455 0cc8 6869686968")

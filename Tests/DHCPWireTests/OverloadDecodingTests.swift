@@ -2,7 +2,7 @@ import DHCPWire
 import Testing
 
 /// Option 52 on input (RFC 2131 §4.1): options in `file` (bit 1) then `sname` (bit 2) are read,
-/// with the same lenient rule as the options area (docs/SCRIPTING.md, "Decisions").
+/// with the same lenient rule as the options area (docs/PROTOCOL.md §6 items 17 and 18).
 @Suite struct OverloadDecodingTests {
     /// A request header whose `sname` and `file` hold the given option bytes.
     func packet(options: String, sname: [UInt8] = [], file: [UInt8] = []) throws -> DHCPPacket {

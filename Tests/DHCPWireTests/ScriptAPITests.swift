@@ -2,10 +2,10 @@ import DHCPWire
 import Testing
 
 @Suite struct ScriptAPITests {
-    /// Every option of §2.2 resolves by name and by number to the same code, and a value set by
+    /// Every named option resolves by name and by number to the same code, and a value set by
     /// name is read back by number.
     @Test func everyOptionByNameAndNumber() throws {
-        #expect(DHCPOptions.codesByName.count == 130) // every named row of §2.2
+        #expect(DHCPOptions.codesByName.count == 130) // every named option of the original's table
         for (name, code) in DHCPOptions.codesByName {
             #expect(try OptionID(.name(name)) == .option(code))
             #expect(try OptionID(.code(Int64(code))) == .option(code))
@@ -36,7 +36,7 @@ import Testing
         #expect(throws: WireError.self) { try packet.setOption(224, .list([.integer(1)]), validate: false) }
     }
 
-    /// The examples of spec/wire.md §3.4.
+    /// setOption examples, with the bytes the original produced.
     @Test func setOptionExamples() throws {
         var packet = DHCPPacket()
         try packet.setOption("router", .text("1.2.3.4, 5.6.7.8"))

@@ -10,7 +10,7 @@ func hexString(_ bytes: some Sequence<UInt8>) -> String {
     bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
 }
 
-/// A 236-byte request header (before the cookie) as in spec/wire.md §1.6.
+/// A 236-byte request header (before the cookie): op 1, htype 1, hlen 6, the test xid and chaddr.
 func vectorHeader() -> [UInt8] {
     var header = [UInt8](repeating: 0, count: 236)
     header[0] = 1; header[1] = 1; header[2] = 6

@@ -4,7 +4,7 @@ import DHCPWire
 import Testing
 
 /// A DISCOVER whose last option the datagram's end cuts off is answered from the options before
-/// it, and counted (docs/SCRIPTING.md, "Decisions").
+/// it, and counted (docs/PROTOCOL.md §6 item 17).
 @Suite struct TruncatedOptionTests {
     /// `packet` on the wire with `tail` appended in place of its END and padding.
     func cutOff(_ packet: DHCPPacket, tail: [UInt8]) -> [UInt8] {

@@ -65,7 +65,7 @@ struct PoolDriver {
         }
         var packet = dhcpPacket(mac: mac, type: type, requested: requested, ciaddr: ciaddr)
         requestID += 1
-        // client_ip as the engine computes it (server.md §2.3).
+        // client_ip as the engine computes it (docs/PROTOCOL.md §1.3).
         let clientIP: IPv4? = switch method {
         case "DISCOVER": nil
         case "INFORM", "RELEASE": ciaddr

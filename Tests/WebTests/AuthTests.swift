@@ -169,7 +169,7 @@ struct DigestClient {
             let response12 = try await client.execute(uri: "/", method: .get)
             #expect(response12.status == .ok)
         }
-        // Without both credentials nothing is protected (server.md 6.4).
+        // Without both credentials nothing is protected (README, "Web dashboard and API").
         try await Harness { $0.digestUsername = "admin"; $0.dashboardSecure = true }.run { client in
             let response13 = try await client.execute(uri: "/ext/secret", method: .get)
             #expect(response13.status == .ok)

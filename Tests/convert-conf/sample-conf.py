@@ -1,7 +1,7 @@
 # -*- encoding: utf-8 -*-
 """
-A staticDHCPd 3.x configuration written for the converter's test from the parameter table of
-server.md §1.2 (every section, legacy names, None values, hooks and an extension).
+A staticDHCPd 3.x configuration written for the converter's test from the original's full list
+of parameters (every section, legacy names, None values, hooks and an extension).
 """
 import os
 import random

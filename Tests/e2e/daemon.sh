@@ -45,7 +45,7 @@ sd_probe_address() {
 }
 
 # sd_perf_database FILE CLIENTS: reservations for perfdhcp's clients 02:00:00:01:HH:LL (HHLL = k,
-# notes/testing-dhcp.md) in 198.51.100.0/24. perfdhcp never configures the addresses, so the clients
+# as perfdhcp -b mac=02:00:00:01:00:00 -R numbers them) in 198.51.100.0/24. perfdhcp never configures the addresses, so the clients
 # share the subnet's 250 addresses across serials (UNIQUE(ip, subnet, serial) holds).
 sd_perf_database() {
     local db="$1" count="$2"

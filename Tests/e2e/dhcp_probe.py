@@ -22,7 +22,7 @@ NAMES = {2: "OFFER", 5: "ACK", 6: "NAK"}
 
 
 # How --truncate ends the datagram instead of END: an option 12 declaring 200 bytes with 5 left, or
-# a lone code byte with no length (docs/SCRIPTING.md, "Decisions": both are ignored, the rest used).
+# a lone code byte with no length (docs/PROTOCOL.md §6 item 17: both are ignored, the rest used).
 TRUNCATED_TAILS = {"overlong": bytes([12, 200]) + b"short", "code": bytes([12])}
 
 

@@ -235,7 +235,7 @@ print(*macs, sep='\\n')" "$E2E_TMP/macs.txt" "$seed" >"$E2E_TMP/macs-$tag-$name.
     done
     wait "${pids[@]}"
 }
-# perfdhcp's -b/-R clients (notes/testing-dhcp.md): client k is 02:00:00:01:HH:LL with HHLL = k.
+# perfdhcp's -b/-R clients: client k is 02:00:00:01:HH:LL with HHLL = k.
 python3 -c "
 import sys
 for k in range(int(sys.argv[1])): print(f'02:00:00:01:{k >> 8:02x}:{k & 255:02x}')" "$clients" >"$E2E_TMP/macs.txt"

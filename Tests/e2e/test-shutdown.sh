@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Shutdown with requests in flight (issue: daemon lifecycle): while a slow loadDHCPPacket hook is
 # busy with several DISCOVERs, SIGTERM stops the daemon taking packets, lets those in flight finish
-# (their OFFERs still arrive), removes the pid file and exits 0 within a few seconds. A second
-# SIGTERM during that wait exits at once.
+# (their OFFERs still arrive), removes the pid file and exits 0. A second SIGTERM during that wait
+# exits at once: the requests still in flight then get no OFFER. The times are reported, not
+# asserted (a loaded host is slow, not wrong); a daemon that never exits fails after 60 s.
 set -u
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/daemon.sh"
@@ -54,6 +55,21 @@ PY
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 wait_for_file() { local tries=0; while [ ! -s "$1" ] && [ $tries -lt 100 ]; do sleep 0.05; tries=$((tries + 1)); done; }
+# wait_daemon: waits for the daemon to exit by itself and sets `status`; after 60 s (a hang, not a
+# slow host) it fails, kills it and sets status to "hung".
+wait_daemon() {
+    local tries=0
+    while kill -0 "$E2E_SERVER_PID" 2>/dev/null && [ $tries -lt 600 ]; do sleep 0.1; tries=$((tries + 1)); done
+    if kill -0 "$E2E_SERVER_PID" 2>/dev/null; then
+        e2e_fail "the daemon exits after SIGTERM" "still running after 60 s"
+        kill -KILL "$E2E_SERVER_PID"
+        wait "$E2E_SERVER_PID" 2>/dev/null
+        status=hung
+    else
+        wait "$E2E_SERVER_PID"
+        status=$?
+    fi
+}
 
 echo "SIGTERM with five requests in flight"
 write_conf 0.4
@@ -67,14 +83,12 @@ wait_for_file "$E2E_TMP/burst.sent"
 sleep 0.2   # the first DISCOVER is inside the hook, the others wait behind it
 started="$(now)"
 kill -TERM "$E2E_SERVER_PID"
-wait "$E2E_SERVER_PID"
-status=$?
+wait_daemon
 took="$(elapsed "$started" "$(now)")"
 E2E_SERVER_PID=
 wait "$client"
 e2e_assert_status "the daemon after SIGTERM" 0 "$status"
 e2e_log "measured: SIGTERM to exit with 5 requests of 0.4 s in flight: $took s"
-if awk -v t="$took" 'BEGIN { exit !(t < 5) }'; then e2e_pass "exit within 5 s ($took s)"; else e2e_fail "exit within 5 s" "took $took s"; fi
 e2e_assert_eq "every request in flight was answered" "OFFERS 5" "$(cat "$E2E_TMP/burst.out")"
 sd_log_has "shutdown logged" "System shutdown complete"
 e2e_assert_not_contains "nothing abandoned" "still in flight" "$(cat "$E2E_TMP/server.log")"
@@ -92,14 +106,16 @@ kill -TERM "$E2E_SERVER_PID"
 sleep 0.3
 started="$(now)"
 kill -TERM "$E2E_SERVER_PID"
-wait "$E2E_SERVER_PID"
-status=$?
+wait_daemon
 took="$(elapsed "$started" "$(now)")"
 E2E_SERVER_PID=
-kill "$client" 2>/dev/null; wait "$client" 2>/dev/null
+wait "$client"
 e2e_log "measured: second SIGTERM to exit: $took s (exit status $status)"
-if awk -v t="$took" 'BEGIN { exit !(t < 1) }'; then e2e_pass "exit within 1 s of the second SIGTERM ($took s)"; else e2e_fail "exit at once after the second SIGTERM" "took $took s"; fi
-e2e_assert_eq "the daemon exited (not killed by the signal)" yes "$([ "$status" -lt 128 ] && echo yes || echo "no: $status")"
+# The four requests need 6 s of hook time; a daemon that waited for them would answer all four.
+offers="$(sed -n 's/^OFFERS //p' "$E2E_TMP/burst.out")"
+e2e_assert_eq "the second SIGTERM left requests unanswered (fewer than 4 OFFERs)" yes \
+    "$([ -n "$offers" ] && [ "$offers" -lt 4 ] && echo yes || echo "no: OFFERS '${offers}'")"
+e2e_assert_eq "the daemon exited (not killed by the signal)" yes "$([ "$status" != hung ] && [ "$status" -lt 128 ] && echo yes || echo "no: $status")"
 sd_log_has "second signal logged" "Second stop signal"
 e2e_assert_eq "pid file removed" gone "$([ -e "$pidfile" ] && echo present || echo gone)"
 e2e_finish

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A DISCOVER whose last option the datagram's end cuts off (an option claiming more bytes than remain,
 # or a lone code byte) is answered from the options before it, on the segment and through the relay,
-# and counted in /metrics and at DEBUG in the log (docs/SCRIPTING.md, "Decisions").
+# and counted in /metrics and at DEBUG in the log (docs/PROTOCOL.md §6 item 17).
 set -u
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/daemon.sh"

@@ -1,7 +1,7 @@
 import DHCPWire
 import Logging
 
-/// The cache layer in front of a backend (`USE_CACHE`, server spec §4.2 and §4.5).
+/// The cache layer in front of a backend (`USE_CACHE`).
 ///
 /// - A current-generation hit is answered without touching the backend.
 /// - A miss or a stale entry asks the backend; a positive answer is stored in every node, a
@@ -147,7 +147,7 @@ public final class CachingDatabase: ImmediateLookup {
 }
 
 /// Builds the cache chain from `CACHING_MODEL`, `DISK_CACHE` and `DISK_CACHE_PERSISTENT`
-/// (server spec §4.5, including its fallbacks when a disk cache cannot be opened).
+/// as the original did, including its fallbacks when a disk cache cannot be opened.
 enum CacheChainFactory {
     static func make(_ config: DatabaseConfiguration, logger: Logger) throws -> CacheChain? {
         switch config.cachingModel {

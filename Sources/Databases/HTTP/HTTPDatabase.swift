@@ -6,7 +6,7 @@ import NIOCore
 import NIOHTTP1
 
 /// `DATABASE_ENGINE = "HTTP"`: asks a REST/JSON service for each MAC (the original's httpdb
-/// extension, built in; server spec §8.2).
+/// extension, built in).
 ///
 /// A lookup POSTs `{"<X_HTTPDB_PARAMETER_KEY_MAC>": "aa:bb:cc:dd:ee:ff", ...X_HTTPDB_PARAMETERS}`
 /// as JSON, or with `X_HTTPDB_POST = false` GETs the same pairs as a query string, sending

@@ -1,7 +1,7 @@
 import DHCPWire
 import Foundation
 
-/// Turns the HTTP service's answer into definitions (server spec §8.2, httpdb).
+/// Turns the HTTP service's answer into definitions (the format of the original's httpdb extension).
 ///
 /// The answer is one definition object, an array of them (several definitions: the engine's
 /// `filterRetrievedDefinitions` chooses), or null / an empty body (unknown MAC). Fields:

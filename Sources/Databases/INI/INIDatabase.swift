@@ -2,7 +2,7 @@ import DHCPWire
 import Foundation
 import Logging
 
-/// `DATABASE_ENGINE = "INI"`: the whole of `INI_FILE` held in memory (server spec §4.4).
+/// `DATABASE_ENGINE = "INI"`: the whole of `INI_FILE` held in memory.
 ///
 /// Sections `[label|serial]` are subnets, sections whose name holds exactly 12 hex digits are
 /// reservations (any spelling), anything else is skipped with a warning. Keys the spec does not

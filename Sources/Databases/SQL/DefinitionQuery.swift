@@ -1,4 +1,5 @@
-/// The spec's lookup query (§4.3), built once per engine from `EXTRA_MAPS`, `EXTRA_SUBNETS` and
+/// The original's lookup query over `maps` and `subnets` (docs/DEPLOYMENT.md, "The reservation
+/// tables"), built once per engine from `EXTRA_MAPS`, `EXTRA_SUBNETS` and
 /// `CASE_INSENSITIVE_MACS`.
 ///
 /// One deliberate change: `maps` is LEFT JOINed to `subnets`, so a reservation whose

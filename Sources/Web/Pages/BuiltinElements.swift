@@ -64,7 +64,7 @@ enum BuiltinElements {
         return RenderedElement(module: "core", name: "recent clients", body: body, wide: true, id: "clients")
     }
 
-    /// The log FIFO (server.md 6.5), newest first, escaped; the CSS limits its height.
+    /// The log FIFO (`WEB_LOG_HISTORY` records), newest first, escaped; the CSS limits its height.
     static func events(_ records: [LogRecord]) -> RenderedElement {
         guard !records.isEmpty else {
             return RenderedElement(module: "core", name: "events", body: "<div id=\"log\"><p class=\"empty\">No events.</p></div>", wide: true, id: "events")

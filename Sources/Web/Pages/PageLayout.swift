@@ -19,7 +19,7 @@ struct SidebarEntry: Sendable {
     var post: Bool = false
 }
 
-/// The page skeleton of server.md 6.3, as HTML5: header, sidebar of methods, main area, footer.
+/// The page skeleton of the original's dashboard, as HTML5: header, sidebar of methods, main area, footer.
 struct PageLayout: Sendable {
     var configuration: WebConfiguration
     var startTime: Date

@@ -8,7 +8,7 @@ public protocol DashboardSource: Sendable {
     func activity() async -> ActivitySeries
     /// The latest event per MAC, newest first.
     func recentClients() async -> [RecentClient]
-    /// The web log FIFO of server.md 6.5, newest first.
+    /// The web log FIFO (`WEB_LOG_HISTORY` records at `WEB_LOG_SEVERITY` or above), newest first.
     func logRecords() async -> [LogRecord]
     func metrics() async -> MetricsSnapshot
     /// Reinitialises the server (as SIGHUP does) and reports how it went.

@@ -33,7 +33,7 @@ public struct ReservationInputError: UserFacingError, Equatable {
     public init(_ message: String) { self.userMessage = message }
 }
 
-/// One row of `maps` (server.md 4.3).
+/// One row of `maps` (docs/DEPLOYMENT.md, "The reservation tables").
 public struct Reservation: Sendable, Codable, Equatable {
     public var mac: String
     public var ip: String
@@ -50,7 +50,7 @@ public struct Reservation: Sendable, Codable, Equatable {
     }
 }
 
-/// One row of `subnets` (server.md 4.3). Address lists (gateway, NTP and DNS servers) are
+/// One row of `subnets` (docs/DEPLOYMENT.md, "The reservation tables"). Address lists (gateway, NTP and DNS servers) are
 /// comma-separated dotted quads, as stored in the table.
 public struct SubnetRecord: Sendable, Codable, Equatable {
     public var subnet: String

@@ -1,4 +1,4 @@
-/// The Lua side of the web API (server.md 5.4 and 6.3): what `callbacks.webAddHeader`, `webAddDashboard`
+/// The Lua side of the web API (docs/SCRIPTING.md, "Other globals"): what `callbacks.webAddHeader`, `webAddDashboard`
 /// and `webAddMethod` registered, and a way to run those callbacks. Implemented by the executable over
 /// the Lua runtime. Registrations may change at any time (scripts can add and remove them), so the web
 /// server asks for a fresh snapshot on every request. The web server applies its own timeout to every
@@ -42,7 +42,7 @@ public struct WebHeaderRegistration: Sendable, Equatable {
 }
 
 /// A dashboard element. `ordering` is already resolved by the host (an omitted ordering becomes
-/// the current maximum + 1, or 0 for the first, as in server.md 6.3).
+/// the current maximum + 1, or 0 for the first, as in the original).
 public struct WebDashboardRegistration: Sendable, Equatable {
     public var id: Int
     public var module: String

@@ -1,6 +1,6 @@
 import Logging
 
-/// The settings the web server needs: every WEB_* setting of server.md section 1.2 plus SYSTEM_NAME
+/// The settings the web server needs: every WEB_* setting of conf.lua plus SYSTEM_NAME
 /// and DEBUG, and a few operational limits this port adds. The executable fills it from conf.lua.
 public struct WebConfiguration: Sendable {
     public var systemName: String = "staticDHCPd"
@@ -53,7 +53,7 @@ public struct WebConfiguration: Sendable {
 
     public init() {}
 
-    /// Digest authentication is active only when both credentials are set (server.md 6.4).
+    /// Digest authentication is active only when both credentials are set (README, "Web dashboard and API").
     public var authenticationEnabled: Bool {
         guard let user = digestUsername, let password = digestPassword else { return false }
         return !user.isEmpty && !password.isEmpty
@@ -71,7 +71,7 @@ public struct WebConfiguration: Sendable {
             + " are refused until both are set. Set them, or WEB_IP = \"127.0.0.1\" to keep the dashboard on this machine"
     }
 
-    /// The digest realm: SYSTEM_NAME with `"` replaced by `'` (server.md 1.2).
+    /// The digest realm: SYSTEM_NAME with `"` replaced by `'`, as the original.
     public var realm: String {
         systemName.replacingOccurrences(of: "\"", with: "'")
     }

@@ -13,7 +13,7 @@ struct DashboardPages: Sendable {
             let result = await state.runCallback("header \(header.id)") { [scripts = state.scripts] in
                 try await scripts?.callHeader(id: header.id, request: request.callbackRequest)
             }
-            // A failing header callback is logged and skipped (server.md 6.3).
+            // A failing header callback is logged and skipped, as the original did.
             if case .success(let fragment?) = result { fragments.append(fragment) }
         }
         return PageLayout(

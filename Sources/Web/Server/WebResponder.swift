@@ -96,7 +96,7 @@ public struct WebResponder: HTTPResponder {
         return registrations.methods.first { $0.path == path }.map(Route.script)
     }
 
-    /// Whether `route` needs authentication (server.md 6.2 and 6.4, and README's web section).
+    /// Whether `route` needs authentication (README, "Web dashboard and API").
     /// Static resources never do. The reinitialise page always does when credentials are set: its
     /// form carries a CSRF token, which only a signed-in user gets. A script method follows
     /// WEB_DASHBOARD_SECURE unless registered `secure` (always) or `public` (never).
@@ -150,7 +150,7 @@ public struct WebResponder: HTTPResponder {
             return reply
         }
         let target = request.head.path ?? path
-        // Authenticate before reading any body (server.md 6.2).
+        // Authenticate before reading any body.
         var visitor = Visitor.anonymous(loopback: fromLoopback)
         if let authenticator = state.authenticator {
             let secure = needsSignIn(route, request.method)

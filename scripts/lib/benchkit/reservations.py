@@ -53,7 +53,7 @@ def reservations(base: str, count: int) -> list:
 
 
 def sqlite_script(entries: list) -> str:
-    """SQL for the schema of server.md section 4.3 and the reservations, for the sqlite3 CLI.
+    """SQL for the schema of docs/DEPLOYMENT.md ("The reservation tables") and the reservations, for the sqlite3 CLI.
 
     WAL mode, as `staticdhcpd db init` makes it: readers never take the file lock a
     rollback-journal database needs for every read transaction.
