@@ -428,8 +428,26 @@ function Run:claim(mac, state, at, current)
     -- moves on to the next candidate; anything else ends the attempt.
     if taken ~= Conflict or self.conflictKey ~= key then error(taken, 0) end
     self.cache[key] = self.pool.known[key] or { value = false }
+    local same = self:_sameClient(ip, mac, state, at, current)
+    if same then return same end
   end
   return nil, "busy"
+end
+
+--- After a refused claim of `ip`: when the record that refused it names this very MAC (another
+--- daemon answered the same client a moment earlier, from the same first candidate), answer with
+--- that address too rather than a second one, so the client hears one address from every server.
+--- An offer repeats it as it stands (a lease the other daemon bound is never written back to an
+--- offer); a request binds it. nil when the record names someone else.
+function Run:_sameClient(ip, mac, state, at, current)
+  local record = self.cache[self.pool:_addressKey(ip)].value
+  if type(record) ~= "table" or record.mac ~= mac or record.quarantined or type(record.expires) ~= "number"
+      or at >= record.expires or (record.state ~= "offered" and record.state ~= "bound") then
+    return nil
+  end
+  self.learned[ip] = self.pool:_freeAt(record)
+  if state == "offered" then return ip end
+  return self:take(ip, mac, state, at, current)
 end
 
 --- Ends the claims of one call (see Run:pick).

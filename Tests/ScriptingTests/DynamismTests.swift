@@ -486,6 +486,32 @@ struct PoolDriver {
         #expect(result == "true true true 1")
     }
 
+    @Test func twoDaemonsAnsweringOneMACAtOnceOfferTheSameAddressAndKeepItsLease() throws {
+        let (runtime, _, _) = try makeStoredRuntime(interleavedConf, extensions: try shippedExtensions())
+        // Both daemons see the MAC's DISCOVER with no lease and pick the same first candidate (the
+        // search starts where the MAC's hash says, on every daemon). Before daemon 2's claim lands,
+        // daemon 1 offers that address and the client's REQUEST binds it there. Daemon 2's claim is
+        // refused by a record naming this very MAC: it offers the same address, and leaves the
+        // bound lease as daemon 1 wrote it (writing its offer over it would cut the lease short).
+        let result = try evaluate(runtime, """
+            local one, two = dynamism.pools.lab, other.pools.lab
+            local mac = "02:00:00:00:00:5c"
+            local chosen, mine
+            interleaveOnce(function(ip)
+              chosen = ip
+              mine = one:handle("DISCOVER", nil, mac, nil).ip
+              one:handle("REQUEST:SELECTING", nil, mac, mine)
+            end)
+            local theirs = two:handle("DISCOVER", nil, mac, nil).ip
+            local held, state = 0, nil
+            for _, e in ipairs(store.scan("dynamism/lab/A/")) do
+              if e.value.mac == mac then held, state = held + 1, e.value.state end
+            end
+            return table.concat({ tostring(mine == chosen), tostring(theirs == mine), held, state }, " ")
+            """)
+        #expect(result == "true true 1 bound")
+    }
+
     @Test func aCandidateTakenMeanwhileIsSkippedWithoutStartingOver() throws {
         let (runtime, _, _) = try makeStoredRuntime(interleavedConf, extensions: try shippedExtensions())
         // Daemon 2 picks a free address for a new client; before its claim lands, daemon 1 binds
