@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The largest batch one call accepts; the Swift side asks for fewer. */
@@ -31,9 +32,9 @@ int cnet_recv_batch_flags(int fd, uint8_t *slots, size_t slot_size, cnet_datagra
     struct mmsghdr messages[CNET_MAX_BATCH];
     struct iovec vectors[CNET_MAX_BATCH];
     struct sockaddr_in sources[CNET_MAX_BATCH];
-    /* Room for one in_pktinfo control message per datagram. */
+    /* Room for one in_pktinfo and one timestamp control message per datagram. */
     union {
-        char bytes[CMSG_SPACE(sizeof(struct in_pktinfo))];
+        char bytes[CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(struct timespec))];
         struct cmsghdr align;
     } controls[CNET_MAX_BATCH];
 
@@ -66,6 +67,10 @@ int cnet_recv_batch_flags(int fd, uint8_t *slots, size_t slot_size, cnet_datagra
                 memcpy(&packet_info, CMSG_DATA(cmsg), sizeof(packet_info));
                 info->destination_ip = ntohl(packet_info.ipi_addr.s_addr);
                 info->interface_index = packet_info.ipi_ifindex;
+            } else if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_TIMESTAMPNS) {
+                struct timespec stamp;
+                memcpy(&stamp, CMSG_DATA(cmsg), sizeof(stamp));
+                info->arrival_ns = (int64_t)stamp.tv_sec * 1000000000 + stamp.tv_nsec;
             }
         }
     }
@@ -107,6 +112,17 @@ long cnet_send_to(int fd, const uint8_t *data, size_t length, uint32_t dest_ip, 
         memcpy(CMSG_DATA(cmsg), &packet_info, sizeof(packet_info));
     }
     return (long)sendmsg(fd, &message, 0);
+}
+
+int cnet_enable_timestamps(int fd) {
+    int on = 1;
+    return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+}
+
+int64_t cnet_realtime_ns(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 }
 
 int cnet_enable_pktinfo(int fd) {

@@ -44,6 +44,8 @@ public struct NetworkCounters: Hashable, Sendable {
     public var receiveErrors: Int
     /// Datagrams longer than the receive slot, dropped unread.
     public var truncated: Int
+    /// Requests dropped unanswered because they waited too long in the receive buffer (`BacklogShedder`).
+    public var stale: Int = 0
 }
 
 /// The raw responder: an AF_PACKET socket on the response interface.
@@ -79,6 +81,7 @@ public final class DHCPSockets: Sendable {
     private let sendErrors = Atomic<Int>(0)
     private let receiveErrors = Atomic<Int>(0)
     private let truncated = Atomic<Int>(0)
+    private let stale = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
     private let threads = Mutex<[pthread_t]>([])
     private let slotSize = 4096
@@ -163,7 +166,8 @@ public final class DHCPSockets: Sendable {
         NetworkCounters(
             received: received.load(ordering: .relaxed), sent: sent.load(ordering: .relaxed),
             sendErrors: sendErrors.load(ordering: .relaxed), receiveErrors: receiveErrors.load(ordering: .relaxed),
-            truncated: truncated.load(ordering: .relaxed)
+            truncated: truncated.load(ordering: .relaxed),
+            stale: stale.load(ordering: .relaxed)
         )
     }
 
@@ -271,4 +275,5 @@ public final class DHCPSockets: Sendable {
     func countReceived(_ count: Int) { received.add(count, ordering: .relaxed) }
     func countReceiveError() { receiveErrors.add(1, ordering: .relaxed) }
     func countTruncated() { truncated.add(1, ordering: .relaxed) }
+    func countStale() { stale.add(1, ordering: .relaxed) }
 }

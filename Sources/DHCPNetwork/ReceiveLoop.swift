@@ -22,6 +22,10 @@ public final class DatagramReader: @unchecked Sendable {
     private var slots: [UInt8]
     private var infos: [cnet_datagram_info]
     private var consecutiveErrors = 0
+    private var shedder = BacklogShedder()
+    /// Stale datagrams dropped since the last warning, and when that was (CLOCK_REALTIME ns).
+    private var staleSinceWarning = 0
+    private var lastStaleWarning: Int64 = 0
 
     init(fd: Int32, localPort: UInt16, isProxy: Bool, batch: Int, slotSize: Int, owner: DHCPSockets) {
         self.fd = fd
@@ -63,6 +67,7 @@ public final class DatagramReader: @unchecked Sendable {
         }
         consecutiveErrors = 0
         var delivered = 0
+        let now = cnet_realtime_ns()
         for index in 0..<Int(count) {
             let info = infos[index]
             if info.truncated != 0 {
@@ -71,6 +76,10 @@ public final class DatagramReader: @unchecked Sendable {
                 continue
             }
             guard info.length > 0 else { continue }
+            guard shedder.admits(age: info.arrival_ns > 0 ? now - info.arrival_ns : nil) else {
+                dropStale()
+                continue
+            }
             let start = index * slotSize
             let datagram = InboundDatagram(
                 bytes: Array(slots[start..<(start + Int(info.length))]),
@@ -82,7 +91,23 @@ public final class DatagramReader: @unchecked Sendable {
             deliver(datagram)
         }
         owner.countReceived(delivered)
+        if staleSinceWarning > 0 && now - lastStaleWarning >= Self.staleWarningInterval { warnStale(now: now) }
         return Int(count)
+    }
+
+    /// Warnings about stale datagrams come at most once per this interval, with a count.
+    static let staleWarningInterval: Int64 = 10_000_000_000
+
+    private func dropStale() {
+        owner.countStale()
+        staleSinceWarning += 1
+    }
+
+    private func warnStale(now: Int64) {
+        let seconds = lastStaleWarning == 0 ? "" : " in the last \((now - lastStaleWarning) / 1_000_000_000) s"
+        owner.logger.warning("Overloaded: \(staleSinceWarning) requests on port \(localPort) waited over \(BacklogShedder.overloadedAge / 1_000_000) ms in the receive buffer and were dropped unanswered\(seconds), so that fresh ones are answered in time; their clients will retry")
+        staleSinceWarning = 0
+        lastStaleWarning = now
     }
 }
 

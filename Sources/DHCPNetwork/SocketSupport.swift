@@ -66,6 +66,8 @@ enum SystemCall {
             try setOption(fd, SOL_SOCKET, SO_BROADCAST, 1, "SO_BROADCAST on \(label)")
             if dontRoute { try setOption(fd, SOL_SOCKET, SO_DONTROUTE, 1, "SO_DONTROUTE on \(label)") }
             try check("setting IP_PKTINFO on \(label)", cnet_enable_pktinfo(fd))
+            // The kernel's arrival time lets the reader drop requests that waited too long (BacklogShedder).
+            try check("setting SO_TIMESTAMPNS on \(label)", cnet_enable_timestamps(fd))
             if let bytes = receiveBufferBytes {
                 // SO_RCVBUFFORCE (root) may exceed net.core.rmem_max, which silently caps SO_RCVBUF;
                 // a deep buffer absorbs bursts while the engine catches up.

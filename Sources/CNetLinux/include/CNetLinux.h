@@ -22,6 +22,7 @@ typedef struct {
     int32_t interface_index;  /* from IP_PKTINFO; 0 when absent */
     uint32_t length;          /* bytes stored in the slot */
     int32_t truncated;        /* 1 when the datagram was longer than the slot */
+    int64_t arrival_ns;       /* when the kernel received it (SO_TIMESTAMPNS, CLOCK_REALTIME); 0 when absent */
 } cnet_datagram_info;
 
 /* Blocking recvmmsg of up to `count` datagrams into `count` consecutive slots of `slot_size` bytes.
@@ -42,6 +43,12 @@ long cnet_send_to(int fd, const uint8_t *data, size_t length, uint32_t dest_ip, 
 
 /* Turns on IP_PKTINFO reception. */
 int cnet_enable_pktinfo(int fd);
+
+/* Turns on SO_TIMESTAMPNS: each datagram carries the time the kernel received it. */
+int cnet_enable_timestamps(int fd);
+
+/* CLOCK_REALTIME in nanoseconds (the clock of SO_TIMESTAMPNS). */
+int64_t cnet_realtime_ns(void);
 
 /* Binds a UDP socket to ip:port (host order). */
 int cnet_bind_ipv4(int fd, uint32_t ip, uint16_t port);
