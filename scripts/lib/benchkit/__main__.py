@@ -278,7 +278,9 @@ def main(argv) -> int:
         "releases": {"all": "every server", "kea": "Kea only", "none": "none"}[args.releases],
         "pinning": f"server on CPU {args.server_cpu}, perfdhcp on CPU {args.client_cpu} (taskset)",
         "durations": f"search steps {plan.step_seconds:g} s, confirm {plan.confirm_seconds:g} s, "
-                     f"flood {plan.flood_seconds:g} s at max({FLOOD_RATE}, 2 x clean)/s offered, latency {plan.latency_seconds:g} s",
+                     f"flood {plan.flood_seconds:g} s at max({FLOOD_RATE}, 2 x clean)/s offered, latency {plan.latency_seconds:g} s, "
+                     f"paced rates {', '.join(map(str, plan.paced_rates))}/s for {plan.step_seconds:g} s each, overload recovery "
+                     f"{plan.overload_seconds:g} s at 2 x clean then clean ({plan.recovery_seconds:g} s not judged, {plan.recovered_seconds:g} s judged)",
         "reservations": f"{args.clients} MACs, 203.0.113.1-250 repeating (serial = k / 250)",
         "MAC check": mac_summary,
         "wall time": f"{time.monotonic() - started:.0f} s",

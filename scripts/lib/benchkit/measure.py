@@ -27,11 +27,19 @@ class Plan:
     confirm_attempts: int = 3
     flood_seconds: float = 10
     latency_seconds: float = 10
+    # Cost as load grows: CPU per exchange at these paced rates (each its own run).
+    paced_rates: tuple = (1000, 4000, 10000)
+    # Overload recovery: twice the clean rate for overload_seconds, then the clean rate; the
+    # first recovery_seconds are not judged, the next recovered_seconds are (docs/BENCHMARK.md).
+    overload_seconds: float = 10
+    recovery_seconds: float = 2
+    recovered_seconds: float = 6
 
     @classmethod
     def quick(cls) -> "Plan":
         return cls(first_rate=1000, max_rate=16000, bisect_steps=1, step_seconds=2, confirm_seconds=3,
-                   confirm_attempts=2, flood_seconds=3, latency_seconds=3)
+                   confirm_attempts=2, flood_seconds=3, latency_seconds=3, paced_rates=(1000,),
+                   overload_seconds=3, recovery_seconds=1, recovered_seconds=3)
 
 
 @dataclass
@@ -65,6 +73,17 @@ class ServerResult:
     # The server's turnaround timed on the wire (wire.py), in a run of its own at the latency rate.
     wire_latency: Optional[wire.WireLatency] = None
     steps: list = field(default_factory=list)
+    # Offered rate -> Paced (CPU per exchange and loss at that rate).
+    paced: dict = field(default_factory=dict)
+    # Loss at the clean rate once recovery_seconds have passed after twice the clean rate.
+    recovered_drop_ratio: Optional[float] = None
+    overload_drop_ratio: Optional[float] = None
+
+
+@dataclass
+class Paced:
+    cpu_us: Optional[float]
+    drop_ratio: float
 
 
 class Measurer:
@@ -118,6 +137,33 @@ class Measurer:
                  f" (datagrams refused on arrival: server {server_lost}, perfdhcp {client_lost})")
         return verdict == "clean", result, cpu
 
+    def paced(self, record: ServerResult) -> None:
+        """CPU per exchange at each of plan.paced_rates, each on a fresh server."""
+        for rate in self.plan.paced_rates:
+            result, cpu = self._run(record, rate, self.plan.step_seconds)
+            cpu_us = cpu / result.completed * 1e6 if result.completed else None
+            record.paced[rate] = Paced(cpu_us, result.drop_ratio)
+            self.log(f"    paced {rate}/s: {cpu_us or 0:.1f} µs CPU per exchange, drops {result.drop_ratio * 100:.3f} %")
+
+    def overload_recovery(self, record: ServerResult) -> None:
+        """Twice the clean rate, then the clean rate, back to back on one server (no pause between
+        the perfdhcp runs): the loss in the judged part tells whether the server recovered."""
+        plan, rate = self.plan, record.clean_rate
+        if not record.clean_confirmed or not rate:
+            return
+        server = self.start_server()
+        try:
+            overload = self.perfdhcp.run(2 * rate, plan.overload_seconds, exit_wait_us=0)
+            self.perfdhcp.run(rate, plan.recovery_seconds, exit_wait_us=0)
+            judged = self.perfdhcp.run(rate, plan.recovered_seconds)
+            if not server.alive():
+                raise PerfdhcpError(f"{server.spec.name} exited during the overload: {server.tail()}")
+        finally:
+            server.stop()
+        record.overload_drop_ratio, record.recovered_drop_ratio = overload.drop_ratio, judged.drop_ratio
+        self.log(f"    {2 * rate}/s for {plan.overload_seconds:g} s: drops {overload.drop_ratio * 100:.2f} %; then {rate}/s, "
+                 f"from {plan.recovery_seconds:g} s on: drops {judged.drop_ratio * 100:.3f} %")
+
     def answers(self, record) -> bool:
         """A short, slow run: does the server complete any exchange at all?"""
         result, _ = self._run(record, 50, 1)
@@ -163,6 +209,11 @@ class Measurer:
     def measure(self, record: ServerResult, web_url: str = "") -> None:
         plan = self.plan
         low = self.search_clean_rate(record)
+
+        self.log(f"  paced rates {', '.join(map(str, plan.paced_rates))}/s")
+        self.paced(record)
+        self.log("  overload recovery")
+        self.overload_recovery(record)
 
         self.log("  flood")
         record.flood_offered = max(FLOOD_RATE, 2 * (record.clean_rate or 0))

@@ -115,12 +115,13 @@ class Perfdhcp:
     with_releases: bool
     cpu: int = 0
 
-    def argv(self, rate: int, duration: float, timers: bool = False) -> list:
+    def argv(self, rate: int, duration: float, timers: bool = False, exit_wait_us: int = 300000) -> list:
         argv = ["perfdhcp", "-4", "-l", self.topology.relay_ip,
                 "-R", str(self.clients), "-b", f"mac={self.mac_base}",
                 "-r", str(rate), "-p", f"{duration:g}", "-d", "1",
-                # Wait 0.3 s after the period so answers still in flight are counted, not dropped.
-                "-W", "300000",
+                # Wait 0.3 s after the period so answers still in flight are counted, not dropped
+                # (0 where the next run must follow at once: the overload-recovery step).
+                "-W", str(exit_wait_us),
                 # One thread: perfdhcp is pinned to one CPU, where its default second (receiving)
                 # thread only competes with the sending one; its socket then overflows from about
                 # 12,000 exchanges/s even against a responder that does nothing (the floor row).
@@ -131,8 +132,8 @@ class Perfdhcp:
             argv += ["-x", "t"]
         return self.topology.in_client(["taskset", "-c", str(self.cpu)] + argv + [self.topology.server_ip])
 
-    def run(self, rate: int, duration: float, timers: bool = False) -> PerfdhcpResult:
-        argv = self.argv(rate, duration, timers)
+    def run(self, rate: int, duration: float, timers: bool = False, exit_wait_us: int = 300000) -> PerfdhcpResult:
+        argv = self.argv(rate, duration, timers, exit_wait_us)
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 30)
         except subprocess.TimeoutExpired as error:

@@ -43,6 +43,42 @@ def figures_table(results: list) -> list:
     return lines
 
 
+def paced_table(results: list) -> list:
+    """CPU per exchange at each paced rate, and what the floor responder spent at the same rate."""
+    rates = sorted({rate for r in results if r.available for rate in r.paced})
+    if not rates:
+        return []
+    floor = next((r for r in results if r.family == "floor" and r.available), None)
+    header = "| Server | " + " | ".join(f"{rate:,}/s: CPU µs (x floor), drops" for rate in rates) + " |"
+    lines = [header, "|---|" + "---:|" * len(rates)]
+    for r in results:
+        if not r.available or not r.paced:
+            continue
+        cells = []
+        for rate in rates:
+            paced = r.paced.get(rate)
+            if paced is None:
+                cells.append("–")
+                continue
+            base = floor.paced.get(rate) if floor is not None else None
+            times = f" ({paced.cpu_us / base.cpu_us:.2f}x)" if base and base.cpu_us and paced.cpu_us and r is not floor else ""
+            cells.append(f"{_number(paced.cpu_us, 1)}{times}, {paced.drop_ratio * 100:.2f} %")
+        lines.append(f"| {r.name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def recovery_table(results: list) -> list:
+    measured = [r for r in results if r.available and r.recovered_drop_ratio is not None]
+    if not measured:
+        return []
+    lines = ["| Server | Overload offered (/s) | Drops during it | Then at the clean rate, drops after the first seconds |",
+             "|---|---:|---:|---:|"]
+    for r in measured:
+        lines.append(f"| {r.name} | {_number(2 * r.clean_rate)} | {r.overload_drop_ratio * 100:.2f} % "
+                     f"| {r.recovered_drop_ratio * 100:.3f} % |")
+    return lines
+
+
 def _ratio(ours, peer, digits=2):
     if ours is None or peer is None or peer == 0:
         return "–"
@@ -93,6 +129,12 @@ def render(results: list, context: dict) -> str:
     ratios = ratios_table(results)
     if ratios:
         out += ["", "## Ratios (ours / peer; above 1x is better for rates, below 1x for CPU, p99, RSS)", ""] + ratios
+    paced = paced_table(results)
+    if paced:
+        out += ["", "## Cost at paced rates (a fresh server per rate)", ""] + paced
+    recovery = recovery_table(results)
+    if recovery:
+        out += ["", "## Overload recovery (twice the clean rate, then the clean rate, one server, no pause)", ""] + recovery
     above_floor = floor_table(results)
     if above_floor:
         out += ["", "## CPU above the floor", ""] + above_floor

@@ -6,7 +6,7 @@ import unittest
 from pathlib import Path
 
 from . import report
-from .measure import ServerResult
+from .measure import Paced, Plan, ServerResult
 from .perfdhcp import PerfdhcpError, parse_report, percentile
 from .reservations import mac_for, reservations, sqlite_script
 from .soak import RssSampler, SegmentedLoad, segment_lengths, Sample, SoakResult, SoakSettings, least_squares_slope, load_slopes, verdict
@@ -107,6 +107,31 @@ class HarnessTests(unittest.TestCase):
         self.assertEqual(entries[99_999].serial, 399)
         with self.assertRaises(ValueError):
             reservations("02:00:00:01:00:00", 1_000_001)
+
+
+class PacedAndRecoveryTests(unittest.TestCase):
+    def test_paced_table_compares_each_rate_with_the_floor(self):
+        ours, floor = ServerResult("ours", "ours"), ServerResult("floor", "floor")
+        ours.paced = {1000: Paced(60.0, 0.0), 4000: Paced(50.0, 0.001)}
+        floor.paced = {1000: Paced(40.0, 0.0), 4000: Paced(40.0, 0.0)}
+        lines = report.paced_table([ours, floor])
+        self.assertIn("1,000/s", lines[0])
+        self.assertIn("60.0 (1.50x), 0.00 %", lines[2])
+        self.assertIn("50.0 (1.25x), 0.10 %", lines[2])
+        self.assertNotIn("x)", lines[3])
+
+    def test_recovery_table_shows_only_measured_servers(self):
+        measured, skipped = ServerResult("ours", "ours"), ServerResult("peer", "coredhcp")
+        measured.clean_rate, measured.overload_drop_ratio, measured.recovered_drop_ratio = 5000, 0.4, 0.002
+        lines = report.recovery_table([measured, skipped])
+        self.assertEqual(len(lines), 3)
+        self.assertIn("| ours | 10,000 | 40.00 % | 0.200 % |", lines[2])
+
+    def test_quick_plan_keeps_every_step_short(self):
+        quick = Plan.quick()
+        self.assertEqual(quick.paced_rates, (1000,))
+        self.assertLessEqual(quick.overload_seconds + quick.recovery_seconds + quick.recovered_seconds, 10)
+        self.assertEqual(Plan().paced_rates, (1000, 4000, 10000))
 
 
 class SoakTests(unittest.TestCase):
