@@ -29,6 +29,12 @@ def server_specs(ours_binary: str, web: bool) -> list:
     return [
         ServerSpec("staticdhcpd SQLite", "ours", "ours", binary=ours_binary, web=web),
         ServerSpec("staticdhcpd SQLite + Lua hook", "ours", "ours", binary=ours_binary, hook=True, web=web),
+        # The same with the database a site migrating from the original brings (rollback journal),
+        # and with the engine thread under SCHED_FIFO (the latency row of docs/BENCHMARK.md).
+        ServerSpec("staticdhcpd SQLite migrated (rollback journal) + Lua hook", "ours", "ours", binary=ours_binary,
+                   hook=True, web=web, migrated=True),
+        ServerSpec("staticdhcpd SQLite + Lua hook, REALTIME_PRIORITY = 10", "ours", "ours", binary=ours_binary,
+                   hook=True, web=web, realtime_priority=10),
         ServerSpec("staticdhcpd memory cache", "ours", "ours", binary=ours_binary, use_cache=True, web=web),
         ServerSpec("CoreDHCP file", "coredhcp", "coredhcp"),
         ServerSpec("Kea 2.2 memfile", "kea", "kea"),

@@ -112,9 +112,12 @@ def floor_table(results: list) -> list:
         return []
     lines = [f"The floor responder (no lookup, no script, no log; the same system calls per packet) spent "
              f"{floor.cpu_us:.1f} µs per exchange: what this machine's kernel charges any server here.", "",
-             "| Server | CPU µs / exchange | Above the floor (µs) | Floor's share |", "|---|---:|---:|---:|"]
+             "| Server | CPU µs / exchange | Above the floor (µs) | Floor's share | Clean rate (x floor's) |",
+             "|---|---:|---:|---:|---:|"]
+    floor_clean = floor.clean_rate if floor.clean_confirmed else None
     for r in servers:
-        lines.append(f"| {r.name} | {r.cpu_us:.1f} | {r.cpu_us - floor.cpu_us:.1f} | {floor.cpu_us / r.cpu_us * 100:.0f} % |")
+        clean = _ratio(r.clean_rate if r.clean_confirmed else None, floor_clean)
+        lines.append(f"| {r.name} | {r.cpu_us:.1f} | {r.cpu_us - floor.cpu_us:.1f} | {floor.cpu_us / r.cpu_us * 100:.0f} % | {clean} |")
     return lines
 
 

@@ -52,14 +52,15 @@ def reservations(base: str, count: int) -> list:
             for k in range(count)]
 
 
-def sqlite_script(entries: list) -> str:
+def sqlite_script(entries: list, wal: bool = True) -> str:
     """SQL for the schema of docs/DEPLOYMENT.md ("The reservation tables") and the reservations, for the sqlite3 CLI.
 
     WAL mode, as `staticdhcpd db init` makes it: readers never take the file lock a
-    rollback-journal database needs for every read transaction.
+    rollback-journal database needs for every read transaction. Without `wal`, the rollback
+    journal sqlite3 gives a new file: a database migrated from the original, as a site has it.
     """
     lines = [
-        "PRAGMA journal_mode=WAL;",
+        "PRAGMA journal_mode=WAL;" if wal else "PRAGMA journal_mode=DELETE;",
         "CREATE TABLE subnets (subnet TEXT NOT NULL, serial INTEGER NOT NULL DEFAULT 0,"
         " lease_time INTEGER NOT NULL, gateway TEXT, subnet_mask TEXT, broadcast_address TEXT,"
         " ntp_servers TEXT, domain_name_servers TEXT, domain_name TEXT, PRIMARY KEY(subnet, serial));",

@@ -127,6 +127,11 @@ class PacedAndRecoveryTests(unittest.TestCase):
         self.assertEqual(len(lines), 3)
         self.assertIn("| ours | 10,000 | 40.00 % | 0.200 % |", lines[2])
 
+    def test_a_migrated_database_keeps_the_rollback_journal(self):
+        entries = reservations("02:00:00:01:00:00", 3)
+        self.assertTrue(sqlite_script(entries).startswith("PRAGMA journal_mode=WAL;"))
+        self.assertTrue(sqlite_script(entries, wal=False).startswith("PRAGMA journal_mode=DELETE;"))
+
     def test_quick_plan_keeps_every_step_short(self):
         quick = Plan.quick()
         self.assertEqual(quick.paced_rates, (1000,))

@@ -44,6 +44,11 @@ class ServerSpec:
     web: bool = False
     binary: str = ""
     extra_env: dict = field(default_factory=dict)
+    # Ours: the database in WAL mode (as `staticdhcpd db init` makes it) or, migrated, with the
+    # rollback journal a database made by the original's tools has.
+    migrated: bool = False
+    # Ours: REALTIME_PRIORITY in conf.lua (0: the setting is left out).
+    realtime_priority: int = 0
 
     def prepare(self, workdir: Path, topology: Topology, entries: list) -> list:
         """Writes the configuration into workdir and returns the command line (without netns/taskset)."""
@@ -64,7 +69,7 @@ class ServerSpec:
         database = workdir / "bench.sqlite3"
         if database.exists():
             database.unlink()
-        loaded = subprocess.run(["sqlite3", str(database)], input=rsv.sqlite_script(entries),
+        loaded = subprocess.run(["sqlite3", str(database)], input=rsv.sqlite_script(entries, wal=not self.migrated),
                                 capture_output=True, text=True)
         if loaded.returncode != 0:
             raise ServerUnavailable(f"sqlite3 could not build the database: {loaded.stderr.strip()}")
@@ -83,6 +88,8 @@ class ServerSpec:
             lines.append("WEB_ENABLED = false")
         if self.use_cache:
             lines.append("USE_CACHE = true")
+        if self.realtime_priority:
+            lines.append(f"REALTIME_PRIORITY = {self.realtime_priority}")
         text = "\n".join(lines) + "\n" + (HOOK_LUA if self.hook else "")
         (workdir / "conf.lua").write_text(text)
         return [self.binary, "--config", str(workdir / "conf.lua"), "--verbose"]
