@@ -252,8 +252,8 @@ class SoakTests(unittest.TestCase):
         self.assertEqual(len(ratios), 3)  # header, rule, ours vs peer: never "vs floor"
         self.assertIn("| ours | peer | 2.00x |", ratios[2])
         above = report.floor_table([ours, peer, floor])
-        self.assertIn("| ours | 50.0 | 30.0 | 40 % |", above)
-        self.assertIn("| peer | 80.0 | 60.0 | 25 % |", above)
+        self.assertIn("| ours | 50.0 | 30.0 | 40 % | 0.50x |", above)
+        self.assertIn("| peer | 80.0 | 60.0 | 25 % | 0.25x |", above)
         self.assertEqual(report.floor_table([ours, peer]), [])
 
 
