@@ -331,7 +331,7 @@ extension DHCPEngine {
         let typeName = reply.messageType?.shortName ?? "reply"
         let outgoing = OutgoingReply(
             packet: reply, answerIP: target.0, answerPort: target.1,
-            arrivedOnProxy: request.configuration.proxyPort == request.datagram.localPort
+            arrivedOnProxy: request.datagram.arrivedOnProxy
         )
         do {
             let destination = try sender.send(outgoing)

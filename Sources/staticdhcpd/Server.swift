@@ -391,8 +391,11 @@ struct DaemonError: Error, CustomStringConvertible {
 }
 
 extension Datagram {
-    /// What the engine needs of a datagram the sockets read.
+    /// The engine's datagram, with everything the kernel told us about its arrival.
     init(_ inbound: InboundDatagram) {
-        self.init(bytes: inbound.bytes, sourceIP: inbound.sourceIP, sourcePort: inbound.sourcePort, localPort: inbound.localPort)
+        self.init(
+            bytes: inbound.bytes, sourceIP: inbound.sourceIP, sourcePort: inbound.sourcePort, localPort: inbound.localPort,
+            arrivedOnProxy: inbound.arrivedOnProxy, interfaceIndex: inbound.interfaceIndex, destinationIP: inbound.destinationIP
+        )
     }
 }
