@@ -92,7 +92,7 @@ actor Server {
             logger.warning("All subsystems initialised; now serving on \(settings.dhcpServerIP):\(settings.dhcpServerPort)\(settings.proxyPort.map { " and proxy port \($0)" } ?? "") with the \(database.engineName) database")
         } catch {
             logger.critical("Start-up failed: \(error)")
-            await service?.stop()
+            service?.sockets.shutdown() // nothing was served: nothing queued is answered
             removePIDFile()
             return 1
         }

@@ -12,12 +12,7 @@ import Synchronization
 
 let loopback = IPv4(127, 0, 0, 1)
 let knownMAC = MAC(0x0200_0000_0001)
-let knownDefinition = Definition(
-    ip: IPv4(192, 0, 2, 10), leaseTime: 3600, subnet: "192.0.2.0/24", serial: 0,
-    hostname: "alpha", gateways: [IPv4(192, 0, 2, 1)], subnetMask: IPv4(255, 255, 255, 0),
-    broadcastAddress: IPv4(192, 0, 2, 255), domainName: "example.org",
-    domainNameServers: [IPv4(192, 0, 2, 53)], ntpServers: [IPv4(192, 0, 2, 123)]
-)
+let knownDefinition = Definition(ip: IPv4(192, 0, 2, 10), leaseTime: 3600, subnet: "192.0.2.0/24", serial: 0)
 let testLogger = Logger(label: "DHCPServiceTests")
 
 /// Sockets on 127.0.0.1 at ports the kernel picks.
