@@ -72,6 +72,22 @@ import Testing
         #expect(sockets.counters.received == 5)
     }
 
+    @Test func answerQueuedReadsWhatWaitsAndServingGoesOn() async throws {
+        let log = SeenLog()
+        let sockets = try loopbackSockets()
+        // Not started yet: the datagrams wait in the socket's buffer.
+        let service = DHCPService(sockets: sockets, generation: generation(1, log: log), logger: testLogger)
+        let client = try TestClient()
+        let macs = (1...2).map { MAC(0x0200_0000_0500 + UInt64($0)) }
+        for mac in macs { try client.send(discover(mac), to: sockets.serverPort) }
+        await service.answerQueued()
+        #expect(log.all.map(\.mac) == macs)
+        service.start()
+        try client.send(discover(knownMAC), to: sockets.serverPort)
+        #expect(await log.wait(for: 3).last?.mac == knownMAC)
+        await service.stop()
+    }
+
     @Test func installRunsTheNewGenerationOnTheSameSockets() async throws {
         let log = SeenLog()
         let sockets = try loopbackSockets()
