@@ -55,9 +55,10 @@ let package = Package(
             ]
         ),
         .target(
+            // No sockets, no epoll, no scheduling policy: the engine runs on the executor it is given.
             name: "Engine",
             dependencies: [
-                "DHCPWire", "Databases", "CNetLinux",
+                "DHCPWire", "Databases",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -66,8 +67,18 @@ let package = Package(
             // `#if canImport(Network)`; a module of ours by that name breaks the Web build.
             name: "DHCPNetwork",
             dependencies: [
-                // Plain sockets and receive threads, not SwiftNIO: see the DHCPNetwork notes in ARCHITECTURE.md.
+                // Plain sockets and recvmmsg readers, not SwiftNIO: see "The engine's thread" in docs/ARCHITECTURE.md.
                 "CNetLinux", "DHCPWire",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            // The packet side of the daemon: the engine's thread (epoll over the sockets, the
+            // engine's executor, its scheduling policy), the readers, the reply sender, and the
+            // socket changeover on reload. Kept out of the executable so it is tested on its own.
+            name: "DHCPService",
+            dependencies: [
+                "Engine", "DHCPNetwork", "CNetLinux",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -95,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "staticdhcpd",
             dependencies: [
-                "DHCPWire", "Scripting", "Databases", "Engine", "DHCPNetwork", "Web", "DaemonLogging",
+                "DHCPWire", "Scripting", "Databases", "Engine", "DHCPNetwork", "DHCPService", "Web", "DaemonLogging",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -151,7 +162,15 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
-        .testTarget(name: "DHCPNetworkTests", dependencies: ["DHCPNetwork", "DHCPWire", "CNetLinux"]),
+        // DHCPService: the sockets are read as the daemon reads them, on the engine's thread.
+        .testTarget(name: "DHCPNetworkTests", dependencies: ["DHCPNetwork", "DHCPWire", "CNetLinux", "DHCPService"]),
+        .testTarget(
+            name: "DHCPServiceTests",
+            dependencies: [
+                "DHCPService", "Engine", "DHCPNetwork", "DHCPWire", "Databases", "CNetLinux",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "WebTests",
             dependencies: [

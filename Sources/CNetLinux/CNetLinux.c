@@ -18,10 +18,6 @@
 /* The largest batch one call accepts; the Swift side asks for fewer. */
 #define CNET_MAX_BATCH 64
 
-int cnet_recv_batch(int fd, uint8_t *slots, size_t slot_size, cnet_datagram_info *infos, unsigned int count) {
-    return cnet_recv_batch_flags(fd, slots, slot_size, infos, count, MSG_WAITFORONE);
-}
-
 int cnet_recv_batch_nowait(int fd, uint8_t *slots, size_t slot_size, cnet_datagram_info *infos, unsigned int count) {
     return cnet_recv_batch_flags(fd, slots, slot_size, infos, count, MSG_DONTWAIT);
 }

@@ -57,10 +57,8 @@ struct Layer2Responder: Sendable {
 }
 
 /// The server's sockets (docs/PROTOCOL.md §4.4): the main socket, the optional ProxyDHCP socket and
-/// the optional layer-2 responder, and `send`/`sendReply` for replies. The daemon reads them through
-/// `makeReaders`, whose readers the engine's thread polls with epoll (`EngineThread`); `run`, a
-/// blocking receive thread per listening socket, is the earlier design, still used by the socket tests
-/// and the receive benchmark in Tests/DHCPNetworkTests.
+/// the optional layer-2 responder, and `send`/`sendReply` for replies. They are read through
+/// `makeReaders`, whose readers the engine's thread polls with epoll (DHCPService's `EngineThread`).
 public final class DHCPSockets: Sendable {
     public let config: NetworkConfig
     /// The interface the main socket is bound to (nil for a loopback server address).
@@ -83,7 +81,6 @@ public final class DHCPSockets: Sendable {
     private let truncated = Atomic<Int>(0)
     private let stale = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
-    private let threads = Mutex<[pthread_t]>([])
     private let slotSize = 4096
 
     /// Opens and binds every socket; throws a `NetworkError` naming the address, port or interface and
@@ -174,35 +171,8 @@ public final class DHCPSockets: Sendable {
     /// The hardware address layer-2 replies come from, when a raw responder is open.
     public var layer2SourceMAC: MAC? { layer2?.mac }
 
-    /// Starts one receive thread per listening socket and returns (tests and benchmarks; the daemon
-    /// uses `makeReaders`). `onDatagram` runs on those threads,
-    /// once per datagram, and must be cheap (enqueue and return). Later calls do nothing.
-    public func run(onDatagram: @escaping @Sendable (InboundDatagram) -> Void) {
-        threads.withLock { threads in
-            guard threads.isEmpty, !stopping.load(ordering: .acquiring) else {
-                logger.warning("DHCPSockets.run called twice or after shutdown; ignored")
-                return
-            }
-            var listeners = [(mainFD, serverPort, false)]
-            if let proxyFD, let proxyPort { listeners.append((proxyFD, proxyPort, true)) }
-            for (fd, port, isProxy) in listeners {
-                let loop = ReceiveLoop(
-                    reader: DatagramReader(
-                        fd: fd, localPort: port, isProxy: isProxy, batch: config.receiveBatchSize,
-                        slotSize: slotSize, owner: self),
-                    onDatagram: onDatagram
-                )
-                do {
-                    threads.append(try ThreadStarter.start { loop.run() })
-                } catch {
-                    logger.critical("cannot start the receive thread for port \(port): \(error)")
-                }
-            }
-        }
-    }
-
-    /// Readers for every listening socket, for an event loop that polls them itself (instead of
-    /// `run`'s threads). Each reader belongs to that loop's thread.
+    /// Readers for every listening socket, for an event loop that polls them (the engine's thread).
+    /// Each reader belongs to that loop's thread.
     public func makeReaders() -> [DatagramReader] {
         var readers = [DatagramReader(
             fd: mainFD, localPort: serverPort, isProxy: false, batch: config.receiveBatchSize, slotSize: slotSize, owner: self)]
@@ -213,16 +183,12 @@ public final class DHCPSockets: Sendable {
         return readers
     }
 
-    /// Stops the receive threads and waits for them. Sockets close when this object is released.
+    /// Stops reading: every reader's next `read` returns -1, and its event loop stops watching it.
+    /// Sockets close when this object is released (a reply in flight may still hold it).
     public func shutdown() {
         guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
         Glibc.shutdown(mainFD, Int32(SHUT_RD))
         if let proxyFD { Glibc.shutdown(proxyFD, Int32(SHUT_RD)) }
-        let running = threads.withLock { threads in
-            defer { threads.removeAll() }
-            return threads
-        }
-        for thread in running { pthread_join(thread, nil) }
     }
 
     /// Sends one encoded reply the way `route` says. Throws when the route needs a socket that is not
@@ -269,7 +235,7 @@ public final class DHCPSockets: Sendable {
         }
     }
 
-    // MARK: receive-loop hooks
+    // MARK: for the readers
 
     var isStopping: Bool { stopping.load(ordering: .acquiring) }
     func countReceived(_ count: Int) { received.add(count, ordering: .relaxed) }

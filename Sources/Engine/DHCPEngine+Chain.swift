@@ -215,6 +215,28 @@ extension DHCPEngine {
 
     // MARK: steps shared by the rules
 
+    /// One hook call: the answer it gave before it suspended, when the stage runs again after the
+    /// wait (`HookMemo`), or else the hook itself, its time counted. A raised error stops the
+    /// request (`.hook`); a hook that waits on a round trip parks it (`.suspended`).
+    func runHook<Value>(
+        _ name: String, remembered: Value?, trace: DecisionTrace?, _ call: () throws(HookError) -> HookStep<Value>
+    ) throws(Stop) -> Value {
+        if let remembered { return remembered }
+        let started = ContinuousClock.now
+        defer { counters.hookRan(since: started) }
+        let step: HookStep<Value>
+        do {
+            step = try call()
+        } catch {
+            trace?.note(name, "raised an error")
+            throw .hook(error)
+        }
+        switch step {
+        case .finished(let value): return value
+        case .suspended(let hook): throw .suspended(hook)
+        }
+    }
+
     /// `filterPacket`: true goes on; false drops; nil drops and blocklists. Returns whether to go on.
     func filter(_ request: inout Request) throws(Stop) -> Bool {
         let hooks = request.generation.hooks
@@ -222,24 +244,8 @@ extension DHCPEngine {
             request.trace?.note("filterPacket", "not defined in conf.lua")
             return true
         }
-        let verdict: FilterVerdict
-        if let remembered = request.memo.verdict {
-            verdict = remembered
-        } else {
-            let started = ContinuousClock.now
-            let step: HookStep<FilterVerdict>
-            do {
-                step = try hooks.filterPacket(&request.packet, context)
-            } catch {
-                request.trace?.note("filterPacket", "raised an error")
-                counters.hookRan(since: started)
-                throw .hook(error)
-            }
-            counters.hookRan(since: started)
-            switch step {
-            case .finished(let value): verdict = value
-            case .suspended(let hook): throw .suspended(hook)
-            }
+        let verdict = try runHook("filterPacket", remembered: request.memo.verdict, trace: request.trace) { () throws(HookError) in
+            try hooks.filterPacket(&request.packet, context)
         }
         request.trace?.note("filterPacket", verdict == .accept ? "true: go on" : verdict == .drop ? "false: drop" : "nil: drop and blocklist")
         switch verdict {
@@ -260,23 +266,8 @@ extension DHCPEngine {
         let hooks = request.generation.hooks
         var definitions = found
         if definitions.isEmpty && hooks.hasHandleUnknownMAC {
-            if let remembered = request.memo.unknown {
-                definitions = remembered
-            } else {
-                let started = ContinuousClock.now
-                let step: HookStep<[Definition]>
-                do {
-                    step = try hooks.handleUnknownMAC(&request.packet, context)
-                } catch {
-                    request.trace?.note("handleUnknownMAC", "raised an error")
-                    counters.hookRan(since: started)
-                    throw .hook(error)
-                }
-                counters.hookRan(since: started)
-                switch step {
-                case .finished(let value): definitions = value
-                case .suspended(let hook): throw .suspended(hook)
-                }
+            definitions = try runHook("handleUnknownMAC", remembered: request.memo.unknown, trace: request.trace) { () throws(HookError) in
+                try hooks.handleUnknownMAC(&request.packet, context)
             }
             request.trace?.note("handleUnknownMAC", Self.describe(definitions))
         } else if definitions.isEmpty {
@@ -287,23 +278,8 @@ extension DHCPEngine {
         case 0: chosen = nil
         case 1: chosen = definitions[0]
         default:
-            if let remembered = request.memo.chosen {
-                chosen = remembered
-            } else {
-                let started = ContinuousClock.now
-                let step: HookStep<Definition?>
-                do {
-                    step = try hooks.filterRetrievedDefinitions(definitions, &request.packet, context)
-                } catch {
-                    request.trace?.note("filterRetrievedDefinitions", "raised an error")
-                    counters.hookRan(since: started)
-                    throw .hook(error)
-                }
-                counters.hookRan(since: started)
-                switch step {
-                case .finished(let value): chosen = value
-                case .suspended(let hook): throw .suspended(hook)
-                }
+            chosen = try runHook("filterRetrievedDefinitions", remembered: request.memo.chosen, trace: request.trace) { () throws(HookError) in
+                try hooks.filterRetrievedDefinitions(definitions, &request.packet, context)
             }
             request.trace?.note("filterRetrievedDefinitions", chosen.map { "chose \($0.ip) (subnet \($0.subnet), serial \($0.serial))" } ?? "chose none")
         }
@@ -325,24 +301,8 @@ extension DHCPEngine {
             ReplyBuilder.populate(&reply, from: definition, assignAddress: assignAddress)
         }
         if hooks.hasLoadDHCPPacket, let context = request.context {
-            let keep: Bool
-            if let remembered = request.memo.load {
-                keep = remembered.keep
-            } else {
-                let started = ContinuousClock.now
-                let step: HookStep<Bool>
-                do {
-                    step = try hooks.loadDHCPPacket(&reply, context, definition: definition, source: source)
-                } catch {
-                    request.trace?.note("loadDHCPPacket", "raised an error")
-                    counters.hookRan(since: started)
-                    throw .hook(error)
-                }
-                counters.hookRan(since: started)
-                switch step {
-                case .finished(let value): keep = value
-                case .suspended(let hook): throw .suspended(hook)
-                }
+            let keep = try runHook("loadDHCPPacket", remembered: request.memo.load?.keep, trace: request.trace) { () throws(HookError) in
+                try hooks.loadDHCPPacket(&reply, context, definition: definition, source: source)
             }
             request.trace?.note("loadDHCPPacket", keep ? "true: send the reply" : "false: drop the reply")
             guard keep else {
@@ -371,7 +331,7 @@ extension DHCPEngine {
         let typeName = reply.messageType?.shortName ?? "reply"
         let outgoing = OutgoingReply(
             packet: reply, answerIP: target.0, answerPort: target.1,
-            arrivedOnProxy: request.configuration.proxyPort == request.datagram.localPort
+            arrivedOnProxy: request.datagram.arrivedOnProxy
         )
         do {
             let destination = try sender.send(outgoing)

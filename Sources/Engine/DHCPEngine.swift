@@ -27,9 +27,9 @@ public struct Generation: Sendable {
 /// The DHCP engine: a plain chain of steps per datagram (decode, classify, source policy,
 /// abuse check, the per-method rules of docs/PROTOCOL.md §2, reply), run on this actor.
 ///
-/// The actor runs on its own `EngineThread`, the "one serial executor" every hook call goes
-/// through. The thread also waits on the DHCP sockets and hands each batch it reads to
-/// `handleArrived` without any hop. A database that answers at once (SQLite, INI, a warm memory
+/// The actor runs on the executor it is given (`EngineExecutor`), the "one serial executor" every
+/// hook call goes through. In the daemon that is DHCPService's `EngineThread`, which also waits on
+/// the DHCP sockets and hands each datagram it reads to `handleArrived` without any hop. A database that answers at once (SQLite, INI, a warm memory
 /// cache) is asked on the spot; one that must wait (PostgreSQL, HTTP, memcached, a cache miss)
 /// parks only that request in a task of its own, so a slow database never holds up others.
 public actor DHCPEngine {
@@ -38,8 +38,8 @@ public actor DHCPEngine {
     /// Where replies go. A reload that rebinds the sockets replaces it with the generation.
     private(set) var sender: any ReplySender
     let logger: Logger
-    /// The thread this actor runs on.
-    public nonisolated let thread: EngineThread
+    /// The serial executor (one thread) this actor runs on.
+    public nonisolated let executor: any EngineExecutor
     /// Requests waiting for a database lookup; beyond `parkedLimit` new ones are dropped.
     private let parkedCount = Atomic<Int>(0)
     private let shedCount = Atomic<Int>(0)
@@ -56,14 +56,12 @@ public actor DHCPEngine {
     var reportedSchemaErrors: Set<String> = []
     /// Callers of `handle` waiting for their request to finish, by request id.
     private var completions: [UInt64: Completion] = [:]
-    /// The thread's SCHED_FIFO priority as last set (0: ordinary scheduling).
-    private var appliedRealtimePriority = 0
 
-    public nonisolated var unownedExecutor: UnownedSerialExecutor { thread.asUnownedSerialExecutor() }
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     public init(
         generation: Generation, sender: any ReplySender, logger: Logger = Logger(label: "dhcp"),
-        parkedLimit: Int = 2048, thread: EngineThread = EngineThread(),
+        parkedLimit: Int = 2048, executor: any EngineExecutor,
         offerWindow: Duration = .seconds(10)
     ) {
         self.generation = generation
@@ -71,12 +69,12 @@ public actor DHCPEngine {
         self.sender = sender
         self.logger = logger
         self.parkedLimit = parkedLimit
-        self.thread = thread
+        self.executor = executor
         self.offers = OfferMemo(window: offerWindow)
     }
 
     deinit {
-        thread.stop()
+        executor.stop()
     }
 
     /// Requests waiting for their database lookup (what shutdown waits for).
@@ -87,28 +85,13 @@ public actor DHCPEngine {
     /// Makes `next` the generation for every request that starts from now on, and `sender` (when
     /// given: the sockets were rebound) the way every reply leaves from now on, including those of
     /// requests still parked on the old generation. The blocklist and flood counters carry over;
-    /// only their timeouts and threshold follow the new settings.
+    /// only their timeouts and threshold follow the new settings. (REALTIME_PRIORITY is the
+    /// thread's scheduling policy: whoever owns the thread applies it, not the engine.)
     public func install(_ next: Generation, sender: (any ReplySender)? = nil) {
         generation = next
         reportedSchemaErrors = []
         abuse.configuration = next.configuration.abuse
         if let sender { self.sender = sender }
-        applyScheduling(next.configuration.realtimePriority)
-    }
-
-    /// REALTIME_PRIORITY: the thread answering DHCP under SCHED_FIFO, so that no ordinary thread
-    /// on its CPU (a kernel worker, a reclaim pass, a dashboard render) holds a reply back for a
-    /// time slice. A refusal (no CAP_SYS_NICE, e.g. after privileges were dropped) is a warning;
-    /// the thread keeps the policy it has.
-    private func applyScheduling(_ wanted: Int) {
-        guard wanted != appliedRealtimePriority else { return }
-        let current = appliedRealtimePriority == 0 ? "ordinary scheduling" : "SCHED_FIFO priority \(appliedRealtimePriority)"
-        if let refusal = thread.setRealtimePriority(wanted) {
-            logger.warning("REALTIME_PRIORITY = \(wanted) not applied: \(refusal) (SCHED_FIFO needs root, CAP_SYS_NICE or a LimitRTPRIO/RLIMIT_RTPRIO that allows it); the DHCP thread keeps \(current)")
-            return
-        }
-        appliedRealtimePriority = wanted
-        logger.info("The DHCP thread now runs \(wanted == 0 ? "under ordinary scheduling" : "under SCHED_FIFO priority \(wanted)") (was \(current))")
     }
 
     /// The 1 Hz tick: decays the blocklist and flood counters, then runs the scripts' tick handlers.
@@ -133,7 +116,7 @@ public actor DHCPEngine {
     }
 
     /// One datagram just read on the engine's thread: answered now, or parked while its lookup
-    /// or a hook waits. Call it inside `assumeIsolated` from a socket handler of `thread`.
+    /// or a hook waits. Call it inside `assumeIsolated` from a socket handler on the executor's thread.
     /// `trace` (nil on the daemon's path) records each step's decision (`staticdhcpd explain`).
     public func handleArrived(_ datagram: Datagram, trace: DecisionTrace? = nil) {
         var request = makeRequest(datagram)

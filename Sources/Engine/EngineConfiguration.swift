@@ -14,7 +14,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var allowedDHCPRelays: Set<IPv4>
     public var enableRapidCommit: Bool
     public var abuse: AbuseGuard.Configuration
-    /// SCHED_FIFO priority of the engine's thread (1-99); 0 = ordinary scheduling.
+    /// SCHED_FIFO priority of the engine's thread (1-99); 0 = ordinary scheduling. Applied by the
+    /// thread's owner (DHCPService), not by the engine.
     public var realtimePriority: Int
 
     public init(

@@ -1,6 +1,7 @@
 import DaemonLogging
 import Databases
 import DHCPNetwork
+import DHCPService
 import Engine
 import Foundation
 import Logging
@@ -26,8 +27,8 @@ enum ExplainRun {
             throw Failure(description: "\(configFile.path): configuration rejected:\n\(error.description)")
         }
         let settings = runtime.settings.resolvingPaths(relativeTo: configFile)
-        var configuration = settings.engineConfiguration
-        configuration.realtimePriority = 0 // explain is not a server; its thread needs no SCHED_FIFO
+        // REALTIME_PRIORITY is not applied: explain runs on a `JobThread`, which has no scheduling policy.
+        let configuration = settings.engineConfiguration
         let addressing: AddressingConfig
         do {
             addressing = try settings.networkConfiguration().plannedAddressing
@@ -36,7 +37,8 @@ enum ExplainRun {
         }
         let engine = DHCPEngine(
             generation: Generation(number: 0, configuration: configuration, hooks: NoHooks(), database: NullDatabase()),
-            sender: RouteOnlyReplySender(addressing: addressing), logger: capture.logger(label: "dhcp")
+            sender: RouteOnlyReplySender(addressing: addressing), logger: capture.logger(label: "dhcp"),
+            executor: JobThread() // explain watches no sockets
         )
         do {
             let database = try await GenerationParts.makeDatabase(

@@ -73,7 +73,7 @@ extension Server {
             // sockets: from its bind on, the kernel delivers the port's unicast to the new socket.
             let rebound = try bindChangedSockets(settings, previous: previous.settings)
             await install(LoadedGeneration(number: previous.number + 1, runtime: runtime, settings: settings, database: database, store: store),
-                          on: engine, rebound: rebound)
+                          rebound: rebound)
             if let rebound {
                 logger.warning("Reload: DHCP sockets rebound; now serving on \(settings.dhcpServerIP):\(rebound.serverPort)\(rebound.proxyPort.map { " and proxy port \($0)" } ?? "")")
             }

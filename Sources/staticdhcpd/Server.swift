@@ -1,6 +1,7 @@
 import DaemonLogging
 import Databases
 import DHCPNetwork
+import DHCPService
 import DHCPWire
 import Dispatch
 import Engine
@@ -29,15 +30,14 @@ actor Server {
     let telemetry = Telemetry()
     let startedAt = Date()
 
-    private var engine: DHCPEngine?
-    private var sockets: DHCPSockets?
+    /// The engine, its thread and the sockets it reads.
+    private var service: DHCPService?
+    private var engine: DHCPEngine? { service?.engine }
     private var current: LoadedGeneration?
     private var signalSources: [any DispatchSourceSignal] = []
     private var dashboard: Dashboard?
     private var shuttingDown = false
     private var stopped: CheckedContinuation<Int32, Never>?
-    /// The socket readers the engine's thread polls (used there only).
-    private var readers: [DatagramReader] = []
     /// Where the pid was written (see `Settings.controlPIDFile`).
     private var pidFile: String?
     let webSnapshot = Mutex(WebSnapshot())
@@ -62,12 +62,13 @@ actor Server {
         installSignalHandlers()
         do {
             let sockets = try DHCPSockets(config: settings.networkConfiguration(), logger: Logger(label: "network"))
-            self.sockets = sockets
-            let engine = DHCPEngine(
+            let service = DHCPService(
+                sockets: sockets,
                 generation: Generation(number: 0, configuration: settings.engineConfiguration, hooks: NoHooks(), database: NullDatabase()),
-                sender: NetworkReplySender(sockets: sockets), logger: Logger(label: "dhcp")
+                logger: Logger(label: "dhcp")
             )
-            self.engine = engine
+            self.service = service
+            let engine = service.engine
             let database = try await makeDatabase(runtime: runtime, settings: settings, engine: engine, previous: nil)
             let store = try await openStore(settings: settings, previous: nil)
             current = LoadedGeneration(number: 0, runtime: runtime, settings: settings, database: database, store: store)
@@ -82,15 +83,16 @@ actor Server {
                 try runtime.callInit()
             }
             let generation = LoadedGeneration(number: 1, runtime: runtime, settings: settings, database: database, store: store)
-            await install(generation, on: engine)
-            startReceiving(sockets, engine: engine)
+            await install(generation)
+            // The engine's thread reads the sockets itself from now on (DHCPService).
+            service.start()
             try Privileges.drop(uid: settings.uid, gid: settings.gid, logger: logger)
             startTicks(engine)
             startHeartbeat()
             logger.warning("All subsystems initialised; now serving on \(settings.dhcpServerIP):\(settings.dhcpServerPort)\(settings.proxyPort.map { " and proxy port \($0)" } ?? "") with the \(database.engineName) database")
         } catch {
             logger.critical("Start-up failed: \(error)")
-            shutdownSockets()
+            service?.sockets.shutdown() // nothing was served: nothing queued is answered
             removePIDFile()
             return 1
         }
@@ -110,10 +112,11 @@ actor Server {
     }
 
     /// Makes `generation` the one every new request runs on. With `rebound` (a reload changed the
-    /// socket settings and bound new ones), the sockets change over in the same engine job: the
-    /// datagrams already queued on the old sockets are answered by the old generation, then the
-    /// engine reads only the new sockets and replies through them.
-    func install(_ generation: LoadedGeneration, on engine: DHCPEngine, rebound: DHCPSockets? = nil) async {
+    /// socket settings and bound new ones), the sockets change over in the same engine job
+    /// (`DHCPService.changeOver`): the datagrams already queued on the old sockets are answered by
+    /// the old generation, then the engine reads only the new sockets and replies through them.
+    func install(_ generation: LoadedGeneration, rebound: DHCPSockets? = nil) async {
+        guard let service else { return }
         // Statistics telemetry only feeds the dashboard: recorded while the settings ask for one.
         let hooks = LuaHooks(runtime: generation.runtime, telemetry: generation.settings.webEnabled ? telemetry : nil, logTap: hub.tap)
         let next = Generation(
@@ -121,23 +124,12 @@ actor Server {
             hooks: hooks, database: generation.database
         )
         if let rebound {
-            let (old, oldReaders, newReaders) = (sockets, readers, rebound.makeReaders())
-            await engine.perform {
-                engine.assumeIsolated { engine in
-                    for reader in oldReaders { engine.thread.unwatch(reader.fd) }
-                    Server.answerQueued(on: oldReaders, engine: engine)
-                    engine.install(next, sender: NetworkReplySender(sockets: rebound))
-                    Server.watch(newReaders, engine: engine)
-                }
-            }
-            sockets = rebound
-            readers = newReaders
-            old?.shutdown() // closed once the last reference (a reply in flight) lets go
+            await service.changeOver(to: rebound, installing: next)
         } else {
-            await engine.install(next)
+            await service.install(next)
         }
         current = generation
-        await refreshWebSnapshot(engine)
+        await refreshWebSnapshot(service.engine)
         hub.reconfigure(generation.settings.logConfiguration(debugFlag: options.debug, console: hubConsole))
     }
 
@@ -154,26 +146,6 @@ actor Server {
         }
         dashboard = made
         return made
-    }
-
-    /// The engine's thread reads the sockets itself: when epoll reports one readable, a batch is
-    /// read and each datagram answered on the spot (no hand-off to another thread per packet).
-    private func startReceiving(_ sockets: DHCPSockets, engine: DHCPEngine) {
-        readers = sockets.makeReaders()
-        Server.watch(readers, engine: engine)
-    }
-
-    private nonisolated static func watch(_ readers: [DatagramReader], engine: DHCPEngine) {
-        for reader in readers {
-            let thread = engine.thread
-            let fd = reader.fd
-            thread.watch(fd) {
-                engine.assumeIsolated { engine in
-                    let outcome = reader.read(waiting: false) { engine.handleArrived(Datagram($0)) }
-                    if outcome < 0 { thread.unwatch(fd) }
-                }
-            }
-        }
     }
 
     /// The 1 Hz tick: a wake-up, not a precise clock.
@@ -226,7 +198,7 @@ actor Server {
         guard let generation = current else { return }
         let counters = await engine.counters
         let registrations = await engine.perform { generation.runtime.webRegistrations() }
-        let sockets = WebSnapshot.describe(sockets, settings: generation.settings)
+        let sockets = WebSnapshot.describe(service?.sockets, settings: generation.settings)
         webSnapshot.withLock {
             $0.publish(generation: generation, engine: engine, counters: counters, registrations: registrations, sockets: sockets)
         }
@@ -268,8 +240,10 @@ actor Server {
         }
         shuttingDown = true
         logger.warning("System shutdown beginning (signal \(signalNumber))...")
-        await answerQueuedDatagrams()
-        shutdownSockets()
+        // Datagrams that arrived before the signal but still wait in the sockets' buffers (the
+        // engine was busy) are requests in flight too: answered before the sockets close. Bounded
+        // by the buffers' size; a second signal exits at once.
+        await service?.stop()
         await dashboard?.stop()
         let deadline = ContinuousClock.now + .seconds(4)
         let inFlight = { self.engine?.parked ?? 0 }
@@ -282,28 +256,6 @@ actor Server {
         logger.warning("System shutdown complete")
         stopped?.resume(returning: 0)
         stopped = nil
-    }
-
-    /// Datagrams that arrived before the stop signal but still wait in the sockets' buffers (the
-    /// engine was busy) are requests in flight too: the engine reads and answers them before the
-    /// sockets close. Bounded by the buffers' size; a second signal exits at once.
-    private func answerQueuedDatagrams() async {
-        guard let engine else { return }
-        let readers = readers
-        await engine.perform {
-            engine.assumeIsolated { engine in Server.answerQueued(on: readers, engine: engine) }
-        }
-    }
-
-    /// Reads and answers every datagram waiting on `readers` now (on the engine's thread).
-    private static func answerQueued(on readers: [DatagramReader], engine: isolated DHCPEngine) {
-        for reader in readers {
-            while reader.read(waiting: false, { engine.handleArrived(Datagram($0)) }) > 0 {}
-        }
-    }
-
-    private func shutdownSockets() {
-        sockets?.shutdown()
     }
 
     private func removePIDFile() {
@@ -337,7 +289,7 @@ actor Server {
 
     var engineForWeb: DHCPEngine? { engine }
     var generationForWeb: LoadedGeneration? { current }
-    var socketsForWeb: DHCPSockets? { sockets }
+    var socketsForWeb: DHCPSockets? { service?.sockets }
 }
 
 /// `PID_FILE`.
@@ -388,11 +340,4 @@ enum Privileges {
 struct DaemonError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
-}
-
-extension Datagram {
-    /// What the engine needs of a datagram the sockets read.
-    init(_ inbound: InboundDatagram) {
-        self.init(bytes: inbound.bytes, sourceIP: inbound.sourceIP, sourcePort: inbound.sourcePort, localPort: inbound.localPort)
-    }
 }

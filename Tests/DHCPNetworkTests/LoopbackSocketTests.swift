@@ -24,7 +24,8 @@ import Testing
         #expect(sockets.addressing == AddressingConfig(serverPort: sockets.serverPort, clientPort: 68,
                                                        proxyPort: proxyPort, hasLayer2Responder: false))
         let collector = DatagramCollector()
-        sockets.run(onDatagram: collector.callback)
+        let loop = ReadingLoop(sockets, deliver: collector.callback)
+        defer { loop.stop() }
 
         let client = try TestClientSocket(bindTo: loopback)
         try client.send([1, 2, 3, 4], to: loopback, port: sockets.serverPort)
@@ -66,7 +67,8 @@ import Testing
         let sockets = try DHCPSockets(config: loopbackConfig(proxy: false), logger: testLogger)
         defer { sockets.shutdown() }
         let collector = DatagramCollector()
-        sockets.run(onDatagram: collector.callback)
+        let loop = ReadingLoop(sockets, deliver: collector.callback)
+        defer { loop.stop() }
         let client = try TestClientSocket(bindTo: loopback)
         for index in 0..<200 { try client.send([UInt8(index)], to: loopback, port: sockets.serverPort) }
         let got = collector.wait(for: 200)
@@ -78,7 +80,8 @@ import Testing
         let sockets = try DHCPSockets(config: loopbackConfig(proxy: false), logger: testLogger)
         defer { sockets.shutdown() }
         let collector = DatagramCollector()
-        sockets.run(onDatagram: collector.callback)
+        let loop = ReadingLoop(sockets, deliver: collector.callback)
+        defer { loop.stop() }
         let client = try TestClientSocket(bindTo: loopback)
         try client.send([UInt8](repeating: 7, count: 5000), to: loopback, port: sockets.serverPort)
         try client.send([1], to: loopback, port: sockets.serverPort)
@@ -87,11 +90,16 @@ import Testing
         #expect(sockets.counters.truncated == 1)
     }
 
-    @Test func shutdownStopsTheReceiveThreadsAndIsIdempotent() throws {
+    @Test func shutdownStopsTheReadersAndIsIdempotent() throws {
         let sockets = try DHCPSockets(config: loopbackConfig(proxy: true), logger: testLogger)
-        sockets.run { _ in }
+        let client = try TestClientSocket(bindTo: loopback)
+        try client.send([1], to: loopback, port: sockets.serverPort)
         sockets.shutdown()
         sockets.shutdown()
+        // Even with a datagram queued, a reader of stopped sockets says "stop reading me".
+        for reader in sockets.makeReaders() {
+            #expect(reader.read { _ in Issue.record("read after shutdown") } == -1)
+        }
         #expect(sockets.counters.received == 0)
     }
 

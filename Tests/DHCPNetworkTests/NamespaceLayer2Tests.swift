@@ -117,7 +117,8 @@ struct NamespaceLayer2Tests {
         defer { sockets.shutdown() }
         let serverIndex = try pair.inside(pair.server) { Int32(if_nametoindex("vs0")) }
         let collector = DatagramCollector()
-        sockets.run(onDatagram: collector.callback)
+        let loop = ReadingLoop(sockets, deliver: collector.callback)
+        defer { loop.stop() }
 
         let clientSocket = try pair.inside(pair.client) { () throws -> Int32 in
             let client = try TestClientSocket(bindTo: .zero, port: 68, broadcast: true)
@@ -146,7 +147,7 @@ struct NamespaceLayer2Tests {
         try sockets.send([7, 7, 7], route: route)
         var buffer = [UInt8](repeating: 0, count: 64)
         var info = cnet_datagram_info()
-        let count = buffer.withUnsafeMutableBufferPointer { cnet_recv_batch(clientSocket, $0.baseAddress, 64, &info, 1) }
+        let count = buffer.withUnsafeMutableBufferPointer { cnet_recv_batch_flags(clientSocket, $0.baseAddress, 64, &info, 1, 0) }
         #expect(count == 1)
         #expect(Array(buffer.prefix(Int(info.length))) == [7, 7, 7])
         #expect(IPv4(info.source_ip) == IPv4(192, 0, 2, 1))

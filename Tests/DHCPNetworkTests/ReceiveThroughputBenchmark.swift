@@ -8,8 +8,8 @@ import Synchronization
 import Testing
 @testable import DHCPNetwork
 
-/// Receive-path throughput on loopback, batch size 1 (one datagram per system call) against the
-/// default batch. Opt-in: `NETWORK_BENCH=1 swift test --filter ReceiveThroughputBenchmark`.
+/// Receive-path throughput on loopback, read as the daemon reads (`ReadingLoop`), batch size 1
+/// (one datagram per system call) against the default batch. Opt-in: `NETWORK_BENCH=1 swift test --filter ReceiveThroughputBenchmark`.
 @Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["NETWORK_BENCH"] == "1", "set NETWORK_BENCH=1 to run"))
 struct ReceiveThroughputBenchmark {
     @Test(arguments: [1, 32])
@@ -21,7 +21,8 @@ struct ReceiveThroughputBenchmark {
             logger: testLogger)
         defer { sockets.shutdown() }
         let count = Atomic<Int>(0)
-        sockets.run { _ in count.add(1, ordering: .relaxed) }
+        let loop = ReadingLoop(sockets) { _ in count.add(1, ordering: .relaxed) }
+        defer { loop.stop() }
         let client = try TestClientSocket(bindTo: loopback)
         let payload = [UInt8](repeating: 0x5A, count: 300)
         let total = 200_000
@@ -54,7 +55,7 @@ struct ReceiveThroughputBenchmark {
     }
 }
 
-/// The receive path alone: the kernel buffer is filled before the receive thread starts, then the
+/// The receive path alone: the kernel buffer is filled before the reading thread starts, then the
 /// time to drain it is measured (the sender cannot be the limit).
 @Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["NETWORK_BENCH"] == "1", "set NETWORK_BENCH=1 to run"))
 struct ReceiveDrainBenchmark {
@@ -72,7 +73,8 @@ struct ReceiveDrainBenchmark {
         for _ in 0..<total { try client.send(payload, to: loopback, port: sockets.serverPort) }
         let count = Atomic<Int>(0)
         let start = ContinuousClock.now
-        sockets.run { _ in count.add(1, ordering: .relaxed) }
+        let loop = ReadingLoop(sockets) { _ in count.add(1, ordering: .relaxed) }
+        defer { loop.stop() }
         var last = -1
         var idle = 0
         while count.load(ordering: .relaxed) < total, idle < 500 {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CNetLinux
+import DHCPService
 import DHCPWire
 import Foundation
 import Logging
@@ -39,7 +40,7 @@ struct TestClientSocket: ~Copyable {
     func receive() throws -> (bytes: [UInt8], source: IPv4, port: UInt16) {
         var slot = [UInt8](repeating: 0, count: 2048)
         var info = cnet_datagram_info()
-        let count = slot.withUnsafeMutableBufferPointer { cnet_recv_batch(fd, $0.baseAddress, 2048, &info, 1) }
+        let count = slot.withUnsafeMutableBufferPointer { cnet_recv_batch_flags(fd, $0.baseAddress, 2048, &info, 1, 0) }
         guard count == 1 else { throw TestFailure("no datagram within 3 s (\(String(cString: strerror(errno))))") }
         return (Array(slot.prefix(Int(info.length))), IPv4(info.source_ip), info.source_port)
     }
@@ -50,7 +51,31 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Collects what the receive threads deliver, and waits for it.
+/// Reads `sockets` as the daemon does: the production readers (`makeReaders`), each read when the
+/// engine's thread (`EngineThread`, DHCPService) reports its socket readable; `deliver` runs there.
+final class ReadingLoop: Sendable {
+    let thread = EngineThread(name: "test-reader")
+    let readers: [DatagramReader]
+
+    init(_ sockets: DHCPSockets, deliver: @escaping @Sendable (InboundDatagram) -> Void) {
+        readers = sockets.makeReaders()
+        let thread = thread
+        for reader in readers {
+            let fd = reader.fd
+            thread.watch(fd) {
+                if reader.read(deliver) < 0 { thread.unwatch(fd) }
+            }
+        }
+    }
+
+    /// Stops watching and ends the thread.
+    func stop() {
+        for reader in readers { thread.unwatch(reader.fd) }
+        thread.stop()
+    }
+}
+
+/// Collects what the readers deliver, and waits for it.
 final class DatagramCollector: Sendable {
     private let items = Mutex<[InboundDatagram]>([])
 
@@ -75,12 +100,31 @@ let testLogger = Logger(label: "NetworkTests")
 /// thread) and waits for it.
 func onPrivateThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) throws -> T {
     let result = Mutex<Result<T, any Error>?>(nil)
-    let thread = try ThreadStarter.start {
+    let thread = try startThread {
         let outcome = Result { try body() }
         result.withLock { $0 = outcome }
     }
     pthread_join(thread, nil)
     return try result.withLock { $0! }.get()
+}
+
+/// Starts a joinable POSIX thread running `body`.
+private func startThread(_ body: @escaping @Sendable () -> Void) throws -> pthread_t {
+    final class Box: Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    let context = Unmanaged.passRetained(Box(body)).toOpaque()
+    var thread = pthread_t()
+    let result = pthread_create(&thread, nil, { context in
+        Unmanaged<Box>.fromOpaque(context!).takeRetainedValue().body()
+        return nil
+    }, context)
+    guard result == 0 else {
+        Unmanaged<Box>.fromOpaque(context).release()
+        throw TestFailure("starting a thread: \(String(cString: strerror(result)))")
+    }
+    return thread
 }
 
 /// Runs a shell command; throws with its output when it fails.

@@ -129,7 +129,7 @@ struct Harness {
         self.hooks = hooks
         engine = DHCPEngine(
             generation: Generation(number: 1, configuration: configuration, hooks: hooks, database: database),
-            sender: sender, parkedLimit: parkedLimit
+            sender: sender, parkedLimit: parkedLimit, executor: JobThread()
         )
     }
 

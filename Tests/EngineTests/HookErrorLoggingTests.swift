@@ -22,7 +22,7 @@ import Testing
         let generation = Generation(
             number: 1, configuration: EngineConfiguration(serverIP: serverIP, allowDHCPRelays: true),
             hooks: hooks, database: MemoryDatabase(entries: entries))
-        return DHCPEngine(generation: generation, sender: CollectingSender(), logger: log.logger)
+        return DHCPEngine(generation: generation, sender: CollectingSender(), logger: log.logger, executor: JobThread())
     }
 
     private func discover(_ engine: DHCPEngine, from mac: MAC = knownMAC) async {

@@ -44,7 +44,7 @@ private struct FailingDatabase: Database {
         let generation = Generation(
             number: 1, configuration: EngineConfiguration(serverIP: serverIP, allowDHCPRelays: true),
             hooks: ClosureHooks(), database: FailingDatabase(error: error))
-        return (DHCPEngine(generation: generation, sender: CollectingSender(), logger: log.logger), generation)
+        return (DHCPEngine(generation: generation, sender: CollectingSender(), logger: log.logger, executor: JobThread()), generation)
     }
 
     private func discover(_ engine: DHCPEngine, _ n: UInt64) async {

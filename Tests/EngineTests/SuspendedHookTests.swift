@@ -93,7 +93,7 @@ import Testing
         let engine = DHCPEngine(
             generation: Generation(number: 1, configuration: EngineConfiguration(serverIP: serverIP), hooks: hooks,
                                    database: MemoryDatabase(entries: [knownMAC: [knownDefinition]])),
-            sender: sender)
+            sender: sender, executor: JobThread())
         await engine.handle(Datagram(bytes: clientPacket(1, mac: unknownMAC).encode(), sourceIP: .zero, sourcePort: 68, localPort: 67))
         #expect(sender.replies.isEmpty)
         #expect(hooks.outcomes == [.hookError])

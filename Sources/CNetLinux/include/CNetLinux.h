@@ -25,14 +25,11 @@ typedef struct {
     int64_t arrival_ns;       /* when the kernel received it (SO_TIMESTAMPNS, CLOCK_REALTIME); 0 when absent */
 } cnet_datagram_info;
 
-/* Blocking recvmmsg of up to `count` datagrams into `count` consecutive slots of `slot_size` bytes.
- * Waits for the first one only (MSG_WAITFORONE). Returns how many were read (0 after shutdown). */
-int cnet_recv_batch(int fd, uint8_t *slots, size_t slot_size, cnet_datagram_info *infos, unsigned int count);
-
-/* The same without waiting: returns -1 with errno EAGAIN when nothing is queued. */
+/* recvmmsg of up to `count` datagrams into `count` consecutive slots of `slot_size` bytes, without
+ * waiting: returns how many were read, or -1 with errno EAGAIN when nothing is queued. */
 int cnet_recv_batch_nowait(int fd, uint8_t *slots, size_t slot_size, cnet_datagram_info *infos, unsigned int count);
 
-/* The common body, with recvmmsg's flags. */
+/* The same with recvmmsg's own flags (0 waits for `count` datagrams, or SO_RCVTIMEO). */
 int cnet_recv_batch_flags(int fd, uint8_t *slots, size_t slot_size, cnet_datagram_info *infos, unsigned int count,
                           int flags);
 

@@ -4,6 +4,8 @@ import Glibc
 import Musl
 #endif
 import CNetLinux
+import Engine
+import Logging
 import Synchronization
 
 /// The engine's own thread: a serial executor that also waits on the DHCP sockets.
@@ -17,18 +19,19 @@ import Synchronization
 /// setting for it), which bounds the backlog without any memory of ours.
 ///
 /// Web servers, timers and signal handlers stay on their own threads; they reach the engine
-/// through actor calls, which arrive here as jobs.
-public final class EngineThread: SerialExecutor, @unchecked Sendable {
+/// through actor calls, which arrive here as jobs. `DHCPService` gives this thread to the engine as
+/// its executor and watches the sockets on it.
+public final class EngineThread: EngineExecutor, @unchecked Sendable {
     private let epollFD: Int32
     private let wakeFD: Int32
     private let jobs = Mutex<[UnownedJob]>([])
     private let watchers = Mutex<[Int32: @Sendable () -> Void]>([:])
     private let stopping = Atomic<Bool>(false)
-    private let threadID = Mutex<pthread_t?>(nil)
+    private let thread = LoopThread()
 
     private let name: String
     /// The engine thread's nice value: favoured by the scheduler over the process's other threads.
-    static let niceValue: Int32 = -10
+    public static let niceValue: Int32 = -10
 
     public init(name: String = "dhcp-engine") {
         self.name = name
@@ -37,22 +40,14 @@ public final class EngineThread: SerialExecutor, @unchecked Sendable {
         // Only at start-up, and only when the process is out of file descriptors.
         precondition(epollFD >= 0 && wakeFD >= 0, "cannot create the engine's epoll/eventfd: \(String(cString: strerror(errno)))")
         cnet_epoll_add(epollFD, wakeFD)
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        let started = pthread_create(&thread, nil, { context in
-            let owner = Unmanaged<EngineThread>.fromOpaque(context!).takeRetainedValue()
-            owner.threadID.withLock { $0 = pthread_self() }
-            owner.name.withCString { cnet_name_thread($0) }
+        thread.start("the engine thread") { [self] in
+            name.withCString { cnet_name_thread($0) }
             // Ahead of the dashboard and other housekeeping threads when they share a CPU: a page
             // render must not sit between a client and its reply. Needs CAP_SYS_NICE (root has
             // it); without it the thread keeps the default priority.
             _ = cnet_set_thread_nice(EngineThread.niceValue)
-            owner.run()
-            return nil
-        }, context)
-        precondition(started == 0, "cannot start the engine thread: \(String(cString: strerror(started)))")
-        pthread_detach(thread)
-        threadID.withLock { $0 = thread }
+            run()
+        }
     }
 
     deinit {
@@ -96,11 +91,23 @@ public final class EngineThread: SerialExecutor, @unchecked Sendable {
         return Int(cnet_thread_realtime_priority())
     }
 
-    /// True on the engine thread.
-    public var isCurrent: Bool {
-        guard let thread = threadID.withLock({ $0 }) else { return false }
-        return pthread_equal(thread, pthread_self()) != 0
+    /// REALTIME_PRIORITY: the thread answering DHCP under SCHED_FIFO, so that no ordinary thread
+    /// on its CPU (a kernel worker, a reclaim pass, a dashboard render) holds a reply back for a
+    /// time slice. A refusal (no CAP_SYS_NICE, e.g. after privileges were dropped) is a warning;
+    /// the thread keeps the policy it has. Call it on this thread.
+    func follow(realtimePriority wanted: Int, logger: Logger) {
+        let applied = realtimePriority
+        guard wanted != applied else { return }
+        let current = applied == 0 ? "ordinary scheduling" : "SCHED_FIFO priority \(applied)"
+        if let refusal = setRealtimePriority(wanted) {
+            logger.warning("REALTIME_PRIORITY = \(wanted) not applied: \(refusal) (SCHED_FIFO needs root, CAP_SYS_NICE or a LimitRTPRIO/RLIMIT_RTPRIO that allows it); the DHCP thread keeps \(current)")
+            return
+        }
+        logger.info("The DHCP thread now runs \(wanted == 0 ? "under ordinary scheduling" : "under SCHED_FIFO priority \(wanted)") (was \(current))")
     }
+
+    /// True on the engine thread.
+    public var isCurrent: Bool { thread.isCurrent }
 
     // MARK: sockets
 

@@ -7,11 +7,9 @@ import CNetLinux
 import DHCPWire
 
 /// Reads datagrams from one socket in `recvmmsg` batches, copying each out and handing it to a
-/// callback; it never decodes. Owned by one thread at a time (it reuses its buffers).
-///
-/// Two users: the daemon's event loop (the engine's thread), which calls `read(waiting: false)`
-/// when epoll reports the socket readable (`DHCPSockets.makeReaders`), and the receive threads of
-/// `DHCPSockets.run` (socket tests, the receive benchmark), which block in `read(waiting: true)`.
+/// callback; it never decodes. Owned by one thread at a time (it reuses its buffers): the event
+/// loop that polls the socket (the engine's thread, DHCPService), which calls `read` when epoll
+/// reports the socket readable, and never waits in it.
 public final class DatagramReader: @unchecked Sendable {
     public let fd: Int32
     public let localPort: UInt16
@@ -39,20 +37,18 @@ public final class DatagramReader: @unchecked Sendable {
     }
 
     /// One batch: up to `batch` datagrams, each delivered in arrival order. Returns how many
-    /// datagrams were read, 0 when none was queued (not waiting), and -1 when the sockets are
-    /// stopping or the socket is unusable (closed): the caller should stop reading it.
+    /// datagrams were read, 0 when none was queued, and -1 when the sockets are stopping or the
+    /// socket is unusable (closed): the caller should stop reading it.
     @discardableResult
-    public func read(waiting: Bool, _ deliver: (InboundDatagram) -> Void) -> Int {
+    public func read(_ deliver: (InboundDatagram) -> Void) -> Int {
         if owner.isStopping { return -1 }
         let (batch, slotSize, fd) = (self.batch, self.slotSize, self.fd)
         let count = slots.withUnsafeMutableBufferPointer { slotBytes in
             infos.withUnsafeMutableBufferPointer { infoSlots in
-                waiting
-                    ? cnet_recv_batch(fd, slotBytes.baseAddress, slotSize, infoSlots.baseAddress, UInt32(batch))
-                    : cnet_recv_batch_nowait(fd, slotBytes.baseAddress, slotSize, infoSlots.baseAddress, UInt32(batch))
+                cnet_recv_batch_nowait(fd, slotBytes.baseAddress, slotSize, infoSlots.baseAddress, UInt32(batch))
             }
         }
-        // shutdown() wakes recvmmsg with empty datagrams; the flag tells them from real ones.
+        // After shutdown() recvmmsg returns empty datagrams at once; the flag tells them from real ones.
         if owner.isStopping { return -1 }
         guard count >= 0 else {
             let code = errno
@@ -108,40 +104,5 @@ public final class DatagramReader: @unchecked Sendable {
         owner.logger.warning("Overloaded: \(staleSinceWarning) requests on port \(localPort) waited over \(BacklogShedder.overloadedAge / 1_000_000) ms in the receive buffer and were dropped unanswered\(seconds), so that fresh ones are answered in time; their clients will retry")
         staleSinceWarning = 0
         lastStaleWarning = now
-    }
-}
-
-/// The body of one receive thread: blocking reads until the sockets stop.
-struct ReceiveLoop: Sendable {
-    let reader: DatagramReader
-    let onDatagram: @Sendable (InboundDatagram) -> Void
-
-    func run() {
-        while !reader.owner.isStopping {
-            if reader.read(waiting: true, onDatagram) < 0 { break }
-        }
-    }
-}
-
-/// Starts a joinable POSIX thread running `body`.
-enum ThreadStarter {
-    private final class Box {
-        let body: () -> Void
-        init(_ body: @escaping () -> Void) { self.body = body }
-    }
-
-    static func start(_ body: @escaping @Sendable () -> Void) throws(NetworkError) -> pthread_t {
-        let context = Unmanaged.passRetained(Box(body)).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { context in
-            let box = Unmanaged<Box>.fromOpaque(context!).takeRetainedValue()
-            box.body()
-            return nil
-        }, context)
-        guard result == 0 else {
-            Unmanaged<Box>.fromOpaque(context).release()
-            throw NetworkError.socketSetup("starting a receive thread: \(SystemCall.reason(result))")
-        }
-        return thread
     }
 }

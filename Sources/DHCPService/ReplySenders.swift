@@ -2,10 +2,14 @@ import DHCPNetwork
 import Engine
 
 /// Sends the engine's replies through the sockets, addressed as docs/PROTOCOL.md §4 describes.
-struct NetworkReplySender: ReplySender {
-    let sockets: DHCPSockets
+public struct NetworkReplySender: ReplySender {
+    public let sockets: DHCPSockets
 
-    func send(_ reply: OutgoingReply) throws -> any CustomStringConvertible & Sendable {
+    public init(sockets: DHCPSockets) {
+        self.sockets = sockets
+    }
+
+    public func send(_ reply: OutgoingReply) throws -> any CustomStringConvertible & Sendable {
         try sockets.sendReply(
             reply.packet, requestSource: (reply.answerIP, reply.answerPort), arrivedOnProxy: reply.arrivedOnProxy
         )
@@ -14,10 +18,14 @@ struct NetworkReplySender: ReplySender {
 
 /// `staticdhcpd explain`'s sender: the route `DHCPSockets.sendReply` would take, computed by the
 /// same function, and nothing sent.
-struct RouteOnlyReplySender: ReplySender {
-    let addressing: AddressingConfig
+public struct RouteOnlyReplySender: ReplySender {
+    public let addressing: AddressingConfig
 
-    func send(_ reply: OutgoingReply) throws -> any CustomStringConvertible & Sendable {
+    public init(addressing: AddressingConfig) {
+        self.addressing = addressing
+    }
+
+    public func send(_ reply: OutgoingReply) throws -> any CustomStringConvertible & Sendable {
         try ReplyAddressing.route(
             reply: reply.packet, requestSource: (reply.answerIP, reply.answerPort),
             arrivedOnProxy: reply.arrivedOnProxy, config: addressing
