@@ -33,6 +33,12 @@ let package = Package(
         // Linux packet-socket definitions that Glibc's Swift module does not export.
         .target(name: "CNetLinux"),
         .target(name: "DHCPWire"),
+        // The values that cross a seam (hooks, statistics, web registrations, the dashboard's
+        // records): one definition each, shared by Engine, Scripting, Web and the executable.
+        .target(
+            name: "DHCPModel",
+            dependencies: ["DHCPWire", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "Databases",
             dependencies: [
@@ -50,14 +56,14 @@ let package = Package(
         .target(
             name: "Scripting",
             dependencies: [
-                "CLua", "DHCPWire", "Databases",
+                "CLua", "DHCPWire", "DHCPModel", "Databases",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "Engine",
             dependencies: [
-                "DHCPWire", "Databases", "CNetLinux",
+                "DHCPWire", "DHCPModel", "Databases", "CNetLinux",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -67,13 +73,14 @@ let package = Package(
             name: "DHCPNetwork",
             dependencies: [
                 // Plain sockets and receive threads, not SwiftNIO: see the DHCPNetwork notes in ARCHITECTURE.md.
-                "CNetLinux", "DHCPWire",
+                "CNetLinux", "DHCPWire", "DHCPModel",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "Web",
             dependencies: [
+                "DHCPModel", "DHCPWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -86,6 +93,7 @@ let package = Package(
             // Not "Logging": that is swift-log's module.
             name: "DaemonLogging",
             dependencies: [
+                "DHCPModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -95,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "staticdhcpd",
             dependencies: [
-                "DHCPWire", "Scripting", "Databases", "Engine", "DHCPNetwork", "Web", "DaemonLogging",
+                "DHCPWire", "DHCPModel", "Scripting", "Databases", "Engine", "DHCPNetwork", "Web", "DaemonLogging",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -129,6 +137,10 @@ let package = Package(
                            .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .testTarget(name: "CLuaTests", dependencies: ["CLua"]),
+        .testTarget(
+            name: "DHCPModelTests",
+            dependencies: ["DHCPModel", "DHCPWire", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "DHCPWireTests", dependencies: ["DHCPWire"], resources: [.copy("Captures"), .copy("Crafted")]),
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting", "DHCPWire", "Databases"]),
         .testTarget(
@@ -151,7 +163,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
-        .testTarget(name: "DHCPNetworkTests", dependencies: ["DHCPNetwork", "DHCPWire", "CNetLinux"]),
+        .testTarget(name: "DHCPNetworkTests", dependencies: ["DHCPNetwork", "DHCPModel", "DHCPWire", "CNetLinux"]),
         .testTarget(
             name: "WebTests",
             dependencies: [

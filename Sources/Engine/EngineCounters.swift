@@ -1,3 +1,4 @@
+import DHCPModel
 /// Running totals for the dashboard and /metrics. Plain counters, updated by the engine's actor.
 public struct EngineCounters: Sendable, Equatable {
     /// Packets by method string and outcome.

@@ -1,3 +1,6 @@
+// The hook and statistics values are shared with Engine (RequestContext, FilterVerdict,
+// Statistics); re-exported because they are in this module's public signatures.
+@_exported import DHCPModel
 import DHCPWire
 import Logging
 
@@ -41,6 +44,17 @@ public enum ScriptLogLevel: Int, Sendable, Comparable, CaseIterable {
     case debug, info, warning, error, critical
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// swift-log's five levels fold into the scripts' five (trace is debug, notice is info).
+    public init(_ level: Logger.Level) {
+        switch level {
+        case .trace, .debug: self = .debug
+        case .info, .notice: self = .info
+        case .warning: self = .warning
+        case .error: self = .error
+        case .critical: self = .critical
+        }
+    }
 
     public var swiftLogLevel: Logger.Level {
         switch self {
@@ -100,37 +114,6 @@ public struct ScriptLimits: Sendable, Equatable {
     public static let `default` = ScriptLimits(instructions: 10_000_000, seconds: 1.0, memoryBytes: 64 << 20)
 }
 
-/// What a hook call sees besides the packet (docs/SCRIPTING.md, "Hooks").
-public struct HookContext: Sendable {
-    /// `DISCOVER`, `REQUEST:SELECTING`, ... (the request method string).
-    public var method: String
-    public var mac: MAC
-    /// The requested/client address as table 2.3 defines it; nil when absent or zero.
-    public var clientIP: IPv4?
-    /// giaddr; nil when zero.
-    public var relayIP: IPv4?
-    /// The local port the packet arrived on.
-    public var port: Int
-    /// Identifies the request; `packet.meta` is shared by every hook of one request id.
-    public var requestID: UInt64
-
-    public init(method: String, mac: MAC, clientIP: IPv4?, relayIP: IPv4?, port: Int, requestID: UInt64) {
-        self.method = method
-        self.mac = mac
-        self.clientIP = clientIP
-        self.relayIP = relayIP
-        self.port = port
-        self.requestID = requestID
-    }
-}
-
-/// `filterPacket`'s three outcomes: `true`, `false`, `nil`.
-public enum FilterVerdict: Sendable, Equatable {
-    case accept
-    case drop
-    case blocklist
-}
-
 /// Which optional hooks conf.lua defines, so the engine skips absent ones at no cost.
 public struct HookPresence: Sendable, Equatable {
     public var initialise = false
@@ -142,38 +125,4 @@ public struct HookPresence: Sendable, Equatable {
     public init() {}
 
     public static let names = ["init", "filterPacket", "handleUnknownMAC", "filterRetrievedDefinitions", "loadDHCPPacket"]
-}
-
-/// One statistics record (docs/PROTOCOL.md §5), as stats callbacks receive it.
-public struct ScriptStatistics: Sendable, Equatable {
-    public var sourceIP: IPv4
-    public var sourcePort: Int
-    /// nil for non-DHCP datagrams.
-    public var mac: MAC?
-    public var ip: IPv4?
-    public var subnet: String?
-    public var serial: Int?
-    /// nil for non-DHCP datagrams.
-    public var method: String?
-    /// Seconds.
-    public var processingTime: Double
-    public var processed: Bool
-    /// The local receive port; nil for non-DHCP datagrams.
-    public var port: Int?
-
-    public init(
-        sourceIP: IPv4, sourcePort: Int, mac: MAC?, ip: IPv4?, subnet: String?, serial: Int?,
-        method: String?, processingTime: Double, processed: Bool, port: Int?
-    ) {
-        self.sourceIP = sourceIP
-        self.sourcePort = sourcePort
-        self.mac = mac
-        self.ip = ip
-        self.subnet = subnet
-        self.serial = serial
-        self.method = method
-        self.processingTime = processingTime
-        self.processed = processed
-        self.port = port
-    }
 }

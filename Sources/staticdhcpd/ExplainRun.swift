@@ -28,12 +28,7 @@ enum ExplainRun {
         let settings = runtime.settings.resolvingPaths(relativeTo: configFile)
         var configuration = settings.engineConfiguration
         configuration.realtimePriority = 0 // explain is not a server; its thread needs no SCHED_FIFO
-        let addressing: AddressingConfig
-        do {
-            addressing = try settings.networkConfiguration().plannedAddressing
-        } catch {
-            throw Failure(description: "\(configFile.path): \(error)")
-        }
+        let addressing = settings.networkConfiguration().plannedAddressing
         let engine = DHCPEngine(
             generation: Generation(number: 0, configuration: configuration, hooks: NoHooks(), database: NullDatabase()),
             sender: RouteOnlyReplySender(addressing: addressing), logger: capture.logger(label: "dhcp")

@@ -31,17 +31,14 @@ extension Settings {
         )
     }
 
-    func networkConfiguration() throws -> NetworkConfig {
-        let tags = try (dhcpResponseInterfaceQTags ?? []).map { tag throws(NetworkError) in
-            try DHCPNetwork.QTag(pcp: Int(tag.pcp), dei: tag.dei, vid: Int(tag.vid))
-        }
-        return NetworkConfig(
+    func networkConfiguration() -> NetworkConfig {
+        NetworkConfig(
             serverIP: dhcpServerIP,
             serverPort: UInt16(dhcpServerPort),
             clientPort: UInt16(dhcpClientPort),
             proxyPort: proxyPort.map { UInt16($0) },
             responseInterface: ResponseInterface(setting: dhcpResponseInterface),
-            qtags: tags,
+            qtags: dhcpResponseInterfaceQTags ?? [],
             allowRelays: allowDHCPRelays
         )
     }
@@ -86,8 +83,7 @@ extension Settings {
     /// Whether the sockets must be rebound for these settings: compared as the network layer's
     /// whole configuration, so no setting can be left out of the decision.
     func sameSockets(as other: Settings) -> Bool {
-        guard let mine = try? networkConfiguration(), let theirs = try? other.networkConfiguration() else { return false }
-        return mine == theirs
+        networkConfiguration() == other.networkConfiguration()
     }
 
     func logConfiguration(debugFlag: Bool, console: Bool) -> LogHub.Configuration {

@@ -19,7 +19,7 @@ struct DaemonDashboardSource: DashboardSource {
         let me = Server.peerKey(host: Server.hostName, serverIP: generation?.settings.dhcpServerIP.description ?? "")
         return StatusSnapshot(
             startTime: server.startedAt, configGeneration: generation?.number ?? 0,
-            lastReload: lastReload.map(Self.webOutcome), sockets: sockets,
+            lastReload: lastReload, sockets: sockets,
             databaseEngine: generation?.database.engineName ?? "none", cacheHitRate: nil,
             store: generation.map { $0.store.location },
             peers: peers.map { peer in
@@ -53,18 +53,7 @@ struct DaemonDashboardSource: DashboardSource {
         }
     }
 
-    func logRecords() async -> [Web.LogRecord] {
-        server.hub.recentRecords().map { record in
-            let level: LogLevel = switch record.level {
-            case .trace, .debug: .debug
-            case .info, .notice: .info
-            case .warning: .warn
-            case .error: .error
-            case .critical: .critical
-            }
-            return Web.LogRecord(time: record.time, level: level, message: record.message)
-        }
-    }
+    func logRecords() async -> [LogRecord] { server.hub.recentRecords() }
 
     func metrics() async -> MetricsSnapshot {
         let (counters, reloads, reloadFailures) = server.webSnapshot.withLock { ($0.counters, $0.reloads, $0.reloadFailures) }
@@ -101,13 +90,8 @@ struct DaemonDashboardSource: DashboardSource {
         return snapshot
     }
 
-    func reload() async -> Web.ReloadOutcome {
-        Self.webOutcome(await server.reload(trigger: "web"))
-    }
-
-    static func webOutcome(_ outcome: ReloadOutcome) -> Web.ReloadOutcome {
-        Web.ReloadOutcome(time: outcome.finishedAt, succeeded: outcome.succeeded, durationSeconds: outcome.seconds,
-                          error: outcome.error)
+    func reload() async -> ReloadOutcome {
+        await server.reload(trigger: "web")
     }
 }
 
@@ -117,33 +101,19 @@ struct DaemonDashboardSource: DashboardSource {
 struct LuaWebHost: ScriptWebHost {
     let server: Server
 
-    private func runtime() throws -> (ScriptRuntime, DHCPEngine, Scripting.WebRegistrations) {
+    private func runtime() throws -> (ScriptRuntime, DHCPEngine, WebRegistrations) {
         let (generation, engine, registrations) = server.webSnapshot.withLock { ($0.generation, $0.engine, $0.registrations) }
         guard let generation, let engine, let registrations else { throw DaemonError("the server is not serving yet") }
         return (generation.runtime, engine, registrations)
     }
 
-    func registrations() async -> Web.WebRegistrations {
-        guard let registered = server.webSnapshot.withLock({ $0.registrations }) else { return Web.WebRegistrations() }
-        return Web.WebRegistrations(
-            headers: registered.headers.map { Web.WebHeaderRegistration(id: $0.id) },
-            dashboardElements: registered.dashboard.map {
-                Web.WebDashboardRegistration(id: $0.id, module: $0.module, name: $0.name, ordering: $0.ordering)
-            },
-            methods: registered.methods.map {
-                Web.WebMethodRegistration(
-                    path: $0.path, cacheable: $0.cacheable, hidden: $0.hidden, secure: $0.secure, isPublic: $0.isPublic,
-                    jsonAPI: $0.jsonAPI, module: $0.module, name: $0.name, confirm: $0.confirm, displayMode: Web.WebDisplayMode(rawValue: $0.displayMode.rawValue) ?? .raw)
-            }
-        )
+    func registrations() async -> WebRegistrations {
+        server.webSnapshot.withLock({ $0.registrations }) ?? WebRegistrations()
     }
 
     /// Runs callback `id` of `runtime` (ids are per runtime: take both from one snapshot read).
     private func call(id: Int, _ request: WebCallbackRequest, runtime: ScriptRuntime, engine: DHCPEngine) async throws -> WebCallResult {
-        let luaRequest = WebCallRequest(path: request.path, queryArguments: request.queryArguments,
-                                        mimeType: request.mimetype, data: request.data, headers: request.headers,
-                                        csrfToken: request.csrfToken)
-        return try await finish(on: engine) { () throws(ScriptError) in try runtime.startWebCallback(id: id, request: luaRequest) }
+        try await finish(on: engine) { () throws(ScriptError) in try runtime.startWebCallback(id: id, request: request) }
     }
 
     private func fragment(_ result: WebCallResult) -> String? {

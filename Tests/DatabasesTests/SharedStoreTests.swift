@@ -60,7 +60,7 @@ struct SharedStoreTests {
             packet.setOption(53, bytes: [method == "DISCOVER" ? 1 : 3])
             if let requested { packet.setOption(50, bytes: requested.bytes) }
             packet.setOption(12, bytes: Array("host-\(mac.description.suffix(2))".utf8))
-            let context = HookContext(method: method, mac: mac, clientIP: requested, relayIP: nil, port: 67, requestID: nextRequest)
+            let context = RequestContext(method: method, mac: mac, clientIP: requested, relayIP: nil, port: 67, requestID: nextRequest)
             return try runtime.handleUnknownMAC(&packet, context)
         }
 

@@ -66,8 +66,8 @@ func requestPacket(mac: MAC = testMAC, type: UInt8 = 3) -> DHCPPacket {
     return packet
 }
 
-func context(_ method: String = "REQUEST:SELECTING", mac: MAC = testMAC, requestID: UInt64 = 1) -> HookContext {
-    HookContext(method: method, mac: mac, clientIP: IPv4(192, 0, 2, 10), relayIP: nil, port: 67, requestID: requestID)
+func context(_ method: String = "REQUEST:SELECTING", mac: MAC = testMAC, requestID: UInt64 = 1) -> RequestContext {
+    RequestContext(method: method, mac: mac, clientIP: IPv4(192, 0, 2, 10), relayIP: nil, port: 67, requestID: requestID)
 }
 
 let sampleDefinition = Definition(

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// What the dashboard shows, provided by the executable (engine statistics, log FIFO, reload).
 /// Every call must return quickly: the dashboard calls several of them per page.
@@ -67,21 +68,6 @@ public struct StatusSnapshot: Sendable, Codable, Equatable {
     }
 }
 
-public struct ReloadOutcome: Sendable, Codable, Equatable {
-    public var time: Date
-    public var succeeded: Bool
-    public var durationSeconds: Double
-    /// The error text when the reload failed (shown to the operator as is).
-    public var error: String?
-
-    public init(time: Date, succeeded: Bool, durationSeconds: Double, error: String? = nil) {
-        self.time = time
-        self.succeeded = succeeded
-        self.durationSeconds = durationSeconds
-        self.error = error
-    }
-}
-
 /// Packets per second by method, one point per `intervalSeconds`, oldest first, the last point ending at `end`.
 public struct ActivitySeries: Sendable, Codable, Equatable {
     public var intervalSeconds: Int
@@ -118,19 +104,18 @@ public struct RecentClient: Sendable, Codable, Equatable {
     }
 }
 
+/// A record's level as the dashboard names it: its CSS class and `/api/log`'s `level`.
 public enum LogLevel: String, Sendable, Codable, CaseIterable {
     case debug, info, warn, error, critical
-}
 
-public struct LogRecord: Sendable, Codable, Equatable {
-    public var time: Date
-    public var level: LogLevel
-    public var message: String
-
-    public init(time: Date, level: LogLevel, message: String) {
-        self.time = time
-        self.level = level
-        self.message = message
+    public init(_ level: Logger.Level) {
+        switch level {
+        case .trace, .debug: self = .debug
+        case .info, .notice: self = .info
+        case .warning: self = .warn
+        case .error: self = .error
+        case .critical: self = .critical
+        }
     }
 }
 

@@ -20,6 +20,13 @@ struct APIRoutes: Sendable {
         var peers: [PeerDocument]
     }
 
+    /// A record of `/api/log`: its level as the dashboard names it.
+    struct LogDocument: Encodable {
+        var time: Date
+        var level: LogLevel
+        var message: String
+    }
+
     struct PeerDocument: Encodable {
         var name: String
         var host: String
@@ -48,7 +55,9 @@ struct APIRoutes: Sendable {
     func statistics() async -> Reply { .json(await state.source.metrics()) }
     func activity() async -> Reply { .json(await state.source.activity()) }
     func clients() async -> Reply { .json(await state.source.recentClients()) }
-    func log() async -> Reply { .json(await state.source.logRecords()) }
+    func log() async -> Reply {
+        .json(await state.source.logRecords().map { LogDocument(time: $0.time, level: LogLevel($0.level), message: $0.message) })
+    }
 
     func metrics() async -> Reply {
         async let metrics = state.source.metrics()

@@ -25,10 +25,12 @@ public enum Severity {
     }
 }
 
-/// One log record as the dashboard's event list keeps it.
-public struct LogRecord: Sendable {
+/// One log record: as the daemon's sinks write it, the dashboard's event list and conf.lua's log
+/// handlers receive it, and `explain` reports it.
+public struct LogRecord: Sendable, Codable, Equatable {
     public var time: Date
     public var level: Logger.Level
+    /// The logger's name: `conf` for conf.lua's own records, `dhcp` for the engine's, ...
     public var logger: String
     public var message: String
 
