@@ -167,7 +167,7 @@ let package = Package(
         .testTarget(
             name: "WebTests",
             dependencies: [
-                "Web",
+                "Web", "DHCPModel", "DHCPWire",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

@@ -5,6 +5,7 @@ import Engine
 import Foundation
 import Logging
 import Scripting
+import Web
 
 /// The engine's hook protocol over one Lua runtime (one script generation), plus the
 /// observers that want every statistics record (the dashboard's telemetry).

@@ -30,28 +30,9 @@ struct DaemonDashboardSource: DashboardSource {
         )
     }
 
-    func activity() async -> ActivitySeries {
-        let buckets = server.telemetry.activity()
-        let interval = Telemetry.bucketSeconds
-        let now = Int(Date().timeIntervalSince1970) / interval * interval
-        let points = Telemetry.bucketCount
-        let first = now - (points - 1) * interval
-        var series: [String: [Double]] = [:]
-        for bucket in buckets where bucket.start >= first {
-            let index = (bucket.start - first) / interval
-            for (method, count) in bucket.counts {
-                series[method, default: [Double](repeating: 0, count: points)][index] = Double(count) / Double(interval)
-            }
-        }
-        return ActivitySeries(intervalSeconds: interval, end: Date(timeIntervalSince1970: TimeInterval(now + interval)), series: series)
-    }
+    func activity() async -> ActivitySeries { server.telemetry.activity() }
 
-    func recentClients() async -> [RecentClient] {
-        server.telemetry.recentClients().map { event in
-            RecentClient(mac: event.mac.description, method: event.method, ip: event.ip?.description, subnet: event.subnet,
-                         serial: event.serial, port: Int(event.port), time: event.time, outcome: event.outcome)
-        }
-    }
+    func recentClients() async -> [RecentClient] { server.telemetry.recentClients() }
 
     func logRecords() async -> [LogRecord] { server.hub.recentRecords() }
 
