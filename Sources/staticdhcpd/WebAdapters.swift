@@ -209,9 +209,10 @@ struct SQLiteReservationStore: ReservationStore {
 
     private func databaseRecord(_ subnet: Web.SubnetRecord) throws -> Databases.SubnetRecord {
         func addresses(_ text: String?, _ name: String) throws -> [IPv4] {
-            try (text ?? "").split(separator: ",").map { piece in
-                guard let ip = IPv4(piece) else { throw ReservationInputError("\(name): '\(piece)' is not an IPv4 address") }
-                return ip
+            do {
+                return try IPv4.list(text ?? "")
+            } catch {
+                throw ReservationInputError("\(name): '\(error.piece)' is not an IPv4 address")
             }
         }
         func address(_ text: String?, _ name: String) throws -> IPv4? {
