@@ -123,12 +123,17 @@ struct APIRoutes: Sendable {
             default:
                 return .jsonError("method not allowed", status: .methodNotAllowed)
             }
-        } catch let error as UserFacingError {
-            return .jsonError(error.userMessage, status: .badRequest)
         } catch {
-            state.logger.error("reservation API failed: \(String(describing: error))")
-            return .jsonError("the reservation store failed; see the server log", status: .internalServerError)
+            return storeFailure(error, in: "reservation API", store: "reservation store")
         }
+    }
+
+    /// A store's error as the API answers it: the operator's own message for a `UserFacingError`,
+    /// else a generic 500 whose details go to the log only (they may name internals).
+    func storeFailure(_ error: any Error, in api: String, store: String) -> Reply {
+        if let error = error as? UserFacingError { return .jsonError(error.userMessage, status: .badRequest) }
+        state.logger.error("\(api) failed: \(String(describing: error))")
+        return .jsonError("the \(store) failed; see the server log", status: .internalServerError)
     }
 
     var writesNeedAuthentication: Reply {
