@@ -40,14 +40,6 @@ struct DaemonDashboardSource: DashboardSource {
         let (counters, reloads, reloadFailures) = server.webSnapshot.withLock { ($0.counters, $0.reloads, $0.reloadFailures) }
         // Counted by the cache since it was opened (a reload that changes the database opens another).
         let cacheHits = (server.webSnapshot.withLock { $0.generation?.database } as? CachingDatabase)?.cacheHits ?? 0
-        var packets: [String: [String: Int]] = [:]
-        var drops: [String: Int] = [:]
-        for (method, outcomes) in counters.packets {
-            for (outcome, count) in outcomes {
-                packets[method, default: [:]][outcome.rawValue] = count
-                if outcome != .replied && outcome != .accepted { drops[outcome.rawValue, default: 0] += count }
-            }
-        }
         var scripted: [ScriptedMetric] = []
         if let (generation, engine) = server.webSnapshot.withLock({ snapshot in snapshot.generation.flatMap { g in snapshot.engine.map { (g, $0) } } }) {
             let runtime = generation.runtime
@@ -57,18 +49,8 @@ struct DaemonDashboardSource: DashboardSource {
                                labels: Dictionary(sample.labels, uniquingKeysWith: { first, _ in first }), value: sample.value)
             }
         }
-        var snapshot = MetricsSnapshot(
-            packets: packets, repliesSent: ["all": counters.repliesSent], drops: drops,
-            hookErrors: counters.hookErrors,
-            hookTime: DurationTotal(count: counters.hookCalls, seconds: counters.hookTime),
-            databaseLookups: DurationTotal(count: counters.databaseLookups, seconds: counters.databaseTime),
-            databaseErrors: counters.databaseErrors, cacheHits: cacheHits, rememberedOffers: counters.rememberedOffers,
-            reloads: reloads, reloadFailures: reloadFailures
-        )
-        snapshot.abuseEvictions = counters.abuseEvictions
-        snapshot.scripted = scripted
-        snapshot.truncatedOptions = counters.truncatedOptions
-        return snapshot
+        return MetricsSnapshot(counters: counters, cacheHits: cacheHits, reloads: reloads, reloadFailures: reloadFailures,
+                               scripted: scripted)
     }
 
     func reload() async -> ReloadOutcome {
