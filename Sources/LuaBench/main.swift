@@ -6,7 +6,7 @@ import Foundation
 import Scripting
 
 struct SilentLog: ScriptLog {
-    func log(_ level: ScriptLogLevel, logger: String, _ message: String) {}
+    func log(_ level: LogLevel, logger: String, _ message: String) {}
 }
 
 let iterations = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 200_000 : 200_000

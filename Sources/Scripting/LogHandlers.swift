@@ -2,16 +2,11 @@ import CLua
 import DHCPModel
 import Foundation
 
-extension ScriptLogLevel {
-    /// The name handlers see (`level_name`), as the original's logging module spells it.
-    public var name: String { Severity.name(swiftLogLevel) }
-}
-
 extension ScriptRuntime {
     /// The lowest level a registered log handler wants, or nil when there is none (the daemon
     /// then collects nothing). Safe to read from any thread.
-    public var logHandlerMinimumLevel: ScriptLogLevel? {
-        ScriptLogLevel(rawValue: logHandlerLevel.load(ordering: .relaxed))
+    public var logHandlerMinimumLevel: LogLevel? {
+        LogLevel(rawValue: logHandlerLevel.load(ordering: .relaxed))
     }
 
     /// Delivers records to every log handler whose minimum level they reach, in registration order.
@@ -41,7 +36,7 @@ extension ScriptRuntime {
                 lua_getfield(L, -1, "level")
                 let minimum = integerValue(L, -1) ?? 2
                 clua_pop(L, 1)
-                let level = ScriptLogLevel(record.level)
+                let level = LogLevel(record.level)
                 guard level.rawValue >= minimum else { clua_pop(L, 1); continue }
                 lua_getfield(L, -1, "callback")
                 clua_remove(L, -2)

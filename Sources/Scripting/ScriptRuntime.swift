@@ -311,7 +311,7 @@ public final class ScriptRuntime: @unchecked Sendable {
     }
 
     /// Logs on behalf of the runtime.
-    func report(_ level: ScriptLogLevel, _ message: String) {
+    func report(_ level: LogLevel, _ message: String) {
         log.log(level, logger: "conf", message)
     }
 }

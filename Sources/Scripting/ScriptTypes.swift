@@ -39,38 +39,10 @@ public struct ScriptError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { problems.joined(separator: "\n") }
 }
 
-/// Log levels the scripts can use (`logger.debug` ... `logger.critical`).
-public enum ScriptLogLevel: Int, Sendable, Comparable, CaseIterable {
-    case debug, info, warning, error, critical
-
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
-
-    /// swift-log's five levels fold into the scripts' five (trace is debug, notice is info).
-    public init(_ level: Logger.Level) {
-        switch level {
-        case .trace, .debug: self = .debug
-        case .info, .notice: self = .info
-        case .warning: self = .warning
-        case .error: self = .error
-        case .critical: self = .critical
-        }
-    }
-
-    public var swiftLogLevel: Logger.Level {
-        switch self {
-        case .debug: .debug
-        case .info: .info
-        case .warning: .warning
-        case .error: .error
-        case .critical: .critical
-        }
-    }
-}
-
 /// Where the runtime sends log records: the script's `logger.*`/`writeLog`, and its own reports of
 /// hook errors (logger name `"conf"` for scripts, `"scripting"` for the runtime).
 public protocol ScriptLog: Sendable {
-    func log(_ level: ScriptLogLevel, logger: String, _ message: String)
+    func log(_ level: LogLevel, logger: String, _ message: String)
 }
 
 /// Sends script log records to a swift-log `Logger`, with the script's logger name as metadata.
@@ -79,18 +51,18 @@ public struct SwiftLogScriptLog: ScriptLog {
 
     public init(_ base: Logger) { self.base = base }
 
-    public func log(_ level: ScriptLogLevel, logger: String, _ message: String) {
+    public func log(_ level: LogLevel, logger: String, _ message: String) {
         base.log(level: level.swiftLogLevel, "\(message)", metadata: ["logger": "\(logger)"])
     }
 }
 
 /// Calls a closure for every record (handy for tests and for the executable's own sinks).
 public struct ClosureScriptLog: ScriptLog {
-    let sink: @Sendable (ScriptLogLevel, String, String) -> Void
+    let sink: @Sendable (LogLevel, String, String) -> Void
 
-    public init(_ sink: @escaping @Sendable (ScriptLogLevel, String, String) -> Void) { self.sink = sink }
+    public init(_ sink: @escaping @Sendable (LogLevel, String, String) -> Void) { self.sink = sink }
 
-    public func log(_ level: ScriptLogLevel, logger: String, _ message: String) { sink(level, logger, message) }
+    public func log(_ level: LogLevel, logger: String, _ message: String) { sink(level, logger, message) }
 }
 
 /// The budgets applied to every call into Lua. The constructor's limits govern conf.lua's top

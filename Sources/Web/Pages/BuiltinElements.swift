@@ -71,7 +71,7 @@ enum BuiltinElements {
         }
         var body = "<div id=\"log\">"
         for record in records {
-            let level = LogLevel(record.level).rawValue
+            let level = LogLevel(record.level).dashboardName
             body += "<div class=\"\(level)\"><span class=\"time\">\(HTML.timestamp(record.time))</span>"
             body += "<span class=\"level\">\(level)</span>\(HTML.escape(record.message))</div>"
         }

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 
 /// What the dashboard shows, provided by the executable (engine statistics, log FIFO, reload).
 /// Every call must return quickly: the dashboard calls several of them per page.
@@ -101,21 +100,6 @@ public struct RecentClient: Sendable, Codable, Equatable {
         self.serial = serial
         self.port = port
         self.time = time
-    }
-}
-
-/// A record's level as the dashboard names it: its CSS class and `/api/log`'s `level`.
-public enum LogLevel: String, Sendable, Codable, CaseIterable {
-    case debug, info, warn, error, critical
-
-    public init(_ level: Logger.Level) {
-        switch level {
-        case .trace, .debug: self = .debug
-        case .info, .notice: self = .info
-        case .warning: self = .warn
-        case .error: self = .error
-        case .critical: self = .critical
-        }
     }
 }
 

@@ -23,7 +23,7 @@ struct APIRoutes: Sendable {
     /// A record of `/api/log`: its level as the dashboard names it.
     struct LogDocument: Encodable {
         var time: Date
-        var level: LogLevel
+        var level: String
         var message: String
     }
 
@@ -56,7 +56,7 @@ struct APIRoutes: Sendable {
     func activity() async -> Reply { .json(await state.source.activity()) }
     func clients() async -> Reply { .json(await state.source.recentClients()) }
     func log() async -> Reply {
-        .json(await state.source.logRecords().map { LogDocument(time: $0.time, level: LogLevel($0.level), message: $0.message) })
+        .json(await state.source.logRecords().map { LogDocument(time: $0.time, level: LogLevel($0.level).dashboardName, message: $0.message) })
     }
 
     func metrics() async -> Reply {
