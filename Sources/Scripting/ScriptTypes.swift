@@ -1,5 +1,6 @@
-// The hook and statistics values are shared with Engine (RequestContext, FilterVerdict,
-// Statistics); re-exported because they are in this module's public signatures.
+// The values this module shares with Engine, Web and the log sinks (RequestContext, FilterVerdict,
+// Statistics, LogRecord, LogLevel, the web registrations) are DHCPModel's; re-exported because
+// they are in this module's public signatures.
 @_exported import DHCPModel
 import DHCPWire
 import Logging
