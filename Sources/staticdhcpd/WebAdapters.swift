@@ -43,11 +43,7 @@ struct DaemonDashboardSource: DashboardSource {
         var scripted: [ScriptedMetric] = []
         if let (generation, engine) = server.webSnapshot.withLock({ snapshot in snapshot.generation.flatMap { g in snapshot.engine.map { (g, $0) } } }) {
             let runtime = generation.runtime
-            let samples = (try? await finish(on: engine) { () throws(ScriptError) in try runtime.startMetrics() }) ?? []
-            scripted = samples.map { sample in
-                ScriptedMetric(name: sample.name, help: sample.help, type: sample.type,
-                               labels: Dictionary(sample.labels, uniquingKeysWith: { first, _ in first }), value: sample.value)
-            }
+            scripted = (try? await finish(on: engine) { () throws(ScriptError) in try runtime.startMetrics() }) ?? []
         }
         return MetricsSnapshot(counters: counters, cacheHits: cacheHits, reloads: reloads, reloadFailures: reloadFailures,
                                scripted: scripted)

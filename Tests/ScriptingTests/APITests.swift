@@ -180,7 +180,7 @@ import Testing
             """)
         let samples = try #require(try runtime.startMetrics().value)
         #expect(samples.map(\.name) == ["pool_free", "hits_total"])
-        #expect(samples[0].labels.map(\.0) == ["pool"] && samples[0].labels.map(\.1) == ["lab"])
+        #expect(samples[0].labels == ["pool": "lab"])
         #expect(samples[0].type == "gauge" && samples[0].value == 7 && samples[0].help == "Free addresses.")
         #expect(samples[1].type == "counter" && samples[1].value == 2.5)
         #expect(log.contains("'9bad' must be letters"))

@@ -115,24 +115,6 @@ public struct DurationTotal: Sendable, Codable, Equatable {
 }
 
 /// Counters since start, exposed at /metrics and /api/statistics.
-/// One sample from a script, shown as `staticdhcpd_<name>{labels} value`.
-public struct ScriptedMetric: Sendable, Codable, Equatable {
-    public var name: String
-    public var help: String
-    /// "gauge" or "counter".
-    public var type: String
-    public var labels: [String: String]
-    public var value: Double
-
-    public init(name: String, help: String, type: String, labels: [String: String], value: Double) {
-        self.name = name
-        self.help = help
-        self.type = type
-        self.labels = labels
-        self.value = value
-    }
-}
-
 public struct MetricsSnapshot: Sendable, Codable, Equatable {
     /// Packets by method (e.g. "DISCOVER", "REQUEST:RENEW", "non-DHCP") and then by outcome
     /// (e.g. "replied", "ignored", "dropped", "error").
