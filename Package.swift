@@ -33,6 +33,12 @@ let package = Package(
         // Linux packet-socket definitions that Glibc's Swift module does not export.
         .target(name: "CNetLinux"),
         .target(name: "DHCPWire"),
+        // The values that cross a seam (hooks, statistics, web registrations, the dashboard's
+        // records): one definition each, shared by Engine, Scripting, Web and the executable.
+        .target(
+            name: "DHCPModel",
+            dependencies: ["DHCPWire", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "Databases",
             dependencies: [
@@ -50,7 +56,7 @@ let package = Package(
         .target(
             name: "Scripting",
             dependencies: [
-                "CLua", "DHCPWire", "Databases",
+                "CLua", "DHCPWire", "DHCPModel", "Databases",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -58,7 +64,7 @@ let package = Package(
             // No sockets, no epoll, no scheduling policy: the engine runs on the executor it is given.
             name: "Engine",
             dependencies: [
-                "DHCPWire", "Databases",
+                "DHCPWire", "DHCPModel", "Databases",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -68,7 +74,7 @@ let package = Package(
             name: "DHCPNetwork",
             dependencies: [
                 // Plain sockets and recvmmsg readers, not SwiftNIO: see "The engine's thread" in docs/ARCHITECTURE.md.
-                "CNetLinux", "DHCPWire",
+                "CNetLinux", "DHCPWire", "DHCPModel",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -85,6 +91,7 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
+                "DHCPModel", "DHCPWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -97,6 +104,7 @@ let package = Package(
             // Not "Logging": that is swift-log's module.
             name: "DaemonLogging",
             dependencies: [
+                "DHCPModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -106,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "staticdhcpd",
             dependencies: [
-                "DHCPWire", "Scripting", "Databases", "Engine", "DHCPNetwork", "DHCPService", "Web", "DaemonLogging",
+                "DHCPWire", "DHCPModel", "Scripting", "Databases", "Engine", "DHCPNetwork", "DHCPService", "Web", "DaemonLogging",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -140,6 +148,10 @@ let package = Package(
                            .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .testTarget(name: "CLuaTests", dependencies: ["CLua"]),
+        .testTarget(
+            name: "DHCPModelTests",
+            dependencies: ["DHCPModel", "DHCPWire", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "DHCPWireTests", dependencies: ["DHCPWire"], resources: [.copy("Captures"), .copy("Crafted")]),
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting", "DHCPWire", "Databases"]),
         .testTarget(
@@ -163,7 +175,7 @@ let package = Package(
             ]
         ),
         // DHCPService: the sockets are read as the daemon reads them, on the engine's thread.
-        .testTarget(name: "DHCPNetworkTests", dependencies: ["DHCPNetwork", "DHCPWire", "CNetLinux", "DHCPService"]),
+        .testTarget(name: "DHCPNetworkTests", dependencies: ["DHCPNetwork", "DHCPModel", "DHCPWire", "CNetLinux", "DHCPService"]),
         .testTarget(
             name: "DHCPServiceTests",
             dependencies: [
@@ -174,7 +186,7 @@ let package = Package(
         .testTarget(
             name: "WebTests",
             dependencies: [
-                "Web",
+                "Web", "DHCPModel", "DHCPWire",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

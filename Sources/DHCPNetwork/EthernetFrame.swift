@@ -1,3 +1,4 @@
+import DHCPModel
 import DHCPWire
 
 /// RFC 1071 Internet checksum.

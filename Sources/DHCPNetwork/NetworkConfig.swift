@@ -1,31 +1,5 @@
+import DHCPModel
 import DHCPWire
-
-/// One 802.1Q tag for layer-2 replies (`DHCP_RESPONSE_INTERFACE_QTAGS` entries are `(pcp, dei, vid)`).
-public struct QTag: Hashable, Sendable {
-    /// Priority code point, 0...7.
-    public let pcp: UInt8
-    /// Drop-eligible indicator.
-    public let dei: Bool
-    /// VLAN identifier, 1...4094 (0 and 4095 are reserved by 802.1Q).
-    public let vid: UInt16
-
-    public init(pcp: Int, dei: Bool, vid: Int) throws(NetworkError) {
-        guard (0...7).contains(pcp) else {
-            throw NetworkError.invalidConfiguration("802.1Q tag priority (pcp) must be 0-7, got \(pcp)")
-        }
-        guard (1...4094).contains(vid) else {
-            throw NetworkError.invalidConfiguration("802.1Q tag VLAN id (vid) must be 1-4094, got \(vid)")
-        }
-        self.pcp = UInt8(pcp)
-        self.dei = dei
-        self.vid = UInt16(vid)
-    }
-
-    /// The tag control information: pcp in bits 15-13, dei in bit 12, vid in bits 11-0.
-    public var controlInformation: UInt16 {
-        UInt16(pcp) << 13 | (dei ? 1 << 12 : 0) | vid
-    }
-}
 
 /// Where layer-2 (raw) replies leave from (`DHCP_RESPONSE_INTERFACE`).
 public enum ResponseInterface: Hashable, Sendable {

@@ -101,14 +101,13 @@ public enum Conversions {
 
     /// A comma-separated list of dotted quads; an empty piece (so also `""`) throws.
     public static func ipsToList(_ text: some StringProtocol) throws(WireError) -> [UInt8] {
-        var bytes: [UInt8] = []
-        for piece in text.split(separator: ",", omittingEmptySubsequences: false) {
-            guard !Substring(piece).trimmingSpaces.isEmpty else {
-                throw WireError.invalidValue("'\(text)' has an empty address in its comma-separated list")
-            }
-            bytes += try IPv4.parse(piece).bytes
+        do {
+            return try IPv4.list(text, skippingEmptyPieces: false).flatMap(\.bytes)
+        } catch where Substring(error.piece).trimmingSpaces.isEmpty {
+            throw WireError.invalidValue("'\(text)' has an empty address in its comma-separated list")
+        } catch {
+            throw WireError.invalidValue("'\(error.piece)' is not an IPv4 address")
         }
-        return bytes
     }
 
     public static func ipsToList(_ addresses: [IPv4]) -> [UInt8] { addresses.flatMap(\.bytes) }

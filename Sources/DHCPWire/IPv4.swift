@@ -148,3 +148,25 @@ extension Substring {
         return result
     }
 }
+
+extension IPv4 {
+    /// A piece of a comma-separated list that is not an address.
+    public struct ListEntryError: Error, Sendable, Equatable {
+        /// The piece as written.
+        public let piece: String
+
+        public init(piece: String) { self.piece = piece }
+    }
+
+    /// The addresses of a comma-separated list, as the `subnets` table, INI files, the `db` tool's
+    /// options and the scripts write them. Where the original skipped empty pieces ("a,,b", and
+    /// so empty text) they are skipped; elsewhere an empty piece is the one that is not an address.
+    public static func list(_ text: some StringProtocol, skippingEmptyPieces: Bool = true) throws(ListEntryError) -> [IPv4] {
+        var addresses: [IPv4] = []
+        for piece in Substring(text).split(separator: ",", omittingEmptySubsequences: skippingEmptyPieces) {
+            guard let address = IPv4(piece) else { throw ListEntryError(piece: String(piece)) }
+            addresses.append(address)
+        }
+        return addresses
+    }
+}

@@ -1,3 +1,6 @@
+// LogRecord and Severity are DHCPModel's (the dashboard and conf.lua's handlers read the same
+// records): re-exported because they are in this module's public signatures.
+@_exported import DHCPModel
 import Dispatch
 import Foundation
 import Logging

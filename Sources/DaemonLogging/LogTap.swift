@@ -1,3 +1,4 @@
+import DHCPModel
 import Glibc
 import Logging
 import Synchronization

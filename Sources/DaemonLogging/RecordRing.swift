@@ -1,3 +1,4 @@
+import DHCPModel
 /// The last `capacity` log records, oldest overwritten first. Appending never moves the others
 /// (an array trimmed with `removeFirst` shifts every record on each append once full, and the
 /// dashboard's FIFO takes several records per DHCP exchange).

@@ -1,3 +1,4 @@
+import DHCPModel
 import DHCPWire
 import Synchronization
 

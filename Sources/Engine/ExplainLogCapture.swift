@@ -1,3 +1,5 @@
+import DHCPModel
+import Foundation
 import Logging
 import Synchronization
 
@@ -7,7 +9,7 @@ import Synchronization
 /// `init()`, opening the database) is not part of the request's story.
 public final class ExplainLogCapture: Sendable {
     private struct State {
-        var records: [ExplainReport.LogRecord] = []
+        var records: [LogRecord] = []
         var recording = false
     }
 
@@ -26,9 +28,9 @@ public final class ExplainLogCapture: Sendable {
     /// From now on records are kept.
     public func startRun() { state.withLock { $0.recording = true } }
 
-    public var records: [ExplainReport.LogRecord] { state.withLock { $0.records } }
+    public var records: [LogRecord] { state.withLock { $0.records } }
 
-    fileprivate func keep(_ record: ExplainReport.LogRecord) {
+    fileprivate func keep(_ record: LogRecord) {
         state.withLock { state in
             if state.recording { state.records.append(record) }
         }
@@ -60,7 +62,7 @@ public final class ExplainLogCapture: Sendable {
             if !merged.isEmpty {
                 message += " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             }
-            capture.keep(ExplainReport.LogRecord(level: event.level.rawValue, label: name, message: message))
+            capture.keep(LogRecord(time: Date(), level: event.level, logger: name, message: message))
         }
     }
 }

@@ -1,22 +1,10 @@
+import DHCPModel
 import DHCPWire
 
 /// What `staticdhcpd explain` (and the dashboard's /explain page) shows for one request: the
 /// request, each step's decision, the log records written meanwhile, and the reply with its
 /// options by name and where it would go, or why there is none. Codable for `--json`.
 public struct ExplainReport: Sendable, Codable, Equatable {
-    public struct LogRecord: Sendable, Codable, Equatable {
-        public var level: String
-        /// The logger: `conf` for conf.lua's own records, `dhcp` for the engine's.
-        public var label: String
-        public var message: String
-
-        public init(level: String, label: String, message: String) {
-            self.level = level
-            self.label = label
-            self.message = message
-        }
-    }
-
     public struct Reply: Sendable, Codable, Equatable {
         /// `"OFFER"`, `"ACK"`, `"NAK"`.
         public var type: String
@@ -67,7 +55,7 @@ public struct ExplainReport: Sendable, Codable, Equatable {
         for step in steps { lines.append("  \(step.name): \(step.decision)") }
         if !log.isEmpty {
             lines.append("log records:")
-            for record in log { lines.append("  \(record.level.uppercased()) [\(record.label)] \(record.message)") }
+            for record in log { lines.append("  \(record.level.rawValue.uppercased()) [\(record.logger)] \(record.message)") }
         }
         if let reply {
             lines.append("reply: \(reply.type) of \(reply.yiaddr) to \(reply.destination)")

@@ -1,4 +1,5 @@
 import Databases
+import DHCPModel
 import DHCPWire
 import Synchronization
 

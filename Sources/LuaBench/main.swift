@@ -6,7 +6,7 @@ import Foundation
 import Scripting
 
 struct SilentLog: ScriptLog {
-    func log(_ level: ScriptLogLevel, logger: String, _ message: String) {}
+    func log(_ level: LogLevel, logger: String, _ message: String) {}
 }
 
 let iterations = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 200_000 : 200_000
@@ -78,7 +78,7 @@ var response = request
 response.transformToAck()
 let definition = Definition(ip: IPv4(192, 0, 2, 10), leaseTime: 3600, subnet: "192.0.2.0/24", serial: 0,
                             gateways: [IPv4(192, 0, 2, 1)], subnetMask: IPv4(255, 255, 255, 0))
-let context = HookContext(method: "REQUEST:SELECTING", mac: MAC(0x0011_2233_4455), clientIP: IPv4(192, 0, 2, 10),
+let context = RequestContext(method: "REQUEST:SELECTING", mac: MAC(0x0011_2233_4455), clientIP: IPv4(192, 0, 2, 10),
                           relayIP: nil, port: 67, requestID: 1)
 
 func measure(_ label: String, _ name: String, _ body: () throws -> Void) rethrows -> Double {

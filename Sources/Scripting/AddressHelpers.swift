@@ -80,14 +80,11 @@ func ipv4ListValue(_ L: LuaState, _ index: Int32, _ what: String) throws(LuaArgu
         return []
     case LUA_TSTRING:
         let text = stringValue(L, index) ?? ""
-        var result: [IPv4] = []
-        for piece in text.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let address = IPv4(piece) else {
-                throw LuaArgumentError("\(what): '\(piece)' in \"\(text)\" is not an IPv4 address")
-            }
-            result.append(address)
+        do {
+            return try IPv4.list(text, skippingEmptyPieces: false)
+        } catch {
+            throw LuaArgumentError("\(what): '\(error.piece)' in \"\(text)\" is not an IPv4 address")
         }
-        return result
     case LUA_TTABLE:
         if let bytes = byteList(L, index), !bytes.isEmpty {
             guard bytes.count % 4 == 0 else {

@@ -1,68 +1,6 @@
 import CLua
+import DHCPModel
 import DHCPWire
-
-/// A web registration made by conf.lua through `callbacks.web*` (docs/SCRIPTING.md, "Other globals").
-/// Module and name are kept as given; the web layer escapes them when rendering.
-public struct WebHeaderRegistration: Sendable, Equatable {
-    public var id: Int
-}
-
-public struct WebDashboardRegistration: Sendable, Equatable {
-    public var id: Int
-    public var module: String
-    public var name: String
-    public var ordering: Int
-}
-
-public enum WebDisplayMode: Int, Sendable {
-    case dashboard = 1, template = 2, raw = 3
-}
-
-public struct WebMethodRegistration: Sendable, Equatable {
-    public var id: Int
-    public var path: String
-    public var cacheable: Bool
-    public var hidden: Bool
-    public var secure: Bool
-    /// `public = true`: served without the credentials even with WEB_DASHBOARD_SECURE = true.
-    public var isPublic: Bool
-    /// `json_api = true`: POSTs must be `Content-Type: application/json` and need no CSRF token.
-    public var jsonAPI: Bool
-    public var module: String?
-    public var name: String?
-    public var confirm: Bool
-    public var displayMode: WebDisplayMode
-}
-
-public struct WebRegistrations: Sendable, Equatable {
-    public var headers: [WebHeaderRegistration] = []
-    /// Sorted by (ordering, module, name).
-    public var dashboard: [WebDashboardRegistration] = []
-    /// Sorted by path.
-    public var methods: [WebMethodRegistration] = []
-}
-
-/// What a web callback receives: `(path, queryargs, mimetype, data, headers, csrf_token)`.
-public struct WebCallRequest: Sendable {
-    public var path: String
-    /// Each query key with all its values.
-    public var queryArguments: [String: [String]]
-    public var mimeType: String?
-    public var data: [UInt8]?
-    public var headers: [String: String]
-    /// The visitor's CSRF token, for forms the callback renders; nil when the visitor may change nothing.
-    public var csrfToken: String?
-
-    public init(path: String, queryArguments: [String: [String]] = [:], mimeType: String? = nil,
-                data: [UInt8]? = nil, headers: [String: String] = [:], csrfToken: String? = nil) {
-        self.path = path
-        self.queryArguments = queryArguments
-        self.mimeType = mimeType
-        self.data = data
-        self.headers = headers
-        self.csrfToken = csrfToken
-    }
-}
 
 /// A web callback's answer: nothing (nil), a fragment (a string), or `(mimetype, data[, headers])`.
 public enum WebCallResult: Sendable, Equatable {
@@ -155,12 +93,12 @@ extension ScriptRuntime {
 
     /// Delivers one statistics record to every stats handler as a table with the fields
     /// docs/SCRIPTING.md lists under `statsAddHandler` (`source_address` is `{ip, port}`); failures are logged CRITICAL.
-    public func deliverStatistics(_ record: ScriptStatistics) {
+    public func deliverStatistics(_ record: Statistics) {
         let errors = runList("stats", what: "statistics handler", arguments: 1) { pushStatistics(record) }
         for error in errors { report(.critical, error.description) }
     }
 
-    private func pushStatistics(_ record: ScriptStatistics) {
+    private func pushStatistics(_ record: Statistics) {
         lua_createtable(L, 0, 10)
         lua_createtable(L, 2, 0)
         pushString(L, record.sourceIP.description)
@@ -175,7 +113,8 @@ extension ScriptRuntime {
         if let method = record.method { pushString(L, method); lua_setfield(L, -2, "method") }
         lua_pushnumber(L, record.processingTime); lua_setfield(L, -2, "processing_time")
         lua_pushboolean(L, record.processed ? 1 : 0); lua_setfield(L, -2, "processed")
-        if let port = record.port { lua_pushinteger(L, lua_Integer(port)); lua_setfield(L, -2, "port") }
+        // The local port only for DHCP datagrams: the original gives `False` for the others.
+        if record.mac != nil { lua_pushinteger(L, lua_Integer(record.port)); lua_setfield(L, -2, "port") }
     }
 
     // MARK: - Web
@@ -192,23 +131,24 @@ extension ScriptRuntime {
         clua_pop(L, 1)
         pushPrivateField("dashboard")
         for entry in arrayEntries() {
-            result.dashboard.append(WebDashboardRegistration(
+            result.dashboardElements.append(WebDashboardRegistration(
                 id: entry["id"]?.intValue ?? 0, module: entry["module"]?.textValue ?? "",
                 name: entry["name"]?.textValue ?? "", ordering: entry["ordering"]?.intValue ?? 0))
         }
         clua_pop(L, 1)
-        result.dashboard.sort { ($0.ordering, $0.module, $0.name) < ($1.ordering, $1.module, $1.name) }
+        result.dashboardElements.sort { ($0.ordering, $0.module, $0.name) < ($1.ordering, $1.module, $1.name) }
         pushPrivateField("methods")
         guard case .table(_, let methods) = ScriptValue.read(L, -1, depth: 2) else { return result }
         for (path, value) in methods {
             guard case .table(_, let entry) = value else { continue }
             result.methods.append(WebMethodRegistration(
-                id: entry["id"]?.intValue ?? 0, path: path,
+                path: path,
                 cacheable: entry["cacheable"]?.boolValue ?? false, hidden: entry["hidden"]?.boolValue ?? true,
                 secure: entry["secure"]?.boolValue ?? false, isPublic: entry["public"]?.boolValue ?? false,
                 jsonAPI: entry["json_api"]?.boolValue ?? false, module: entry["module"]?.textValue,
                 name: entry["name"]?.textValue, confirm: entry["confirm"]?.boolValue ?? false,
-                displayMode: WebDisplayMode(rawValue: entry["display_mode"]?.intValue ?? 3) ?? .raw))
+                displayMode: WebDisplayMode(rawValue: entry["display_mode"]?.intValue ?? 3) ?? .raw,
+                id: entry["id"]?.intValue ?? 0))
         }
         result.methods.sort { $0.path < $1.path }
         return result
@@ -221,7 +161,7 @@ extension ScriptRuntime {
 
     /// Runs the web callback registered under `id` with `(path, queryargs, mimetype, data, headers, csrf_token)`.
     /// A Lua error is thrown (the web layer answers 500 and logs it). With a local store (tests).
-    public func callWebCallback(id: Int, request: WebCallRequest) throws(ScriptError) -> WebCallResult {
+    public func callWebCallback(id: Int, request: WebCallbackRequest) throws(ScriptError) -> WebCallResult {
         guard case .done(let result) = try startWebCallback(id: id, request: request) else {
             throw ScriptError(.runtime, "web callback for \(request.path) waits on the store; call startWebCallback")
         }
@@ -231,7 +171,7 @@ extension ScriptRuntime {
     /// `callWebCallback`, which with a shared store may suspend on it like a hook: the caller
     /// finishes it with `SuspendedCall.wait()` and `resume()`, so a page never holds the engine's
     /// thread for a round trip.
-    public func startWebCallback(id: Int, request: WebCallRequest) throws(ScriptError) -> HookRun<WebCallResult> {
+    public func startWebCallback(id: Int, request: WebCallbackRequest) throws(ScriptError) -> HookRun<WebCallResult> {
         enter()
         defer { leave() }
         pushPrivateField("byId")
@@ -249,7 +189,7 @@ extension ScriptRuntime {
             pushStringList(L, values)
             lua_setfield(L, -2, key)
         }
-        if let mimeType = request.mimeType { pushString(L, mimeType) } else { lua_pushnil(L) }
+        if let mimeType = request.mimetype { pushString(L, mimeType) } else { lua_pushnil(L) }
         if let data = request.data { pushBytesAsString(L, data) } else { lua_pushnil(L) }
         lua_createtable(L, 0, Int32(request.headers.count))
         for (key, value) in request.headers {

@@ -44,7 +44,7 @@ extension ScriptRuntime {
 /// `private.log(level, name, message)`: the sink behind `logger.*` and `writeLog`.
 private let luaLog: LuaFunction = { L in
     luaEntry(L, "logger") { L in
-        let level = ScriptLogLevel(rawValue: integerValue(L, 1) ?? 2) ?? .warning
+        let level = LogLevel(rawValue: integerValue(L, 1) ?? 2) ?? .warning
         let name = stringValue(L, 2) ?? "conf"
         let message = stringValue(L, 3) ?? ""
         ScriptRuntime.from(L).log.log(level, logger: name, message)

@@ -1,4 +1,5 @@
 import CLua
+import DHCPModel
 import DHCPWire
 import Databases
 
@@ -45,7 +46,7 @@ extension ScriptRuntime {
     }
 
     /// Pushes method, mac, client_ip (or definition), relay_ip, port.
-    @inline(__always) private func pushContext(_ ctx: HookContext, third: () -> Void) {
+    @inline(__always) private func pushContext(_ ctx: RequestContext, third: () -> Void) {
         pushMethod(ctx.method)
         pushMAC(L, ctx.mac)
         third()
@@ -56,7 +57,7 @@ extension ScriptRuntime {
     /// `filterPacket(packet, method, mac, client_ip, relay_ip, port)`: true accepts, false drops,
     /// nil blocklists. A Lua error is thrown, like every hook's: the engine drops the packet and
     /// logs it at CRITICAL, once per interval for a hook failing on every packet.
-    public func filterPacket(_ packet: inout DHCPPacket, _ ctx: HookContext) throws(ScriptError) -> HookRun<FilterVerdict> {
+    public func filterPacket(_ packet: inout DHCPPacket, _ ctx: RequestContext) throws(ScriptError) -> HookRun<FilterVerdict> {
         guard hooks.filterPacket else { return .done(.accept) }
         enter()
         defer { leave() }
@@ -79,7 +80,7 @@ extension ScriptRuntime {
 
     /// `handleUnknownMAC(packet, method, mac, client_ip, relay_ip, port)`: a Definition, a list of
     /// them, a table of fields, or nil/false/an empty table (none). Errors are thrown for the engine to log and drop the request.
-    public func handleUnknownMAC(_ packet: inout DHCPPacket, _ ctx: HookContext) throws(ScriptError) -> HookRun<[Definition]> {
+    public func handleUnknownMAC(_ packet: inout DHCPPacket, _ ctx: RequestContext) throws(ScriptError) -> HookRun<[Definition]> {
         guard hooks.handleUnknownMAC else { return .done([]) }
         enter()
         defer { leave() }
@@ -96,7 +97,7 @@ extension ScriptRuntime {
 
     /// `filterRetrievedDefinitions(definitions, packet, method, mac, client_ip, relay_ip, port)`:
     /// the chosen Definition (or a table of fields, or a one-item list), or nil/false/an empty table. Without the hook, several definitions are an error (as in the original).
-    public func filterRetrievedDefinitions(_ defs: [Definition], _ packet: inout DHCPPacket, _ ctx: HookContext) throws(ScriptError) -> HookRun<Definition?> {
+    public func filterRetrievedDefinitions(_ defs: [Definition], _ packet: inout DHCPPacket, _ ctx: RequestContext) throws(ScriptError) -> HookRun<Definition?> {
         guard hooks.filterRetrievedDefinitions else {
             throw ScriptError(.badResult, "\(defs.count) definitions match \(ctx.mac), and conf.lua defines no filterRetrievedDefinitions to choose one")
         }
@@ -121,7 +122,7 @@ extension ScriptRuntime {
     /// `loadDHCPPacket(packet, method, mac, definition, relay_ip, port, source_packet)`: true sends
     /// the response, false drops it. `source` is a pristine copy of the request; changes to it are
     /// discarded. A suspended call keeps the response (its `primary`) until it finishes.
-    public func loadDHCPPacket(_ response: inout DHCPPacket, _ ctx: HookContext, definition: Definition?, source: DHCPPacket) throws(ScriptError) -> HookRun<Bool> {
+    public func loadDHCPPacket(_ response: inout DHCPPacket, _ ctx: RequestContext, definition: Definition?, source: DHCPPacket) throws(ScriptError) -> HookRun<Bool> {
         guard hooks.loadDHCPPacket else { return .done(true) }
         enter()
         defer { leave() }

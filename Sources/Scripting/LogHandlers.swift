@@ -1,46 +1,18 @@
 import CLua
+import DHCPModel
 import Foundation
-
-/// One log record as `callbacks.logAddHandler` handlers receive it.
-public struct ScriptLogRecord: Sendable, Equatable {
-    /// Seconds since 1970.
-    public var time: Double
-    public var level: ScriptLogLevel
-    public var logger: String
-    public var message: String
-
-    public init(time: Double, level: ScriptLogLevel, logger: String, message: String) {
-        self.time = time
-        self.level = level
-        self.logger = logger
-        self.message = message
-    }
-}
-
-extension ScriptLogLevel {
-    /// The name handlers see (`level_name`), as the original's logging module spells it.
-    public var name: String {
-        switch self {
-        case .debug: "DEBUG"
-        case .info: "INFO"
-        case .warning: "WARNING"
-        case .error: "ERROR"
-        case .critical: "CRITICAL"
-        }
-    }
-}
 
 extension ScriptRuntime {
     /// The lowest level a registered log handler wants, or nil when there is none (the daemon
     /// then collects nothing). Safe to read from any thread.
-    public var logHandlerMinimumLevel: ScriptLogLevel? {
-        ScriptLogLevel(rawValue: logHandlerLevel.load(ordering: .relaxed))
+    public var logHandlerMinimumLevel: LogLevel? {
+        LogLevel(rawValue: logHandlerLevel.load(ordering: .relaxed))
     }
 
     /// Delivers records to every log handler whose minimum level they reach, in registration order.
     /// A failing handler is reported at ERROR (through the runtime's own log, which the daemon
     /// does not feed back to handlers) and the others still run.
-    public func deliverLogRecords(_ records: [ScriptLogRecord]) {
+    public func deliverLogRecords(_ records: [LogRecord]) {
         guard !records.isEmpty, logHandlerMinimumLevel != nil else { return }
         enter()
         defer { leave() }
@@ -64,13 +36,14 @@ extension ScriptRuntime {
                 lua_getfield(L, -1, "level")
                 let minimum = integerValue(L, -1) ?? 2
                 clua_pop(L, 1)
-                guard record.level.rawValue >= minimum else { clua_pop(L, 1); continue }
+                let level = LogLevel(record.level)
+                guard level.rawValue >= minimum else { clua_pop(L, 1); continue }
                 lua_getfield(L, -1, "callback")
                 clua_remove(L, -2)
                 lua_createtable(L, 0, 5)
-                lua_pushnumber(L, record.time); lua_setfield(L, -2, "time")
-                lua_pushinteger(L, lua_Integer(record.level.rawValue)); lua_setfield(L, -2, "level")
-                pushString(L, record.level.name); lua_setfield(L, -2, "level_name")
+                lua_pushnumber(L, record.time.timeIntervalSince1970); lua_setfield(L, -2, "time")
+                lua_pushinteger(L, lua_Integer(level.rawValue)); lua_setfield(L, -2, "level")
+                pushString(L, level.name); lua_setfield(L, -2, "level_name")
                 pushString(L, record.logger); lua_setfield(L, -2, "logger")
                 pushString(L, record.message); lua_setfield(L, -2, "message")
                 do {

@@ -101,12 +101,7 @@ private let rfcCollect: LuaFunction = { L in
 
 private let rfc3046Decode: LuaFunction = { L in
     luaEntry(L, "rfc3046_decode") { L in
-        let decoded = try wire { () throws(WireError) in try RFC.rfc3046_decode(try requireByteListWire(L, 1)) }
-        lua_createtable(L, 0, Int32(decoded.count))
-        for (code, bytes) in decoded {
-            pushByteList(L, bytes)
-            lua_rawseti(L, -2, lua_Integer(code))
-        }
+        pushByteListTable(L, try wire { () throws(WireError) in try RFC.rfc3046_decode(try requireByteListWire(L, 1)) })
         return 1
     }
 }
@@ -115,12 +110,7 @@ private let rfc3925Decode: LuaFunction = { L in
     luaEntry(L, "rfc3925_decode") { L in
         let size = integerValue(L, 2) ?? 4
         guard (1...4).contains(size) else { throw LuaArgumentError("identifier_size must be 1...4, got \(size)") }
-        let decoded = try wire { () throws(WireError) in try RFC.rfc3925_decode(try requireByteListWire(L, 1), identifierSize: size) }
-        lua_createtable(L, 0, Int32(decoded.count))
-        for (enterprise, bytes) in decoded {
-            pushByteList(L, bytes)
-            lua_rawseti(L, -2, lua_Integer(enterprise))
-        }
+        pushByteListTable(L, try wire { () throws(WireError) in try RFC.rfc3925_decode(try requireByteListWire(L, 1), identifierSize: size) })
         return 1
     }
 }
@@ -130,14 +120,19 @@ private let rfc3925_125Decode: LuaFunction = { L in
         let decoded = try wire { () throws(WireError) in try RFC.rfc3925_125_decode(try requireByteListWire(L, 1)) }
         lua_createtable(L, 0, Int32(decoded.count))
         for (enterprise, codes) in decoded {
-            lua_createtable(L, 0, Int32(codes.count))
-            for (code, bytes) in codes {
-                pushByteList(L, bytes)
-                lua_rawseti(L, -2, lua_Integer(code))
-            }
+            pushByteListTable(L, codes)
             lua_rawseti(L, -2, lua_Integer(enterprise))
         }
         return 1
+    }
+}
+
+/// Pushes `{[key] = {bytes...}, ...}`: how the decoders hand sub-options and enterprises to Lua.
+private func pushByteListTable<Key: BinaryInteger>(_ L: LuaState, _ lists: [Key: [UInt8]]) {
+    lua_createtable(L, 0, Int32(lists.count))
+    for (key, bytes) in lists {
+        pushByteList(L, bytes)
+        lua_rawseti(L, -2, lua_Integer(key))
     }
 }
 

@@ -1,25 +1,10 @@
 import CLua
-
-/// One sample a script gives `/metrics` through `callbacks.metricsAddHandler`: the handler returns
-/// a list of `{name=, value=, help=, type="gauge"|"counter", labels={key="value"}}`. The name is
-/// prefixed with `staticdhcpd_` on the page.
-public struct ScriptMetric: Sendable, Equatable {
-    public var name: String
-    public var help: String
-    public var type: String
-    public var labels: [(String, String)]
-    public var value: Double
-
-    public static func == (a: ScriptMetric, b: ScriptMetric) -> Bool {
-        a.name == b.name && a.help == b.help && a.type == b.type && a.value == b.value
-            && a.labels.map(\.0) == b.labels.map(\.0) && a.labels.map(\.1) == b.labels.map(\.1)
-    }
-}
+import DHCPModel
 
 extension ScriptRuntime {
     /// Runs the metrics handlers (suspending on a shared store like a hook). Samples that are not
     /// well formed are left out and logged, naming what was wrong.
-    public func startMetrics() throws(ScriptError) -> HookRun<[ScriptMetric]> {
+    public func startMetrics() throws(ScriptError) -> HookRun<[ScriptedMetric]> {
         enter()
         defer { leave() }
         let handler = pushHandler()
@@ -29,9 +14,9 @@ extension ScriptRuntime {
         }
     }
 
-    private func readMetrics() -> [ScriptMetric] {
+    private func readMetrics() -> [ScriptedMetric] {
         guard case .table(let samples, _) = ScriptValue.read(L, -1, depth: 4) else { return [] }
-        var metrics: [ScriptMetric] = []
+        var metrics: [ScriptedMetric] = []
         for sample in samples {
             guard case .table(_, let fields) = sample else {
                 report(.error, "metrics handler: a sample must be a table {name=, value=, ...}")
@@ -54,13 +39,13 @@ extension ScriptRuntime {
                 report(.error, "metrics handler: sample \(name) has type '\(type)'; expected gauge or counter")
                 continue
             }
-            var labels: [(String, String)] = []
+            var labels: [String: String] = [:]
             if case .table(_, let pairs)? = fields["labels"] {
-                for key in pairs.keys.sorted() where Self.isMetricName(key) {
-                    if let text = pairs[key]?.textValue { labels.append((key, text)) }
+                for (key, value) in pairs where Self.isMetricName(key) {
+                    if let text = value.textValue { labels[key] = text }
                 }
             }
-            metrics.append(ScriptMetric(name: name, help: fields["help"]?.textValue ?? "", type: type, labels: labels, value: value))
+            metrics.append(ScriptedMetric(name: name, help: fields["help"]?.textValue ?? "", type: type, labels: labels, value: value))
         }
         return metrics
     }

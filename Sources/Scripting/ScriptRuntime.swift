@@ -113,12 +113,7 @@ public final class ScriptRuntime: @unchecked Sendable {
         limitsState.pointee.limit = limits.memoryBytes > 0 ? Int(limits.memoryBytes) : 0
         running = UnsafeMutablePointer<LuaState>.allocate(capacity: 1)
         guard let state = clua_newstate(limitsState) else {
-            running.deallocate()
-            clua_arena_release(&limitsState.pointee.arena)
-            limitsState.deallocate()
-            calls.deinitialize(count: 1)
-            calls.deallocate()
-            hookPackets.deallocate()
+            Self.release(running: running, limits: limitsState, calls: calls, hookPackets: hookPackets)
             throw ScriptError(.memory, "could not create a Lua state")
         }
         mainState = state
@@ -137,9 +132,18 @@ public final class ScriptRuntime: @unchecked Sendable {
 
     deinit {
         lua_close(mainState)
+        Self.release(running: running, limits: limitsState, calls: calls, hookPackets: hookPackets)
+    }
+
+    /// Frees what the initialiser allocated besides the Lua state: at the end, or when no state
+    /// could be created.
+    private static func release(
+        running: UnsafeMutablePointer<LuaState>, limits: UnsafeMutablePointer<clua_Limits>,
+        calls: UnsafeMutablePointer<CallState>, hookPackets: UnsafeMutablePointer<clua_HookPackets>
+    ) {
         running.deallocate()
-        clua_arena_release(&limitsState.pointee.arena)
-        limitsState.deallocate()
+        clua_arena_release(&limits.pointee.arena)
+        limits.deallocate()
         calls.deinitialize(count: 1)
         calls.deallocate()
         hookPackets.deallocate()
@@ -307,7 +311,7 @@ public final class ScriptRuntime: @unchecked Sendable {
     }
 
     /// Logs on behalf of the runtime.
-    func report(_ level: ScriptLogLevel, _ message: String) {
+    func report(_ level: LogLevel, _ message: String) {
         log.log(level, logger: "conf", message)
     }
 }

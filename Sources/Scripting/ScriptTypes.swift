@@ -1,3 +1,7 @@
+// The values this module shares with Engine, Web and the log sinks (RequestContext, FilterVerdict,
+// Statistics, LogRecord, LogLevel, the web registrations) are DHCPModel's; re-exported because
+// they are in this module's public signatures.
+@_exported import DHCPModel
 import DHCPWire
 import Logging
 
@@ -36,27 +40,10 @@ public struct ScriptError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { problems.joined(separator: "\n") }
 }
 
-/// Log levels the scripts can use (`logger.debug` ... `logger.critical`).
-public enum ScriptLogLevel: Int, Sendable, Comparable, CaseIterable {
-    case debug, info, warning, error, critical
-
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
-
-    public var swiftLogLevel: Logger.Level {
-        switch self {
-        case .debug: .debug
-        case .info: .info
-        case .warning: .warning
-        case .error: .error
-        case .critical: .critical
-        }
-    }
-}
-
 /// Where the runtime sends log records: the script's `logger.*`/`writeLog`, and its own reports of
 /// hook errors (logger name `"conf"` for scripts, `"scripting"` for the runtime).
 public protocol ScriptLog: Sendable {
-    func log(_ level: ScriptLogLevel, logger: String, _ message: String)
+    func log(_ level: LogLevel, logger: String, _ message: String)
 }
 
 /// Sends script log records to a swift-log `Logger`, with the script's logger name as metadata.
@@ -65,18 +52,18 @@ public struct SwiftLogScriptLog: ScriptLog {
 
     public init(_ base: Logger) { self.base = base }
 
-    public func log(_ level: ScriptLogLevel, logger: String, _ message: String) {
+    public func log(_ level: LogLevel, logger: String, _ message: String) {
         base.log(level: level.swiftLogLevel, "\(message)", metadata: ["logger": "\(logger)"])
     }
 }
 
 /// Calls a closure for every record (handy for tests and for the executable's own sinks).
 public struct ClosureScriptLog: ScriptLog {
-    let sink: @Sendable (ScriptLogLevel, String, String) -> Void
+    let sink: @Sendable (LogLevel, String, String) -> Void
 
-    public init(_ sink: @escaping @Sendable (ScriptLogLevel, String, String) -> Void) { self.sink = sink }
+    public init(_ sink: @escaping @Sendable (LogLevel, String, String) -> Void) { self.sink = sink }
 
-    public func log(_ level: ScriptLogLevel, logger: String, _ message: String) { sink(level, logger, message) }
+    public func log(_ level: LogLevel, logger: String, _ message: String) { sink(level, logger, message) }
 }
 
 /// The budgets applied to every call into Lua. The constructor's limits govern conf.lua's top
@@ -100,37 +87,6 @@ public struct ScriptLimits: Sendable, Equatable {
     public static let `default` = ScriptLimits(instructions: 10_000_000, seconds: 1.0, memoryBytes: 64 << 20)
 }
 
-/// What a hook call sees besides the packet (docs/SCRIPTING.md, "Hooks").
-public struct HookContext: Sendable {
-    /// `DISCOVER`, `REQUEST:SELECTING`, ... (the request method string).
-    public var method: String
-    public var mac: MAC
-    /// The requested/client address as table 2.3 defines it; nil when absent or zero.
-    public var clientIP: IPv4?
-    /// giaddr; nil when zero.
-    public var relayIP: IPv4?
-    /// The local port the packet arrived on.
-    public var port: Int
-    /// Identifies the request; `packet.meta` is shared by every hook of one request id.
-    public var requestID: UInt64
-
-    public init(method: String, mac: MAC, clientIP: IPv4?, relayIP: IPv4?, port: Int, requestID: UInt64) {
-        self.method = method
-        self.mac = mac
-        self.clientIP = clientIP
-        self.relayIP = relayIP
-        self.port = port
-        self.requestID = requestID
-    }
-}
-
-/// `filterPacket`'s three outcomes: `true`, `false`, `nil`.
-public enum FilterVerdict: Sendable, Equatable {
-    case accept
-    case drop
-    case blocklist
-}
-
 /// Which optional hooks conf.lua defines, so the engine skips absent ones at no cost.
 public struct HookPresence: Sendable, Equatable {
     public var initialise = false
@@ -142,38 +98,4 @@ public struct HookPresence: Sendable, Equatable {
     public init() {}
 
     public static let names = ["init", "filterPacket", "handleUnknownMAC", "filterRetrievedDefinitions", "loadDHCPPacket"]
-}
-
-/// One statistics record (docs/PROTOCOL.md §5), as stats callbacks receive it.
-public struct ScriptStatistics: Sendable, Equatable {
-    public var sourceIP: IPv4
-    public var sourcePort: Int
-    /// nil for non-DHCP datagrams.
-    public var mac: MAC?
-    public var ip: IPv4?
-    public var subnet: String?
-    public var serial: Int?
-    /// nil for non-DHCP datagrams.
-    public var method: String?
-    /// Seconds.
-    public var processingTime: Double
-    public var processed: Bool
-    /// The local receive port; nil for non-DHCP datagrams.
-    public var port: Int?
-
-    public init(
-        sourceIP: IPv4, sourcePort: Int, mac: MAC?, ip: IPv4?, subnet: String?, serial: Int?,
-        method: String?, processingTime: Double, processed: Bool, port: Int?
-    ) {
-        self.sourceIP = sourceIP
-        self.sourcePort = sourcePort
-        self.mac = mac
-        self.ip = ip
-        self.subnet = subnet
-        self.serial = serial
-        self.method = method
-        self.processingTime = processingTime
-        self.processed = processed
-        self.port = port
-    }
 }

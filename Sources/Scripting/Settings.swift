@@ -1,3 +1,4 @@
+import DHCPModel
 import DHCPWire
 import Databases
 import Foundation
@@ -11,13 +12,6 @@ public enum DatabaseEngineSetting: Sendable, Equatable {
     /// A Lua function returning `{ lookupMAC = ..., reinitialise = ... }`; build it with
     /// `ScriptRuntime.makeLuaDatabase(serializer:)`.
     case luaFunction
-}
-
-/// One 802.1Q tag of `DHCP_RESPONSE_INTERFACE_QTAGS`: `{pcp, dei, vid}`.
-public struct QTag: Sendable, Equatable {
-    public var pcp: UInt8
-    public var dei: Bool
-    public var vid: UInt16
 }
 
 /// Every setting of the original with its default, plus the port's own

@@ -1,3 +1,4 @@
+import DHCPModel
 import DHCPWire
 
 extension Settings {
@@ -101,14 +102,13 @@ extension Settings {
             var tags: [QTag] = []
             for (index, item) in array.enumerated() {
                 guard case .table(let parts, let named) = item, named.isEmpty, parts.count == 3,
-                      case .integer(let pcp) = parts[0], (0...7).contains(pcp),
-                      case .bool(let dei) = parts[1],
-                      case .integer(let vid) = parts[2], (1...4094).contains(vid)
+                      case .integer(let pcp) = parts[0], case .bool(let dei) = parts[1], case .integer(let vid) = parts[2],
+                      let tag = QTag(pcp: pcp, dei: dei, vid: vid)
                 else {
                     r.problem(key, expected: expected, found: "\(item.shortDescription) at position \(index + 1)")
                     continue
                 }
-                tags.append(QTag(pcp: UInt8(pcp), dei: dei, vid: UInt16(vid)))
+                tags.append(tag)
             }
             return tags
         case let other:

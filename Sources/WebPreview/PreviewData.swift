@@ -51,13 +51,13 @@ struct PreviewSource: DashboardSource {
     func logRecords() async -> [LogRecord] {
         let now = Date()
         return [
-            LogRecord(time: now.addingTimeInterval(-3), level: .info, message: "REQUEST:RENEW from 52:54:00:10:00:00 via 192.0.2.1:67: ACK 192.0.2.20 (lease 3600 s)"),
-            LogRecord(time: now.addingTimeInterval(-9), level: .info, message: "DISCOVER from 52:54:00:11:25:5b: OFFER 192.0.2.23"),
-            LogRecord(time: now.addingTimeInterval(-41), level: .warn, message: "52:54:00:15:b9:c7 suspended for 150 s after 11 packets (flood threshold 10)"),
-            LogRecord(time: now.addingTimeInterval(-95), level: .info, message: "INFORM from 52:54:00:13:6f:11 answered <no address change>"),
-            LogRecord(time: now.addingTimeInterval(-610), level: .error, message: "database lookup for 52:54:00:16:de:22 failed: database is locked (retrying once)"),
-            LogRecord(time: now.addingTimeInterval(-2_712), level: .critical, message: "Reinitialisation failed: conf.lua:57: attempt to compare number with nil (in loadDHCPPacket)"),
-            LogRecord(time: now.addingTimeInterval(-2_800), level: .debug, message: "tick: 0 clients suspended, cache 412 entries"),
+            LogRecord(time: now.addingTimeInterval(-3), level: .info, logger: "main", message: "REQUEST:RENEW from 52:54:00:10:00:00 via 192.0.2.1:67: ACK 192.0.2.20 (lease 3600 s)"),
+            LogRecord(time: now.addingTimeInterval(-9), level: .info, logger: "main", message: "DISCOVER from 52:54:00:11:25:5b: OFFER 192.0.2.23"),
+            LogRecord(time: now.addingTimeInterval(-41), level: .warning, logger: "main", message: "52:54:00:15:b9:c7 suspended for 150 s after 11 packets (flood threshold 10)"),
+            LogRecord(time: now.addingTimeInterval(-95), level: .info, logger: "main", message: "INFORM from 52:54:00:13:6f:11 answered <no address change>"),
+            LogRecord(time: now.addingTimeInterval(-610), level: .error, logger: "main", message: "database lookup for 52:54:00:16:de:22 failed: database is locked (retrying once)"),
+            LogRecord(time: now.addingTimeInterval(-2_712), level: .critical, logger: "main", message: "Reinitialisation failed: conf.lua:57: attempt to compare number with nil (in loadDHCPPacket)"),
+            LogRecord(time: now.addingTimeInterval(-2_800), level: .debug, logger: "main", message: "tick: 0 clients suspended, cache 412 entries"),
         ]
     }
 

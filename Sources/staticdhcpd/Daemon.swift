@@ -81,9 +81,9 @@ final class Daemon: Sendable {
 /// The scripts' log: buffers records until logging is set up (conf.lua's top level runs before
 /// that), then forwards every record to swift-log.
 final class DeferredScriptLog: ScriptLog {
-    private let state = Mutex<(buffer: [(ScriptLogLevel, String)], target: Logger?)>(([], nil))
+    private let state = Mutex<(buffer: [(LogLevel, String)], target: Logger?)>(([], nil))
 
-    func log(_ level: ScriptLogLevel, logger: String, _ message: String) {
+    func log(_ level: LogLevel, logger: String, _ message: String) {
         let target: Logger? = state.withLock { state in
             if state.target == nil { state.buffer.append((level, message)) }
             return state.target

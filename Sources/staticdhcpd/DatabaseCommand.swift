@@ -198,8 +198,9 @@ private func address(_ text: String?, _ option: String) throws -> DHCPWire.IPv4?
 
 private func addresses(_ text: String?, _ option: String) throws -> [DHCPWire.IPv4] {
     guard let text else { return [] }
-    return try text.split(separator: ",").map { piece in
-        guard let ip = DHCPWire.IPv4(piece) else { throw ValidationError("\(option): '\(piece)' is not an IPv4 address") }
-        return ip
+    do {
+        return try DHCPWire.IPv4.list(text)
+    } catch {
+        throw ValidationError("\(option): '\(error.piece)' is not an IPv4 address")
     }
 }

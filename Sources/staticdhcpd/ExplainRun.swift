@@ -29,12 +29,7 @@ enum ExplainRun {
         let settings = runtime.settings.resolvingPaths(relativeTo: configFile)
         // REALTIME_PRIORITY is not applied: explain runs on a `JobThread`, which has no scheduling policy.
         let configuration = settings.engineConfiguration
-        let addressing: AddressingConfig
-        do {
-            addressing = try settings.networkConfiguration().plannedAddressing
-        } catch {
-            throw Failure(description: "\(configFile.path): \(error)")
-        }
+        let addressing = settings.networkConfiguration().plannedAddressing
         let engine = DHCPEngine(
             generation: Generation(number: 0, configuration: configuration, hooks: NoHooks(), database: NullDatabase()),
             sender: RouteOnlyReplySender(addressing: addressing), logger: capture.logger(label: "dhcp"),

@@ -2,8 +2,10 @@ import DaemonLogging
 import Databases
 import DHCPWire
 import Engine
+import Foundation
 import Logging
 import Scripting
+import Web
 
 /// The engine's hook protocol over one Lua runtime (one script generation), plus the
 /// observers that want every statistics record (the dashboard's telemetry).
@@ -25,33 +27,17 @@ final class LuaHooks: DHCPHooks {
     var hasHandleUnknownMAC: Bool { presence.handleUnknownMAC }
     var hasLoadDHCPPacket: Bool { presence.loadDHCPPacket }
 
-    private func context(_ context: RequestContext) -> HookContext {
-        HookContext(method: context.method, mac: context.mac, clientIP: context.clientIP,
-                    relayIP: context.relayIP, port: Int(context.port), requestID: context.requestID)
-    }
-
-    func filterPacket(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<Engine.FilterVerdict> {
-        let run: HookRun<Scripting.FilterVerdict>
+    func filterPacket(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<FilterVerdict> {
         do {
-            run = try runtime.filterPacket(&packet, self.context(context))
+            return try LuaSuspendedHook.step(runtime.filterPacket(&packet, context), HookOutcome.verdict)
         } catch {
             throw HookError(error.description)
-        }
-        switch run {
-        case .done(let verdict): return .finished(Engine.FilterVerdict(verdict))
-        case .suspended(let call):
-            return .suspended(LuaSuspendedHook(call) { result in
-                switch result {
-                case .success(let verdict): .verdict(Engine.FilterVerdict(verdict))
-                case .failure(let error): .failed(HookError(error.description))
-                }
-            })
         }
     }
 
     func handleUnknownMAC(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<[Definition]> {
         do {
-            return try LuaSuspendedHook.step(runtime.handleUnknownMAC(&packet, self.context(context)), HookOutcome.definitions)
+            return try LuaSuspendedHook.step(runtime.handleUnknownMAC(&packet, context), HookOutcome.definitions)
         } catch {
             throw HookError(error.description)
         }
@@ -59,7 +45,7 @@ final class LuaHooks: DHCPHooks {
 
     func filterRetrievedDefinitions(_ definitions: [Definition], _ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<Definition?> {
         do {
-            return try LuaSuspendedHook.step(runtime.filterRetrievedDefinitions(definitions, &packet, self.context(context)), HookOutcome.chosen)
+            return try LuaSuspendedHook.step(runtime.filterRetrievedDefinitions(definitions, &packet, context), HookOutcome.chosen)
         } catch {
             throw HookError(error.description)
         }
@@ -67,7 +53,7 @@ final class LuaHooks: DHCPHooks {
 
     func loadDHCPPacket(_ response: inout DHCPPacket, _ context: RequestContext, definition: Definition?, source: DHCPPacket) throws(HookError) -> HookStep<Bool> {
         do {
-            return try LuaSuspendedHook.step(runtime.loadDHCPPacket(&response, self.context(context), definition: definition, source: source), HookOutcome.keep)
+            return try LuaSuspendedHook.step(runtime.loadDHCPPacket(&response, context, definition: definition, source: source), HookOutcome.keep)
         } catch {
             throw HookError(error.description)
         }
@@ -78,12 +64,7 @@ final class LuaHooks: DHCPHooks {
     func deliver(_ statistics: Statistics) {
         telemetry?.record(statistics)
         guard runtime.hasStatisticsHandlers else { return }
-        runtime.deliverStatistics(ScriptStatistics(
-            sourceIP: statistics.sourceIP, sourcePort: Int(statistics.sourcePort), mac: statistics.mac,
-            ip: statistics.ip, subnet: statistics.subnet, serial: statistics.serial, method: statistics.method,
-            processingTime: statistics.processingTime, processed: statistics.processed,
-            port: statistics.mac == nil ? nil : Int(statistics.port)
-        ))
+        runtime.deliverStatistics(statistics)
     }
 
     func tick() -> [any SuspendedHook] {
@@ -106,15 +87,12 @@ final class LuaHooks: DHCPHooks {
         logTap.setLevel(wanted.map(\.swiftLogLevel))
         guard wanted != nil else { return }
         logTap.drain { records, dropped in
-            var converted = records.map { record in
-                ScriptLogRecord(time: record.time.timeIntervalSince1970, level: ScriptLogLevel(record.level),
-                                logger: record.logger, message: record.message)
-            }
+            var records = records
             if dropped > 0 {
-                converted.insert(ScriptLogRecord(time: converted.first?.time ?? 0, level: .warning, logger: "main",
+                records.insert(LogRecord(time: records.first?.time ?? Date(timeIntervalSince1970: 0), level: .warning, logger: "main",
                     message: "\(dropped) log records were dropped before reaching the log handlers"), at: 0)
             }
-            runtime.deliverLogRecords(converted)
+            runtime.deliverLogRecords(records)
         }
     }
 }
@@ -159,32 +137,10 @@ final class LuaSuspendedHook<Value>: SuspendedHook, @unchecked Sendable {
     }
 }
 
-extension Engine.FilterVerdict {
-    init(_ verdict: Scripting.FilterVerdict) {
-        switch verdict {
-        case .accept: self = .accept
-        case .drop: self = .drop
-        case .blocklist: self = .blocklist
-        }
-    }
-}
-
 /// Lets the Lua-defined database reach the runtime through the engine's executor.
 struct EngineExecutor: ScriptExecutor {
     let engine: DHCPEngine
     func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await engine.perform(body)
-    }
-}
-
-extension ScriptLogLevel {
-    init(_ level: Logger.Level) {
-        switch level {
-        case .trace, .debug: self = .debug
-        case .info, .notice: self = .info
-        case .warning: self = .warning
-        case .error: self = .error
-        case .critical: self = .critical
-        }
     }
 }

@@ -32,10 +32,11 @@ struct ReloadCommand: ParsableCommand {
         }
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let outcome = ReloadStatusFile.read(pidFile: pidFile), outcome.identity != before {
+            if let status = ReloadStatusFile.read(pidFile: pidFile), status.identity != before {
+                let outcome = status.outcome
                 for warning in outcome.warnings { printError("warning: \(warning)") }
                 if outcome.succeeded {
-                    print("reloaded: generation \(outcome.generation) is live (\(String(format: "%.3f", outcome.seconds)) s)")
+                    print("reloaded: generation \(outcome.generation) is live (\(String(format: "%.3f", outcome.durationSeconds)) s)")
                     return
                 }
                 printError("reload rejected; generation \(outcome.generation) keeps serving:\n\(outcome.error ?? "unknown error")")

@@ -6,31 +6,14 @@ import Glibc
 import Logging
 import Scripting
 
-/// How a reload went, for the log, the dashboard and `staticdhcpd reload`.
-struct ReloadOutcome: Sendable, Codable {
-    var succeeded: Bool
-    var generation: Int
-    var trigger: String
-    var finishedAt: Date
-    var seconds: Double
-    var error: String?
-    var warnings: [String]
-    /// Which daemon and which of its reloads this was: `staticdhcpd reload` waits for a new one.
-    /// (finishedAt alone is not enough: the file keeps it to the second.)
-    var pid: Int32?
-    var sequence: Int?
-
-    var identity: String { "\(pid ?? 0)/\(sequence ?? 0)/\(finishedAt.timeIntervalSince1970)" }
-}
-
 extension Server {
     /// Loads conf.lua into a fresh Lua state, validates it, runs its `init()`, and only then lets
     /// it take over, at a packet boundary. Any failure leaves the running generation serving.
     func reload(trigger: String) async -> ReloadOutcome {
         let started = ContinuousClock.now
         guard let engine = engineForWeb, let previous = generationForWeb else {
-            return ReloadOutcome(succeeded: false, generation: 0, trigger: trigger, finishedAt: Date(), seconds: 0,
-                                 error: "the server is not serving yet", warnings: [])
+            return ReloadOutcome(time: Date(), succeeded: false, durationSeconds: 0, error: "the server is not serving yet",
+                                 generation: 0, trigger: trigger)
         }
         logger.warning("System reinitialisation commencing (\(trigger))...")
         var warnings: [String] = []
@@ -83,13 +66,13 @@ extension Server {
             if settings.webEnabled || previous.settings.webEnabled, let problem = await makeDashboard().apply(settings) {
                 warnings.append(problem)
             }
-            outcome = ReloadOutcome(succeeded: true, generation: previous.number + 1, trigger: trigger, finishedAt: Date(),
-                                    seconds: (ContinuousClock.now - started).seconds, error: nil, warnings: warnings)
+            outcome = ReloadOutcome(time: Date(), succeeded: true, durationSeconds: (ContinuousClock.now - started).seconds,
+                                    generation: previous.number + 1, trigger: trigger, warnings: warnings)
             for warning in warnings { logger.warning("Reload: \(warning)") }
-            logger.warning("System reinitialisation complete: generation \(outcome.generation) is live (\(String(format: "%.4f", outcome.seconds)) s)")
+            logger.warning("System reinitialisation complete: generation \(outcome.generation) is live (\(String(format: "%.4f", outcome.durationSeconds)) s)")
         } catch {
-            outcome = ReloadOutcome(succeeded: false, generation: previous.number, trigger: trigger, finishedAt: Date(),
-                                    seconds: (ContinuousClock.now - started).seconds, error: "\(error)", warnings: warnings)
+            outcome = ReloadOutcome(time: Date(), succeeded: false, durationSeconds: (ContinuousClock.now - started).seconds,
+                                    error: "\(error)", generation: previous.number, trigger: trigger, warnings: warnings)
             logger.error("Reload rejected; generation \(previous.number) keeps serving: \(error)")
         }
         recordReload(outcome)
@@ -113,31 +96,40 @@ extension Server {
     }
 
     private func recordReload(_ outcome: ReloadOutcome) {
-        var outcome = outcome
-        outcome.pid = getpid()
-        outcome.sequence = reloadCount + 1
         noteReload(outcome)
         if let settings = generationForWeb?.settings {
-            ReloadStatusFile.write(outcome, pidFile: movePIDFile(to: settings.controlPIDFile(configFile: configFile)))
+            ReloadStatusFile.write(ReloadStatus(outcome: outcome, pid: getpid(), sequence: reloadCount),
+                                   pidFile: movePIDFile(to: settings.controlPIDFile(configFile: configFile)))
         }
     }
+}
+
+/// The last reload as `<PID_FILE>.reload` holds it, with which daemon and which of its reloads it
+/// was: `staticdhcpd reload` waits for a new one. (The outcome's time alone is not enough: the
+/// file keeps it to the second.)
+struct ReloadStatus: Codable {
+    var outcome: ReloadOutcome
+    var pid: Int32
+    var sequence: Int
+
+    var identity: String { "\(pid)/\(sequence)/\(outcome.time.timeIntervalSince1970)" }
 }
 
 /// `<PID_FILE>.reload`: the outcome of the last reload, which `staticdhcpd reload` waits for.
 enum ReloadStatusFile {
     static func path(pidFile: String) -> String { pidFile + ".reload" }
 
-    static func write(_ outcome: ReloadOutcome, pidFile: String) {
+    static func write(_ status: ReloadStatus, pidFile: String) {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
-        guard let data = try? encoder.encode(outcome) else { return }
+        guard let data = try? encoder.encode(status) else { return }
         try? data.write(to: URL(fileURLWithPath: path(pidFile: pidFile)), options: .atomic)
     }
 
-    static func read(pidFile: String) -> ReloadOutcome? {
+    static func read(pidFile: String) -> ReloadStatus? {
         guard let data = FileManager.default.contents(atPath: path(pidFile: pidFile)) else { return nil }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        return try? decoder.decode(ReloadOutcome.self, from: data)
+        return try? decoder.decode(ReloadStatus.self, from: data)
     }
 }

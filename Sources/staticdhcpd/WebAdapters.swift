@@ -19,7 +19,7 @@ struct DaemonDashboardSource: DashboardSource {
         let me = Server.peerKey(host: Server.hostName, serverIP: generation?.settings.dhcpServerIP.description ?? "")
         return StatusSnapshot(
             startTime: server.startedAt, configGeneration: generation?.number ?? 0,
-            lastReload: lastReload.map(Self.webOutcome), sockets: sockets,
+            lastReload: lastReload, sockets: sockets,
             databaseEngine: generation?.database.engineName ?? "none", cacheHitRate: nil,
             store: generation.map { $0.store.location },
             peers: peers.map { peer in
@@ -30,84 +30,27 @@ struct DaemonDashboardSource: DashboardSource {
         )
     }
 
-    func activity() async -> ActivitySeries {
-        let buckets = server.telemetry.activity()
-        let interval = Telemetry.bucketSeconds
-        let now = Int(Date().timeIntervalSince1970) / interval * interval
-        let points = Telemetry.bucketCount
-        let first = now - (points - 1) * interval
-        var series: [String: [Double]] = [:]
-        for bucket in buckets where bucket.start >= first {
-            let index = (bucket.start - first) / interval
-            for (method, count) in bucket.counts {
-                series[method, default: [Double](repeating: 0, count: points)][index] = Double(count) / Double(interval)
-            }
-        }
-        return ActivitySeries(intervalSeconds: interval, end: Date(timeIntervalSince1970: TimeInterval(now + interval)), series: series)
-    }
+    func activity() async -> ActivitySeries { server.telemetry.activity() }
 
-    func recentClients() async -> [RecentClient] {
-        server.telemetry.recentClients().map { event in
-            RecentClient(mac: event.mac.description, method: event.method, ip: event.ip?.description, subnet: event.subnet,
-                         serial: event.serial, port: Int(event.port), time: event.time, outcome: event.outcome)
-        }
-    }
+    func recentClients() async -> [RecentClient] { server.telemetry.recentClients() }
 
-    func logRecords() async -> [Web.LogRecord] {
-        server.hub.recentRecords().map { record in
-            let level: LogLevel = switch record.level {
-            case .trace, .debug: .debug
-            case .info, .notice: .info
-            case .warning: .warn
-            case .error: .error
-            case .critical: .critical
-            }
-            return Web.LogRecord(time: record.time, level: level, message: record.message)
-        }
-    }
+    func logRecords() async -> [LogRecord] { server.hub.recentRecords() }
 
     func metrics() async -> MetricsSnapshot {
         let (counters, reloads, reloadFailures) = server.webSnapshot.withLock { ($0.counters, $0.reloads, $0.reloadFailures) }
         // Counted by the cache since it was opened (a reload that changes the database opens another).
         let cacheHits = (server.webSnapshot.withLock { $0.generation?.database } as? CachingDatabase)?.cacheHits ?? 0
-        var packets: [String: [String: Int]] = [:]
-        var drops: [String: Int] = [:]
-        for (method, outcomes) in counters.packets {
-            for (outcome, count) in outcomes {
-                packets[method, default: [:]][outcome.rawValue] = count
-                if outcome != .replied && outcome != .accepted { drops[outcome.rawValue, default: 0] += count }
-            }
-        }
         var scripted: [ScriptedMetric] = []
         if let (generation, engine) = server.webSnapshot.withLock({ snapshot in snapshot.generation.flatMap { g in snapshot.engine.map { (g, $0) } } }) {
             let runtime = generation.runtime
-            let samples = (try? await finish(on: engine) { () throws(ScriptError) in try runtime.startMetrics() }) ?? []
-            scripted = samples.map { sample in
-                ScriptedMetric(name: sample.name, help: sample.help, type: sample.type,
-                               labels: Dictionary(sample.labels, uniquingKeysWith: { first, _ in first }), value: sample.value)
-            }
+            scripted = (try? await finish(on: engine) { () throws(ScriptError) in try runtime.startMetrics() }) ?? []
         }
-        var snapshot = MetricsSnapshot(
-            packets: packets, repliesSent: ["all": counters.repliesSent], drops: drops,
-            hookErrors: counters.hookErrors,
-            hookTime: DurationTotal(count: counters.hookCalls, seconds: counters.hookTime),
-            databaseLookups: DurationTotal(count: counters.databaseLookups, seconds: counters.databaseTime),
-            databaseErrors: counters.databaseErrors, cacheHits: cacheHits, rememberedOffers: counters.rememberedOffers,
-            reloads: reloads, reloadFailures: reloadFailures
-        )
-        snapshot.abuseEvictions = counters.abuseEvictions
-        snapshot.scripted = scripted
-        snapshot.truncatedOptions = counters.truncatedOptions
-        return snapshot
+        return MetricsSnapshot(counters: counters, cacheHits: cacheHits, reloads: reloads, reloadFailures: reloadFailures,
+                               scripted: scripted)
     }
 
-    func reload() async -> Web.ReloadOutcome {
-        Self.webOutcome(await server.reload(trigger: "web"))
-    }
-
-    static func webOutcome(_ outcome: ReloadOutcome) -> Web.ReloadOutcome {
-        Web.ReloadOutcome(time: outcome.finishedAt, succeeded: outcome.succeeded, durationSeconds: outcome.seconds,
-                          error: outcome.error)
+    func reload() async -> ReloadOutcome {
+        await server.reload(trigger: "web")
     }
 }
 
@@ -117,33 +60,19 @@ struct DaemonDashboardSource: DashboardSource {
 struct LuaWebHost: ScriptWebHost {
     let server: Server
 
-    private func runtime() throws -> (ScriptRuntime, DHCPEngine, Scripting.WebRegistrations) {
+    private func runtime() throws -> (ScriptRuntime, DHCPEngine, WebRegistrations) {
         let (generation, engine, registrations) = server.webSnapshot.withLock { ($0.generation, $0.engine, $0.registrations) }
         guard let generation, let engine, let registrations else { throw DaemonError("the server is not serving yet") }
         return (generation.runtime, engine, registrations)
     }
 
-    func registrations() async -> Web.WebRegistrations {
-        guard let registered = server.webSnapshot.withLock({ $0.registrations }) else { return Web.WebRegistrations() }
-        return Web.WebRegistrations(
-            headers: registered.headers.map { Web.WebHeaderRegistration(id: $0.id) },
-            dashboardElements: registered.dashboard.map {
-                Web.WebDashboardRegistration(id: $0.id, module: $0.module, name: $0.name, ordering: $0.ordering)
-            },
-            methods: registered.methods.map {
-                Web.WebMethodRegistration(
-                    path: $0.path, cacheable: $0.cacheable, hidden: $0.hidden, secure: $0.secure, isPublic: $0.isPublic,
-                    jsonAPI: $0.jsonAPI, module: $0.module, name: $0.name, confirm: $0.confirm, displayMode: Web.WebDisplayMode(rawValue: $0.displayMode.rawValue) ?? .raw)
-            }
-        )
+    func registrations() async -> WebRegistrations {
+        server.webSnapshot.withLock({ $0.registrations }) ?? WebRegistrations()
     }
 
     /// Runs callback `id` of `runtime` (ids are per runtime: take both from one snapshot read).
     private func call(id: Int, _ request: WebCallbackRequest, runtime: ScriptRuntime, engine: DHCPEngine) async throws -> WebCallResult {
-        let luaRequest = WebCallRequest(path: request.path, queryArguments: request.queryArguments,
-                                        mimeType: request.mimetype, data: request.data, headers: request.headers,
-                                        csrfToken: request.csrfToken)
-        return try await finish(on: engine) { () throws(ScriptError) in try runtime.startWebCallback(id: id, request: luaRequest) }
+        try await finish(on: engine) { () throws(ScriptError) in try runtime.startWebCallback(id: id, request: request) }
     }
 
     private func fragment(_ result: WebCallResult) -> String? {
@@ -258,9 +187,10 @@ struct SQLiteReservationStore: ReservationStore {
 
     private func databaseRecord(_ subnet: Web.SubnetRecord) throws -> Databases.SubnetRecord {
         func addresses(_ text: String?, _ name: String) throws -> [IPv4] {
-            try (text ?? "").split(separator: ",").map { piece in
-                guard let ip = IPv4(piece) else { throw ReservationInputError("\(name): '\(piece)' is not an IPv4 address") }
-                return ip
+            do {
+                return try IPv4.list(text ?? "")
+            } catch {
+                throw ReservationInputError("\(name): '\(error.piece)' is not an IPv4 address")
             }
         }
         func address(_ text: String?, _ name: String) throws -> IPv4? {

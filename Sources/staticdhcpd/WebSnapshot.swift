@@ -10,7 +10,7 @@ struct WebSnapshot: Sendable {
     /// The engine's counters at the last tick.
     var counters = EngineCounters()
     /// The scripts' web registrations of `generation`; nil before the first generation.
-    var registrations: Scripting.WebRegistrations?
+    var registrations: WebRegistrations?
     /// The generation serving (its runtime runs the web callbacks); nil before the first one.
     var generation: LoadedGeneration?
     /// The engine whose executor the web callbacks run on.
@@ -35,7 +35,7 @@ struct WebSnapshot: Sendable {
     /// Installs what a refresh read about `generation`, unless a newer generation was published
     /// meanwhile (a tick's refresh can finish after a reload's).
     mutating func publish(generation: LoadedGeneration, engine: DHCPEngine, counters: EngineCounters,
-                          registrations: Scripting.WebRegistrations, sockets: [String]) {
+                          registrations: WebRegistrations, sockets: [String]) {
         if let current = self.generation, current.number > generation.number { return }
         self.generation = generation
         self.engine = engine

@@ -1,3 +1,4 @@
+import DHCPModel
 import DHCPNetwork
 import DHCPWire
 import Testing
@@ -19,7 +20,7 @@ import Testing
         other = base; other.clientPort = 1068; changes.append(other)
         other = base; other.proxyPort = nil; changes.append(other)
         other = base; other.responseInterface = .named("eth1"); changes.append(other)
-        other = base; other.qtags = [try QTag(pcp: 0, dei: false, vid: 100)]; changes.append(other)
+        other = base; other.qtags = [try #require(QTag(pcp: 0, dei: false, vid: 100))]; changes.append(other)
         other = base; other.allowRelays = false; changes.append(other)
         other = base; other.receiveBufferBytes = nil; changes.append(other)
         for changed in changes { #expect(changed != base) }

@@ -79,5 +79,5 @@ enum LuaReservations {
 
 /// Discards what the runtime logs.
 struct SilentLog: ScriptLog {
-    func log(_ level: ScriptLogLevel, logger: String, _ message: String) {}
+    func log(_ level: LogLevel, logger: String, _ message: String) {}
 }

@@ -60,7 +60,7 @@ struct SharedStoreTests {
             packet.setOption(53, bytes: [method == "DISCOVER" ? 1 : 3])
             if let requested { packet.setOption(50, bytes: requested.bytes) }
             packet.setOption(12, bytes: Array("host-\(mac.description.suffix(2))".utf8))
-            let context = HookContext(method: method, mac: mac, clientIP: requested, relayIP: nil, port: 67, requestID: nextRequest)
+            let context = RequestContext(method: method, mac: mac, clientIP: requested, relayIP: nil, port: 67, requestID: nextRequest)
             return try runtime.handleUnknownMAC(&packet, context)
         }
 
@@ -387,9 +387,9 @@ struct SharedStoreTests {
 
 /// Keeps every record the scripts log.
 final class RecordingLog: ScriptLog, @unchecked Sendable {
-    private let records = Mutex<[(ScriptLogLevel, String)]>([])
-    func log(_ level: ScriptLogLevel, logger: String, _ message: String) { records.withLock { $0.append((level, message)) } }
-    func count(level: ScriptLogLevel, containing text: String) -> Int {
+    private let records = Mutex<[(LogLevel, String)]>([])
+    func log(_ level: LogLevel, logger: String, _ message: String) { records.withLock { $0.append((level, message)) } }
+    func count(level: LogLevel, containing text: String) -> Int {
         records.withLock { $0.filter { $0.0 == level && $0.1.contains(text) }.count }
     }
 }

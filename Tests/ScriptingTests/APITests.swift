@@ -126,18 +126,18 @@ import Testing
         """)
         let registrations = runtime.webRegistrations()
         #expect(registrations.headers.count == 1)
-        #expect(registrations.dashboard.map(\.name) == ["first", "panel"])
+        #expect(registrations.dashboardElements.map(\.name) == ["first", "panel"])
         #expect(registrations.methods.first?.path == "/tests/data.csv" && registrations.methods.first?.hidden == false)
         #expect(log.contains("already registered", level: .error))
-        let panel = try #require(registrations.dashboard.last)
-        #expect(try runtime.callWebCallback(id: panel.id, request: WebCallRequest(path: "/", queryArguments: ["q": ["z"]])) == .fragment("<p>/z</p>"))
+        let panel = try #require(registrations.dashboardElements.last)
+        #expect(try runtime.callWebCallback(id: panel.id, request: WebCallbackRequest(path: "/", queryArguments: ["q": ["z"]])) == .fragment("<p>/z</p>"))
         let method = try #require(registrations.methods.first)
-        #expect(try runtime.callWebCallback(id: method.id, request: WebCallRequest(path: "/tests/data.csv"))
+        #expect(try runtime.callWebCallback(id: method.id, request: WebCallbackRequest(path: "/tests/data.csv"))
             == .content(mimeType: "text/csv", data: Array("a,b\n".utf8), headers: ["X-Test": "1"]))
         #expect(runtime.hasStatisticsHandlers)
-        runtime.deliverStatistics(ScriptStatistics(sourceIP: IPv4(192, 0, 2, 5), sourcePort: 68, mac: testMAC, ip: nil,
+        runtime.deliverStatistics(Statistics(sourceIP: IPv4(192, 0, 2, 5), sourcePort: 68, mac: testMAC, ip: nil,
                                                    subnet: nil, serial: nil, method: "DISCOVER", processingTime: 0.001,
-                                                   processed: true, port: 67))
+                                                   processed: true, port: 67, outcome: .replied))
         #expect(!log.contains("statistics handler"))
         let errors = runtime.runReinitHandlers()
         #expect(errors.count == 1 && errors[0].description.contains("reinit failed"))
@@ -180,7 +180,7 @@ import Testing
             """)
         let samples = try #require(try runtime.startMetrics().value)
         #expect(samples.map(\.name) == ["pool_free", "hits_total"])
-        #expect(samples[0].labels.map(\.0) == ["pool"] && samples[0].labels.map(\.1) == ["lab"])
+        #expect(samples[0].labels == ["pool": "lab"])
         #expect(samples[0].type == "gauge" && samples[0].value == 7 && samples[0].help == "Free addresses.")
         #expect(samples[1].type == "counter" && samples[1].value == 2.5)
         #expect(log.contains("'9bad' must be letters"))
@@ -203,7 +203,7 @@ import Testing
         """)
         try runtime.callInit()
         let method = try #require(runtime.webRegistrations().methods.first)
-        let answer = try runtime.callWebCallback(id: method.id, request: WebCallRequest(
+        let answer = try runtime.callWebCallback(id: method.id, request: WebCallbackRequest(
             path: "/tests/agent", headers: ["User-Agent": "curl/8", "Accept": "*/*"]))
         #expect(answer == .content(mimeType: "text/plain", data: Array("curl/8|curl/8|none|accept,user-agent".utf8), headers: [:]))
     }

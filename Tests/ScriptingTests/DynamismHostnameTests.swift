@@ -13,7 +13,7 @@ import Testing
     func ask(_ runtime: ScriptRuntime, _ method: String, hostname: [UInt8]?, requested: IPv4? = nil, id: UInt64) throws -> Definition? {
         var packet = dhcpPacket(mac: mac, type: method == "DISCOVER" ? 1 : 3, requested: requested)
         if let hostname { packet.setOption(12, bytes: hostname) }
-        let context = HookContext(method: method, mac: mac, clientIP: method == "DISCOVER" ? nil : requested,
+        let context = RequestContext(method: method, mac: mac, clientIP: method == "DISCOVER" ? nil : requested,
                                   relayIP: IPv4(198, 51, 100, 2), port: 67, requestID: id)
         defer { runtime.endRequest(id) }
         return try runtime.handleUnknownMAC(&packet, context).value!.first

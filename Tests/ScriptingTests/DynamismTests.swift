@@ -71,7 +71,7 @@ struct PoolDriver {
         case "INFORM", "RELEASE": ciaddr
         default: requested
         }
-        let context = HookContext(method: method, mac: mac, clientIP: clientIP, relayIP: relay, port: 67, requestID: requestID)
+        let context = RequestContext(method: method, mac: mac, clientIP: clientIP, relayIP: relay, port: 67, requestID: requestID)
         defer { runtime.endRequest(requestID) }
         return try runtime.handleUnknownMAC(&packet, context).value!.first
     }
@@ -195,15 +195,15 @@ struct PoolDriver {
         let offer = try #require(try pool.ask("DISCOVER", macA))
         _ = try pool.ask("REQUEST:SELECTING", macA, requested: offer.ip)
         let registrations = runtime.webRegistrations()
-        let dashboard = try #require(registrations.dashboard.first { $0.module == "dynamism" })
+        let dashboard = try #require(registrations.dashboardElements.first { $0.module == "dynamism" })
         #expect(dashboard.name == "leases")
-        guard case .fragment(let html) = try runtime.callWebCallback(id: dashboard.id, request: WebCallRequest(path: "/")) else {
+        guard case .fragment(let html) = try runtime.callWebCallback(id: dashboard.id, request: WebCallbackRequest(path: "/")) else {
             Issue.record("the dashboard element returned no fragment"); return
         }
         #expect(html.contains("<td>02:00:00:00:00:0a</td><td>198.51.100.10</td><td>bound</td>"))
         #expect(html.contains("5 addresses, 1 leased, 0 quarantined"))
         let method = try #require(registrations.methods.first { $0.path.hasSuffix("dynamism/leases.csv") })
-        guard case .content(let mime, let data, _) = try runtime.callWebCallback(id: method.id, request: WebCallRequest(path: method.path)) else {
+        guard case .content(let mime, let data, _) = try runtime.callWebCallback(id: method.id, request: WebCallbackRequest(path: method.path)) else {
             Issue.record("the CSV method returned no content"); return
         }
         #expect(mime.hasPrefix("text/csv"))
@@ -212,7 +212,7 @@ struct PoolDriver {
         #expect(lines.count == 2 && lines[1].hasPrefix("lab,02:00:00:00:00:0a,198.51.100.10,bound,"))
         // discourage_renewals: T1 = T2 = 97.5 % of the lease time.
         var response = dhcpPacket(mac: macA, type: 5)
-        let context = HookContext(method: "REQUEST:SELECTING", mac: macA, clientIP: offer.ip, relayIP: nil, port: 67, requestID: 99)
+        let context = RequestContext(method: "REQUEST:SELECTING", mac: macA, clientIP: offer.ip, relayIP: nil, port: 67, requestID: 99)
         _ = try runtime.loadDHCPPacket(&response, context, definition: offer, source: dhcpPacket(mac: macA, type: 3))
         #expect(response.option(58) == [0, 0, 2, 73] && response.option(59) == [0, 0, 2, 73]) // 585
     }

@@ -10,7 +10,7 @@ func callMethod(_ runtime: ScriptRuntime, _ path: String, query: [String: [Strin
     guard let method = registrations.methods.first(where: { $0.path == path }) else {
         throw ScriptError(.badResult, "no method at \(path); have \(registrations.methods.map(\.path))")
     }
-    switch try runtime.callWebCallback(id: method.id, request: WebCallRequest(path: path, queryArguments: query)) {
+    switch try runtime.callWebCallback(id: method.id, request: WebCallbackRequest(path: path, queryArguments: query)) {
     case .none: return (nil, "")
     case .fragment(let text): return (nil, text)
     case .content(let mime, let data, _): return (mime, String(decoding: data, as: UTF8.self))
@@ -18,17 +18,18 @@ func callMethod(_ runtime: ScriptRuntime, _ path: String, query: [String: [Strin
 }
 
 func dashboardElement(_ runtime: ScriptRuntime, module: String, name: String) throws -> String {
-    guard let element = runtime.webRegistrations().dashboard.first(where: { $0.module == module && $0.name == name }) else {
+    guard let element = runtime.webRegistrations().dashboardElements.first(where: { $0.module == module && $0.name == name }) else {
         throw ScriptError(.badResult, "no dashboard element \(module) | \(name)")
     }
-    guard case .fragment(let text) = try runtime.callWebCallback(id: element.id, request: WebCallRequest(path: "/")) else { return "" }
+    guard case .fragment(let text) = try runtime.callWebCallback(id: element.id, request: WebCallbackRequest(path: "/")) else { return "" }
     return text
 }
 
-func statistics(_ method: String?, mac: MAC? = MAC(0x0200_0000_0001), processed: Bool = true, time: Double = 0.002) -> ScriptStatistics {
-    ScriptStatistics(sourceIP: IPv4(198, 51, 100, 2), sourcePort: 67, mac: method == nil ? nil : mac,
+func statistics(_ method: String?, mac: MAC? = MAC(0x0200_0000_0001), processed: Bool = true, time: Double = 0.002) -> Statistics {
+    Statistics(sourceIP: IPv4(198, 51, 100, 2), sourcePort: 67, mac: method == nil ? nil : mac,
                      ip: IPv4(198, 51, 100, 10), subnet: "198.51.100.0/24", serial: 0, method: method,
-                     processingTime: time, processed: processed, port: method == nil ? nil : 67)
+                     processingTime: time, processed: processed, port: 67,
+               outcome: processed ? .replied : .ignored)
 }
 
 @Suite struct ExtensionTests {
@@ -122,12 +123,12 @@ func statistics(_ method: String?, mac: MAC? = MAC(0x0200_0000_0001), processed:
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("feed-\(UUID().uuidString)").path
         let (runtime, _, _) = try makeStoredRuntime(conf, directory: directory, extensions: try shippedExtensions())
         #expect(runtime.logHandlerMinimumLevel == .error)
-        let now = Date().timeIntervalSince1970
+        let now = Date()
         runtime.deliverLogRecords([
-            ScriptLogRecord(time: now, level: .warning, logger: "dhcp", message: "below the level"),
-            ScriptLogRecord(time: now, level: .error, logger: "dhcp", message: "first <error>\nsecond line"),
-            ScriptLogRecord(time: now, level: .critical, logger: "main", message: "critical & bad"),
-            ScriptLogRecord(time: now, level: .error, logger: "dhcp", message: "third"),
+            LogRecord(time: now, level: .warning, logger: "dhcp", message: "below the level"),
+            LogRecord(time: now, level: .error, logger: "dhcp", message: "first <error>\nsecond line"),
+            LogRecord(time: now, level: .critical, logger: "main", message: "critical & bad"),
+            LogRecord(time: now, level: .error, logger: "dhcp", message: "third"),
         ])
         runtime.runTickHandlers() // saves to the store
         let feed = try callMethod(runtime, "/ca/uguu/puukusoft/staticDHCPd/extension/feedservice/feed")
@@ -146,7 +147,7 @@ func statistics(_ method: String?, mac: MAC? = MAC(0x0200_0000_0001), processed:
         #expect(page.body.contains("<td>third</td>"))
         #expect(try callMethod(runtime, "/ca/uguu/puukusoft/staticDHCPd/extension/feedservice/record", query: ["uid": ["nope"]]).body.contains("No record"))
         let header = try #require(runtime.webRegistrations().headers.first)
-        guard case .fragment(let link) = try runtime.callWebCallback(id: header.id, request: WebCallRequest(path: "/")) else {
+        guard case .fragment(let link) = try runtime.callWebCallback(id: header.id, request: WebCallbackRequest(path: "/")) else {
             Issue.record("no header fragment"); return
         }
         #expect(link.contains("rel=\"alternate\"") && link.contains("http://198.51.100.1:30880/ca/uguu/puukusoft/staticDHCPd/extension/feedservice/feed"))
@@ -175,8 +176,8 @@ func statistics(_ method: String?, mac: MAC? = MAC(0x0200_0000_0001), processed:
         #expect(try evaluate(runtime, "return callbacks.logAddHandler(broken, 0)") == "true")
         #expect(runtime.logHandlerMinimumLevel == .debug)
         runtime.deliverLogRecords([
-            ScriptLogRecord(time: 1, level: .debug, logger: "dhcp", message: "d"),
-            ScriptLogRecord(time: 2, level: .warning, logger: "web", message: "w"),
+            LogRecord(time: Date(timeIntervalSince1970: 1), level: .debug, logger: "dhcp", message: "d"),
+            LogRecord(time: Date(timeIntervalSince1970: 2), level: .warning, logger: "web", message: "w"),
         ])
         #expect(try evaluate(runtime, "return table.concat(seen, ',')") == "WARNING:web:w")
         #expect(log.contains("handler broke", level: .error))

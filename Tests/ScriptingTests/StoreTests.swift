@@ -21,7 +21,7 @@ func evaluate(_ runtime: ScriptRuntime, _ chunk: String) throws -> String {
     guard let method = registrations.methods.first(where: { $0.path == "/probe" }) else {
         throw ScriptError(.badResult, "no /probe method")
     }
-    let result = try runtime.callWebCallback(id: method.id, request: WebCallRequest(path: "/probe", queryArguments: ["code": [chunk]]))
+    let result = try runtime.callWebCallback(id: method.id, request: WebCallbackRequest(path: "/probe", queryArguments: ["code": [chunk]]))
     switch result {
     case .fragment(let text): return text
     case .none: return "nil"

@@ -6,15 +6,15 @@ import Synchronization
 
 /// Collects every log record the runtime emits.
 final class LogRecorder: ScriptLog {
-    let records = Mutex<[(ScriptLogLevel, String, String)]>([])
+    let records = Mutex<[(LogLevel, String, String)]>([])
 
-    func log(_ level: ScriptLogLevel, logger: String, _ message: String) {
+    func log(_ level: LogLevel, logger: String, _ message: String) {
         records.withLock { $0.append((level, logger, message)) }
     }
 
     var messages: [String] { records.withLock { $0.map(\.2) } }
 
-    func contains(_ text: String, level: ScriptLogLevel? = nil) -> Bool {
+    func contains(_ text: String, level: LogLevel? = nil) -> Bool {
         records.withLock { $0.contains { $0.2.contains(text) && (level == nil || $0.0 == level) } }
     }
 }
@@ -66,8 +66,8 @@ func requestPacket(mac: MAC = testMAC, type: UInt8 = 3) -> DHCPPacket {
     return packet
 }
 
-func context(_ method: String = "REQUEST:SELECTING", mac: MAC = testMAC, requestID: UInt64 = 1) -> HookContext {
-    HookContext(method: method, mac: mac, clientIP: IPv4(192, 0, 2, 10), relayIP: nil, port: 67, requestID: requestID)
+func context(_ method: String = "REQUEST:SELECTING", mac: MAC = testMAC, requestID: UInt64 = 1) -> RequestContext {
+    RequestContext(method: method, mac: mac, clientIP: IPv4(192, 0, 2, 10), relayIP: nil, port: 67, requestID: requestID)
 }
 
 let sampleDefinition = Definition(

@@ -11,8 +11,8 @@ actor FakeSource: DashboardSource {
     var reloadCount = 0
     var reloadSucceeds = true
     var records: [LogRecord] = [
-        LogRecord(time: Date(timeIntervalSince1970: 1_790_000_100), level: .warn, message: "<script>alert(1)</script> blocked"),
-        LogRecord(time: Date(timeIntervalSince1970: 1_790_000_050), level: .info, message: "DHCP server started"),
+        LogRecord(time: Date(timeIntervalSince1970: 1_790_000_100), level: .warning, logger: "main", message: "<script>alert(1)</script> blocked"),
+        LogRecord(time: Date(timeIntervalSince1970: 1_790_000_050), level: .info, logger: "main", message: "DHCP server started"),
     ]
 
     func setReloadSucceeds(_ value: Bool) { reloadSucceeds = value }

@@ -176,11 +176,10 @@ private struct INIReader {
 
     private func addresses(_ entry: INIFile.Entry?) throws -> [IPv4] {
         guard let entry, !entry.value.isEmpty else { return [] }
-        return try entry.value.split(separator: ",").map { piece in
-            guard let address = IPv4(piece) else {
-                throw bad(entry.line, "\(entry.key): '\(piece.trimmingCharacters())' is not an IPv4 address")
-            }
-            return address
+        do {
+            return try IPv4.list(entry.value)
+        } catch {
+            throw bad(entry.line, "\(entry.key): '\(error.piece.trimmingCharacters())' is not an IPv4 address")
         }
     }
 

@@ -67,12 +67,11 @@ struct DefinitionRecord: Sendable {
     /// A comma-separated address list; NULL or blank is an empty list.
     static func addresses(_ text: String?, mac: String, column: String) throws -> [IPv4] {
         guard let text, blankToNil(text) != nil else { return [] }
-        return try text.split(separator: ",", omittingEmptySubsequences: false).map { piece in
-            guard let address = IPv4(piece) else {
-                throw DatabaseError.malformedRecord(
-                    mac: mac, column: column, value: text, reason: "'\(piece.trimmingCharacters())' is not an IPv4 address")
-            }
-            return address
+        do {
+            return try IPv4.list(text, skippingEmptyPieces: false)
+        } catch {
+            throw DatabaseError.malformedRecord(
+                mac: mac, column: column, value: text, reason: "'\(error.piece.trimmingCharacters())' is not an IPv4 address")
         }
     }
 }

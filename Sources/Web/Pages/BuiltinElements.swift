@@ -71,8 +71,9 @@ enum BuiltinElements {
         }
         var body = "<div id=\"log\">"
         for record in records {
-            body += "<div class=\"\(record.level.rawValue)\"><span class=\"time\">\(HTML.timestamp(record.time))</span>"
-            body += "<span class=\"level\">\(record.level.rawValue)</span>\(HTML.escape(record.message))</div>"
+            let level = LogLevel(record.level).dashboardName
+            body += "<div class=\"\(level)\"><span class=\"time\">\(HTML.timestamp(record.time))</span>"
+            body += "<span class=\"level\">\(level)</span>\(HTML.escape(record.message))</div>"
         }
         body += "</div>"
         return RenderedElement(module: "core", name: "events", body: body, wide: true, id: "events")

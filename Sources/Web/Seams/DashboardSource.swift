@@ -67,21 +67,6 @@ public struct StatusSnapshot: Sendable, Codable, Equatable {
     }
 }
 
-public struct ReloadOutcome: Sendable, Codable, Equatable {
-    public var time: Date
-    public var succeeded: Bool
-    public var durationSeconds: Double
-    /// The error text when the reload failed (shown to the operator as is).
-    public var error: String?
-
-    public init(time: Date, succeeded: Bool, durationSeconds: Double, error: String? = nil) {
-        self.time = time
-        self.succeeded = succeeded
-        self.durationSeconds = durationSeconds
-        self.error = error
-    }
-}
-
 /// Packets per second by method, one point per `intervalSeconds`, oldest first, the last point ending at `end`.
 public struct ActivitySeries: Sendable, Codable, Equatable {
     public var intervalSeconds: Int
@@ -118,22 +103,6 @@ public struct RecentClient: Sendable, Codable, Equatable {
     }
 }
 
-public enum LogLevel: String, Sendable, Codable, CaseIterable {
-    case debug, info, warn, error, critical
-}
-
-public struct LogRecord: Sendable, Codable, Equatable {
-    public var time: Date
-    public var level: LogLevel
-    public var message: String
-
-    public init(time: Date, level: LogLevel, message: String) {
-        self.time = time
-        self.level = level
-        self.message = message
-    }
-}
-
 /// Running totals of a timed operation (a Prometheus summary without quantiles).
 public struct DurationTotal: Sendable, Codable, Equatable {
     public var count: Int
@@ -146,24 +115,6 @@ public struct DurationTotal: Sendable, Codable, Equatable {
 }
 
 /// Counters since start, exposed at /metrics and /api/statistics.
-/// One sample from a script, shown as `staticdhcpd_<name>{labels} value`.
-public struct ScriptedMetric: Sendable, Codable, Equatable {
-    public var name: String
-    public var help: String
-    /// "gauge" or "counter".
-    public var type: String
-    public var labels: [String: String]
-    public var value: Double
-
-    public init(name: String, help: String, type: String, labels: [String: String], value: Double) {
-        self.name = name
-        self.help = help
-        self.type = type
-        self.labels = labels
-        self.value = value
-    }
-}
-
 public struct MetricsSnapshot: Sendable, Codable, Equatable {
     /// Packets by method (e.g. "DISCOVER", "REQUEST:RENEW", "non-DHCP") and then by outcome
     /// (e.g. "replied", "ignored", "dropped", "error").

@@ -20,6 +20,13 @@ struct APIRoutes: Sendable {
         var peers: [PeerDocument]
     }
 
+    /// A record of `/api/log`: its level as the dashboard names it.
+    struct LogDocument: Encodable {
+        var time: Date
+        var level: String
+        var message: String
+    }
+
     struct PeerDocument: Encodable {
         var name: String
         var host: String
@@ -48,7 +55,9 @@ struct APIRoutes: Sendable {
     func statistics() async -> Reply { .json(await state.source.metrics()) }
     func activity() async -> Reply { .json(await state.source.activity()) }
     func clients() async -> Reply { .json(await state.source.recentClients()) }
-    func log() async -> Reply { .json(await state.source.logRecords()) }
+    func log() async -> Reply {
+        .json(await state.source.logRecords().map { LogDocument(time: $0.time, level: LogLevel($0.level).dashboardName, message: $0.message) })
+    }
 
     func metrics() async -> Reply {
         async let metrics = state.source.metrics()
@@ -114,12 +123,17 @@ struct APIRoutes: Sendable {
             default:
                 return .jsonError("method not allowed", status: .methodNotAllowed)
             }
-        } catch let error as UserFacingError {
-            return .jsonError(error.userMessage, status: .badRequest)
         } catch {
-            state.logger.error("reservation API failed: \(String(describing: error))")
-            return .jsonError("the reservation store failed; see the server log", status: .internalServerError)
+            return storeFailure(error, in: "reservation API", store: "reservation store")
         }
+    }
+
+    /// A store's error as the API answers it: the operator's own message for a `UserFacingError`,
+    /// else a generic 500 whose details go to the log only (they may name internals).
+    func storeFailure(_ error: any Error, in api: String, store: String) -> Reply {
+        if let error = error as? UserFacingError { return .jsonError(error.userMessage, status: .badRequest) }
+        state.logger.error("\(api) failed: \(String(describing: error))")
+        return .jsonError("the \(store) failed; see the server log", status: .internalServerError)
     }
 
     var writesNeedAuthentication: Reply {

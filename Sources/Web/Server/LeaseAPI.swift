@@ -28,11 +28,8 @@ extension APIRoutes {
             default:
                 return .jsonError("method not allowed", status: .methodNotAllowed)
             }
-        } catch let error as UserFacingError {
-            return .jsonError(error.userMessage, status: .badRequest)
         } catch {
-            state.logger.error("lease API failed: \(String(describing: error))")
-            return .jsonError("the lease store failed; see the server log", status: .internalServerError)
+            return storeFailure(error, in: "lease API", store: "lease store")
         }
     }
 

@@ -12,6 +12,16 @@ enum MetricsExposition {
             let labelText = labels.isEmpty ? "" : "{" + labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",") + "}"
             out += "staticdhcpd_\(name)\(labelText) \(format(value))\n"
         }
+        /// A family of one sample, without labels.
+        func single(_ name: String, _ type: String, _ help: String, _ value: Double) {
+            family(name, type, help)
+            sample(name, value)
+        }
+        func summary(_ name: String, _ help: String, _ total: DurationTotal) {
+            family(name, "summary", help)
+            sample(name + "_sum", total.seconds)
+            sample(name + "_count", Double(total.count))
+        }
 
         family("packets_total", "counter", "DHCP packets handled, by method and outcome.")
         for method in metrics.packets.keys.sorted() {
@@ -27,35 +37,21 @@ enum MetricsExposition {
         for (reason, count) in metrics.drops.sorted(by: { $0.key < $1.key }) {
             sample("drops_total", Double(count), [("reason", reason)])
         }
-        family("truncated_options_total", "counter", "Datagrams whose last option the datagram's end cut off; the options before it were used.")
-        sample("truncated_options_total", Double(metrics.truncatedOptions))
-        family("hook_errors_total", "counter", "Script hook calls that raised an error.")
-        sample("hook_errors_total", Double(metrics.hookErrors))
-        family("hook_duration_seconds", "summary", "Time spent in script hooks.")
-        sample("hook_duration_seconds_sum", metrics.hookTime.seconds)
-        sample("hook_duration_seconds_count", Double(metrics.hookTime.count))
-        family("database_lookup_duration_seconds", "summary", "Time spent in database lookups.")
-        sample("database_lookup_duration_seconds_sum", metrics.databaseLookups.seconds)
-        sample("database_lookup_duration_seconds_count", Double(metrics.databaseLookups.count))
-        family("database_errors_total", "counter", "Database lookups that failed.")
-        sample("database_errors_total", Double(metrics.databaseErrors))
-        family("cache_hits_total", "counter", "Lookups answered by the cache.")
-        sample("cache_hits_total", Double(metrics.cacheHits))
-        family("remembered_offers_total", "counter", "REQUESTs answered from the lookup behind their OFFER, without asking the database.")
-        sample("remembered_offers_total", Double(metrics.rememberedOffers))
-        family("abuse_table_evictions_total", "counter", "MACs dropped from the full blocklist or flood-counter table to make room for another.")
-        sample("abuse_table_evictions_total", Double(metrics.abuseEvictions))
-        family("reloads_total", "counter", "Reinitialisations attempted.")
-        sample("reloads_total", Double(metrics.reloads))
-        family("reload_failures_total", "counter", "Reinitialisations that failed.")
-        sample("reload_failures_total", Double(metrics.reloadFailures))
-        family("config_generation", "gauge", "Configuration generation (increments on each successful reload).")
-        sample("config_generation", Double(status.configGeneration))
-        family("start_time_seconds", "gauge", "Start time of the daemon since the Unix epoch.")
-        sample("start_time_seconds", status.startTime.timeIntervalSince1970)
+        single("truncated_options_total", "counter", "Datagrams whose last option the datagram's end cut off; the options before it were used.", Double(metrics.truncatedOptions))
+        single("hook_errors_total", "counter", "Script hook calls that raised an error.", Double(metrics.hookErrors))
+        summary("hook_duration_seconds", "Time spent in script hooks.", metrics.hookTime)
+        summary("database_lookup_duration_seconds", "Time spent in database lookups.", metrics.databaseLookups)
+        single("database_errors_total", "counter", "Database lookups that failed.", Double(metrics.databaseErrors))
+        single("cache_hits_total", "counter", "Lookups answered by the cache.", Double(metrics.cacheHits))
+        single("remembered_offers_total", "counter", "REQUESTs answered from the lookup behind their OFFER, without asking the database.", Double(metrics.rememberedOffers))
+        single("abuse_table_evictions_total", "counter", "MACs dropped from the full blocklist or flood-counter table to make room for another.", Double(metrics.abuseEvictions))
+        single("reloads_total", "counter", "Reinitialisations attempted.", Double(metrics.reloads))
+        single("reload_failures_total", "counter", "Reinitialisations that failed.", Double(metrics.reloadFailures))
+        single("config_generation", "gauge", "Configuration generation (increments on each successful reload).", Double(status.configGeneration))
+        single("start_time_seconds", "gauge", "Start time of the daemon since the Unix epoch.", status.startTime.timeIntervalSince1970)
         if !status.peers.isEmpty {
-            family("peers", "gauge", "Daemons sharing the store heard from within the last 15 s (this one included).")
-            sample("peers", Double(status.peers.filter { now - $0.lastHeard.timeIntervalSince1970 <= PeerHealth.silentAfter }.count))
+            let heard = status.peers.filter { now - $0.lastHeard.timeIntervalSince1970 <= PeerHealth.silentAfter }
+            single("peers", "gauge", "Daemons sharing the store heard from within the last 15 s (this one included).", Double(heard.count))
         }
         // The scripts' samples, one family per name; a name the daemon already uses is left out.
         let builtIn = Set(out.split(separator: "\n").compactMap { $0.hasPrefix("# TYPE staticdhcpd_") ? $0.split(separator: " ")[2].dropFirst(12) : nil }.map(String.init))
@@ -66,8 +62,7 @@ enum MetricsExposition {
             sample(metric.name, metric.value, metric.labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         }
         if let rate = status.cacheHitRate {
-            family("cache_hit_ratio", "gauge", "Fraction of lookups answered by the cache.")
-            sample("cache_hit_ratio", rate)
+            single("cache_hit_ratio", "gauge", "Fraction of lookups answered by the cache.", rate)
         }
         return out
     }

@@ -51,11 +51,8 @@ extension APIRoutes {
             default:
                 return .jsonError("method not allowed", status: .methodNotAllowed)
             }
-        } catch let error as UserFacingError {
-            return .jsonError(error.userMessage, status: .badRequest)
         } catch {
-            state.logger.error("subnet API failed: \(String(describing: error))")
-            return .jsonError("the reservation store failed; see the server log", status: .internalServerError)
+            return storeFailure(error, in: "subnet API", store: "reservation store")
         }
     }
 

@@ -1,25 +1,13 @@
+import DHCPModel
 import DHCPWire
-import Engine
 import Foundation
 import Synchronization
 
 /// What the dashboard shows about recent traffic: the latest event per MAC and packets per
-/// method in 10-second buckets over the last hour. Fed with every statistics record; read by
-/// the web layer from other threads, hence the lock (held only for a few assignments).
-final class Telemetry: Sendable {
-    struct ClientEvent: Sendable {
-        var mac: MAC
-        var method: String
-        var ip: IPv4?
-        var subnet: String?
-        var serial: Int?
-        var port: UInt16
-        var time: Date
-        var processed: Bool
-        /// The reply sent, or why there was none.
-        var outcome: String
-    }
-
+/// method in 10-second buckets over the last hour. Fed with every statistics record on the
+/// engine's thread; read by the web layer from other threads, hence the lock (held only for a few
+/// assignments).
+public final class Telemetry: Sendable {
     struct Bucket: Sendable {
         var start: Int
         var counts: [String: Int]
@@ -30,18 +18,17 @@ final class Telemetry: Sendable {
     private let maximumClients: Int
 
     private struct State {
-        var clients: [MAC: ClientEvent] = [:]
+        var clients: [MAC: RecentClient] = [:]
         var buckets: [Bucket] = []
     }
 
     private let state = Mutex(State())
 
-    init(maximumClients: Int = 1000) {
+    public init(maximumClients: Int = 1000) {
         self.maximumClients = maximumClients
     }
 
-    func record(_ statistics: Statistics) {
-        let now = Date()
+    public func record(_ statistics: Statistics, at now: Date = Date()) {
         let bucketStart = Int(now.timeIntervalSince1970) / Telemetry.bucketSeconds * Telemetry.bucketSeconds
         let method = statistics.method ?? "NON-DHCP"
         state.withLock { state in
@@ -51,9 +38,9 @@ final class Telemetry: Sendable {
             }
             state.buckets[state.buckets.count - 1].counts[method, default: 0] += 1
             guard let mac = statistics.mac else { return }
-            state.clients[mac] = ClientEvent(
-                mac: mac, method: method, ip: statistics.ip, subnet: statistics.subnet, serial: statistics.serial,
-                port: statistics.port, time: now, processed: statistics.processed, outcome: statistics.summary
+            state.clients[mac] = RecentClient(
+                mac: mac.description, method: method, ip: statistics.ip?.description, subnet: statistics.subnet,
+                serial: statistics.serial, port: Int(statistics.port), time: now, outcome: statistics.summary
             )
             if state.clients.count > maximumClients + maximumClients / 2 {
                 // Back down to the maximum in one go, sorting only (time, MAC) pairs: with perfdhcp's
@@ -65,15 +52,27 @@ final class Telemetry: Sendable {
     }
 
     /// Latest event per MAC, newest first.
-    func recentClients(limit: Int = 100) -> [ClientEvent] {
+    public func recentClients(limit: Int = 100) -> [RecentClient] {
         // Copy under the lock, sort outside it: the packet path takes the same lock.
         let events = state.withLock { Array($0.clients.values) }
         return Array(events.sorted { $0.time > $1.time }.prefix(limit))
     }
 
-    /// Buckets of the last hour, oldest first.
-    func activity() -> [Bucket] {
-        let horizon = Int(Date().timeIntervalSince1970) - Telemetry.bucketSeconds * Telemetry.bucketCount
-        return state.withLock { $0.buckets.filter { $0.start > horizon } }
+    /// Packets per second by method over the last hour, one point per bucket, the last point
+    /// being the bucket `now` falls in.
+    public func activity(now: Date = Date()) -> ActivitySeries {
+        let interval = Telemetry.bucketSeconds
+        let points = Telemetry.bucketCount
+        let current = Int(now.timeIntervalSince1970) / interval * interval
+        let first = current - (points - 1) * interval
+        let buckets = state.withLock { $0.buckets.filter { $0.start >= first } }
+        var series: [String: [Double]] = [:]
+        for bucket in buckets where bucket.start <= current {
+            let index = (bucket.start - first) / interval
+            for (method, count) in bucket.counts {
+                series[method, default: [Double](repeating: 0, count: points)][index] = Double(count) / Double(interval)
+            }
+        }
+        return ActivitySeries(intervalSeconds: interval, end: Date(timeIntervalSince1970: TimeInterval(current + interval)), series: series)
     }
 }

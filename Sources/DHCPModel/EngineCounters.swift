@@ -1,4 +1,5 @@
-/// Running totals for the dashboard and /metrics. Plain counters, updated by the engine's actor.
+/// Running totals for the dashboard and /metrics. Plain counters, updated by the engine's actor
+/// and read by the web layer from the daemon's snapshot.
 public struct EngineCounters: Sendable, Equatable {
     /// Packets by method string and outcome.
     public var packets: [String: [Statistics.Outcome: Int]] = [:]
@@ -22,14 +23,4 @@ public struct EngineCounters: Sendable, Equatable {
     public var abuseEvictions = 0
 
     public init() {}
-
-    /// One hook call, started at `started`.
-    mutating func hookRan(since started: ContinuousClock.Instant) {
-        hookCalls += 1
-        hookTime += (ContinuousClock.now - started).seconds
-    }
-
-    mutating func count(_ statistics: Statistics) {
-        packets[statistics.method ?? "NON-DHCP", default: [:]][statistics.outcome, default: 0] += 1
-    }
 }
