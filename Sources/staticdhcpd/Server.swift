@@ -199,8 +199,10 @@ actor Server {
         let counters = await engine.counters
         let registrations = await engine.perform { generation.runtime.webRegistrations() }
         let sockets = WebSnapshot.describe(service?.sockets, settings: generation.settings)
+        let network = service?.sockets.counters
         webSnapshot.withLock {
-            $0.publish(generation: generation, engine: engine, counters: counters, registrations: registrations, sockets: sockets)
+            $0.publish(generation: generation, engine: engine, counters: counters, registrations: registrations,
+                       sockets: sockets, network: network)
         }
     }
 

@@ -37,7 +37,7 @@ struct DaemonDashboardSource: DashboardSource {
     func logRecords() async -> [LogRecord] { server.hub.recentRecords() }
 
     func metrics() async -> MetricsSnapshot {
-        let (counters, reloads, reloadFailures) = server.webSnapshot.withLock { ($0.counters, $0.reloads, $0.reloadFailures) }
+        let (counters, network, reloads, reloadFailures) = server.webSnapshot.withLock { ($0.counters, $0.network, $0.reloads, $0.reloadFailures) }
         // Counted by the cache since it was opened (a reload that changes the database opens another).
         let cacheHits = (server.webSnapshot.withLock { $0.generation?.database } as? CachingDatabase)?.cacheHits ?? 0
         var scripted: [ScriptedMetric] = []
@@ -45,8 +45,10 @@ struct DaemonDashboardSource: DashboardSource {
             let runtime = generation.runtime
             scripted = (try? await finish(on: engine) { () throws(ScriptError) in try runtime.startMetrics() }) ?? []
         }
-        return MetricsSnapshot(counters: counters, cacheHits: cacheHits, reloads: reloads, reloadFailures: reloadFailures,
-                               scripted: scripted)
+        var snapshot = MetricsSnapshot(counters: counters, cacheHits: cacheHits, reloads: reloads, reloadFailures: reloadFailures,
+                                       scripted: scripted)
+        snapshot.staleRequests = network?.stale ?? 0
+        return snapshot
     }
 
     func reload() async -> ReloadOutcome {

@@ -17,6 +17,8 @@ struct WebSnapshot: Sendable {
     var engine: DHCPEngine?
     /// Sockets served, as the status element lists them.
     var sockets: [String] = []
+    /// The sockets' counters at the last tick.
+    var network: NetworkCounters?
     var lastReload: ReloadOutcome?
     /// The daemons sharing the store, as the last heartbeat read them (empty with a local store).
     var peers: [PeerRecord] = []
@@ -35,12 +37,13 @@ struct WebSnapshot: Sendable {
     /// Installs what a refresh read about `generation`, unless a newer generation was published
     /// meanwhile (a tick's refresh can finish after a reload's).
     mutating func publish(generation: LoadedGeneration, engine: DHCPEngine, counters: EngineCounters,
-                          registrations: WebRegistrations, sockets: [String]) {
+                          registrations: WebRegistrations, sockets: [String], network: NetworkCounters?) {
         if let current = self.generation, current.number > generation.number { return }
         self.generation = generation
         self.engine = engine
         self.counters = counters
         self.registrations = registrations
         self.sockets = sockets
+        self.network = network
     }
 }

@@ -26,6 +26,7 @@ e2e_setup
 db="$E2E_TMP/perf.sqlite3"
 sd_perf_database "$db" "$clients" || e2e_fail "perfdhcp reservations" "could not build $db"
 sd_conf "$E2E_TMP/conf.lua" "$db" "ALLOW_DHCP_RELAYS = true" "ENABLE_SUSPEND = false" 'LOG_CONSOLE_SEVERITY = "WARN"' \
+    'WEB_ENABLED = true' "WEB_IP = \"$E2E_SERVER_IP\"" 'WEB_PORT = 30880' \
     'function loadDHCPPacket(packet, method, mac, definition, relay_ip, port, source_packet)' \
     "  local busy_until = os.clock() + $HOOK_MS / 1000" \
     '  while os.clock() < busy_until do end' \
@@ -53,6 +54,14 @@ e2e_log "overload at $((CLEAN_RATE * 2))/s for ${OVERLOAD_SECONDS} s: ${E2E_PERF
 e2e_assert_ge "messages unanswered during the overload (more than 10 %)" $((E2E_PERF_SENT / 10)) \
     $((E2E_PERF_SENT - E2E_PERF_RECEIVED))
 sd_log_has "the daemon dropped requests that waited too long" "Overloaded: [0-9]+ requests on port 67 waited over 500 ms"
+# /metrics counts them (refreshed each second: wait for the count to appear).
+stale=0 tries=0
+while [ "$stale" -eq 0 ] && [ $tries -lt 30 ]; do
+    stale="$(e2e_srv curl -fs "http://$E2E_SERVER_IP:30880/metrics" | awk '/^staticdhcpd_stale_requests_total / { print int($2) }')"
+    stale="${stale:-0}" tries=$((tries + 1))
+    [ "$stale" -gt 0 ] || sleep 0.2
+done
+e2e_assert_ge "/metrics: staticdhcpd_stale_requests_total" 1 "$stale"
 for run in recovery measured; do
     grep -E '^sent: ' "$E2E_TMP/perfdhcp-$run.log" | sed "s/^/      $run (cumulative, DISCOVER\/REQUEST): /"
 done

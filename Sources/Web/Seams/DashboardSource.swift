@@ -126,6 +126,9 @@ public struct MetricsSnapshot: Sendable, Codable, Equatable {
     public var hookErrors: Int
     /// Datagrams answered without a truncated trailing option (lenient decoding).
     public var truncatedOptions: Int = 0
+    /// Requests dropped unanswered because they waited too long in a socket's receive buffer
+    /// (docs/ARCHITECTURE.md, "Overload"), since the sockets were bound.
+    public var staleRequests: Int = 0
     public var hookTime: DurationTotal
     public var databaseLookups: DurationTotal
     public var databaseErrors: Int

@@ -37,6 +37,7 @@ enum MetricsExposition {
         for (reason, count) in metrics.drops.sorted(by: { $0.key < $1.key }) {
             sample("drops_total", Double(count), [("reason", reason)])
         }
+        single("stale_requests_total", "counter", "Requests dropped unanswered because they waited over 0.5 s in a socket's receive buffer (overload); counted since the sockets were bound.", Double(metrics.staleRequests))
         single("truncated_options_total", "counter", "Datagrams whose last option the datagram's end cut off; the options before it were used.", Double(metrics.truncatedOptions))
         single("hook_errors_total", "counter", "Script hook calls that raised an error.", Double(metrics.hookErrors))
         summary("hook_duration_seconds", "Time spent in script hooks.", metrics.hookTime)
