@@ -35,7 +35,7 @@ struct LeasesPage: Sendable {
         do {
             let action = form["action"]?.first ?? ""
             guard action == "release" else { throw ReservationInputError("Unknown action \"\(action)\"; expected release.") }
-            let mac = try ReservationValidation.normalisedMAC(form["mac"]?.first ?? "")
+            let mac = try ReservationValidation.normalisedMAC(form["mac"]?.first ?? "").description
             let released = try await source.release(mac: mac)
             guard !released.isEmpty else {
                 return await show(request, source: source, query: query, status: .notFound,
