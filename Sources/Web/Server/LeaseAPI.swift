@@ -20,7 +20,7 @@ extension APIRoutes {
                 guard state.authenticator != nil else {
                     return .jsonError("releasing leases needs WEB_DIGEST_USERNAME and WEB_DIGEST_PASSWORD to be set", status: .forbidden)
                 }
-                let normalised = try ReservationValidation.normalisedMAC(mac).description
+                let normalised = try ReservationValidation.normalisedMAC(mac)
                 let released = try await source.release(mac: normalised)
                 guard !released.isEmpty else { return .jsonError("\(normalised) holds no lease in any pool", status: .notFound) }
                 state.logger.info("web API: released \(released.map { "\($0.ip) (pool \($0.pool))" }.joined(separator: ", ")) of \(normalised)")
