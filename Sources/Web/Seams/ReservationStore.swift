@@ -1,8 +1,9 @@
 import DHCPWire
 
-/// Reservation editing for the SQL engines, over DHCPModel's `Reservation` and `SubnetRecord` (the web layer
-/// parses and checks what it is sent into them first, `ReservationValidation` and `SubnetValidation`),, implemented by the executable on the same code as
-/// `staticdhcpd db`. nil is passed to the web server when the engine is not SQL.
+/// Reservation editing for the SQL engines, implemented by the executable on the same code as
+/// `staticdhcpd db`. nil is passed to the web server when the engine is not SQL. It takes and gives
+/// DHCPModel's `Reservation` and `SubnetRecord`: the web layer parses and checks what it is sent into
+/// them first (`ReservationValidation`, `SubnetValidation`).
 /// Errors meant for the operator (bad MAC, duplicate, unknown subnet) conform to `UserFacingError`;
 /// any other error is logged and shown as a generic failure.
 public protocol ReservationStore: Sendable {
