@@ -42,6 +42,7 @@ let package = Package(
         .target(
             name: "Databases",
             dependencies: [
+                "DHCPModel",
                 "DHCPWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -135,7 +136,7 @@ let package = Package(
         // Serves the dashboard with fake data (Tests/e2e/test-dashboard-browser.sh).
         .executableTarget(
             name: "WebPreview",
-            dependencies: ["Web", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Web", "DHCPWire", .product(name: "Logging", package: "swift-log")]
         ),
         // Codec micro-benchmark (scripts/bench-wire).
         .executableTarget(name: "WireBench", dependencies: ["DHCPWire"]),

@@ -1,3 +1,4 @@
+import DHCPWire
 import Foundation
 import Web
 
@@ -104,30 +105,33 @@ struct PreviewScripts: ScriptWebHost {
 
 /// A reservation store in memory for the preview's reservations page.
 actor PreviewStore: ReservationStore {
-    var rows: [String: Reservation] = Dictionary(uniqueKeysWithValues: (0..<8).map { index in
-        let mac = String(format: "52:54:00:%02x:%02x:%02x", 0x10 + index, (index * 37) % 256, (index * 91) % 256)
-        return (mac, Reservation(mac: mac, ip: "192.0.2.\(20 + index * 3)", hostname: index % 3 == 0 ? nil : "host-\(index)", subnet: "192.0.2.0/24", serial: 0))
+    var rows: [MAC: Reservation] = Dictionary(uniqueKeysWithValues: (0..<8).map { index in
+        let mac = MAC(0x5254_0000_0000 | UInt64(0x10 + index) << 16 | UInt64((index * 37) % 256) << 8 | UInt64((index * 91) % 256))
+        return (mac, Reservation(mac: mac, ip: IPv4(192, 0, 2, UInt8(20 + index * 3)), subnet: "192.0.2.0/24", serial: 0,
+                                 hostname: index % 3 == 0 ? nil : "host-\(index)"))
     })
 
     func searchReservations(matching query: String, limit: Int) async throws -> [Reservation] {
-        Array(rows.values.filter { query.isEmpty || $0.mac.contains(query) || $0.ip.contains(query) || ($0.hostname ?? "").contains(query) }
-            .sorted { $0.mac < $1.mac }.prefix(limit))
+        Array(rows.values.filter {
+            query.isEmpty || $0.mac.description.contains(query) || $0.ip.description.contains(query) || ($0.hostname ?? "").contains(query)
+        }.sorted { $0.mac < $1.mac }.prefix(limit))
     }
-    func reservation(mac: String) async throws -> Reservation? { rows[mac] }
+    func reservation(mac: MAC) async throws -> Reservation? { rows[mac] }
     func addReservation(_ reservation: Reservation) async throws {
         guard rows[reservation.mac] == nil else { throw ReservationInputError("\(reservation.mac) already has a reservation") }
         rows[reservation.mac] = reservation
     }
-    func updateReservation(mac: String, with reservation: Reservation) async throws {
+    func updateReservation(mac: MAC, with reservation: Reservation) async throws {
         rows[mac] = nil
         rows[reservation.mac] = reservation
     }
-    func removeReservation(mac: String) async throws -> Bool { rows.removeValue(forKey: mac) != nil }
+    func removeReservation(mac: MAC) async throws -> Bool { rows.removeValue(forKey: mac) != nil }
     var subnets: [SubnetRecord] = [
-        SubnetRecord(subnet: "192.0.2.0/24", serial: 0, leaseTime: 3600, gateway: "192.0.2.1", subnetMask: "255.255.255.0",
-                     broadcastAddress: "192.0.2.255", domainNameServers: "192.0.2.53,192.0.2.54", domainName: "lab.example"),
-        SubnetRecord(subnet: "198.51.100.0/24", serial: 0, leaseTime: 86_400, gateway: "198.51.100.1", subnetMask: "255.255.255.0",
-                     ntpServers: "198.51.100.123"),
+        SubnetRecord(subnet: "192.0.2.0/24", serial: 0, leaseTime: 3600, gateways: [IPv4(192, 0, 2, 1)], subnetMask: IPv4(255, 255, 255, 0),
+                     broadcastAddress: IPv4(192, 0, 2, 255), domainName: "lab.example",
+                     domainNameServers: [IPv4(192, 0, 2, 53), IPv4(192, 0, 2, 54)]),
+        SubnetRecord(subnet: "198.51.100.0/24", serial: 0, leaseTime: 86_400, gateways: [IPv4(198, 51, 100, 1)],
+                     subnetMask: IPv4(255, 255, 255, 0), ntpServers: [IPv4(198, 51, 100, 123)]),
     ]
 
     func listSubnets() async throws -> [SubnetRecord] { subnets }

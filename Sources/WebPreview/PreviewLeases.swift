@@ -1,25 +1,26 @@
+import DHCPWire
 import Foundation
 import Web
 
 /// Two dynamic pools' leases for the leases page: every state, a client-chosen hostname that
 /// must come out escaped, and pools nearly empty and nearly full.
 actor PreviewLeases: LeaseSource {
-    private var rows: [Lease] = {
+    private var rows: [PoolLease] = {
         let now = Date()
-        var rows: [Lease] = []
+        var rows: [PoolLease] = []
         for index in 0..<23 {
             let state = index % 7 == 3 ? "offered" : "bound"
             let expires = now.addingTimeInterval(index == 5 ? -240 : Double(300 + index * 97))
-            rows.append(Lease(pool: "guests", mac: String(format: "52:54:00:20:%02x:%02x", index, (index * 53) % 256),
+            rows.append(PoolLease(pool: "guests", mac: String(format: "52:54:00:20:%02x:%02x", index, (index * 53) % 256),
                               ip: "192.0.2.\(130 + index)", state: state, expires: expires,
                               hostname: index % 4 == 1 ? nil : (index == 2 ? "<b>not bold</b>" : "guest-\(index)")))
         }
-        rows.append(Lease(pool: "guests", mac: "52:54:00:2f:00:01", ip: "192.0.2.190", state: "quarantined", expires: now.addingTimeInterval(1_800)))
-        rows.append(Lease(pool: "lab", mac: "52:54:00:30:00:07", ip: "198.51.100.200", state: "bound", expires: now.addingTimeInterval(3_000), hostname: "scope-lab"))
+        rows.append(PoolLease(pool: "guests", mac: "52:54:00:2f:00:01", ip: "192.0.2.190", state: "quarantined", expires: now.addingTimeInterval(1_800)))
+        rows.append(PoolLease(pool: "lab", mac: "52:54:00:30:00:07", ip: "198.51.100.200", state: "bound", expires: now.addingTimeInterval(3_000), hostname: "scope-lab"))
         return rows
     }()
 
-    func leases() async throws -> [Lease] { rows }
+    func leases() async throws -> [PoolLease] { rows }
 
     func poolUsage() async throws -> [PoolUsage] {
         [
@@ -28,7 +29,8 @@ actor PreviewLeases: LeaseSource {
         ]
     }
 
-    func release(mac: String) async throws -> [Lease] {
+    func release(mac: MAC) async throws -> [PoolLease] {
+        let mac = mac.description
         let released = rows.filter { $0.mac == mac && $0.state != "quarantined" }
         rows.removeAll { $0.mac == mac && $0.state != "quarantined" }
         return released

@@ -21,14 +21,14 @@ struct DaemonLeaseSource: LeaseSource {
         return (generation.store, engine)
     }
 
-    func leases() async throws -> [Web.Lease] {
+    func leases() async throws -> [PoolLease] {
         let (store, engine) = try serving()
         switch store {
         case .local(let local):
             let rows = try await engine.perform { try PoolLeases.rows(of: local) }
-            return PoolLeases.leases(in: rows).map(Self.web)
+            return PoolLeases.leases(in: rows)
         case .remote:
-            return try await PoolLeases.read(from: store).map(Self.web)
+            return try await PoolLeases.read(from: store)
         }
     }
 
@@ -36,19 +36,14 @@ struct DaemonLeaseSource: LeaseSource {
         PoolUsage.fromDynamismGauges(await DaemonDashboardSource(server: server).metrics().scripted)
     }
 
-    func release(mac: String) async throws -> [Web.Lease] {
-        guard let parsed = MAC(mac)?.description else { throw ReservationInputError("'\(mac)' is not a MAC address") }
+    func release(mac: MAC) async throws -> [PoolLease] {
+        let parsed = mac.description
         let (store, engine) = try serving()
         switch store {
         case .local(let local):
-            return try await engine.perform { try PoolLeases.release(parsed, in: local) }.map(Self.web)
+            return try await engine.perform { try PoolLeases.release(parsed, in: local) }
         case .remote:
-            return try await PoolLeases.release(parsed, in: store).map(Self.web)
+            return try await PoolLeases.release(parsed, in: store)
         }
-    }
-
-    static func web(_ lease: PoolLease) -> Web.Lease {
-        Web.Lease(pool: lease.pool, mac: lease.mac, ip: lease.ip, state: lease.state,
-                  expires: Date(timeIntervalSince1970: TimeInterval(lease.expires)), hostname: lease.hostname)
     }
 }

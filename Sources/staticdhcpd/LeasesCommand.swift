@@ -27,14 +27,12 @@ struct LeasesCommand: ParsableCommand {
             let leases = try LeasesCommand.blocking { try await PoolLeases.read(from: try await LeasesCommand.openStore(config)) }
                 .filter { pool == nil || $0.pool == pool }
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(leases), as: UTF8.self))
+                print(try PoolLeases.json(leases))
                 return
             }
             let formatter = ISO8601DateFormatter()
             for lease in leases {
-                let expiry = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(lease.expires)))
+                let expiry = formatter.string(from: lease.expires)
                 print([lease.pool, lease.mac, lease.ip, lease.state, expiry, lease.hostname ?? "-"].joined(separator: "\t"))
             }
             FileHandle.standardError.write(Data("\(leases.count) leases\n".utf8))

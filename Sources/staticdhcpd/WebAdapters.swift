@@ -112,7 +112,8 @@ struct LuaWebHost: ScriptWebHost {
     }
 }
 
-/// Reservation editing in the browser, on the same code as `staticdhcpd db`.
+/// Reservation editing in the browser, on the same code as `staticdhcpd db`: Web has parsed and
+/// checked what it passes, so this only delegates, showing the tool's refusals to the operator.
 struct SQLiteReservationStore: ReservationStore {
     let reservations: Reservations
 
@@ -122,90 +123,41 @@ struct SQLiteReservationStore: ReservationStore {
         }
     }
 
-    private func web(_ reservation: Databases.Reservation) -> Web.Reservation {
-        Web.Reservation(mac: reservation.mac.description, ip: reservation.ip.description, hostname: reservation.hostname,
-                        subnet: reservation.subnet, serial: reservation.serial)
+    func searchReservations(matching query: String, limit: Int) async throws -> [Reservation] {
+        try userFacing { try reservations.search(query, limit: limit) }
     }
 
-    func searchReservations(matching query: String, limit: Int) async throws -> [Web.Reservation] {
-        try userFacing { try reservations.search(query, limit: limit) }.map(web)
+    func reservation(mac: MAC) async throws -> Reservation? {
+        try userFacing { try reservations.reservation(mac: mac) }
     }
 
-    func reservation(mac: String) async throws -> Web.Reservation? {
-        guard MAC(mac) != nil else { throw ReservationInputError("'\(mac)' is not a MAC address") }
-        return try userFacing { try reservations.reservation(mac: mac) }.map(web)
-    }
-
-    func addReservation(_ reservation: Web.Reservation) async throws {
-        try userFacing {
-            try reservations.addMap(mac: reservation.mac, ip: reservation.ip, subnet: reservation.subnet,
-                                    serial: reservation.serial, hostname: reservation.hostname)
-        }
+    func addReservation(_ reservation: Reservation) async throws {
+        try userFacing { try reservations.add(reservation) }
     }
 
     /// One transaction: a refused edit leaves the old reservation as it was.
-    func updateReservation(mac: String, with reservation: Web.Reservation) async throws {
-        try userFacing {
-            try reservations.replaceMap(mac: mac, withMAC: reservation.mac, ip: reservation.ip, subnet: reservation.subnet,
-                                        serial: reservation.serial, hostname: reservation.hostname)
-        }
+    func updateReservation(mac: MAC, with reservation: Reservation) async throws {
+        try userFacing { try reservations.replace(mac: mac, with: reservation) }
     }
 
-    func removeReservation(mac: String) async throws -> Bool {
-        guard try await reservation(mac: mac) != nil else { return false }
-        try userFacing { try reservations.remove(mac: mac) }
-        return true
+    func removeReservation(mac: MAC) async throws -> Bool {
+        try userFacing { try reservations.removeIfPresent(mac: mac) }
     }
 
-    func listSubnets() async throws -> [Web.SubnetRecord] {
-        try userFacing { try reservations.listSubnets() }.map { record in
-            Web.SubnetRecord(
-                subnet: record.subnet, serial: record.serial, leaseTime: Int(record.leaseTime),
-                gateway: record.gateways.isEmpty ? nil : record.gateways.map(\.description).joined(separator: ","),
-                subnetMask: record.subnetMask?.description, broadcastAddress: record.broadcastAddress?.description,
-                ntpServers: record.ntpServers.isEmpty ? nil : record.ntpServers.map(\.description).joined(separator: ","),
-                domainNameServers: record.domainNameServers.isEmpty ? nil : record.domainNameServers.map(\.description).joined(separator: ","),
-                domainName: record.domainName)
-        }
+    func listSubnets() async throws -> [SubnetRecord] {
+        try userFacing { try reservations.listSubnets() }
     }
 
-    func addSubnet(_ subnet: Web.SubnetRecord) async throws {
-        let record = try databaseRecord(subnet)
-        try userFacing { try reservations.addSubnet(record) }
+    func addSubnet(_ subnet: SubnetRecord) async throws {
+        try userFacing { try reservations.addSubnet(subnet) }
     }
 
-    func updateSubnet(_ subnet: Web.SubnetRecord) async throws {
-        let record = try databaseRecord(subnet)
-        try userFacing { try reservations.updateSubnet(record) }
+    func updateSubnet(_ subnet: SubnetRecord) async throws {
+        try userFacing { try reservations.updateSubnet(subnet) }
     }
 
     func removeSubnet(subnet: String, serial: Int) async throws -> Bool {
-        guard try userFacing({ try reservations.listSubnets() }).contains(where: { $0.subnet == subnet && $0.serial == serial }) else {
-            return false
-        }
-        try userFacing { try reservations.removeSubnet(subnet, serial: serial) }
-        return true
-    }
-
-    private func databaseRecord(_ subnet: Web.SubnetRecord) throws -> Databases.SubnetRecord {
-        func addresses(_ text: String?, _ name: String) throws -> [IPv4] {
-            do {
-                return try IPv4.list(text ?? "")
-            } catch {
-                throw ReservationInputError("\(name): '\(error.piece)' is not an IPv4 address")
-            }
-        }
-        func address(_ text: String?, _ name: String) throws -> IPv4? {
-            guard let text, !text.isEmpty else { return nil }
-            guard let ip = IPv4(text) else { throw ReservationInputError("\(name): '\(text)' is not an IPv4 address") }
-            return ip
-        }
-        guard subnet.leaseTime > 0 else { throw ReservationInputError("lease time must be a positive number of seconds") }
-        return Databases.SubnetRecord(
-            subnet: subnet.subnet, serial: subnet.serial, leaseTime: UInt32(subnet.leaseTime),
-            gateways: try addresses(subnet.gateway, "gateway"), subnetMask: try address(subnet.subnetMask, "subnet mask"),
-            broadcastAddress: try address(subnet.broadcastAddress, "broadcast address"), domainName: subnet.domainName,
-            domainNameServers: try addresses(subnet.domainNameServers, "DNS servers"), ntpServers: try addresses(subnet.ntpServers, "NTP servers"))
+        try userFacing { try reservations.removeSubnetIfPresent(subnet, serial: serial) }
     }
 }
 

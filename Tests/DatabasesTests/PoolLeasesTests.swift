@@ -13,11 +13,29 @@ import Testing
         StoreRow(key: "feedservice/records", value: "[]"),
     ]
 
+    /// `staticdhcpd leases --json` prints the expiry as the store keeps it, whole seconds since the epoch.
+    @Test func jsonShowsTheExpiryInWholeSeconds() throws {
+        let lease = PoolLease(pool: "lab", mac: "02:00:00:00:00:01", ip: "198.51.100.10", state: "bound",
+                              expires: Date(timeIntervalSince1970: 1_800_000_000), hostname: "kiosk")
+        #expect(try PoolLeases.json([lease]) == """
+            [
+              {
+                "expires" : 1800000000,
+                "hostname" : "kiosk",
+                "ip" : "198.51.100.10",
+                "mac" : "02:00:00:00:00:01",
+                "pool" : "lab",
+                "state" : "bound"
+              }
+            ]
+            """)
+    }
+
     @Test func leasesAreReadInBothLayoutsWithQuarantines() {
         #expect(PoolLeases.leases(in: Self.rows) == [
-            PoolLease(pool: "lab", mac: "02:00:00:00:00:01", ip: "198.51.100.10", state: "bound", expires: 1_800_000_000),
-            PoolLease(pool: "lab", mac: "02:00:00:00:00:02", ip: "198.51.100.11", state: "offered", expires: 1_800_000_050),
-            PoolLease(pool: "lab", mac: "02:00:00:00:00:03", ip: "198.51.100.12", state: "quarantined", expires: 1_800_000_100),
+            PoolLease(pool: "lab", mac: "02:00:00:00:00:01", ip: "198.51.100.10", state: "bound", expires: Date(timeIntervalSince1970: 1_800_000_000)),
+            PoolLease(pool: "lab", mac: "02:00:00:00:00:02", ip: "198.51.100.11", state: "offered", expires: Date(timeIntervalSince1970: 1_800_000_050)),
+            PoolLease(pool: "lab", mac: "02:00:00:00:00:03", ip: "198.51.100.12", state: "quarantined", expires: Date(timeIntervalSince1970: 1_800_000_100)),
         ])
         #expect(PoolLeases.csv(PoolLeases.leases(in: Self.rows)).hasPrefix("pool,mac,ip,state,expires,hostname\nlab,02:00:00:00:00:01,198.51.100.10,bound,2027-01-15T08:00:00Z,\n"))
     }

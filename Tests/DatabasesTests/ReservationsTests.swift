@@ -24,6 +24,31 @@ import Testing
         }
     }
 
+    /// The web UI's calls: records already parsed, and removals that answer whether there was anything to remove.
+    @Test func parsedRecordsAddReplaceAndRemoveIfPresent() throws {
+        let (reservations, directory) = try tool()
+        defer { directory.cleanup() }
+        try reservations.addSubnet(lab)
+        let alpha = Reservation(mac: ReservationSet.alpha, ip: IPv4(192, 0, 2, 10), subnet: "192.0.2.0/24", hostname: "alpha")
+        try reservations.add(alpha)
+        #expect(try reservations.reservation(mac: ReservationSet.alpha) == alpha)
+        #expect(rejection { try reservations.add(Reservation(mac: MAC(0x0200_0000_0001), ip: IPv4(192, 0, 2, 10), subnet: "192.0.2.0/24")) }
+            .contains("192.0.2.10 is already reserved"))
+        #expect(rejection { try reservations.add(Reservation(mac: MAC(0x0200_0000_0001), ip: IPv4(192, 0, 2, 11), subnet: "")) }
+            .contains("a reservation needs a subnet"))
+        var moved = alpha
+        moved.mac = MAC(0x0200_0000_0002)
+        moved.ip = IPv4(192, 0, 2, 12)
+        try reservations.replace(mac: alpha.mac, with: moved)
+        #expect(try reservations.list() == [moved])
+        #expect(rejection { try reservations.replace(mac: alpha.mac, with: alpha) }.contains("no reservation for \(alpha.mac)"))
+        #expect(rejection { try reservations.removeSubnetIfPresent("192.0.2.0/24") }.contains("still has 1 reservation(s)"))
+        #expect(try reservations.removeIfPresent(mac: moved.mac))
+        #expect(try !reservations.removeIfPresent(mac: moved.mac))
+        #expect(try reservations.removeSubnetIfPresent("192.0.2.0/24"))
+        #expect(try !reservations.removeSubnetIfPresent("192.0.2.0/24"))
+    }
+
     @Test func addListRemoveAndTheEngineSeesIt() async throws {
         let (reservations, directory) = try tool()
         defer { directory.cleanup() }

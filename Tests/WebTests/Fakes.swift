@@ -1,3 +1,4 @@
+import DHCPWire
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -68,17 +69,17 @@ actor FakeSource: DashboardSource {
 
 /// An in-memory reservation store.
 actor FakeStore: ReservationStore {
-    var rows: [String: Reservation] = [
-        "aa:bb:cc:dd:ee:01": Reservation(mac: "aa:bb:cc:dd:ee:01", ip: "192.0.2.10", hostname: "printer", subnet: "192.0.2.0/24", serial: 0),
+    var rows: [MAC: Reservation] = [
+        MAC(0xaabb_ccdd_ee01): Reservation(mac: MAC(0xaabb_ccdd_ee01), ip: IPv4(192, 0, 2, 10), subnet: "192.0.2.0/24", serial: 0, hostname: "printer"),
     ]
     var subnets: [SubnetRecord] = [SubnetRecord(subnet: "192.0.2.0/24", serial: 0, leaseTime: 3600)]
 
     func searchReservations(matching query: String, limit: Int) async throws -> [Reservation] {
         let all = rows.values.sorted { $0.mac < $1.mac }
         guard !query.isEmpty else { return Array(all.prefix(limit)) }
-        return Array(all.filter { [$0.mac, $0.ip, $0.hostname ?? "", $0.subnet].contains { $0.contains(query) } }.prefix(limit))
+        return Array(all.filter { [$0.mac.description, $0.ip.description, $0.hostname ?? "", $0.subnet].contains { $0.contains(query) } }.prefix(limit))
     }
-    func reservation(mac: String) async throws -> Reservation? { rows[mac] }
+    func reservation(mac: MAC) async throws -> Reservation? { rows[mac] }
     func addReservation(_ reservation: Reservation) async throws {
         guard rows[reservation.mac] == nil else { throw ReservationInputError("\(reservation.mac) already has a reservation") }
         guard subnets.contains(where: { $0.subnet == reservation.subnet && $0.serial == reservation.serial }) else {
@@ -86,11 +87,11 @@ actor FakeStore: ReservationStore {
         }
         rows[reservation.mac] = reservation
     }
-    func updateReservation(mac: String, with reservation: Reservation) async throws {
+    func updateReservation(mac: MAC, with reservation: Reservation) async throws {
         guard rows.removeValue(forKey: mac) != nil else { throw ReservationInputError("there is no reservation for \(mac)") }
         rows[reservation.mac] = reservation
     }
-    func removeReservation(mac: String) async throws -> Bool { rows.removeValue(forKey: mac) != nil }
+    func removeReservation(mac: MAC) async throws -> Bool { rows.removeValue(forKey: mac) != nil }
     func listSubnets() async throws -> [SubnetRecord] { subnets }
     func addSubnet(_ subnet: SubnetRecord) async throws {
         guard !subnets.contains(where: { $0.subnet == subnet.subnet && $0.serial == subnet.serial }) else {

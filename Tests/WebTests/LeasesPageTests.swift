@@ -81,10 +81,10 @@ import Testing
             #expect(api.status == .ok)
             let decoder = JSONDecoder()
             decoder.dateDecodingStrategy = .iso8601
-            let found = try decoder.decode([Lease].self, from: Data(api.text.utf8))
+            let found = try decoder.decode([PoolLease].self, from: Data(api.text.utf8))
             #expect(found.map(\.mac) == ["aa:bb:cc:00:00:03"])
             #expect(found.first?.hostname == "printer")
-            let limited = try decoder.decode([Lease].self, from: Data(try await client.execute(uri: "/api/leases?limit=2", method: .get).text.utf8))
+            let limited = try decoder.decode([PoolLease].self, from: Data(try await client.execute(uri: "/api/leases?limit=2", method: .get).text.utf8))
             #expect(limited.count == 2)
             let badLimit = try await client.execute(uri: "/api/leases?limit=0", method: .get)
             #expect(badLimit.status == .badRequest)
@@ -92,7 +92,7 @@ import Testing
     }
 
     @Test func matchingIsASubstringOfMACAddressOrHostname() {
-        let lease = Lease(pool: "p", mac: "02:00:5e:10:00:01", ip: "192.0.2.77", state: "bound", expires: Date(), hostname: "Kiosk-3")
+        let lease = PoolLease(pool: "p", mac: "02:00:5e:10:00:01", ip: "192.0.2.77", state: "bound", expires: Date(), hostname: "Kiosk-3")
         #expect(lease.matches(""))
         #expect(lease.matches("5E:10"))
         #expect(lease.matches("02-00-5e"))
@@ -216,7 +216,7 @@ import Testing
             #expect(apiReleased.status == .ok)
             let decoder = JSONDecoder()
             decoder.dateDecodingStrategy = .iso8601
-            let released = try decoder.decode([Lease].self, from: Data(apiReleased.text.utf8))
+            let released = try decoder.decode([PoolLease].self, from: Data(apiReleased.text.utf8))
             #expect(released.map(\.ip) == ["198.51.100.11"])
             // One lease is not read by MAC: search for it instead.
             let apiGet = try await client.execute(uri: "/api/leases/aa:bb:cc:00:00:03", method: .get)
@@ -229,7 +229,7 @@ import Testing
     @Test func clientChosenStringsAreEscaped() async throws {
         let harness = authenticated()
         let leases = try #require(harness.leases)
-        await leases.add(Lease(pool: "p\"><b>", mac: "aa:bb:cc:00:00:66", ip: "198.51.100.66", state: "bound",
+        await leases.add(PoolLease(pool: "p\"><b>", mac: "aa:bb:cc:00:00:66", ip: "198.51.100.66", state: "bound",
                                expires: FakeLeases.now.addingTimeInterval(60), hostname: "<script>alert('x')</script>&"))
         try await harness.run { client in
             let html = try await send(client, "/leases?q=%3Cscript%3E", .get).text

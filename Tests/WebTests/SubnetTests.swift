@@ -1,3 +1,4 @@
+import DHCPWire
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -79,7 +80,8 @@ import Testing
             #expect(update.status == .ok)
         }
         let stored = try #require(await harness.store?.subnet("192.0.2.0/24"))
-        #expect(stored == SubnetRecord(subnet: "192.0.2.0/24", serial: 0, leaseTime: 900, gateway: "192.0.2.1,192.0.2.2", domainName: "new.example"))
+        #expect(stored == SubnetRecord(subnet: "192.0.2.0/24", serial: 0, leaseTime: 900, gateways: [IPv4(192, 0, 2, 1), IPv4(192, 0, 2, 2)],
+                                   domainName: "new.example"))
     }
 
     @Test func pageReportsBadSubnetInputClearly() async throws {
@@ -166,7 +168,7 @@ import Testing
             #expect(created.status == .created)
             let one = try await send(client, "/api/subnets/198.51.100.0/24?serial=2", .get)
             #expect(one.status == .ok)
-            #expect(try JSONDecoder().decode(SubnetRecord.self, from: Data(one.text.utf8)).gateway == "198.51.100.1")
+            #expect(try JSONDecoder().decode(SubnetRecord.self, from: Data(one.text.utf8)).gateways == [IPv4(198, 51, 100, 1)])
             let encoded = try await send(client, "/api/subnets/198.51.100.0%2F24?serial=2", .get)
             #expect(encoded.status == .ok)
             let absent = try await send(client, "/api/subnets/198.51.100.0/24", .get)
@@ -206,14 +208,14 @@ import Testing
     }
 
     @Test func validationNormalises() throws {
-        let record = try SubnetValidation.validated(SubnetRecord(
-            subnet: " 192.0.2.0/24 ", serial: 0, leaseTime: 60, gateway: " 192.0.2.1 , 192.0.2.02", subnetMask: "255.255.254.0",
-            broadcastAddress: "", ntpServers: nil, domainNameServers: "  ", domainName: " lab.example "))
-        #expect(record == SubnetRecord(subnet: "192.0.2.0/24", serial: 0, leaseTime: 60, gateway: "192.0.2.1,192.0.2.2",
-                                       subnetMask: "255.255.254.0", domainName: "lab.example"))
+        let record = try SubnetValidation.validated(SubnetInput(
+            leaseTime: 60, gateway: " 192.0.2.1 , 192.0.2.02", subnetMask: "255.255.254.0",
+            broadcastAddress: "", ntpServers: nil, domainNameServers: "  ", domainName: " lab.example "), subnet: " 192.0.2.0/24 ", serial: 0)
+        #expect(record == SubnetRecord(subnet: "192.0.2.0/24", serial: 0, leaseTime: 60, gateways: [IPv4(192, 0, 2, 1), IPv4(192, 0, 2, 2)],
+                                       subnetMask: IPv4(255, 255, 254, 0), domainName: "lab.example"))
         #expect(throws: ReservationInputError.self) { try SubnetValidation.mask("255.255.255.1") }
-        #expect(try SubnetValidation.mask("0.0.0.0") == "0.0.0.0")
-        #expect(try SubnetValidation.mask("255.255.255.255") == "255.255.255.255")
+        #expect(try SubnetValidation.mask("0.0.0.0") == IPv4(0, 0, 0, 0))
+        #expect(try SubnetValidation.mask("255.255.255.255") == IPv4(255, 255, 255, 255))
         #expect(throws: ReservationInputError.self) { try SubnetValidation.label("bad\u{1}label") }
     }
 }

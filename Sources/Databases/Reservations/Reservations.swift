@@ -132,11 +132,16 @@ public final class Reservations: Sendable {
 
     /// Removes a subnet; refused while reservations still use it.
     public func removeSubnet(_ subnet: String, serial: Int = 0) throws {
+        guard try removeSubnetIfPresent(subnet, serial: serial) else {
+            throw DatabaseError.rejected("subnet '\(subnet)' serial \(serial) does not exist")
+        }
+    }
+
+    /// `removeSubnet`, answering false for a subnet that does not exist.
+    public func removeSubnetIfPresent(_ subnet: String, serial: Int = 0) throws -> Bool {
         try guarded {
             try queue.write { db in
-                guard try Self.subnetExists(db, subnet, serial) else {
-                    throw DatabaseError.rejected("subnet '\(subnet)' serial \(serial) does not exist")
-                }
+                guard try Self.subnetExists(db, subnet, serial) else { return false }
                 let users = try Int.fetchOne(
                     db, sql: "SELECT COUNT(*) FROM maps WHERE subnet = ? AND serial = ?", arguments: [subnet, serial]) ?? 0
                 guard users == 0 else {
@@ -144,6 +149,7 @@ public final class Reservations: Sendable {
                         "subnet '\(subnet)' serial \(serial) still has \(users) reservation(s); remove them first")
                 }
                 try db.execute(sql: "DELETE FROM subnets WHERE subnet = ? AND serial = ?", arguments: [subnet, serial])
+                return true
             }
         }
     }
@@ -152,7 +158,12 @@ public final class Reservations: Sendable {
 
     /// Adds a reservation; `mac` may use any spelling with 12 hex digits and is stored canonically.
     public func addMap(mac: String, ip: String, subnet: String, serial: Int = 0, hostname: String? = nil) throws {
-        let reservation = try Self.reservation(mac: mac, ip: ip, subnet: subnet, serial: serial, hostname: hostname)
+        try add(try Self.reservation(mac: mac, ip: ip, subnet: subnet, serial: serial, hostname: hostname))
+    }
+
+    /// Adds a reservation already parsed (the web UI's); refused like `addMap`'s.
+    public func add(_ reservation: Reservation) throws {
+        try Self.checkSubnetLabel(reservation)
         try guarded { try queue.write { db in try Self.insert(reservation, into: db) } }
     }
 
@@ -162,7 +173,12 @@ public final class Reservations: Sendable {
     public func replaceMap(mac old: String, withMAC mac: String, ip: String, subnet: String, serial: Int = 0,
                            hostname: String? = nil) throws {
         guard let oldMAC = MAC(old) else { throw Self.badMAC(old) }
-        let reservation = try Self.reservation(mac: mac, ip: ip, subnet: subnet, serial: serial, hostname: hostname)
+        try replace(mac: oldMAC, with: try Self.reservation(mac: mac, ip: ip, subnet: subnet, serial: serial, hostname: hostname))
+    }
+
+    /// `replaceMap` for a reservation already parsed: one transaction, the old one kept if the new one is refused.
+    public func replace(mac oldMAC: MAC, with reservation: Reservation) throws {
+        try Self.checkSubnetLabel(reservation)
         try guarded {
             try queue.write { db in
                 try db.execute(sql: "DELETE FROM maps WHERE mac = ? COLLATE NOCASE", arguments: [oldMAC.description])
@@ -179,7 +195,11 @@ public final class Reservations: Sendable {
     /// The reservation of `mac`, if any, read by the primary key.
     public func reservation(mac text: String) throws -> Reservation? {
         guard let mac = MAC(text) else { throw Self.badMAC(text) }
-        return try fetch("WHERE mac = ? COLLATE NOCASE", arguments: [mac.description]).first
+        return try reservation(mac: mac)
+    }
+
+    public func reservation(mac: MAC) throws -> Reservation? {
+        try fetch("WHERE mac = ? COLLATE NOCASE", arguments: [mac.description]).first
     }
 
     /// At most `limit` reservations whose MAC, address, host name or subnet contains `query`
@@ -217,10 +237,19 @@ public final class Reservations: Sendable {
 
     public func remove(mac text: String) throws {
         guard let mac = MAC(text) else { throw Self.badMAC(text) }
+        try remove(mac: mac)
+    }
+
+    public func remove(mac: MAC) throws {
+        guard try removeIfPresent(mac: mac) else { throw DatabaseError.rejected("no reservation for \(mac)") }
+    }
+
+    /// `remove`, answering false when `mac` has no reservation.
+    public func removeIfPresent(mac: MAC) throws -> Bool {
         try guarded {
             try queue.write { db in
                 try db.execute(sql: "DELETE FROM maps WHERE mac = ? COLLATE NOCASE", arguments: [mac.description])
-                guard db.changesCount > 0 else { throw DatabaseError.rejected("no reservation for \(mac)") }
+                return db.changesCount > 0
             }
         }
     }
@@ -313,8 +342,13 @@ public final class Reservations: Sendable {
         guard let parsedIP = IPv4(ip), ip.split(separator: ".").count == 4 else {
             throw DatabaseError.rejected("'\(ip)' is not an IPv4 address (dotted quad expected)")
         }
-        guard !subnet.isEmpty else { throw DatabaseError.rejected("a reservation needs a subnet") }
-        return Reservation(mac: parsedMAC, ip: parsedIP, subnet: subnet, serial: serial, hostname: hostname)
+        let reservation = Reservation(mac: parsedMAC, ip: parsedIP, subnet: subnet, serial: serial, hostname: hostname)
+        try checkSubnetLabel(reservation)
+        return reservation
+    }
+
+    private static func checkSubnetLabel(_ reservation: Reservation) throws {
+        guard !reservation.subnet.isEmpty else { throw DatabaseError.rejected("a reservation needs a subnet") }
     }
 
     private static func insert(_ reservation: Reservation, into db: GRDB.Database) throws {

@@ -1,29 +1,5 @@
 import Foundation
-
-/// A dynamism pool lease as `staticdhcpd leases` shows it, read from the store's layout
-/// (docs/SCRIPTING.md, "dynamism"): `dynamism/<pool>/A/<ip>` names the one holder of an address,
-/// `dynamism/<pool>/L/<mac>` indexes a MAC's lease.
-public struct PoolLease: Sendable, Equatable, Codable {
-    public var pool: String
-    public var mac: String
-    public var ip: String
-    /// "offered", "bound", or "quarantined" (declined; `mac` is the client that declined it).
-    public var state: String
-    /// Seconds since the Unix epoch (the end of a quarantine for a quarantined address).
-    public var expires: Int
-    /// The name the client sent (option 12), when dynamism recorded one: records written before it
-    /// did, and quarantines, have none.
-    public var hostname: String?
-
-    public init(pool: String, mac: String, ip: String, state: String, expires: Int, hostname: String? = nil) {
-        self.pool = pool
-        self.mac = mac
-        self.ip = ip
-        self.state = state
-        self.expires = expires
-        self.hostname = hostname
-    }
-}
+import DHCPModel
 
 /// Reads and releases dynamism's leases in any store (SQLite or the shared PostgreSQL one).
 public enum PoolLeases {
@@ -47,15 +23,15 @@ public enum PoolLeases {
         }
         return holders.compactMap { pool, ip, record in
             if let until = integer(record["quarantined"]) {
-                return PoolLease(pool: pool, mac: record["declined_by"] as? String ?? "", ip: ip, state: "quarantined", expires: until)
+                return PoolLease(pool: pool, mac: record["declined_by"] as? String ?? "", ip: ip, state: "quarantined", expires: date(until))
             }
             guard let mac = record["mac"] as? String else { return nil }
             if let state = record["state"] as? String, let expires = integer(record["expires"]) {
                 // A hostname of any other type (a damaged record) is left out rather than the lease.
-                return PoolLease(pool: pool, mac: mac, ip: ip, state: state, expires: expires, hostname: record["hostname"] as? String)
+                return PoolLease(pool: pool, mac: mac, ip: ip, state: state, expires: date(expires), hostname: record["hostname"] as? String)
             }
             guard let lease = index["\(pool)/\(mac)"], lease["ip"] as? String == ip, let expires = integer(lease["expires"]) else { return nil }
-            return PoolLease(pool: pool, mac: mac, ip: ip, state: lease["state"] as? String == "offered" ? "offered" : "bound", expires: expires)
+            return PoolLease(pool: pool, mac: mac, ip: ip, state: lease["state"] as? String == "offered" ? "offered" : "bound", expires: date(expires))
         }
     }
 
@@ -73,10 +49,21 @@ public enum PoolLeases {
         let formatter = ISO8601DateFormatter()
         var lines = ["pool,mac,ip,state,expires,hostname"]
         for lease in leases {
-            let expires = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(lease.expires)))
+            let expires = formatter.string(from: lease.expires)
             lines.append("\(lease.pool),\(lease.mac),\(lease.ip),\(lease.state),\(expires),\(csvField(lease.hostname ?? ""))")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `staticdhcpd leases --json`: the expiry in whole seconds since the epoch, as the store keeps it.
+    public static func json(_ leases: [PoolLease]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Int(date.timeIntervalSince1970.rounded(.down)))
+        }
+        return String(decoding: try encoder.encode(leases), as: UTF8.self)
     }
 
     /// RFC 4180 quoting for a field a client chose (a hostname may hold a comma or a quote).
@@ -97,6 +84,8 @@ public enum PoolLeases {
     private static func object(_ text: String) -> [String: Any]? {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
     }
+
+    private static func date(_ seconds: Int) -> Date { Date(timeIntervalSince1970: TimeInterval(seconds)) }
 
     private static func integer(_ value: Any?) -> Int? {
         if let number = value as? NSNumber { return number.intValue }

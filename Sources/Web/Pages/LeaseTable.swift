@@ -7,7 +7,7 @@ struct LeaseTable {
     let now: Date
     let canRelease: Bool
 
-    func render(_ leases: [Lease], query: String, limit: Int) -> String {
+    func render(_ leases: [PoolLease], query: String, limit: Int) -> String {
         guard !leases.isEmpty else {
             return "<p class=\"empty\">\(query.isEmpty ? "No pool leases in the store." : "No leases match.")</p>"
         }
@@ -19,7 +19,7 @@ struct LeaseTable {
         return html + "</tbody></table>"
     }
 
-    private func row(_ lease: Lease, query: String) -> String {
+    private func row(_ lease: PoolLease, query: String) -> String {
         let mac = HTML.escape(lease.mac), ip = HTML.escape(lease.ip)
         let state = lease.isExpired(at: now) ? "expired" : lease.state
         let remaining = lease.expires.timeIntervalSince(now)

@@ -42,7 +42,7 @@ struct LeasesPage: Sendable {
                                   message: .failure("\(mac) holds no lease in any pool; nothing was released."))
             }
             state.logger.info("web: released \(released.map { "\($0.ip) (pool \($0.pool))" }.joined(separator: ", ")) of \(mac)")
-            return await show(request, source: source, query: query, status: .ok, message: .success(Self.describe(released, of: mac)))
+            return await show(request, source: source, query: query, status: .ok, message: .success(Self.describe(released, of: mac.description)))
         } catch let error as UserFacingError {
             return await show(request, source: source, query: query, status: .badRequest, message: .failure(error.userMessage))
         } catch {
@@ -57,7 +57,7 @@ struct LeasesPage: Sendable {
         do { return .success(try await body()) } catch { return .failure(error) }
     }
 
-    static func describe(_ released: [Lease], of mac: String) -> String {
+    static func describe(_ released: [PoolLease], of mac: String) -> String {
         "Released " + released.map { "\($0.ip) (pool \($0.pool))" }.joined(separator: ", ") + " of \(mac)."
     }
 

@@ -65,12 +65,12 @@ struct ReservationsPage: Sendable {
     private func perform(_ action: String, form: [String: [String]], store: any ReservationStore) async throws -> String {
         switch action {
         case "add":
-            let reservation = try ReservationValidation.validated(try reservation(from: form))
+            let reservation = try reservation(from: form)
             try await store.addReservation(reservation)
             return "Added \(reservation.mac) → \(reservation.ip)."
         case "update":
             let original = try ReservationValidation.normalisedMAC(form["original"]?.first ?? "")
-            let reservation = try ReservationValidation.validated(try reservation(from: form))
+            let reservation = try reservation(from: form)
             try await store.updateReservation(mac: original, with: reservation)
             return "Updated \(reservation.mac) → \(reservation.ip)."
         case "remove":
@@ -89,7 +89,8 @@ struct ReservationsPage: Sendable {
         guard let serial = Int(field("serial")) else {
             throw ReservationInputError("serial \"\(field("serial"))\" is not a whole number")
         }
-        return Reservation(mac: field("mac"), ip: field("ip"), hostname: field("hostname"), subnet: field("subnet"), serial: serial)
+        return try ReservationValidation.validated(
+            mac: field("mac"), ip: field("ip"), hostname: field("hostname"), subnet: field("subnet"), serial: serial)
     }
 
     private func show(
@@ -107,7 +108,7 @@ struct ReservationsPage: Sendable {
 
         var editing: Reservation?
         if request.method == .get, let mac = request.firstQuery("edit") {
-            editing = try? await store.reservation(mac: (try? ReservationValidation.normalisedMAC(mac)) ?? mac)
+            if let mac = try? ReservationValidation.normalisedMAC(mac) { editing = try? await store.reservation(mac: mac) }
         }
         body += editor(editing: editing, keep: target == .reservations ? form : [:], subnets: (try? subnets.get()) ?? [])
 
@@ -136,13 +137,13 @@ struct ReservationsPage: Sendable {
             HTML.escape(fromRecord ?? form[name]?.first ?? "")
         }
         let isUpdate = editing != nil || form["action"]?.first == "update"
-        let original = editing?.mac ?? form["original"]?.first ?? ""
+        let original = editing?.mac.description ?? form["original"]?.first ?? ""
         var html = "<form method=\"post\" action=\"/reservations\"><fieldset><legend>\(isUpdate ? "Edit \(HTML.escape(original))" : "Add a reservation")</legend>"
         html += HTML.hiddenCSRF(csrfToken)
         html += "<input type=\"hidden\" name=\"action\" value=\"\(isUpdate ? "update" : "add")\">"
         if isUpdate { html += "<input type=\"hidden\" name=\"original\" value=\"\(HTML.escape(original))\">" }
-        html += "<label>MAC<input type=\"text\" name=\"mac\" required size=\"17\" value=\"\(value("mac", editing?.mac))\" placeholder=\"aa:bb:cc:dd:ee:ff\"></label>"
-        html += "<label>IP<input type=\"text\" name=\"ip\" required size=\"15\" value=\"\(value("ip", editing?.ip))\" placeholder=\"192.0.2.10\"></label>"
+        html += "<label>MAC<input type=\"text\" name=\"mac\" required size=\"17\" value=\"\(value("mac", editing?.mac.description))\" placeholder=\"aa:bb:cc:dd:ee:ff\"></label>"
+        html += "<label>IP<input type=\"text\" name=\"ip\" required size=\"15\" value=\"\(value("ip", editing?.ip.description))\" placeholder=\"192.0.2.10\"></label>"
         html += "<label>Hostname<input type=\"text\" name=\"hostname\" size=\"20\" value=\"\(value("hostname", editing.map { $0.hostname ?? "" }))\"></label>"
         html += "<label>Subnet<input type=\"text\" name=\"subnet\" required size=\"18\" list=\"subnet-labels\" value=\"\(value("subnet", editing?.subnet))\" placeholder=\"192.0.2.0/24\"></label>"
         html += "<label>Serial<input type=\"number\" name=\"serial\" required min=\"0\" size=\"4\" value=\"\(value("serial", editing.map { String($0.serial) }))\"></label>"
@@ -159,10 +160,10 @@ struct ReservationsPage: Sendable {
         guard !reservations.isEmpty else { return "<p class=\"empty\">No reservations match.</p>" }
         var html = "<table class=\"data\" id=\"reservations\"><thead><tr><th>MAC</th><th>IP</th><th>Hostname</th><th>Subnet</th><th>Serial</th><th></th></tr></thead><tbody>"
         for reservation in reservations {
-            let mac = HTML.escape(reservation.mac)
-            html += "<tr><td class=\"mono\">\(mac)</td><td class=\"mono\">\(HTML.escape(reservation.ip))</td><td>\(HTML.escape(reservation.hostname).ifEmpty("–"))</td>"
+            let mac = HTML.escape(reservation.mac.description)
+            html += "<tr><td class=\"mono\">\(mac)</td><td class=\"mono\">\(HTML.escape(reservation.ip.description))</td><td>\(HTML.escape(reservation.hostname).ifEmpty("–"))</td>"
             html += "<td class=\"mono\">\(HTML.escape(reservation.subnet))</td><td class=\"mono\">\(reservation.serial)</td><td>"
-            html += "<a class=\"button\" href=\"/reservations?edit=\(HTML.queryEscape(reservation.mac))\">Edit</a> "
+            html += "<a class=\"button\" href=\"/reservations?edit=\(HTML.queryEscape(reservation.mac.description))\">Edit</a> "
             html += "<form class=\"inline\" method=\"post\" action=\"/reservations\" data-confirm=\"Remove the reservation of \(mac)?\">\(HTML.hiddenCSRF(csrfToken))"
             html += "<input type=\"hidden\" name=\"action\" value=\"remove\"><input type=\"hidden\" name=\"mac\" value=\"\(mac)\"><button class=\"danger\" type=\"submit\">Remove</button></form></td></tr>"
         }

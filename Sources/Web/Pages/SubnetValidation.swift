@@ -1,21 +1,22 @@
+import DHCPWire
+
 /// Input checks for subnets entered in the browser or the API, done before the store sees them so
 /// the operator gets a message naming the field. Fields are trimmed; empty optional fields become nil;
-/// address lists are normalised to `a,b,c`.
+/// address lists are parsed into `[IPv4]`.
 enum SubnetValidation {
-    static func validated(_ subnet: SubnetRecord) throws -> SubnetRecord {
-        var result = subnet
-        result.subnet = try label(subnet.subnet)
-        guard subnet.serial >= 0 else { throw ReservationInputError("serial must be 0 or more, not \(subnet.serial)") }
-        guard subnet.leaseTime > 0, subnet.leaseTime <= Int(UInt32.max) else {
-            throw ReservationInputError("lease time must be between 1 and \(UInt32.max) seconds, not \(subnet.leaseTime)")
+    static func validated(_ input: SubnetInput, subnet: String, serial: Int) throws -> SubnetRecord {
+        let label = try label(subnet)
+        guard serial >= 0 else { throw ReservationInputError("serial must be 0 or more, not \(serial)") }
+        guard input.leaseTime > 0, input.leaseTime <= Int(UInt32.max) else {
+            throw ReservationInputError("lease time must be between 1 and \(UInt32.max) seconds, not \(input.leaseTime)")
         }
-        result.gateway = try addressList(subnet.gateway, field: "gateway")
-        result.subnetMask = try mask(subnet.subnetMask)
-        result.broadcastAddress = try optionalAddress(subnet.broadcastAddress, field: "broadcast address")
-        result.ntpServers = try addressList(subnet.ntpServers, field: "NTP servers")
-        result.domainNameServers = try addressList(subnet.domainNameServers, field: "DNS servers")
-        result.domainName = try domainName(subnet.domainName)
-        return result
+        return SubnetRecord(
+            subnet: label, serial: serial, leaseTime: UInt32(input.leaseTime),
+            gateways: try addressList(input.gateway, field: "gateway"), subnetMask: try mask(input.subnetMask),
+            broadcastAddress: try optionalAddress(input.broadcastAddress, field: "broadcast address"),
+            domainName: try domainName(input.domainName),
+            domainNameServers: try addressList(input.domainNameServers, field: "DNS servers"),
+            ntpServers: try addressList(input.ntpServers, field: "NTP servers"))
     }
 
     /// The subnet's label (its key with the serial): free text such as `192.0.2.0/24`, but printable.
@@ -33,25 +34,25 @@ enum SubnetValidation {
         return trimmed
     }
 
-    static func optionalAddress(_ text: String?, field: String) throws -> String? {
+    static func optionalAddress(_ text: String?, field: String) throws -> IPv4? {
         guard let text = trimmedOrNil(text) else { return nil }
         return try ReservationValidation.checkedIPv4(text, field: field)
     }
 
     /// Comma-separated addresses (spaces allowed around them).
-    static func addressList(_ text: String?, field: String) throws -> String? {
-        guard let text = trimmedOrNil(text) else { return nil }
+    static func addressList(_ text: String?, field: String) throws -> [IPv4] {
+        guard let text = trimmedOrNil(text) else { return [] }
         let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         guard !parts.contains(where: \.isEmpty) else {
             throw ReservationInputError("\(field) \"\(text)\" has an empty entry; separate addresses with single commas")
         }
-        return try parts.map { try ReservationValidation.checkedIPv4($0, field: field) }.joined(separator: ",")
+        return try parts.map { try ReservationValidation.checkedIPv4($0, field: field) }
     }
 
     /// A subnet mask must be contiguous ones followed by zeros.
-    static func mask(_ text: String?) throws -> String? {
+    static func mask(_ text: String?) throws -> IPv4? {
         guard let address = try optionalAddress(text, field: "subnet mask") else { return nil }
-        let value = address.split(separator: ".").reduce(UInt32(0)) { $0 << 8 | UInt32($1)! }
+        let value = address.value
         guard value == 0 || (~value &+ 1) & ~value == 0 else {
             throw ReservationInputError("subnet mask \(address) is not a contiguous mask like 255.255.255.0")
         }
@@ -65,4 +66,18 @@ enum SubnetValidation {
         }
         return name
     }
+}
+
+/// A subnet as the API and the form send it, before `SubnetValidation` checks it: on the API's PUT
+/// the key comes from the URL, so `subnet` and `serial` may be left out (and must match the URL when given).
+struct SubnetInput: Decodable {
+    var subnet: String?
+    var serial: Int?
+    var leaseTime: Int
+    var gateway: String?
+    var subnetMask: String?
+    var broadcastAddress: String?
+    var ntpServers: String?
+    var domainNameServers: String?
+    var domainName: String?
 }

@@ -1,3 +1,4 @@
+import DHCPWire
 import Foundation
 
 /// The subnets element of `/reservations`: the `subnets` table with an editor. A subnet is keyed by
@@ -11,11 +12,11 @@ struct SubnetsElement: Sendable {
     func perform(_ action: String, form: [String: [String]], store: any ReservationStore) async throws -> String {
         switch action {
         case "subnet-add":
-            let subnet = try SubnetValidation.validated(try record(from: form))
+            let subnet = try record(from: form)
             try await store.addSubnet(subnet)
             return "Added subnet \(subnet.subnet) serial \(subnet.serial)."
         case "subnet-update":
-            let subnet = try SubnetValidation.validated(try record(from: form))
+            let subnet = try record(from: form)
             try await store.updateSubnet(subnet)
             return "Updated subnet \(subnet.subnet) serial \(subnet.serial)."
         case "subnet-remove":
@@ -42,10 +43,16 @@ struct SubnetsElement: Sendable {
         guard let leaseTime = Int(leaseText) else {
             throw ReservationInputError("lease time \"\(leaseText)\" is not a whole number of seconds")
         }
-        return SubnetRecord(
-            subnet: field("subnet") ?? "", serial: try Self.serial(field("serial")), leaseTime: leaseTime,
-            gateway: field("gateway"), subnetMask: field("subnet_mask"), broadcastAddress: field("broadcast_address"),
+        let serial = try Self.serial(field("serial"))
+        let input = SubnetInput(
+            leaseTime: leaseTime, gateway: field("gateway"), subnetMask: field("subnet_mask"), broadcastAddress: field("broadcast_address"),
             ntpServers: field("ntp_servers"), domainNameServers: field("domain_name_servers"), domainName: field("domain_name"))
+        return try SubnetValidation.validated(input, subnet: field("subnet") ?? "", serial: serial)
+    }
+
+    /// An address list as the table and the form show it: `a,b,c`, nil when empty.
+    private static func text(_ addresses: [IPv4]) -> String? {
+        addresses.isEmpty ? nil : addresses.map(\.description).joined(separator: ",")
     }
 
     // MARK: Rendering
@@ -90,11 +97,11 @@ struct SubnetsElement: Sendable {
         let serial = value("serial", editing.map { String($0.serial) })
         html += "<label>Serial<input type=\"number\" name=\"serial\"\(key) min=\"0\" size=\"4\" value=\"\(serial.isEmpty && !isUpdate ? "0" : serial)\"></label>"
         html += "<label>Lease time (s)<input type=\"number\" name=\"lease_time\" required min=\"1\" size=\"7\" value=\"\(value("lease_time", editing.map { String($0.leaseTime) }))\" placeholder=\"3600\"></label>"
-        html += "<label>Gateways<input type=\"text\" name=\"gateway\" size=\"15\" value=\"\(value("gateway", editing?.gateway))\" placeholder=\"192.0.2.1\"></label>"
-        html += "<label>Subnet mask<input type=\"text\" name=\"subnet_mask\" size=\"15\" value=\"\(value("subnet_mask", editing?.subnetMask))\" placeholder=\"255.255.255.0\"></label>"
-        html += "<label>Broadcast<input type=\"text\" name=\"broadcast_address\" size=\"15\" value=\"\(value("broadcast_address", editing?.broadcastAddress))\" placeholder=\"192.0.2.255\"></label>"
-        html += "<label>DNS servers<input type=\"text\" name=\"domain_name_servers\" size=\"22\" value=\"\(value("domain_name_servers", editing?.domainNameServers))\" placeholder=\"192.0.2.53,192.0.2.54\"></label>"
-        html += "<label>NTP servers<input type=\"text\" name=\"ntp_servers\" size=\"15\" value=\"\(value("ntp_servers", editing?.ntpServers))\"></label>"
+        html += "<label>Gateways<input type=\"text\" name=\"gateway\" size=\"15\" value=\"\(value("gateway", editing.flatMap { Self.text($0.gateways) }))\" placeholder=\"192.0.2.1\"></label>"
+        html += "<label>Subnet mask<input type=\"text\" name=\"subnet_mask\" size=\"15\" value=\"\(value("subnet_mask", editing?.subnetMask?.description))\" placeholder=\"255.255.255.0\"></label>"
+        html += "<label>Broadcast<input type=\"text\" name=\"broadcast_address\" size=\"15\" value=\"\(value("broadcast_address", editing?.broadcastAddress?.description))\" placeholder=\"192.0.2.255\"></label>"
+        html += "<label>DNS servers<input type=\"text\" name=\"domain_name_servers\" size=\"22\" value=\"\(value("domain_name_servers", editing.flatMap { Self.text($0.domainNameServers) }))\" placeholder=\"192.0.2.53,192.0.2.54\"></label>"
+        html += "<label>NTP servers<input type=\"text\" name=\"ntp_servers\" size=\"15\" value=\"\(value("ntp_servers", editing.flatMap { Self.text($0.ntpServers) }))\"></label>"
         html += "<label>Domain name<input type=\"text\" name=\"domain_name\" size=\"16\" value=\"\(value("domain_name", editing?.domainName))\" placeholder=\"example.net\"></label>"
         html += "<label>&nbsp;<button class=\"primary\" type=\"submit\">\(isUpdate ? "Save" : "Add")</button></label>"
         if isUpdate { html += "<label>&nbsp;<a class=\"button\" href=\"/reservations#subnets\">Cancel</a></label>" }
@@ -110,8 +117,8 @@ struct SubnetsElement: Sendable {
             func cell(_ text: String?) -> String { "<td class=\"mono\">\(HTML.escape(text).ifEmpty("–"))</td>" }
             html += "<tr><td class=\"mono\">\(label)</td><td class=\"mono\">\(subnet.serial)</td>"
             html += "<td class=\"mono\" title=\"\(subnet.leaseTime) s\">\(HTML.duration(TimeInterval(subnet.leaseTime)))</td>"
-            html += cell(subnet.gateway) + cell(subnet.subnetMask) + cell(subnet.broadcastAddress)
-            html += cell(subnet.domainNameServers) + cell(subnet.ntpServers) + cell(subnet.domainName) + "<td>"
+            html += cell(Self.text(subnet.gateways)) + cell(subnet.subnetMask?.description) + cell(subnet.broadcastAddress?.description)
+            html += cell(Self.text(subnet.domainNameServers)) + cell(Self.text(subnet.ntpServers)) + cell(subnet.domainName) + "<td>"
             html += "<a class=\"button\" href=\"/reservations?edit-subnet=\(HTML.queryEscape(subnet.subnet))&amp;serial=\(subnet.serial)#subnets\">Edit</a> "
             html += "<form class=\"inline\" method=\"post\" action=\"/reservations#subnets\" data-confirm=\"Remove subnet \(label) serial \(subnet.serial)?\">"
             html += HTML.hiddenCSRF(csrfToken) + "<input type=\"hidden\" name=\"action\" value=\"subnet-remove\">"

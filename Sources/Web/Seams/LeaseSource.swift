@@ -1,3 +1,4 @@
+import DHCPWire
 import Foundation
 
 /// Dynamic pool leases (the dynamism extension's, kept in the scripts' `store`), implemented by the
@@ -7,36 +8,16 @@ import Foundation
 /// as a generic failure.
 public protocol LeaseSource: Sendable {
     /// Every lease in the store, quarantined addresses included, in pool then address order.
-    func leases() async throws -> [Lease]
+    func leases() async throws -> [PoolLease]
     /// Each pool's size and use as the scripts count them (dynamism's pool gauges, the ones
     /// `/metrics` exports); empty when no script reports a pool.
     func poolUsage() async throws -> [PoolUsage]
     /// Frees the lease `mac` (`aa:bb:cc:dd:ee:ff`) holds in every pool, for every daemon of the
     /// store; returns what was released, empty when it held none. Quarantines are left to end.
-    func release(mac: String) async throws -> [Lease]
+    func release(mac: MAC) async throws -> [PoolLease]
 }
 
-/// One address of a pool and who holds it.
-public struct Lease: Sendable, Codable, Equatable {
-    public var pool: String
-    public var mac: String
-    public var ip: String
-    /// "offered", "bound" or "quarantined" (declined: `mac` is then the client that declined it).
-    public var state: String
-    /// When the offer or the lease runs out, or the quarantine ends.
-    public var expires: Date
-    /// The name the client sent (option 12), when the pool recorded one.
-    public var hostname: String?
-
-    public init(pool: String, mac: String, ip: String, state: String, expires: Date, hostname: String? = nil) {
-        self.pool = pool
-        self.mac = mac
-        self.ip = ip
-        self.state = state
-        self.expires = expires
-        self.hostname = hostname
-    }
-
+extension PoolLease {
     /// A bound lease whose time has passed: its address stays the client's for the pool's
     /// `reclaim_after` (docs/SCRIPTING.md, "dynamism"), then it is free.
     func isExpired(at now: Date) -> Bool { state == "bound" && expires <= now }

@@ -1,3 +1,4 @@
+import DHCPWire
 import Foundation
 import Hummingbird
 
@@ -96,27 +97,28 @@ struct APIRoutes: Sendable {
                 guard (1...10_000).contains(limit) else { return .jsonError("limit must be between 1 and 10000", status: .badRequest) }
                 return .json(try await store.searchReservations(matching: request.firstQuery("q") ?? "", limit: limit))
             case (.get, let mac?), (.head, let mac?):
-                guard let found = try await store.reservation(mac: mac) else {
+                guard let found = try await store.reservation(mac: try Self.pathMAC(mac)) else {
                     return .jsonError("no reservation for \(mac)", status: .notFound)
                 }
                 return .json(found)
             case (.post, nil):
                 guard passesCSRF(request) else { return csrfRefusal }
                 guard state.authenticator != nil else { return writesNeedAuthentication }
-                let reservation = try decode(Reservation.self, from: request, what: Self.reservationFields)
-                try await store.addReservation(try ReservationValidation.validated(reservation))
+                let reservation = try decode(ReservationInput.self, from: request, what: Self.reservationFields).validated()
+                try await store.addReservation(reservation)
                 return .json(reservation, status: .created)
             case (.put, let mac?):
                 guard passesCSRF(request) else { return csrfRefusal }
                 guard state.authenticator != nil else { return writesNeedAuthentication }
-                let reservation = try decode(Reservation.self, from: request, what: Self.reservationFields)
-                try await store.updateReservation(mac: mac, with: try ReservationValidation.validated(reservation))
+                let reservation = try decode(ReservationInput.self, from: request, what: Self.reservationFields).validated()
+                let old = try Self.pathMAC(mac, detail: " (12 hex digits expected, e.g. 00:11:22:33:44:55)")
+                try await store.updateReservation(mac: old, with: reservation)
                 return .json(reservation)
             case (.delete, let mac?):
                 // No CSRF check: a form cannot send DELETE, and a cross-site fetch of it needs a CORS
                 // preflight this server never grants.
                 guard state.authenticator != nil else { return writesNeedAuthentication }
-                guard try await store.removeReservation(mac: mac) else {
+                guard try await store.removeReservation(mac: try Self.pathMAC(mac)) else {
                     return .jsonError("no reservation for \(mac)", status: .notFound)
                 }
                 return Reply(status: .noContent, contentType: "application/json", body: [])
@@ -138,6 +140,25 @@ struct APIRoutes: Sendable {
 
     var writesNeedAuthentication: Reply {
         .jsonError("editing reservations and subnets needs WEB_DIGEST_USERNAME and WEB_DIGEST_PASSWORD to be set", status: .forbidden)
+    }
+
+    /// A reservation as the API is sent it, before `ReservationValidation` checks it.
+    struct ReservationInput: Decodable {
+        var mac: String
+        var ip: String
+        var hostname: String?
+        var subnet: String
+        var serial: Int
+
+        func validated() throws -> Reservation {
+            try ReservationValidation.validated(mac: mac, ip: ip, hostname: hostname, subnet: subnet, serial: serial)
+        }
+    }
+
+    /// The MAC a reservation URL names.
+    static func pathMAC(_ text: String, detail: String = "") throws -> MAC {
+        guard let mac = MAC(text) else { throw ReservationInputError("'\(text)' is not a MAC address\(detail)") }
+        return mac
     }
 
     static let reservationFields = "a reservation object (mac, ip, hostname, subnet, serial)"

@@ -5,27 +5,6 @@ import Hummingbird
 /// its slash as is, e.g. `/api/subnets/192.0.2.0/24`). Same rules as the reservations API: reads for
 /// anyone allowed to see the page, writes only with digest credentials configured and a JSON body.
 extension APIRoutes {
-    /// A subnet as the API accepts it: on PUT the key comes from the URL, so `subnet` and `serial`
-    /// may be left out of the body (and must match the URL when given).
-    struct SubnetInput: Decodable {
-        var subnet: String?
-        var serial: Int?
-        var leaseTime: Int
-        var gateway: String?
-        var subnetMask: String?
-        var broadcastAddress: String?
-        var ntpServers: String?
-        var domainNameServers: String?
-        var domainName: String?
-
-        func record(subnet: String, serial: Int) -> SubnetRecord {
-            SubnetRecord(
-                subnet: subnet, serial: serial, leaseTime: leaseTime, gateway: gateway, subnetMask: subnetMask,
-                broadcastAddress: broadcastAddress, ntpServers: ntpServers, domainNameServers: domainNameServers,
-                domainName: domainName)
-        }
-    }
-
     static let subnetFields = "a subnet object (subnet, serial, leaseTime, gateway, subnetMask, broadcastAddress, ntpServers, domainNameServers, domainName)"
 
     func subnets(_ request: IncomingRequest, subnet label: String?) async -> Reply {
@@ -41,7 +20,7 @@ extension APIRoutes {
                 guard state.authenticator != nil else { return writesNeedAuthentication }
                 let input = try decode(SubnetInput.self, from: request, what: Self.subnetFields)
                 guard let label = input.subnet else { throw ReservationInputError("the subnet object needs a \"subnet\" label") }
-                let record = try SubnetValidation.validated(input.record(subnet: label, serial: input.serial ?? 0))
+                let record = try SubnetValidation.validated(input, subnet: label, serial: input.serial ?? 0)
                 try await store.addSubnet(record)
                 return .json(record, status: .created)
             case (let method, let label?):
@@ -75,7 +54,7 @@ extension APIRoutes {
                 throw ReservationInputError("the body names serial \(bodySerial) but the URL names serial \(serial); a subnet's serial cannot change")
             }
             guard try await store.listSubnets().contains(where: { $0.subnet == key && $0.serial == serial }) else { return notFound }
-            let record = try SubnetValidation.validated(input.record(subnet: key, serial: serial))
+            let record = try SubnetValidation.validated(input, subnet: key, serial: serial)
             try await store.updateSubnet(record)
             return .json(record)
         case .delete:
