@@ -213,9 +213,12 @@ func wireCall<T>(_ body: () throws(WireError) -> T) throws(LuaArgumentError) -> 
     do { return try body() } catch { throw LuaArgumentError(error.description) }
 }
 
-private let packetCollect: LuaFunction = { L in
+private let packetCollect: LuaFunction = { L in collectUserdata(L, PacketBox.self) }
+
+/// A userdata's `__gc`: deinitializes the Swift value its memory holds (Lua frees the memory).
+func collectUserdata<T>(_ L: LuaState?, _: T.Type) -> Int32 {
     guard let L, let raw = lua_touserdata(L, 1) else { return 0 }
-    raw.assumingMemoryBound(to: PacketBox.self).deinitialize(count: 1)
+    raw.assumingMemoryBound(to: T.self).deinitialize(count: 1)
     return 0
 }
 
