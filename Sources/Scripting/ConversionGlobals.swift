@@ -33,18 +33,12 @@ func integerList(_ L: LuaState, _ relativeIndex: Int32, _ what: String) throws(L
     guard lua_type(L, index) == LUA_TTABLE else {
         throw LuaArgumentError("\(what) must be an array of integers, got \(describe(L, index))")
     }
-    let count = Int(lua_rawlen(L, index))
-    var values: [Int64] = []
-    values.reserveCapacity(count)
-    for position in 0..<count {
-        lua_rawgeti(L, index, lua_Integer(position + 1))
-        defer { clua_pop(L, 1) }
+    return try arrayItems(L, index) { (position) throws(LuaArgumentError) in
         guard let value = integerValue(L, -1) else {
-            throw LuaArgumentError("\(what): item \(position + 1) must be an integer, got \(describe(L, -1))")
+            throw LuaArgumentError("\(what): item \(position) must be an integer, got \(describe(L, -1))")
         }
-        values.append(Int64(value))
+        return Int64(value)
     }
-    return values
 }
 
 private let listToIP: LuaFunction = { L in
