@@ -101,6 +101,15 @@ let package = Package(
             ]
         ),
         .target(
+            // The engine's `DHCPHooks` over one Scripting `ScriptRuntime`: the one library that
+            // sees both sides (Engine knows no Lua, Scripting does not import Engine).
+            name: "ScriptedHooks",
+            dependencies: [
+                "Engine", "Scripting", "DaemonLogging", "DHCPModel", "DHCPWire", "Databases",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             // The daemon's log sinks: console, rotated file, dashboard FIFO, e-mail of CRITICAL records.
             // Not "Logging": that is swift-log's module.
             name: "DaemonLogging",
@@ -115,7 +124,7 @@ let package = Package(
         .executableTarget(
             name: "staticdhcpd",
             dependencies: [
-                "DHCPWire", "DHCPModel", "Scripting", "Databases", "Engine", "DHCPNetwork", "DHCPService", "Web", "DaemonLogging",
+                "DHCPWire", "DHCPModel", "Scripting", "Databases", "Engine", "ScriptedHooks", "DHCPNetwork", "DHCPService", "Web", "DaemonLogging",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -167,6 +176,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "DHCPWire", "Databases"]),
+        .testTarget(
+            name: "ScriptedHooksTests",
+            dependencies: ["ScriptedHooks", "Engine", "Scripting", "DaemonLogging", "DHCPWire", "Databases"]
+        ),
         .testTarget(
             name: "DaemonLoggingTests",
             dependencies: [

@@ -8,34 +8,6 @@ import DHCPWire
 import Logging
 import Synchronization
 
-/// One datagram as it arrived. The receive loop never decodes it.
-public struct InboundDatagram: Sendable {
-    public var bytes: [UInt8]
-    public var sourceIP: IPv4
-    public var sourcePort: UInt16
-    /// The port of the socket it arrived on (DHCP_SERVER_PORT or PROXY_PORT).
-    public var localPort: UInt16
-    /// True when it arrived on the ProxyDHCP socket.
-    public var arrivedOnProxy: Bool
-    /// The arrival interface (IP_PKTINFO), 0 when unknown.
-    public var interfaceIndex: Int32
-    /// The packet's destination address (IP_PKTINFO): 255.255.255.255 for broadcasts.
-    public var destinationIP: IPv4
-
-    public init(
-        bytes: [UInt8], sourceIP: IPv4, sourcePort: UInt16, localPort: UInt16, arrivedOnProxy: Bool,
-        interfaceIndex: Int32 = 0, destinationIP: IPv4 = .zero
-    ) {
-        self.bytes = bytes
-        self.sourceIP = sourceIP
-        self.sourcePort = sourcePort
-        self.localPort = localPort
-        self.arrivedOnProxy = arrivedOnProxy
-        self.interfaceIndex = interfaceIndex
-        self.destinationIP = destinationIP
-    }
-}
-
 /// A snapshot of the socket counters, for metrics.
 public struct NetworkCounters: Hashable, Sendable {
     public var received: Int

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import CNetLinux
+import DHCPModel
 import DHCPWire
 
 /// Reads datagrams from one socket in `recvmmsg` batches, copying each out and handing it to a
@@ -40,7 +41,7 @@ public final class DatagramReader: @unchecked Sendable {
     /// datagrams were read, 0 when none was queued, and -1 when the sockets are stopping or the
     /// socket is unusable (closed): the caller should stop reading it.
     @discardableResult
-    public func read(_ deliver: (InboundDatagram) -> Void) -> Int {
+    public func read(_ deliver: (Datagram) -> Void) -> Int {
         if owner.isStopping { return -1 }
         let (batch, slotSize, fd) = (self.batch, self.slotSize, self.fd)
         let count = slots.withUnsafeMutableBufferPointer { slotBytes in
@@ -77,7 +78,7 @@ public final class DatagramReader: @unchecked Sendable {
                 continue
             }
             let start = index * slotSize
-            let datagram = InboundDatagram(
+            let datagram = Datagram(
                 bytes: Array(slots[start..<(start + Int(info.length))]),
                 sourceIP: IPv4(info.source_ip), sourcePort: info.source_port, localPort: localPort,
                 arrivedOnProxy: isProxy, interfaceIndex: info.interface_index,

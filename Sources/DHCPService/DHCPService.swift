@@ -109,7 +109,7 @@ public final class DHCPService: Sendable {
             let fd = reader.fd
             thread.watch(fd) {
                 engine.assumeIsolated { engine in
-                    if reader.read({ engine.handleArrived(Datagram($0)) }) < 0 { thread.unwatch(fd) }
+                    if reader.read({ engine.handleArrived($0) }) < 0 { thread.unwatch(fd) }
                 }
             }
         }
@@ -118,17 +118,7 @@ public final class DHCPService: Sendable {
     /// Reads and answers every datagram waiting on `readers` now (on the engine's thread).
     private static func answerQueued(on readers: [DatagramReader], engine: isolated DHCPEngine) {
         for reader in readers {
-            while reader.read({ engine.handleArrived(Datagram($0)) }) > 0 {}
+            while reader.read({ engine.handleArrived($0) }) > 0 {}
         }
-    }
-}
-
-extension Datagram {
-    /// The engine's datagram, with everything the kernel told us about its arrival.
-    init(_ inbound: InboundDatagram) {
-        self.init(
-            bytes: inbound.bytes, sourceIP: inbound.sourceIP, sourcePort: inbound.sourcePort, localPort: inbound.localPort,
-            arrivedOnProxy: inbound.arrivedOnProxy, interfaceIndex: inbound.interfaceIndex, destinationIP: inbound.destinationIP
-        )
     }
 }

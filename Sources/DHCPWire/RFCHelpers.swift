@@ -179,22 +179,24 @@ public enum RFC {
 
     /// Option 139, MoS addresses: per pair, `code, length, addresses` (RFC 5678, with the length byte).
     public static func rfc5678_139(_ values: [(code: UInt8, addresses: String)]) throws(WireError) -> RFCValue {
-        var bytes: [UInt8] = []
-        for value in values {
-            bytes.append(value.code)
-            bytes += try lengthPrefixed(try addressPieces(value.addresses), what: "MoS sub-option \(value.code)")
-        }
-        return RFCValue(name: "rfc5678_139", bytes: bytes)
+        try mobilityServices("rfc5678_139", values.map { ($0.code, $0.addresses) }, addressPieces)
     }
 
     /// Option 140, MoS domain names: per pair, `code, length, FQDNs` (RFC 5678, with the length byte).
     public static func rfc5678_140(_ values: [(code: UInt8, names: String)]) throws(WireError) -> RFCValue {
+        try mobilityServices("rfc5678_140", values.map { ($0.code, $0.names) }, encodeNames)
+    }
+
+    /// Options 139 and 140: per pair, the code, then the length and the text as `encode` writes it.
+    private static func mobilityServices(
+        _ name: String, _ values: [(UInt8, String)], _ encode: (String) throws(WireError) -> [UInt8]
+    ) throws(WireError) -> RFCValue {
         var bytes: [UInt8] = []
-        for value in values {
-            bytes.append(value.code)
-            bytes += try lengthPrefixed(try encodeNames(value.names), what: "MoS sub-option \(value.code)")
+        for (code, text) in values {
+            bytes.append(code)
+            bytes += try lengthPrefixed(try encode(text), what: "MoS sub-option \(code)")
         }
-        return RFCValue(name: "rfc5678_140", bytes: bytes)
+        return RFCValue(name: name, bytes: bytes)
     }
 
     // MARK: Shared pieces

@@ -14,17 +14,24 @@ enum Stop: Error {
 }
 
 extension DHCPEngine {
+    /// Drops a request that cannot be read: counted as malformed, logged at debug, traced. False.
+    private func dropMalformed(_ request: inout Request, _ message: @autoclosure () -> Logger.Message, trace: @autoclosure () -> String) -> Bool {
+        request.outcome = .malformed
+        counters.malformed += 1
+        logger.debug(message())
+        request.trace?.drop(trace())
+        return false
+    }
+
     /// The first steps of the chain: decode, classify, source policy, abuse check. Returns true
     /// when the request goes on to its method's rules (`advance`).
     func beginRequest(_ request: inout Request) -> Bool {
         do {
             request.packet = try DHCPPacket(decoding: request.datagram.bytes)
         } catch {
-            request.outcome = .malformed
-            counters.malformed += 1
-            logger.debug("Dropped a datagram from \(request.datagram.sourceIP):\(request.datagram.sourcePort) that is not DHCP: \(error)")
-            request.trace?.drop("not a DHCP packet: \(error)")
-            return false
+            let (sourceIP, sourcePort) = (request.datagram.sourceIP, request.datagram.sourcePort)
+            return dropMalformed(&request, "Dropped a datagram from \(sourceIP):\(sourcePort) that is not DHCP: \(error)",
+                                 trace: "not a DHCP packet: \(error)")
         }
         if let truncated = request.packet.truncatedOption {
             // Answered all the same, as the peers do (docs/PROTOCOL.md §6 item 17); counted so a
@@ -42,11 +49,8 @@ extension DHCPEngine {
         do {
             mac = try request.packet.hardwareAddress()
         } catch {
-            request.outcome = .malformed
-            counters.malformed += 1
-            logger.debug("Dropped a \(method.name) with an unusable hardware address: \(error)")
-            request.trace?.drop("unusable hardware address: \(error)")
-            return false
+            return dropMalformed(&request, "Dropped a \(method.name) with an unusable hardware address: \(error)",
+                                 trace: "unusable hardware address: \(error)")
         }
         request.mac = mac
         let giaddr = request.packet.giaddr.nonZero

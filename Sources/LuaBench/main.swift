@@ -26,37 +26,6 @@ DATABASE_ENGINE = "SQLite"
 SQLITE_FILE = "dhcp.sqlite3"
 
 """
-let conf = directory.appendingPathComponent("conf.lua")
-try """
-DHCP_SERVER_IP = "192.0.2.1"
-DATABASE_ENGINE = "SQLite"
-SQLITE_FILE = "dhcp.sqlite3"
-function loadDHCPPacket(packet, method, mac, definition, relay_ip, port, source_packet)
-  packet:setOption(51, 3600)
-  packet:setOption("renewal_time_value", 1800)
-  return true
-end
-""".write(to: conf, atomically: true, encoding: .utf8)
-
-let runtime = try ScriptRuntime(configFile: conf, log: SilentLog())
-
-// The hook scripts/lib/benchkit/servers.py (HOOK_LUA) gives the daemon in scripts/bench.
-let metaDirectory = directory.appendingPathComponent("meta")
-try FileManager.default.createDirectory(at: metaDirectory, withIntermediateDirectories: true)
-let metaConf = metaDirectory.appendingPathComponent("conf.lua")
-try """
-DHCP_SERVER_IP = "192.0.2.1"
-DATABASE_ENGINE = "SQLite"
-SQLITE_FILE = "dhcp.sqlite3"
-function loadDHCPPacket(packet, method, mac, definition, relay_ip, port, source_packet)
-  packet.meta.seen = (packet.meta.seen or 0) + 1
-  packet:setOption("renewal_time_value", 1800)
-  packet:setOption("rebinding_time_value", 3150)
-  return true
-end
-""".write(to: metaConf, atomically: true, encoding: .utf8)
-let metaRuntime = try ScriptRuntime(configFile: metaConf, log: SilentLog())
-
 func makeRuntime(_ name: String, _ source: String) throws -> ScriptRuntime {
     let folder = directory.appendingPathComponent(name)
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -64,6 +33,24 @@ func makeRuntime(_ name: String, _ source: String) throws -> ScriptRuntime {
     try (baseSettings + source).write(to: file, atomically: true, encoding: .utf8)
     return try ScriptRuntime(configFile: file, log: SilentLog())
 }
+
+let runtime = try makeRuntime("plain", """
+function loadDHCPPacket(packet, method, mac, definition, relay_ip, port, source_packet)
+  packet:setOption(51, 3600)
+  packet:setOption("renewal_time_value", 1800)
+  return true
+end
+""")
+
+// The hook scripts/lib/benchkit/servers.py (HOOK_LUA) gives the daemon in scripts/bench.
+let metaRuntime = try makeRuntime("meta", """
+function loadDHCPPacket(packet, method, mac, definition, relay_ip, port, source_packet)
+  packet.meta.seen = (packet.meta.seen or 0) + 1
+  packet:setOption("renewal_time_value", 1800)
+  packet:setOption("rebinding_time_value", 3150)
+  return true
+end
+""")
 
 var request = DHCPPacket()
 request.op = 1; request.htype = 1; request.hlen = 6; request.xid = 0x1234_5678

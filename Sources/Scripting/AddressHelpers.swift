@@ -159,69 +159,41 @@ extension ScriptRuntime {
     }
 }
 
-/// MAC.parse(x) -> canonical string, or nil and a reason.
-private let macParse: LuaFunction = { L in
-    luaEntry(L, "MAC.parse") { L in
-        guard let mac = macValue(L, 1) else {
+/// What the MAC and IPv4 tables share: a value read from any Lua form (or required, naming the
+/// argument), its integer and its bytes. Each helper below is written once over it.
+private protocol LuaAddress: Comparable, CustomStringConvertible {
+    /// How parse's reason names the kind: "a MAC address", "an IPv4 address".
+    static var noun: String { get }
+    static func read(_ L: LuaState, _ index: Int32) -> Self?
+    static func require(_ L: LuaState, _ index: Int32, _ what: String) throws(LuaArgumentError) -> Self
+    var integer: lua_Integer { get }
+    var bytes: [UInt8] { get }
+}
+
+extension MAC: LuaAddress {
+    fileprivate static var noun: String { "a MAC address" }
+    fileprivate static func read(_ L: LuaState, _ index: Int32) -> MAC? { macValue(L, index) }
+    fileprivate static func require(_ L: LuaState, _ index: Int32, _ what: String) throws(LuaArgumentError) -> MAC {
+        try requireMAC(L, index, what)
+    }
+    fileprivate var integer: lua_Integer { lua_Integer(value) }
+}
+
+extension IPv4: LuaAddress {
+    fileprivate static var noun: String { "an IPv4 address" }
+    fileprivate static func read(_ L: LuaState, _ index: Int32) -> IPv4? { ipv4Value(L, index) }
+    fileprivate static func require(_ L: LuaState, _ index: Int32, _ what: String) throws(LuaArgumentError) -> IPv4 {
+        try requireIPv4(L, index, what)
+    }
+    fileprivate var integer: lua_Integer { lua_Integer(value) }
+}
+
+/// `parse(x)` -> canonical string, or nil and a reason.
+private func parseAddress<A: LuaAddress>(_ L: LuaState?, _: A.Type, _ name: StaticString) -> Int32 {
+    luaEntry(L, name) { L in
+        guard let address = A.read(L, 1) else {
             lua_pushnil(L)
-            pushString(L, "not a MAC address: \(describe(L, 1))")
-            return 2
-        }
-        pushString(L, mac.description)
-        return 1
-    }
-}
-
-private let macIsValid: LuaFunction = { L in
-    luaEntry(L, "MAC.isValid") { L in
-        lua_pushboolean(L, macValue(L, 1) != nil ? 1 : 0)
-        return 1
-    }
-}
-
-private let macToInt: LuaFunction = { L in
-    luaEntry(L, "MAC.toInt") { L in
-        lua_pushinteger(L, lua_Integer(try requireMAC(L, 1, "argument 1").value))
-        return 1
-    }
-}
-
-private let macFromInt: LuaFunction = { L in
-    luaEntry(L, "MAC.fromInt") { L in
-        pushString(L, try requireMAC(L, 1, "argument 1").description)
-        return 1
-    }
-}
-
-private let macToList: LuaFunction = { L in
-    luaEntry(L, "MAC.toList") { L in
-        pushByteList(L, try requireMAC(L, 1, "argument 1").bytes)
-        return 1
-    }
-}
-
-private let macEquals: LuaFunction = { L in
-    luaEntry(L, "MAC.equals") { L in
-        let a = macValue(L, 1), b = macValue(L, 2)
-        lua_pushboolean(L, a != nil && a == b ? 1 : 0)
-        return 1
-    }
-}
-
-private let macCompare: LuaFunction = { L in
-    luaEntry(L, "MAC.compare") { L in
-        let a = try requireMAC(L, 1, "argument 1"), b = try requireMAC(L, 2, "argument 2")
-        lua_pushinteger(L, a < b ? -1 : a == b ? 0 : 1)
-        return 1
-    }
-}
-
-/// IPv4.parse(x) -> canonical string, or nil and a reason (IPv4.fromInt/fromList are the same).
-private let ipParse: LuaFunction = { L in
-    luaEntry(L, "IPv4.parse") { L in
-        guard let address = ipv4Value(L, 1) else {
-            lua_pushnil(L)
-            pushString(L, "not an IPv4 address: \(describe(L, 1))")
+            pushString(L, "not \(A.noun): \(describe(L, 1))")
             return 2
         }
         pushString(L, address.description)
@@ -229,42 +201,66 @@ private let ipParse: LuaFunction = { L in
     }
 }
 
-private let ipIsValid: LuaFunction = { L in
-    luaEntry(L, "IPv4.isValid") { L in
-        lua_pushboolean(L, ipv4Value(L, 1) != nil ? 1 : 0)
+private func addressIsValid<A: LuaAddress>(_ L: LuaState?, _: A.Type, _ name: StaticString) -> Int32 {
+    luaEntry(L, name) { L in
+        lua_pushboolean(L, A.read(L, 1) != nil ? 1 : 0)
         return 1
     }
 }
 
-private let ipToInt: LuaFunction = { L in
-    luaEntry(L, "IPv4.toInt") { L in
-        lua_pushinteger(L, lua_Integer(try requireIPv4(L, 1, "argument 1").value))
+private func addressToInt<A: LuaAddress>(_ L: LuaState?, _: A.Type, _ name: StaticString) -> Int32 {
+    luaEntry(L, name) { L in
+        lua_pushinteger(L, try A.require(L, 1, "argument 1").integer)
         return 1
     }
 }
 
-private let ipToListHelper: LuaFunction = { L in
-    luaEntry(L, "IPv4.toList") { L in
-        pushByteList(L, try requireIPv4(L, 1, "argument 1").bytes)
+/// The canonical string of a required address (MAC.fromInt and MAC.fromList).
+private func addressString<A: LuaAddress>(_ L: LuaState?, _: A.Type, _ name: StaticString) -> Int32 {
+    luaEntry(L, name) { L in
+        pushString(L, try A.require(L, 1, "argument 1").description)
         return 1
     }
 }
 
-private let ipEquals: LuaFunction = { L in
-    luaEntry(L, "IPv4.equals") { L in
-        let a = ipv4Value(L, 1), b = ipv4Value(L, 2)
+private func addressToList<A: LuaAddress>(_ L: LuaState?, _: A.Type, _ name: StaticString) -> Int32 {
+    luaEntry(L, name) { L in
+        pushByteList(L, try A.require(L, 1, "argument 1").bytes)
+        return 1
+    }
+}
+
+private func addressEquals<A: LuaAddress>(_ L: LuaState?, _: A.Type, _ name: StaticString) -> Int32 {
+    luaEntry(L, name) { L in
+        let a = A.read(L, 1), b = A.read(L, 2)
         lua_pushboolean(L, a != nil && a == b ? 1 : 0)
         return 1
     }
 }
 
-private let ipCompare: LuaFunction = { L in
-    luaEntry(L, "IPv4.compare") { L in
-        let a = try requireIPv4(L, 1, "argument 1"), b = try requireIPv4(L, 2, "argument 2")
+private func addressCompare<A: LuaAddress>(_ L: LuaState?, _: A.Type, _ name: StaticString) -> Int32 {
+    luaEntry(L, name) { L in
+        let a = try A.require(L, 1, "argument 1"), b = try A.require(L, 2, "argument 2")
         lua_pushinteger(L, a < b ? -1 : a == b ? 0 : 1)
         return 1
     }
 }
+
+private let macParse: LuaFunction = { L in parseAddress(L, MAC.self, "MAC.parse") }
+private let macIsValid: LuaFunction = { L in addressIsValid(L, MAC.self, "MAC.isValid") }
+private let macToInt: LuaFunction = { L in addressToInt(L, MAC.self, "MAC.toInt") }
+private let macFromInt: LuaFunction = { L in addressString(L, MAC.self, "MAC.fromInt") }
+private let macToList: LuaFunction = { L in addressToList(L, MAC.self, "MAC.toList") }
+private let macEquals: LuaFunction = { L in addressEquals(L, MAC.self, "MAC.equals") }
+private let macCompare: LuaFunction = { L in addressCompare(L, MAC.self, "MAC.compare") }
+
+/// IPv4.fromInt and IPv4.fromList are IPv4.parse.
+private let ipParse: LuaFunction = { L in parseAddress(L, IPv4.self, "IPv4.parse") }
+private let ipIsValid: LuaFunction = { L in addressIsValid(L, IPv4.self, "IPv4.isValid") }
+private let ipToInt: LuaFunction = { L in addressToInt(L, IPv4.self, "IPv4.toInt") }
+private let ipToListHelper: LuaFunction = { L in addressToList(L, IPv4.self, "IPv4.toList") }
+private let ipEquals: LuaFunction = { L in addressEquals(L, IPv4.self, "IPv4.equals") }
+private let ipCompare: LuaFunction = { L in addressCompare(L, IPv4.self, "IPv4.compare") }
 
 /// IPv4.inSubnet(ip, "192.0.2.0/24"), IPv4.inSubnet(ip, "192.0.2.0", 24) or
 /// IPv4.inSubnet(ip, "192.0.2.0", "255.255.255.0").

@@ -33,18 +33,12 @@ func integerList(_ L: LuaState, _ relativeIndex: Int32, _ what: String) throws(L
     guard lua_type(L, index) == LUA_TTABLE else {
         throw LuaArgumentError("\(what) must be an array of integers, got \(describe(L, index))")
     }
-    let count = Int(lua_rawlen(L, index))
-    var values: [Int64] = []
-    values.reserveCapacity(count)
-    for position in 0..<count {
-        lua_rawgeti(L, index, lua_Integer(position + 1))
-        defer { clua_pop(L, 1) }
+    return try arrayItems(L, index) { (position) throws(LuaArgumentError) in
         guard let value = integerValue(L, -1) else {
-            throw LuaArgumentError("\(what): item \(position + 1) must be an integer, got \(describe(L, -1))")
+            throw LuaArgumentError("\(what): item \(position) must be an integer, got \(describe(L, -1))")
         }
-        values.append(Int64(value))
+        return Int64(value)
     }
-    return values
 }
 
 private let listToIP: LuaFunction = { L in
@@ -92,78 +86,64 @@ private let listToNumber: LuaFunction = { L in
     }
 }
 
-private let listToInt: LuaFunction = { L in
-    luaEntry(L, "listToInt") { L in
-        lua_pushinteger(L, lua_Integer(Conversions.listToInt(try requireByteList(L, 1, "argument 1"))))
+/// listToInt, listToLong: a byte list in, one integer out.
+private func listToInteger(_ L: LuaState?, _ name: StaticString, _ convert: ([UInt8]) -> Int64) -> Int32 {
+    luaEntry(L, name) { L in
+        lua_pushinteger(L, lua_Integer(convert(try requireByteList(L, 1, "argument 1"))))
         return 1
     }
 }
 
-private let listToInts: LuaFunction = { L in
-    luaEntry(L, "listToInts") { L in
-        pushIntegerList(L, Conversions.listToInts(try requireByteList(L, 1, "argument 1")))
+/// listToInts, listToLongs: a byte list in, a list of integers out.
+private func listToIntegers(_ L: LuaState?, _ name: StaticString, _ convert: ([UInt8]) -> [Int64]) -> Int32 {
+    luaEntry(L, name) { L in
+        pushIntegerList(L, convert(try requireByteList(L, 1, "argument 1")))
         return 1
     }
 }
 
-private let listToLong: LuaFunction = { L in
-    luaEntry(L, "listToLong") { L in
-        lua_pushinteger(L, lua_Integer(Conversions.listToLong(try requireByteList(L, 1, "argument 1"))))
+/// intToList, longToList: one integer in, its bytes out.
+private func integerToList(_ L: LuaState?, _ name: StaticString, _ convert: (Int64) -> [UInt8]) -> Int32 {
+    luaEntry(L, name) { L in
+        pushByteList(L, convert(Int64(try requireInteger(L, 1, "argument 1"))))
         return 1
     }
 }
 
-private let listToLongs: LuaFunction = { L in
-    luaEntry(L, "listToLongs") { L in
-        pushIntegerList(L, Conversions.listToLongs(try requireByteList(L, 1, "argument 1")))
+/// intsToList, longsToList: a list of integers in, their bytes out.
+private func integersToList(_ L: LuaState?, _ name: StaticString, _ convert: ([Int64]) -> [UInt8]) -> Int32 {
+    luaEntry(L, name) { L in
+        pushByteList(L, convert(try integerList(L, 1, "argument 1")))
         return 1
     }
 }
 
-private let intToList: LuaFunction = { L in
-    luaEntry(L, "intToList") { L in
-        pushByteList(L, Conversions.intToList(Int64(try requireInteger(L, 1, "argument 1"))))
-        return 1
-    }
-}
+private let listToInt: LuaFunction = { L in listToInteger(L, "listToInt") { Conversions.listToInt($0) } }
+private let listToInts: LuaFunction = { L in listToIntegers(L, "listToInts", Conversions.listToInts) }
+private let listToLong: LuaFunction = { L in listToInteger(L, "listToLong") { Conversions.listToLong($0) } }
+private let listToLongs: LuaFunction = { L in listToIntegers(L, "listToLongs", Conversions.listToLongs) }
+private let intToList: LuaFunction = { L in integerToList(L, "intToList", Conversions.intToList) }
+private let intsToList: LuaFunction = { L in integersToList(L, "intsToList", Conversions.intsToList) }
+private let longToList: LuaFunction = { L in integerToList(L, "longToList", Conversions.longToList) }
+private let longsToList: LuaFunction = { L in integersToList(L, "longsToList", Conversions.longsToList) }
 
-private let intsToList: LuaFunction = { L in
-    luaEntry(L, "intsToList") { L in
-        pushByteList(L, Conversions.intsToList(try integerList(L, 1, "argument 1")))
-        return 1
-    }
-}
-
-private let longToList: LuaFunction = { L in
-    luaEntry(L, "longToList") { L in
-        pushByteList(L, Conversions.longToList(Int64(try requireInteger(L, 1, "argument 1"))))
-        return 1
-    }
-}
-
-private let longsToList: LuaFunction = { L in
-    luaEntry(L, "longsToList") { L in
-        pushByteList(L, Conversions.longsToList(try integerList(L, 1, "argument 1")))
-        return 1
-    }
+/// Argument 1 as bytes: a Lua string's, or a byte list's (strToList and strToPaddedList take either).
+private func stringOrByteList(_ L: LuaState) throws(LuaArgumentError) -> [UInt8] {
+    if let bytes = stringBytes(L, 1) { return bytes }
+    return try requireByteList(L, 1, "argument 1 (a string)")
 }
 
 /// strToList("hi") -> {104, 105}; a table is returned as a copy (the original passes lists through).
 private let strToList: LuaFunction = { L in
     luaEntry(L, "strToList") { L in
-        if let bytes = stringBytes(L, 1) {
-            pushByteList(L, bytes)
-        } else {
-            pushByteList(L, try requireByteList(L, 1, "argument 1 (a string)"))
-        }
+        pushByteList(L, try stringOrByteList(L))
         return 1
     }
 }
 
 private let strToPaddedList: LuaFunction = { L in
     luaEntry(L, "strToPaddedList") { L in
-        let bytes: [UInt8]
-        if let text = stringBytes(L, 1) { bytes = text } else { bytes = try requireByteList(L, 1, "argument 1 (a string)") }
+        let bytes = try stringOrByteList(L)
         let length = try requireInteger(L, 2, "argument 2 (the length)")
         do { pushByteList(L, try Conversions.strToPaddedList(bytes, length)) } catch { throw LuaArgumentError("\(error)") }
         return 1

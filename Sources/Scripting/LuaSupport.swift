@@ -134,6 +134,20 @@ func describe(_ L: LuaState, _ index: Int32) -> String {
     }
 }
 
+/// The items of the 1-based array at the absolute `index`, up to its raw length: each read by
+/// `read` (given its position) while it is on top of the stack, and popped after.
+func arrayItems<T, E: Error>(_ L: LuaState, _ index: Int32, _ read: (Int) throws(E) -> T) throws(E) -> [T] {
+    let count = Int(lua_rawlen(L, index))
+    var items: [T] = []
+    items.reserveCapacity(count)
+    for position in 1...max(count, 1) where count > 0 {
+        lua_rawgeti(L, index, lua_Integer(position))
+        defer { clua_pop(L, 1) }
+        items.append(try read(position))
+    }
+    return items
+}
+
 /// Reads a 1-based array of byte integers at `index`; nil when it is not one.
 func byteList(_ L: LuaState, _ relativeIndex: Int32) -> [UInt8]? {
     let index = lua_absindex(L, relativeIndex)

@@ -143,16 +143,9 @@ func optionInput(_ L: LuaState, _ index: Int32, depth: Int = 0) throws(LuaArgume
         if let value = ScriptRuntime.from(L).rfcValue(at: index) { return .rfc(value) }
     case LUA_TTABLE:
         guard depth < 4 else { break }
-        let absolute = lua_absindex(L, index)
-        let count = Int(lua_rawlen(L, absolute))
-        var items: [OptionInput] = []
-        items.reserveCapacity(count)
-        for position in 0..<count {
-            lua_rawgeti(L, absolute, lua_Integer(position + 1))
-            defer { clua_pop(L, 1) }
-            items.append(try optionInput(L, -1, depth: depth + 1))
-        }
-        return .list(items)
+        return .list(try arrayItems(L, lua_absindex(L, index)) { (_) throws(LuaArgumentError) in
+            try optionInput(L, -1, depth: depth + 1)
+        })
     default: break
     }
     throw LuaArgumentError("cannot use \(describe(L, index)) as an option value")
@@ -199,23 +192,19 @@ func optionKeyList(_ L: LuaState, _ relativeIndex: Int32) throws(LuaArgumentErro
     let type = lua_type(L, index)
     if type == LUA_TNONE || type == LUA_TNIL { return nil }
     guard type == LUA_TTABLE else { return [try optionKey(L, index)] }
-    var keys: [OptionKey] = []
-    let count = Int(lua_rawlen(L, index))
-    for position in 0..<count {
-        lua_rawgeti(L, index, lua_Integer(position + 1))
-        defer { clua_pop(L, 1) }
-        keys.append(try optionKey(L, -1))
-    }
-    return keys
+    return try arrayItems(L, index) { (_) throws(LuaArgumentError) in try optionKey(L, -1) }
 }
 
 func wireCall<T>(_ body: () throws(WireError) -> T) throws(LuaArgumentError) -> T {
     do { return try body() } catch { throw LuaArgumentError(error.description) }
 }
 
-private let packetCollect: LuaFunction = { L in
+private let packetCollect: LuaFunction = { L in collectUserdata(L, PacketBox.self) }
+
+/// A userdata's `__gc`: deinitializes the Swift value its memory holds (Lua frees the memory).
+func collectUserdata<T>(_ L: LuaState?, _: T.Type) -> Int32 {
     guard let L, let raw = lua_touserdata(L, 1) else { return 0 }
-    raw.assumingMemoryBound(to: PacketBox.self).deinitialize(count: 1)
+    raw.assumingMemoryBound(to: T.self).deinitialize(count: 1)
     return 0
 }
 

@@ -48,33 +48,19 @@ private let setOption: LuaFunction = { L in
     }
 }
 
-private let deleteOption: LuaFunction = { L in
-    luaEntry(L, "deleteOption") { L in
+/// packet:deleteOption(option), packet:isOption(option), packet:isSelectedOption(option) -> boolean.
+private func optionQuery(_ L: LuaState?, _ name: StaticString, _ query: (inout DHCPPacket, OptionID) -> Bool) -> Int32 {
+    luaEntry(L, name) { L in
         let runtime = ScriptRuntime.from(L)
         let packet = try runtime.packetPointer(at: 1)
-        let removed = packet.pointee.deleteOption(try runtime.optionID(at: 2))
-        lua_pushboolean(L, removed ? 1 : 0)
+        lua_pushboolean(L, query(&packet.pointee, try runtime.optionID(at: 2)) ? 1 : 0)
         return 1
     }
 }
 
-private let isOption: LuaFunction = { L in
-    luaEntry(L, "isOption") { L in
-        let runtime = ScriptRuntime.from(L)
-        let packet = try runtime.packetPointer(at: 1)
-        lua_pushboolean(L, packet.pointee.isOption(try runtime.optionID(at: 2)) ? 1 : 0)
-        return 1
-    }
-}
-
-private let isSelectedOption: LuaFunction = { L in
-    luaEntry(L, "isSelectedOption") { L in
-        let runtime = ScriptRuntime.from(L)
-        let packet = try runtime.packetPointer(at: 1)
-        lua_pushboolean(L, packet.pointee.isSelectedOption(try runtime.optionID(at: 2)) ? 1 : 0)
-        return 1
-    }
-}
+private let deleteOption: LuaFunction = { L in optionQuery(L, "deleteOption") { $0.deleteOption($1) } }
+private let isOption: LuaFunction = { L in optionQuery(L, "isOption") { $0.isOption($1) } }
+private let isSelectedOption: LuaFunction = { L in optionQuery(L, "isSelectedOption") { $0.isSelectedOption($1) } }
 
 private let getSelectedOptions: LuaFunction = { L in
     luaEntry(L, "getSelectedOptions") { L in

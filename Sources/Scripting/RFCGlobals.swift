@@ -63,10 +63,6 @@ extension ScriptRuntime {
     }
 }
 
-private func wire<T>(_ body: () throws(WireError) -> T) throws(LuaArgumentError) -> T {
-    do { return try body() } catch { throw LuaArgumentError(error.description) }
-}
-
 private let rfcGetValue: LuaFunction = { L in
     luaEntry(L, "getValue") { L in
         guard let value = ScriptRuntime.from(L).rfcValue(at: 1) else { throw LuaArgumentError("call it as value:getValue()") }
@@ -93,15 +89,11 @@ private let rfcToString: LuaFunction = { L in
     }
 }
 
-private let rfcCollect: LuaFunction = { L in
-    guard let L, let raw = lua_touserdata(L, 1) else { return 0 }
-    raw.assumingMemoryBound(to: RFCValue.self).deinitialize(count: 1)
-    return 0
-}
+private let rfcCollect: LuaFunction = { L in collectUserdata(L, RFCValue.self) }
 
 private let rfc3046Decode: LuaFunction = { L in
     luaEntry(L, "rfc3046_decode") { L in
-        pushByteListTable(L, try wire { () throws(WireError) in try RFC.rfc3046_decode(try requireByteListWire(L, 1)) })
+        pushByteListTable(L, try wireCall { () throws(WireError) in try RFC.rfc3046_decode(try requireByteListWire(L, 1)) })
         return 1
     }
 }
@@ -110,14 +102,14 @@ private let rfc3925Decode: LuaFunction = { L in
     luaEntry(L, "rfc3925_decode") { L in
         let size = integerValue(L, 2) ?? 4
         guard (1...4).contains(size) else { throw LuaArgumentError("identifier_size must be 1...4, got \(size)") }
-        pushByteListTable(L, try wire { () throws(WireError) in try RFC.rfc3925_decode(try requireByteListWire(L, 1), identifierSize: size) })
+        pushByteListTable(L, try wireCall { () throws(WireError) in try RFC.rfc3925_decode(try requireByteListWire(L, 1), identifierSize: size) })
         return 1
     }
 }
 
 private let rfc3925_125Decode: LuaFunction = { L in
     luaEntry(L, "rfc3925_125_decode") { L in
-        let decoded = try wire { () throws(WireError) in try RFC.rfc3925_125_decode(try requireByteListWire(L, 1)) }
+        let decoded = try wireCall { () throws(WireError) in try RFC.rfc3925_125_decode(try requireByteListWire(L, 1)) }
         lua_createtable(L, 0, Int32(decoded.count))
         for (enterprise, codes) in decoded {
             pushByteListTable(L, codes)
@@ -136,7 +128,7 @@ private func pushByteListTable<Key: BinaryInteger>(_ L: LuaState, _ lists: [Key:
     }
 }
 
-/// requireByteList with a WireError, for use inside `wire { }`.
+/// requireByteList with a WireError, for use inside `wireCall { }`.
 private func requireByteListWire(_ L: LuaState, _ index: Int32) throws(WireError) -> [UInt8] {
     guard let bytes = byteList(L, index) else {
         throw WireError.invalidValue("argument \(index) must be an array of integers 0..255, got \(describe(L, index))")
@@ -149,7 +141,7 @@ private func requireByteListWire(_ L: LuaState, _ index: Int32) throws(WireError
 private let rfcNames: LuaFunction = { L in
     luaEntry(L, "rfc1035_plus") { L in
         let names = try requireString(L, 1, "argument 1 (comma-separated names)")
-        ScriptRuntime.from(L).pushRFC(try wire { () throws(WireError) in try RFC.rfc1035_plus(names) })
+        ScriptRuntime.from(L).pushRFC(try wireCall { () throws(WireError) in try RFC.rfc1035_plus(names) })
         return 1
     }
 }
@@ -165,7 +157,7 @@ private let rfc2610_78: LuaFunction = { L in
     luaEntry(L, "rfc2610_78") { L in
         let mandatory = try requireBoolean(L, 1, "argument 1 (mandatory)")
         let addresses = try requireString(L, 2, "argument 2 (comma-separated addresses)")
-        ScriptRuntime.from(L).pushRFC(try wire { () throws(WireError) in try RFC.rfc2610_78(mandatory: mandatory, addresses) })
+        ScriptRuntime.from(L).pushRFC(try wireCall { () throws(WireError) in try RFC.rfc2610_78(mandatory: mandatory, addresses) })
         return 1
     }
 }
@@ -182,7 +174,7 @@ private let rfc2610_79: LuaFunction = { L in
 private let rfc3361_120: LuaFunction = { L in
     luaEntry(L, "rfc3361_120") { L in
         let servers = try requireString(L, 1, "argument 1 (comma-separated addresses or names)")
-        ScriptRuntime.from(L).pushRFC(try wire { () throws(WireError) in try RFC.rfc3361_120(servers) })
+        ScriptRuntime.from(L).pushRFC(try wireCall { () throws(WireError) in try RFC.rfc3361_120(servers) })
         return 1
     }
 }
@@ -209,7 +201,7 @@ private let rfc3442_121: LuaFunction = { L in
             let prefix = try requireInteger(L, -1, "route \(position): the prefix length")
             routes.append((network, prefix, router))
         }
-        ScriptRuntime.from(L).pushRFC(try wire { () throws(WireError) in try RFC.rfc3442_121(routes) })
+        ScriptRuntime.from(L).pushRFC(try wireCall { () throws(WireError) in try RFC.rfc3442_121(routes) })
         return 1
     }
 }
@@ -240,7 +232,7 @@ private let rfc3925_124: LuaFunction = { L in
             guard (0...Int(UInt32.max)).contains(enterprise) else { throw LuaArgumentError("enterprise \(enterprise) is out of range") }
             classes[UInt32(enterprise)] = try requireByteList(L, -1, "the data of enterprise \(enterprise)")
         }
-        ScriptRuntime.from(L).pushRFC(try wire { () throws(WireError) in try RFC.rfc3925_124(classes) })
+        ScriptRuntime.from(L).pushRFC(try wireCall { () throws(WireError) in try RFC.rfc3925_124(classes) })
         return 1
     }
 }
@@ -257,7 +249,7 @@ private let rfc3925_125: LuaFunction = { L in
             }
             vendors[UInt32(enterprise)] = codes
         }
-        ScriptRuntime.from(L).pushRFC(try wire { () throws(WireError) in try RFC.rfc3925_125(vendors) })
+        ScriptRuntime.from(L).pushRFC(try wireCall { () throws(WireError) in try RFC.rfc3925_125(vendors) })
         return 1
     }
 }
@@ -269,7 +261,7 @@ private let rfc4174_83: LuaFunction = { L in
         let flags = Int64(try requireInteger(L, 3, "argument 3 (admin_flags)"))
         let security = Int64(try requireInteger(L, 4, "argument 4 (isns_security)"))
         let addresses = try requireString(L, 5, "argument 5 (comma-separated addresses)")
-        ScriptRuntime.from(L).pushRFC(try wire { () throws(WireError) in
+        ScriptRuntime.from(L).pushRFC(try wireCall { () throws(WireError) in
             try RFC.rfc4174_83(isnsFunctions: functions, ddAccess: access, adminFlags: flags, isnsSecurity: security, addresses)
         })
         return 1
@@ -298,7 +290,7 @@ private func codeTextPairs(_ L: LuaState, _ what: String) throws(LuaArgumentErro
 private let rfc5678_139: LuaFunction = { L in
     luaEntry(L, "rfc5678_139") { L in
         let pairs = try codeTextPairs(L, "addresses").map { (code: $0.0, addresses: $0.1) }
-        ScriptRuntime.from(L).pushRFC(try wire { () throws(WireError) in try RFC.rfc5678_139(pairs) })
+        ScriptRuntime.from(L).pushRFC(try wireCall { () throws(WireError) in try RFC.rfc5678_139(pairs) })
         return 1
     }
 }
@@ -306,7 +298,7 @@ private let rfc5678_139: LuaFunction = { L in
 private let rfc5678_140: LuaFunction = { L in
     luaEntry(L, "rfc5678_140") { L in
         let pairs = try codeTextPairs(L, "names").map { (code: $0.0, names: $0.1) }
-        ScriptRuntime.from(L).pushRFC(try wire { () throws(WireError) in try RFC.rfc5678_140(pairs) })
+        ScriptRuntime.from(L).pushRFC(try wireCall { () throws(WireError) in try RFC.rfc5678_140(pairs) })
         return 1
     }
 }

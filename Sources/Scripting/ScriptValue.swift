@@ -51,19 +51,12 @@ public enum ScriptValue: Sendable, Equatable {
         case LUA_TTABLE:
             guard depth > 0, lua_checkstack(L, 4) != 0 else { return .opaque("table (too deep)") }
             let absolute = lua_absindex(L, index)
-            let count = Int(lua_rawlen(L, absolute))
-            var array: [ScriptValue] = []
-            array.reserveCapacity(count)
-            for position in 0..<count {
-                lua_rawgeti(L, absolute, lua_Integer(position + 1))
-                array.append(read(L, -1, depth: depth - 1))
-                clua_pop(L, 1)
-            }
+            let array = arrayItems(L, absolute) { _ in read(L, -1, depth: depth - 1) }
             var fields: [String: ScriptValue] = [:]
             lua_pushnil(L)
             while lua_next(L, absolute) != 0 {
                 defer { clua_pop(L, 1) }
-                if let key = integerValue(L, -2), key >= 1, key <= count { continue }
+                if let key = integerValue(L, -2), key >= 1, key <= array.count { continue }
                 let key: String
                 switch lua_type(L, -2) {
                 case LUA_TSTRING: key = stringValue(L, -2) ?? ""

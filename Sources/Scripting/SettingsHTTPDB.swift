@@ -43,45 +43,39 @@ extension Settings {
 
     /// A table of name = "string" pairs.
     private static func stringTable(_ r: inout SettingsReader, _ key: String) -> [String: String] {
-        r.register(key)
-        switch r.raw(key) {
-        case .nil:
-            return [:]
-        case .table(let array, let fields) where array.isEmpty:
-            var result: [String: String] = [:]
-            for (name, value) in fields {
-                guard case .string(let text) = value else {
-                    r.problem(key, expected: "a table of name = \"string\" pairs", found: "\(value.shortDescription) at '\(name)'")
-                    continue
-                }
-                result[name] = text
-            }
-            return result
-        case let other:
-            r.problem(key, expected: "a table of name = \"string\" pairs", found: other.shortDescription)
-            return [:]
+        nameTable(&r, key, expected: "a table of name = \"string\" pairs", expectedValue: "a table of name = \"string\" pairs") { value in
+            if case .string(let text) = value { text } else { nil }
         }
     }
 
     /// A table of name = value pairs; values are strings, numbers, booleans or (POST only) tables.
     private static func parameterTable(_ r: inout SettingsReader, _ key: String) -> [String: ExtraValue] {
+        nameTable(&r, key, expected: "a table of name = value pairs",
+                  expectedValue: "a table of name = value pairs (strings, numbers, booleans, tables)") { $0.extraValue }
+    }
+
+    /// A table of name = value pairs (empty when unset), each value taken by `convert`: a value it
+    /// refuses is a problem (`expectedValue`) and left out; anything but such a table is a problem
+    /// (`expected`) and no pairs.
+    private static func nameTable<Value>(
+        _ r: inout SettingsReader, _ key: String, expected: String, expectedValue: String, _ convert: (ScriptValue) -> Value?
+    ) -> [String: Value] {
         r.register(key)
         switch r.raw(key) {
         case .nil:
             return [:]
         case .table(let array, let fields) where array.isEmpty:
-            var result: [String: ExtraValue] = [:]
+            var result: [String: Value] = [:]
             for (name, value) in fields {
-                guard let converted = value.extraValue else {
-                    r.problem(key, expected: "a table of name = value pairs (strings, numbers, booleans, tables)",
-                              found: "\(value.shortDescription) at '\(name)'")
+                guard let converted = convert(value) else {
+                    r.problem(key, expected: expectedValue, found: "\(value.shortDescription) at '\(name)'")
                     continue
                 }
                 result[name] = converted
             }
             return result
         case let other:
-            r.problem(key, expected: "a table of name = value pairs", found: other.shortDescription)
+            r.problem(key, expected: expected, found: other.shortDescription)
             return [:]
         }
     }

@@ -38,15 +38,21 @@ struct SettingsReader {
 
     func isSet(_ key: String) -> Bool { raw(key) != .nil }
 
-    mutating func bool(_ key: String, _ fallback: Bool) -> Bool {
+    /// A setting of one kind: nil when unset, else what `extract` takes from it; a value of
+    /// another kind is a problem (`expected` names the kind) and nil.
+    private mutating func typed<T>(_ key: String, expected: String, _ extract: (ScriptValue) -> T?) -> T? {
         known.insert(key)
-        switch raw(key) {
-        case .nil: return fallback
-        case .bool(let value): return value
-        case let other:
-            problem(key, expected: "a boolean (true or false)", found: other.shortDescription)
-            return fallback
-        }
+        let value = raw(key)
+        if value == .nil { return nil }
+        if let typed = extract(value) { return typed }
+        problem(key, expected: expected, found: value.shortDescription)
+        return nil
+    }
+
+    mutating func bool(_ key: String, _ fallback: Bool) -> Bool {
+        typed(key, expected: "a boolean (true or false)") { value in
+            if case .bool(let flag) = value { flag } else { nil }
+        } ?? fallback
     }
 
     mutating func optionalInt(_ key: String, range: ClosedRange<Int>? = nil) -> Int? {
@@ -54,11 +60,7 @@ struct SettingsReader {
         switch raw(key) {
         case .nil: return nil
         case .integer(let value):
-            if let range, !range.contains(value) {
-                problem(key, expected: "an integer in \(range.lowerBound)...\(range.upperBound)", found: "\(value)")
-                return nil
-            }
-            return value
+            return optionalIntChecked(key, value, range)
         case .number(let value) where value.rounded() == value && abs(value) < 9e15:
             return optionalIntChecked(key, Int(value), range)
         case let other:
@@ -101,13 +103,8 @@ struct SettingsReader {
     }
 
     mutating func optionalString(_ key: String) -> String? {
-        known.insert(key)
-        switch raw(key) {
-        case .nil: return nil
-        case .string(let value): return value
-        case let other:
-            problem(key, expected: "a string", found: other.shortDescription)
-            return nil
+        typed(key, expected: "a string") { value in
+            if case .string(let text) = value { text } else { nil }
         }
     }
 

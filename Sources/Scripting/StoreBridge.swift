@@ -102,6 +102,24 @@ private func storeCall<T>(_ body: () throws(StoreError) -> T) throws(LuaArgument
     do { return try body() } catch { throw LuaArgumentError(error.message) }
 }
 
+/// One store operation on whichever store is open: `local` on the daemon's own file, or `request`
+/// to the shared store, whose answer `answered` reads (nil: an answer of another kind, an error).
+/// Either way `push` gives the script the result and says how many values it pushed.
+private func perform<Value>(
+    _ L: LuaState, local: (KeyValueStore) throws(StoreError) -> Value, remote request: StoreRequest,
+    answered: @escaping (StoreAnswer) -> Value?, push: @escaping (LuaState, Value) throws(LuaArgumentError) -> Int32
+) throws(LuaArgumentError) -> Int32 {
+    switch try openStore(L) {
+    case .local(let store):
+        return try push(L, try storeCall { () throws(StoreError) in try local(store) })
+    case .remote(let store, let runtime):
+        return try runtime.remoteCall(L, store, request) { (L, answer) throws(LuaArgumentError) in
+            guard let value = answered(answer) else { throw LuaArgumentError("unexpected answer \(answer)") }
+            return try push(L, value)
+        }
+    }
+}
+
 private func pushStored(_ L: LuaState, _ text: String?, key: String) throws(LuaArgumentError) {
     guard let text else { lua_pushnil(L); return }
     do { try StoreCodec.decode(L, text) } catch {
@@ -125,15 +143,8 @@ private func get(_ L: LuaState, withToken: Bool) throws(LuaArgumentError) -> Int
         try pushStored(L, text, key: key)
         return 1
     }
-    switch try openStore(L) {
-    case .local(let store):
-        return try push(L, try storeCall { () throws(StoreError) in try store.get(key) })
-    case .remote(let store, let runtime):
-        return try runtime.remoteCall(L, store, .get(key)) { (L, answer) throws(LuaArgumentError) in
-            guard case .value(let text) = answer else { throw LuaArgumentError("unexpected answer \(answer)") }
-            return try push(L, text)
-        }
-    }
+    return try perform(L, local: { (store) throws(StoreError) in try store.get(key) }, remote: .get(key),
+                       answered: { if case .value(let text) = $0 { text } else { nil } }, push: push)
 }
 
 private let storePut: LuaFunction = { L in
@@ -143,47 +154,28 @@ private let storePut: LuaFunction = { L in
             throw LuaArgumentError("the value for \"\(key)\" is nil; use store.delete(key) to remove a key")
         }
         let text = try StoreCodec.encode(L, 2)
-        switch try openStore(L) {
-        case .local(let store):
-            try storeCall { () throws(StoreError) in try store.put(key, text) }
-            return 0
-        case .remote(let store, let runtime):
-            return try runtime.remoteCall(L, store, .put(key, text)) { (_, _) throws(LuaArgumentError) in 0 }
-        }
+        return try perform(L, local: { (store) throws(StoreError) in try store.put(key, text) }, remote: .put(key, text),
+                           answered: { _ in () }, push: { (_, _) throws(LuaArgumentError) in 0 })
     }
 }
 
 private let storeDelete: LuaFunction = { L in
     luaEntry(L, "store.delete") { L in
         let key = try storeKey(L)
-        switch try openStore(L) {
-        case .local(let store):
-            let existed = try storeCall { () throws(StoreError) in try store.delete(key) }
+        return try perform(L, local: { (store) throws(StoreError) in try store.delete(key) }, remote: .delete(key),
+                           answered: { if case .existed(let existed) = $0 { existed } else { nil } }) { L, existed in
             lua_pushboolean(L, existed ? 1 : 0)
             return 1
-        case .remote(let store, let runtime):
-            return try runtime.remoteCall(L, store, .delete(key)) { (L, answer) throws(LuaArgumentError) in
-                guard case .existed(let existed) = answer else { throw LuaArgumentError("unexpected answer \(answer)") }
-                lua_pushboolean(L, existed ? 1 : 0)
-                return 1
-            }
         }
     }
 }
 
 private let storeCount: LuaFunction = { L in
     luaEntry(L, "store.count") { L in
-        switch try openStore(L) {
-        case .local(let store):
-            let count = try storeCall { () throws(StoreError) in try store.count() }
+        return try perform(L, local: { (store) throws(StoreError) in try store.count() }, remote: .count,
+                           answered: { if case .count(let count) = $0 { count } else { nil } }) { L, count in
             lua_pushinteger(L, lua_Integer(count))
             return 1
-        case .remote(let store, let runtime):
-            return try runtime.remoteCall(L, store, .count) { (L, answer) throws(LuaArgumentError) in
-                guard case .count(let count) = answer else { throw LuaArgumentError("unexpected answer \(answer)") }
-                lua_pushinteger(L, lua_Integer(count))
-                return 1
-            }
         }
     }
 }
@@ -203,16 +195,9 @@ private let storeScan: LuaFunction = { L in
             }
             limit = value
         }
-        switch try openStore(L) {
-        case .local(let store):
-            let rows = try storeCall { () throws(StoreError) in try store.scan(prefix: prefix, limit: limit) }
-            return try pushRows(L, rows.map { StoreRow(key: $0.key, value: $0.value) })
-        case .remote(let store, let runtime):
-            return try runtime.remoteCall(L, store, .scan(prefix: prefix, limit: limit)) { (L, answer) throws(LuaArgumentError) in
-                guard case .rows(let rows) = answer else { throw LuaArgumentError("unexpected answer \(answer)") }
-                return try pushRows(L, rows)
-            }
-        }
+        return try perform(
+            L, local: { (store) throws(StoreError) in try store.scan(prefix: prefix, limit: limit).map { StoreRow(key: $0.key, value: $0.value) } },
+            remote: .scan(prefix: prefix, limit: limit), answered: { if case .rows(let rows) = $0 { rows } else { nil } }, push: pushRows)
     }
 }
 
@@ -378,16 +363,11 @@ private let storeCompareAndSet: LuaFunction = { L in
             }
             return 1 + (try pushVersioned(L, current, key: key))
         }
-        switch try openStore(L) {
-        case .local(let store):
-            let (swapped, current) = try storeCall { () throws(StoreError) in try store.swap(key, value: value, expected: expected) }
-            return try push(L, swapped, current)
-        case .remote(let store, let runtime):
-            return try runtime.remoteCall(L, store, .swap(key: key, value: value, expected: expected)) { (L, answer) throws(LuaArgumentError) in
-                guard case .swapped(let swapped, let current) = answer else { throw LuaArgumentError("unexpected answer \(answer)") }
-                return try push(L, swapped, current)
-            }
-        }
+        return try perform(
+            L, local: { (store) throws(StoreError) in try store.swap(key, value: value, expected: expected) },
+            remote: .swap(key: key, value: value, expected: expected),
+            answered: { if case .swapped(let swapped, let current) = $0 { (swapped, current) } else { nil } }
+        ) { (L, answer) throws(LuaArgumentError) in try push(L, answer.0, answer.1) }
     }
 }
 

@@ -6,6 +6,7 @@ import Engine
 import Foundation
 import Logging
 import Scripting
+import ScriptedHooks
 
 /// Runs one made-up request through the chain the daemon runs (docs/ARCHITECTURE.md, "Explaining
 /// a request"): conf.lua loaded and `init()` called as at start-up, the configured database and
@@ -48,7 +49,7 @@ enum ExplainRun {
                 runtime.attachStore(store, timeout: timeout)
                 try runtime.callInit()
             }
-            let hooks = LuaHooks(runtime: runtime, telemetry: nil, logTap: LogTap())
+            let hooks = LuaHooks(runtime: runtime, observeStatistics: nil, logTap: LogTap())
             await engine.install(Generation(number: 1, configuration: configuration, hooks: hooks, database: database))
         } catch {
             throw Failure(description: "\(configFile.path): start-up failed: \(error)")

@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Logging
 import Scripting
+import ScriptedHooks
 
 /// The database and the scripts' store a generation uses, built from its settings: shared by the
 /// daemon (`Server`) and `staticdhcpd explain`, so explain asks exactly the database and store
@@ -19,7 +20,7 @@ enum GenerationParts {
         }
         var custom: (any Database)?
         if settings.databaseEngine == .luaFunction {
-            let executor = EngineExecutor(engine: engine)
+            let executor = EngineScriptExecutor(engine: engine)
             custom = try await engine.perform { try runtime.makeLuaDatabase(executor: executor) }
         } else if settings.databaseEngine == .none {
             logger.warning("DATABASE_ENGINE is nil (or unset): no database; every client is unknown unless handleUnknownMAC answers for it")

@@ -9,6 +9,7 @@ import Foundation
 import Glibc
 import Logging
 import Scripting
+import ScriptedHooks
 import Synchronization
 import Web
 
@@ -118,7 +119,9 @@ actor Server {
     func install(_ generation: LoadedGeneration, rebound: DHCPSockets? = nil) async {
         guard let service else { return }
         // Statistics telemetry only feeds the dashboard: recorded while the settings ask for one.
-        let hooks = LuaHooks(runtime: generation.runtime, telemetry: generation.settings.webEnabled ? telemetry : nil, logTap: hub.tap)
+        let telemetry = telemetry
+        let observe: (@Sendable (Statistics) -> Void)? = generation.settings.webEnabled ? { @Sendable statistics in telemetry.record(statistics) } : nil
+        let hooks = LuaHooks(runtime: generation.runtime, observeStatistics: observe, logTap: hub.tap)
         let next = Generation(
             number: generation.number, configuration: generation.settings.engineConfiguration,
             hooks: hooks, database: generation.database

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CNetLinux
 import DHCPService
+import DHCPModel
 import DHCPWire
 import Foundation
 import Logging
@@ -57,7 +58,7 @@ final class ReadingLoop: Sendable {
     let thread = EngineThread(name: "test-reader")
     let readers: [DatagramReader]
 
-    init(_ sockets: DHCPSockets, deliver: @escaping @Sendable (InboundDatagram) -> Void) {
+    init(_ sockets: DHCPSockets, deliver: @escaping @Sendable (Datagram) -> Void) {
         readers = sockets.makeReaders()
         let thread = thread
         for reader in readers {
@@ -77,14 +78,14 @@ final class ReadingLoop: Sendable {
 
 /// Collects what the readers deliver, and waits for it.
 final class DatagramCollector: Sendable {
-    private let items = Mutex<[InboundDatagram]>([])
+    private let items = Mutex<[Datagram]>([])
 
-    var callback: @Sendable (InboundDatagram) -> Void {
+    var callback: @Sendable (Datagram) -> Void {
         { datagram in self.items.withLock { $0.append(datagram) } }
     }
 
     /// Waits up to 3 s for at least `count` datagrams.
-    func wait(for count: Int) -> [InboundDatagram] {
+    func wait(for count: Int) -> [Datagram] {
         for _ in 0..<300 {
             let current = items.withLock { $0 }
             if current.count >= count { return current }

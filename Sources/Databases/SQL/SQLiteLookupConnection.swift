@@ -182,27 +182,39 @@ private struct RawRow: DefinitionRow {
         return UnsafeBufferPointer(start: sqlite3_column_text(statement, column), count: count)
     }
 
-    /// `.some(nil)` for NULL or empty, `.some(address)` for a plain address, nil otherwise.
-    private func address(_ index: Int) -> IPv4?? {
+    /// What the plain readers below see in a column: NULL and empty text alike are no value.
+    private enum PlainColumn {
+        case none
+        case text(UnsafeBufferPointer<UInt8>)
+        /// Not text: the row takes the general path.
+        case other
+    }
+
+    private func plainColumn(_ index: Int) -> PlainColumn {
         let column = Int32(index)
         switch type(column) {
-        case SQLITE_NULL: return .some(nil)
+        case SQLITE_NULL: return .none
         case SQLITE_TEXT:
             let text = bytes(column)
-            if text.isEmpty { return .some(nil) }
-            return IPv4(plainDottedQuad: text).map { .some($0) }
-        default: return nil
+            return text.isEmpty ? .none : .text(text)
+        default: return .other
+        }
+    }
+
+    /// `.some(nil)` for NULL or empty, `.some(address)` for a plain address, nil otherwise.
+    private func address(_ index: Int) -> IPv4?? {
+        switch plainColumn(index) {
+        case .none: return .some(nil)
+        case .text(let text): return IPv4(plainDottedQuad: text).map { .some($0) }
+        case .other: return nil
         }
     }
 
     /// A comma-separated list of plain addresses (NULL or empty: none); nil otherwise.
     private func addressList(_ index: Int) -> [IPv4]? {
-        let column = Int32(index)
-        switch type(column) {
-        case SQLITE_NULL: return []
-        case SQLITE_TEXT:
-            let text = bytes(column)
-            if text.isEmpty { return [] }
+        switch plainColumn(index) {
+        case .none: return []
+        case .text(let text):
             var list: [IPv4] = []
             var start = 0
             for end in 0...text.count where end == text.count || text[end] == UInt8(ascii: ",") {
@@ -211,22 +223,19 @@ private struct RawRow: DefinitionRow {
                 start = end + 1
             }
             return list
-        default: return nil
+        case .other: return nil
         }
     }
 
     /// `.some(nil)` for NULL or empty, the text when it has no surrounding whitespace, nil otherwise.
     private func plainText(_ index: Int) -> String?? {
-        let column = Int32(index)
-        switch type(column) {
-        case SQLITE_NULL: return .some(nil)
-        case SQLITE_TEXT:
-            let text = bytes(column)
-            guard let first = text.first, let last = text.last else { return .some(nil) }
+        switch plainColumn(index) {
+        case .none: return .some(nil)
+        case .text(let text):
             let blank: (UInt8) -> Bool = { $0 == 32 || (9...13).contains($0) || $0 >= 0x80 }
-            if blank(first) || blank(last) { return nil }
+            if blank(text[0]) || blank(text[text.count - 1]) { return nil }
             return .some(String(decoding: text, as: UTF8.self))
-        default: return nil
+        case .other: return nil
         }
     }
 

@@ -5,29 +5,32 @@ import Engine
 import Foundation
 import Logging
 import Scripting
-import Web
 
 /// The engine's hook protocol over one Lua runtime (one script generation), plus the
-/// observers that want every statistics record (the dashboard's telemetry).
-final class LuaHooks: DHCPHooks {
-    let runtime: ScriptRuntime
+/// observer that wants every statistics record (the dashboard's telemetry).
+///
+/// Engine knows no Lua and Scripting does not import Engine: this module is the one that sees
+/// both, and only turns `ScriptError`s and suspended coroutines into the engine's `HookError`
+/// and `SuspendedHook`.
+public final class LuaHooks: DHCPHooks {
+    public let runtime: ScriptRuntime
     /// Nil when no dashboard runs: then nobody reads it, and each packet saves a dictionary update.
-    let telemetry: Telemetry?
-    let logTap: LogTap
+    public let observeStatistics: (@Sendable (Statistics) -> Void)?
+    public let logTap: LogTap
     private let presence: HookPresence
 
-    init(runtime: ScriptRuntime, telemetry: Telemetry?, logTap: LogTap) {
+    public init(runtime: ScriptRuntime, observeStatistics: (@Sendable (Statistics) -> Void)?, logTap: LogTap) {
         self.runtime = runtime
-        self.telemetry = telemetry
+        self.observeStatistics = observeStatistics
         self.logTap = logTap
         presence = runtime.hooks
     }
 
-    var hasFilterPacket: Bool { presence.filterPacket }
-    var hasHandleUnknownMAC: Bool { presence.handleUnknownMAC }
-    var hasLoadDHCPPacket: Bool { presence.loadDHCPPacket }
+    public var hasFilterPacket: Bool { presence.filterPacket }
+    public var hasHandleUnknownMAC: Bool { presence.handleUnknownMAC }
+    public var hasLoadDHCPPacket: Bool { presence.loadDHCPPacket }
 
-    func filterPacket(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<FilterVerdict> {
+    public func filterPacket(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<FilterVerdict> {
         do {
             return try LuaSuspendedHook.step(runtime.filterPacket(&packet, context), HookOutcome.verdict)
         } catch {
@@ -35,7 +38,7 @@ final class LuaHooks: DHCPHooks {
         }
     }
 
-    func handleUnknownMAC(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<[Definition]> {
+    public func handleUnknownMAC(_ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<[Definition]> {
         do {
             return try LuaSuspendedHook.step(runtime.handleUnknownMAC(&packet, context), HookOutcome.definitions)
         } catch {
@@ -43,7 +46,7 @@ final class LuaHooks: DHCPHooks {
         }
     }
 
-    func filterRetrievedDefinitions(_ definitions: [Definition], _ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<Definition?> {
+    public func filterRetrievedDefinitions(_ definitions: [Definition], _ packet: inout DHCPPacket, _ context: RequestContext) throws(HookError) -> HookStep<Definition?> {
         do {
             return try LuaSuspendedHook.step(runtime.filterRetrievedDefinitions(definitions, &packet, context), HookOutcome.chosen)
         } catch {
@@ -51,7 +54,7 @@ final class LuaHooks: DHCPHooks {
         }
     }
 
-    func loadDHCPPacket(_ response: inout DHCPPacket, _ context: RequestContext, definition: Definition?, source: DHCPPacket) throws(HookError) -> HookStep<Bool> {
+    public func loadDHCPPacket(_ response: inout DHCPPacket, _ context: RequestContext, definition: Definition?, source: DHCPPacket) throws(HookError) -> HookStep<Bool> {
         do {
             return try LuaSuspendedHook.step(runtime.loadDHCPPacket(&response, context, definition: definition, source: source), HookOutcome.keep)
         } catch {
@@ -59,15 +62,15 @@ final class LuaHooks: DHCPHooks {
         }
     }
 
-    func endRequest(_ requestID: UInt64) { runtime.endRequest(requestID) }
+    public func endRequest(_ requestID: UInt64) { runtime.endRequest(requestID) }
 
-    func deliver(_ statistics: Statistics) {
-        telemetry?.record(statistics)
+    public func deliver(_ statistics: Statistics) {
+        observeStatistics?(statistics)
         guard runtime.hasStatisticsHandlers else { return }
         runtime.deliverStatistics(statistics)
     }
 
-    func tick() -> [any SuspendedHook] {
+    public func tick() -> [any SuspendedHook] {
         let waiting = runtime.runTickHandlers()
         deliverLogRecords()
         return waiting.map { call in
@@ -138,9 +141,10 @@ final class LuaSuspendedHook<Value>: SuspendedHook, @unchecked Sendable {
 }
 
 /// Lets the Lua-defined database reach the runtime through the engine's executor.
-struct EngineExecutor: ScriptExecutor {
-    let engine: DHCPEngine
-    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+public struct EngineScriptExecutor: ScriptExecutor {
+    public let engine: DHCPEngine
+    public init(engine: DHCPEngine) { self.engine = engine }
+    public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await engine.perform(body)
     }
 }
