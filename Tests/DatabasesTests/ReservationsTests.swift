@@ -1,6 +1,7 @@
 import DHCPWire
 import Databases
 import Foundation
+import GRDB
 import Testing
 
 @Suite struct ReservationsTests {
@@ -42,7 +43,7 @@ import Testing
         try reservations.replace(mac: alpha.mac, with: moved)
         #expect(try reservations.list() == [moved])
         #expect(rejection { try reservations.replace(mac: alpha.mac, with: alpha) }.contains("no reservation for \(alpha.mac)"))
-        #expect(rejection { try reservations.removeSubnetIfPresent("192.0.2.0/24") }.contains("still has 1 reservation(s)"))
+        #expect(rejection { _ = try reservations.removeSubnetIfPresent("192.0.2.0/24") }.contains("still has 1 reservation(s)"))
         #expect(try reservations.removeIfPresent(mac: moved.mac))
         #expect(try !reservations.removeIfPresent(mac: moved.mac))
         #expect(try reservations.removeSubnetIfPresent("192.0.2.0/24"))
@@ -186,6 +187,35 @@ import Testing
         try exported.write(toFile: directory.file("export.csv"), atomically: true, encoding: .utf8)
         #expect(try copy.importCSV(file: directory.file("export.csv")) == 3)
         #expect(try copy.list() == reservations.list())
+    }
+
+    /// A database made by the original's tools: no NOCASE index, a MAC stored in capitals. An
+    /// import still refuses that MAC in any case, and a MAC twice in the file, naming the line.
+    @Test func importIntoAMigratedDatabaseRefusesReservedMACsInAnyCase() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let path = directory.file("migrated.sqlite3")
+        let queue = try GRDB.DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(sql: """
+                CREATE TABLE subnets (subnet TEXT NOT NULL, serial INTEGER NOT NULL DEFAULT 0, lease_time INTEGER NOT NULL,
+                    gateway TEXT, subnet_mask TEXT, broadcast_address TEXT, ntp_servers TEXT, domain_name_servers TEXT,
+                    domain_name TEXT, PRIMARY KEY (subnet, serial));
+                CREATE TABLE maps (mac TEXT PRIMARY KEY NOT NULL, ip TEXT NOT NULL, hostname TEXT, subnet TEXT NOT NULL,
+                    serial INTEGER NOT NULL DEFAULT 0, UNIQUE (ip, subnet, serial));
+                INSERT INTO subnets VALUES ('192.0.2.0/24', 0, 3600, NULL, NULL, NULL, NULL, NULL, NULL);
+                INSERT INTO maps VALUES ('02:00:00:00:00:AA', '192.0.2.30', NULL, '192.0.2.0/24', 0);
+                """)
+        }
+        let reservations = try Reservations(path: path)
+        #expect(rejection { try reservations.importCSV(text: "02:00:00:00:00:aa,192.0.2.31,192.0.2.0/24", source: "a.csv") }
+            .contains("a.csv, line 1: 02:00:00:00:00:aa is already reserved (192.0.2.30 in '192.0.2.0/24' serial 0)"))
+        let twice = "02:00:00:00:00:01,192.0.2.41,192.0.2.0/24\n02:00:00:00:00:01,192.0.2.42,192.0.2.0/24\n"
+        #expect(rejection { try reservations.importCSV(text: twice, source: "b.csv") }
+            .contains("b.csv, line 2: 02:00:00:00:00:01 is already reserved (192.0.2.41 in '192.0.2.0/24' serial 0)"))
+        #expect(try reservations.list().count == 1)
+        #expect(try reservations.importCSV(text: "02:00:00:00:00:01,192.0.2.41,192.0.2.0/24\n02:00:00:00:00:02,192.0.2.42,192.0.2.0/24\n") == 2)
+        #expect(try reservations.list().count == 3)
     }
 
     @Test func demoSeedingHappensOnceAndServes() async throws {

@@ -295,9 +295,15 @@ public final class Reservations: Sendable {
         }
         try guarded {
             try queue.write { db in
+                // Checked against one read of the table's MACs, not a `mac = ? COLLATE NOCASE` per
+                // row: without the tool's NOCASE index (a database made by the original's tools)
+                // each of those scans the whole table, which made an import quadratic.
+                var reserved = try Self.reservedMACs(db)
                 for (line, reservation) in reservations {
                     do {
-                        try Self.insert(reservation, into: db)
+                        if reserved.contains(reservation.mac) { throw try Self.alreadyReserved(reservation.mac, in: db) }
+                        try Self.insertNewMAC(reservation, into: db)
+                        reserved.insert(reservation.mac)
                     } catch let error as DatabaseError {
                         throw DatabaseError.badFile(path: source, line: line, reason: Self.reason(error))
                     }
@@ -352,18 +358,22 @@ public final class Reservations: Sendable {
     }
 
     private static func insert(_ reservation: Reservation, into db: GRDB.Database) throws {
-        let mac = reservation.mac.description
+        if try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT 1 FROM maps WHERE mac = ? COLLATE NOCASE"), arguments: [reservation.mac.description]) != nil {
+            throw try alreadyReserved(reservation.mac, in: db)
+        }
+        try insertNewMAC(reservation, into: db)
+    }
+
+    /// Inserts a reservation whose MAC the caller has checked is not reserved: refused when its
+    /// subnet is missing or its address is taken in that subnet and serial.
+    private static func insertNewMAC(_ reservation: Reservation, into db: GRDB.Database) throws {
         guard try subnetExists(db, reservation.subnet, reservation.serial) else {
             throw DatabaseError.rejected(
                 "subnet '\(reservation.subnet)' serial \(reservation.serial) does not exist; add it first (db subnet add)")
         }
-        // Cached statements: an import runs these four once per row, and preparing them again
-        // each time was most of the cost of a large file.
-        if let existing = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT ip, subnet, serial FROM maps WHERE mac = ? COLLATE NOCASE"), arguments: [mac]) {
-            throw DatabaseError.rejected(
-                "\(mac) is already reserved (\(existing[0] as String? ?? "?") in '\(existing[1] as String? ?? "?")' serial \(existing[2] as Int? ?? 0))")
-        }
+        // Cached statements: an import runs these once per row, and preparing them again each
+        // time was most of the cost of a large file.
         if let holder = try String.fetchOne(
             db.cachedStatement(sql: "SELECT mac FROM maps WHERE ip = ? AND subnet = ? AND serial = ?"),
             arguments: [reservation.ip.description, reservation.subnet, reservation.serial]) {
@@ -371,7 +381,26 @@ public final class Reservations: Sendable {
                 "\(reservation.ip) is already reserved for \(holder) in '\(reservation.subnet)' serial \(reservation.serial)")
         }
         try db.cachedStatement(sql: "INSERT INTO maps (mac, ip, hostname, subnet, serial) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [mac, reservation.ip.description, reservation.hostname, reservation.subnet, reservation.serial])
+            .execute(arguments: [reservation.mac.description, reservation.ip.description, reservation.hostname,
+                                 reservation.subnet, reservation.serial])
+    }
+
+    /// Every reserved MAC, in any case the table holds it; rows that are not MACs are left out
+    /// (they cannot equal one).
+    private static func reservedMACs(_ db: GRDB.Database) throws -> Set<MAC> {
+        var found = Set<MAC>()
+        let rows = try String.fetchCursor(db, sql: "SELECT mac FROM maps")
+        while let text = try rows.next() {
+            if let mac = MAC(text) { found.insert(mac) }
+        }
+        return found
+    }
+
+    /// The refusal for a MAC that is already reserved, naming where.
+    private static func alreadyReserved(_ mac: MAC, in db: GRDB.Database) throws -> DatabaseError {
+        let existing = try Row.fetchOne(
+            db, sql: "SELECT ip, subnet, serial FROM maps WHERE mac = ? COLLATE NOCASE", arguments: [mac.description])
+        return .rejected("\(mac) is already reserved (\(existing?[0] as String? ?? "?") in '\(existing?[1] as String? ?? "?")' serial \(existing?[2] as Int? ?? 0))")
     }
 
     private static func subnetExists(_ db: GRDB.Database, _ subnet: String, _ serial: Int) throws -> Bool {
