@@ -4,6 +4,7 @@ python3 -m benchkit --server-ns NS --client-ns NS --server-if IF --workdir DIR -
                     [--quick] [--ours BINARY | --ours-unavailable REASON] [--only NAME,...] ...
                     [--soak [--soak-minutes N] [--soak-reservations N] [--soak-rate N]]
                     [--pools --b-ns NS --b-if IF --pg-ns NS --pg-dir DIR [--pg-cpus LIST]]
+                    [--million --pg-dir DIR]
 """
 import argparse
 import datetime
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from . import macs
 from . import reservations as rsv
-from . import pools, poolsreport, soak, soakreport
+from . import million, millionreport, pools, poolsreport, soak, soakreport
 from .measure import FLOOD_RATE, Measurer, Plan, ServerResult
 from .perfdhcp import Perfdhcp, PerfdhcpError
 from .report import render
@@ -127,6 +128,8 @@ def parse_arguments(argv):
     parser.add_argument("--pg-ns", default="", help="--pools: PostgreSQL's namespace")
     parser.add_argument("--pg-dir", default="", help="--pools: PostgreSQL's directory (owned by postgres, deleted by scripts/bench)")
     parser.add_argument("--pg-cpus", default="0", help="--pools: CPUs PostgreSQL is pinned to (taskset list)")
+    parser.add_argument("--million", action="store_true",
+                        help="10,000 against 1,000,000 reservations, SQLite and PostgreSQL (million.py)")
     return parser.parse_args(argv)
 
 
@@ -249,6 +252,48 @@ def pools_main(args, started: float, load_before: str) -> int:
     return 0
 
 
+def million_main(args, topology: Topology, started: float, load_before: str) -> int:
+    """A million reservations (million.py): SQLite and PostgreSQL, each size beside the smallest."""
+    if args.ours_unavailable:
+        log(f"error: staticdhcpd is not available: {args.ours_unavailable}")
+        return 1
+    if not args.pg_dir:
+        log("error: --million needs --pg-dir (scripts/bench makes it)")
+        return 2
+    plan = million.MillionPlan.quick() if args.quick else million.MillionPlan()
+    bench = million.MillionBench(topology, Path(args.workdir) / "million", Path(args.pg_dir), args.ours,
+                                 args.server_cpu, args.client_cpu, args.mac_base, plan, log)
+    try:
+        result = bench.run()
+    except ServerUnavailable as error:
+        log(f"error: {error}")
+        return 1
+    settings = {
+        "mode": "quick (a smoke test of the harness: small sizes, one round)" if args.quick else
+                f"full: {plan.rounds} rounds, {plan.step_seconds:g} s per paced run",
+        "server": f"staticdhcpd ({args.ours}), the side-by-side bench's loadDHCPPacket hook, WEB_ENABLED false",
+        "reservations": ", ".join(f"{size:,}" for size in plan.sizes) + f" MACs from {args.mac_base} as perfdhcp makes "
+                        "them, 203.0.113.1-250 repeating (serial = k / 250), one subnets row per serial",
+        "SQLite": "WAL file; the subnets made with sqlite3, the maps by `staticdhcpd db import CSV --file DB` (timed)",
+        "PostgreSQL": f"{result.postgres_version}, the original's tables with text columns, in the server's namespace "
+                      f"on 127.0.0.1 pinned to CPU {args.client_cpu}; the maps by COPY from the same CSV, then ANALYZE (timed)",
+        "perfdhcp": f"-4 -l {topology.relay_ip} -R SIZE -b mac={args.mac_base} -r RATE -p {plan.step_seconds:g} -d 1 "
+                    "-W 300000 -g single -F RATE, a fresh daemon per run",
+        "pinning": f"daemon on CPU {args.server_cpu}, perfdhcp and PostgreSQL on CPU {args.client_cpu} (taskset)",
+        "wall time": f"{time.monotonic() - started:.0f} s",
+        "machine load (1-min average, before / after)": f"{load_before} / {load_average()} on {os.cpu_count()} CPUs",
+    }
+    text = millionreport.render(result, plan.rates, {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+                                                     "settings": settings})
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    print()
+    print(text)
+    log(f"written to {out}")
+    return 0
+
+
 def main(argv) -> int:
     args = parse_arguments(argv)
     started = time.monotonic()
@@ -258,6 +303,8 @@ def main(argv) -> int:
         return soak_main(args, topology, started, load_before)
     if args.pools:
         return pools_main(args, started, load_before)
+    if args.million:
+        return million_main(args, topology, started, load_before)
     plan = Plan.quick() if args.quick else Plan()
     entries = rsv.reservations(args.mac_base, args.clients)
     specs = server_specs(args.ours, args.web)

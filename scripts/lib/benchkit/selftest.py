@@ -13,7 +13,7 @@ from .soak import RssSampler, SegmentedLoad, segment_lengths, Sample, SoakResult
 from .soakreport import figures_table, per_minute_lines, render, samples_csv
 from .pcap import CaptureError, dhcp_frames
 from .wire import WireLatency, turnarounds
-from . import pools, poolsreport
+from . import million, millionreport, pools, poolsreport
 
 
 def soak_result(minutes=10.0, reservations_count=100_000, mb_at=lambda minute: 20.0, peak_mb=25.0,
@@ -545,6 +545,42 @@ class PoolsTests(unittest.TestCase):
         self.assertEqual(pools.serving_lines("x\ny"), ["x", "y"])
         self.assertEqual(set(pools.PoolsPlan.full().searches), set(pools.PoolsPlan.RATES))
         self.assertIn("run 1: 1,000x2:clean", text)
+
+
+def million_cell(engine, size, cpu, startup=0.05, reload=0.01, rss_mb=30.0, load_seconds=1.0):
+    cell = million.Cell(engine, size, million.Load(load_seconds, 100 * 1024 if engine == "SQLite" else None))
+    cell.cpu_us = {1000: cpu}
+    cell.drops = {1000: [0.0] * len(cpu)}
+    cell.startup_s, cell.reload_s = [startup], [reload]
+    cell.rss_started_kib = cell.rss_reloaded_kib = cell.peak_rss_kib = [int(rss_mb * 1024)]
+    return cell
+
+
+class MillionTests(unittest.TestCase):
+    def test_csv_and_subnets_follow_the_reservations(self):
+        entries = reservations("02:00:00:01:00:00", 251)
+        self.assertEqual(million.maps_csv(entries[250:]), "02:00:00:01:00:fa,203.0.113.1,203.0.113.0/24,1\n")
+        self.assertEqual(million.subnet_rows(251).count("INSERT INTO subnets"), 2)
+        self.assertEqual(million.subnet_rows(250).count("INSERT INTO subnets"), 1)
+
+    def test_reload_duration_is_read_for_its_generation(self):
+        log = ("WARNING : System reinitialisation complete: generation 1 is live (0.0100 s)\n"
+               "WARNING : System reinitialisation complete: generation 2 is live (0.0074 s)\n")
+        self.assertEqual(million.reload_seconds(log, 2), 0.0074)
+        self.assertIsNone(million.reload_seconds(log, 3))
+
+    def test_verdict_compares_the_largest_size_with_the_smallest(self):
+        result = million.MillionResult([million_cell("SQLite", 10_000, [50.0, 52.0, 54.0]),
+                                        million_cell("SQLite", 1_000_000, [56.0, 58.0, 60.0], load_seconds=12.0),
+                                        million_cell("PostgreSQL", 10_000, [100.0]),
+                                        million_cell("PostgreSQL", 1_000_000, [130.0], rss_mb=70.0)])
+        lines = millionreport.verdicts(result, (1000,))
+        self.assertIn("1,000/s 1.12x (target at most 1.10x: not met at 1,000/s)", lines[0])
+        self.assertIn("`staticdhcpd db import` 12.0 s (under 30 s)", lines[1])
+        self.assertIn("1,000/s 1.30x", lines[2])
+        self.assertIn("largest RSS seen 70.0 MB (NOT under 64 MB)", lines[3])
+        text = millionreport.render(result, (1000,), {"date": "d", "settings": {"mode": "m"}})
+        self.assertIn("| SQLite | 1,000,000 | 58.0 (56.0-60.0) (0.00 %) |", text)
 
 
 if __name__ == "__main__":
