@@ -92,18 +92,12 @@ func ipv4ListValue(_ L: LuaState, _ index: Int32, _ what: String) throws(LuaArgu
             }
             return Conversions.listToIPs(bytes)
         }
-        let absolute = lua_absindex(L, index)
-        let count = Int(lua_rawlen(L, absolute))
-        var result: [IPv4] = []
-        for position in 1...max(count, 1) where count > 0 {
-            lua_rawgeti(L, absolute, lua_Integer(position))
-            defer { clua_pop(L, 1) }
+        return try arrayItems(L, lua_absindex(L, index)) { (position) throws(LuaArgumentError) in
             guard let address = ipv4Value(L, -1) else {
                 throw LuaArgumentError("\(what): item \(position) is not an IPv4 address (\(describe(L, -1)))")
             }
-            result.append(address)
+            return address
         }
-        return result
     default:
         throw LuaArgumentError("\(what) must be a list of IPv4 addresses or a comma-separated string, got \(describe(L, index))")
     }
