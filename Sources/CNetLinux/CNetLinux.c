@@ -163,47 +163,40 @@ int cnet_interface_owning(uint32_t ip, char *name, size_t name_size) {
     return found;
 }
 
-int cnet_packet_open_sender(int interface_index, uint8_t *mac_out) {
-    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+/* Closes fd and returns -1 with errno set to `error` (close may change errno). */
+static int close_failing(int fd, int error) {
+    close(fd);
+    errno = error;
+    return -1;
+}
+
+/* An AF_PACKET socket bound to the interface, receiving frames of `protocol` (network order; 0
+   receives nothing). */
+static int packet_socket_bound(int interface_index, uint16_t protocol) {
+    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, protocol);
     if (fd < 0) return -1;
     struct sockaddr_ll link;
     memset(&link, 0, sizeof(link));
     link.sll_family = AF_PACKET;
-    link.sll_protocol = 0; /* receive nothing: this socket only sends */
+    link.sll_protocol = protocol;
     link.sll_ifindex = interface_index;
-    if (bind(fd, (struct sockaddr *)&link, sizeof(link)) != 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
+    if (bind(fd, (struct sockaddr *)&link, sizeof(link)) != 0) return close_failing(fd, errno);
+    return fd;
+}
+
+int cnet_packet_open_sender(int interface_index, uint8_t *mac_out) {
+    int fd = packet_socket_bound(interface_index, 0); /* this socket only sends */
+    if (fd < 0) return -1;
     struct sockaddr_ll bound;
     socklen_t length = sizeof(bound);
-    if (getsockname(fd, (struct sockaddr *)&bound, &length) != 0 || bound.sll_halen != 6) {
-        int saved = bound.sll_halen != 6 ? EAFNOSUPPORT : errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
+    if (getsockname(fd, (struct sockaddr *)&bound, &length) != 0) return close_failing(fd, errno);
+    if (bound.sll_halen != 6) return close_failing(fd, EAFNOSUPPORT);
     memcpy(mac_out, bound.sll_addr, 6);
     return fd;
 }
 
 int cnet_packet_open_listener(int interface_index) {
-    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
-    if (fd < 0) return -1;
-    struct sockaddr_ll link;
-    memset(&link, 0, sizeof(link));
-    link.sll_family = AF_PACKET;
-    link.sll_protocol = htons(ETH_P_ALL);
-    link.sll_ifindex = interface_index;
-    if (bind(fd, (struct sockaddr *)&link, sizeof(link)) != 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
-    return fd;
+    return packet_socket_bound(interface_index, htons(ETH_P_ALL));
 }
 
 int cnet_enter_netns(int fd) {

@@ -4,6 +4,9 @@ import DHCPWire
 /// `response_*` overrides. `DHCPSockets.sendReply` takes them from the reply packet
 /// (`ReplyFacts(reply:)`); routing decides on them alone, never on the packet's message type, so
 /// it is tested without packets.
+///
+/// These facts, `AddressingConfig` and `ReplyRoute` are made only in this module (and its tests),
+/// so the memberwise inits Swift writes serve them.
 public struct ReplyFacts: Hashable, Sendable {
     /// The reply's broadcast flag as the engine left it, before addressing forces it.
     public var broadcastFlag: Bool
@@ -20,21 +23,6 @@ public struct ReplyFacts: Hashable, Sendable {
     public var responseMAC: MAC?
     /// `packet.response_source_port`: the UDP source port of layer-2 replies.
     public var responseSourcePort: UInt16?
-
-    public init(
-        broadcastFlag: Bool, ciaddr: IPv4, giaddr: IPv4, yiaddr: IPv4, clientMAC: MAC,
-        responseIP: IPv4? = nil, responsePort: UInt16? = nil, responseMAC: MAC? = nil, responseSourcePort: UInt16? = nil
-    ) {
-        self.broadcastFlag = broadcastFlag
-        self.ciaddr = ciaddr
-        self.giaddr = giaddr
-        self.yiaddr = yiaddr
-        self.clientMAC = clientMAC
-        self.responseIP = responseIP
-        self.responsePort = responsePort
-        self.responseMAC = responseMAC
-        self.responseSourcePort = responseSourcePort
-    }
 }
 
 /// What reply addressing needs to know about the server.
@@ -45,13 +33,6 @@ public struct AddressingConfig: Hashable, Sendable {
     public var proxyPort: UInt16?
     /// True when a raw layer-2 responder is open.
     public var hasLayer2Responder: Bool
-
-    public init(serverPort: UInt16 = 67, clientPort: UInt16 = 68, proxyPort: UInt16? = nil, hasLayer2Responder: Bool) {
-        self.serverPort = serverPort
-        self.clientPort = clientPort
-        self.proxyPort = proxyPort
-        self.hasLayer2Responder = hasLayer2Responder
-    }
 }
 
 /// Which socket a reply leaves from.
@@ -90,18 +71,6 @@ public struct ReplyRoute: Hashable, Sendable, CustomStringConvertible {
     public var destinationMAC: MAC?
     /// The broadcast flag (bit 15 of `flags`) to write into the reply before encoding it.
     public var broadcastFlag: Bool
-
-    public init(
-        socket: ReplySocket, destinationIP: IPv4, destinationPort: UInt16, sourcePort: UInt16,
-        destinationMAC: MAC? = nil, broadcastFlag: Bool
-    ) {
-        self.socket = socket
-        self.destinationIP = destinationIP
-        self.destinationPort = destinationPort
-        self.sourcePort = sourcePort
-        self.destinationMAC = destinationMAC
-        self.broadcastFlag = broadcastFlag
-    }
 
     public var description: String {
         var text = destinationIP.description

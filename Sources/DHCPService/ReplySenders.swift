@@ -2,14 +2,11 @@ import DHCPNetwork
 import Engine
 
 /// Sends the engine's replies through the sockets, addressed as docs/PROTOCOL.md §4 describes.
-public struct NetworkReplySender: ReplySender {
-    public let sockets: DHCPSockets
+/// `DHCPService` makes its own; nothing outside needs one.
+struct NetworkReplySender: ReplySender {
+    let sockets: DHCPSockets
 
-    public init(sockets: DHCPSockets) {
-        self.sockets = sockets
-    }
-
-    public func send(_ reply: OutgoingReply) throws -> any CustomStringConvertible & Sendable {
+    func send(_ reply: OutgoingReply) throws -> any CustomStringConvertible & Sendable {
         try sockets.sendReply(
             reply.packet, requestSource: (reply.answerIP, reply.answerPort), arrivedOnProxy: reply.arrivedOnProxy
         )

@@ -68,18 +68,12 @@ extension DHCPPacket: CustomStringConvertible {
     }
 }
 
-/// One option of a packet as people read it (`DHCPPacket.optionLines`).
+/// One option of a packet as people read it (`DHCPPacket.optionLines`, its only maker: the
+/// memberwise init Swift writes serves).
 public struct OptionLine: Sendable, Equatable, Codable {
     public var code: UInt8
     public var name: String
     public var value: String
     /// Sent in the reply (no option 55, or selected by it).
     public var selected: Bool
-
-    public init(code: UInt8, name: String, value: String, selected: Bool) {
-        self.code = code
-        self.name = name
-        self.value = value
-        self.selected = selected
-    }
 }

@@ -1,6 +1,7 @@
 /// The option lenient decoding left out because the datagram (or the `file`/`sname` field carrying
 /// overloaded options) ended inside it: its length byte is missing, or it declares more bytes than
-/// remain. Every complete option before it was kept (docs/PROTOCOL.md §6 item 17).
+/// remain. Every complete option before it was kept (docs/PROTOCOL.md §6 item 17). Only the decoder
+/// makes one, with the memberwise init Swift writes.
 public struct TruncatedOption: Sendable, Equatable, CustomStringConvertible {
     /// Where the broken option sat: the options area, or a header field used for overload (option 52).
     public enum Area: String, Sendable {
@@ -15,14 +16,6 @@ public struct TruncatedOption: Sendable, Equatable, CustomStringConvertible {
     /// Bytes left in the area after the length byte (0 when there was no length byte).
     public let remaining: Int
     public let area: Area
-
-    public init(code: UInt8, offset: Int, declaredLength: Int?, remaining: Int, area: Area) {
-        self.code = code
-        self.offset = offset
-        self.declaredLength = declaredLength
-        self.remaining = remaining
-        self.area = area
-    }
 
     public var description: String {
         let place = area == .options ? "" : " of \(area.rawValue) (overload)"

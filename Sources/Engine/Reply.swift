@@ -1,6 +1,7 @@
 import DHCPWire
 
-/// A reply the engine wants sent, with what the network layer needs to address it.
+/// A reply the engine wants sent, with what the network layer needs to address it. Only the engine
+/// makes one (with the memberwise init Swift writes); senders read it.
 public struct OutgoingReply: Sendable {
     public var packet: DHCPPacket
     /// Who the reply answers: the request's UDP source, or `(ciaddr, 0)` for RENEW/REBIND
@@ -9,13 +10,6 @@ public struct OutgoingReply: Sendable {
     public var answerPort: UInt16
     /// The request came in on PROXY_PORT.
     public var arrivedOnProxy: Bool
-
-    public init(packet: DHCPPacket, answerIP: IPv4, answerPort: UInt16, arrivedOnProxy: Bool) {
-        self.packet = packet
-        self.answerIP = answerIP
-        self.answerPort = answerPort
-        self.arrivedOnProxy = arrivedOnProxy
-    }
 }
 
 /// Where replies go. The executable implements it over the network layer; tests collect replies.

@@ -92,18 +92,12 @@ func ipv4ListValue(_ L: LuaState, _ index: Int32, _ what: String) throws(LuaArgu
             }
             return Conversions.listToIPs(bytes)
         }
-        let absolute = lua_absindex(L, index)
-        let count = Int(lua_rawlen(L, absolute))
-        var result: [IPv4] = []
-        for position in 1...max(count, 1) where count > 0 {
-            lua_rawgeti(L, absolute, lua_Integer(position))
-            defer { clua_pop(L, 1) }
+        return try arrayItems(L, lua_absindex(L, index)) { (position) throws(LuaArgumentError) in
             guard let address = ipv4Value(L, -1) else {
                 throw LuaArgumentError("\(what): item \(position) is not an IPv4 address (\(describe(L, -1)))")
             }
-            result.append(address)
+            return address
         }
-        return result
     default:
         throw LuaArgumentError("\(what) must be a list of IPv4 addresses or a comma-separated string, got \(describe(L, index))")
     }
@@ -208,24 +202,13 @@ private func addressIsValid<A: LuaAddress>(_ L: LuaState?, _: A.Type, _ name: St
     }
 }
 
-private func addressToInt<A: LuaAddress>(_ L: LuaState?, _: A.Type, _ name: StaticString) -> Int32 {
+/// toInt, toList, and MAC.fromInt/fromList (the canonical string): argument 1 required as an
+/// address, one result pushed from it.
+private func withAddress<A: LuaAddress>(
+    _ L: LuaState?, _: A.Type, _ name: StaticString, push: (LuaState, A) -> Void
+) -> Int32 {
     luaEntry(L, name) { L in
-        lua_pushinteger(L, try A.require(L, 1, "argument 1").integer)
-        return 1
-    }
-}
-
-/// The canonical string of a required address (MAC.fromInt and MAC.fromList).
-private func addressString<A: LuaAddress>(_ L: LuaState?, _: A.Type, _ name: StaticString) -> Int32 {
-    luaEntry(L, name) { L in
-        pushString(L, try A.require(L, 1, "argument 1").description)
-        return 1
-    }
-}
-
-private func addressToList<A: LuaAddress>(_ L: LuaState?, _: A.Type, _ name: StaticString) -> Int32 {
-    luaEntry(L, name) { L in
-        pushByteList(L, try A.require(L, 1, "argument 1").bytes)
+        push(L, try A.require(L, 1, "argument 1"))
         return 1
     }
 }
@@ -248,17 +231,17 @@ private func addressCompare<A: LuaAddress>(_ L: LuaState?, _: A.Type, _ name: St
 
 private let macParse: LuaFunction = { L in parseAddress(L, MAC.self, "MAC.parse") }
 private let macIsValid: LuaFunction = { L in addressIsValid(L, MAC.self, "MAC.isValid") }
-private let macToInt: LuaFunction = { L in addressToInt(L, MAC.self, "MAC.toInt") }
-private let macFromInt: LuaFunction = { L in addressString(L, MAC.self, "MAC.fromInt") }
-private let macToList: LuaFunction = { L in addressToList(L, MAC.self, "MAC.toList") }
+private let macToInt: LuaFunction = { L in withAddress(L, MAC.self, "MAC.toInt") { lua_pushinteger($0, $1.integer) } }
+private let macFromInt: LuaFunction = { L in withAddress(L, MAC.self, "MAC.fromInt") { pushString($0, $1.description) } }
+private let macToList: LuaFunction = { L in withAddress(L, MAC.self, "MAC.toList") { pushByteList($0, $1.bytes) } }
 private let macEquals: LuaFunction = { L in addressEquals(L, MAC.self, "MAC.equals") }
 private let macCompare: LuaFunction = { L in addressCompare(L, MAC.self, "MAC.compare") }
 
 /// IPv4.fromInt and IPv4.fromList are IPv4.parse.
 private let ipParse: LuaFunction = { L in parseAddress(L, IPv4.self, "IPv4.parse") }
 private let ipIsValid: LuaFunction = { L in addressIsValid(L, IPv4.self, "IPv4.isValid") }
-private let ipToInt: LuaFunction = { L in addressToInt(L, IPv4.self, "IPv4.toInt") }
-private let ipToListHelper: LuaFunction = { L in addressToList(L, IPv4.self, "IPv4.toList") }
+private let ipToInt: LuaFunction = { L in withAddress(L, IPv4.self, "IPv4.toInt") { lua_pushinteger($0, $1.integer) } }
+private let ipToListHelper: LuaFunction = { L in withAddress(L, IPv4.self, "IPv4.toList") { pushByteList($0, $1.bytes) } }
 private let ipEquals: LuaFunction = { L in addressEquals(L, IPv4.self, "IPv4.equals") }
 private let ipCompare: LuaFunction = { L in addressCompare(L, IPv4.self, "IPv4.compare") }
 

@@ -50,18 +50,10 @@ private let listToIP: LuaFunction = { L in
 }
 
 private let listToIPs: LuaFunction = { L in
-    luaEntry(L, "listToIPs") { L in
-        pushStringList(L, Conversions.listToIPs(try requireByteList(L, 1, "argument 1")).map(\.description))
-        return 1
-    }
+    conversion(L, "listToIPs", requireByteList, { Conversions.listToIPs($0).map(\.description) }, pushStringList)
 }
 
-private let ipToList: LuaFunction = { L in
-    luaEntry(L, "ipToList") { L in
-        pushByteList(L, try requireIPv4(L, 1, "argument 1").bytes)
-        return 1
-    }
-}
+private let ipToList: LuaFunction = { L in conversion(L, "ipToList", requireIPv4, \.bytes, pushByteList) }
 
 private let ipsToList: LuaFunction = { L in
     luaEntry(L, "ipsToList") { L in
@@ -86,46 +78,32 @@ private let listToNumber: LuaFunction = { L in
     }
 }
 
-/// listToInt, listToLong: a byte list in, one integer out.
-private func listToInteger(_ L: LuaState?, _ name: StaticString, _ convert: ([UInt8]) -> Int64) -> Int32 {
+/// A conversion of one value: argument 1 read by `read`, `convert`ed, the result pushed by `push`.
+private func conversion<Input, Output>(
+    _ L: LuaState?, _ name: StaticString, _ read: (LuaState, Int32, String) throws(LuaArgumentError) -> Input,
+    _ convert: (Input) -> Output, _ push: (LuaState, Output) -> Void
+) -> Int32 {
     luaEntry(L, name) { L in
-        lua_pushinteger(L, lua_Integer(convert(try requireByteList(L, 1, "argument 1"))))
+        push(L, convert(try read(L, 1, "argument 1")))
         return 1
     }
 }
 
-/// listToInts, listToLongs: a byte list in, a list of integers out.
-private func listToIntegers(_ L: LuaState?, _ name: StaticString, _ convert: ([UInt8]) -> [Int64]) -> Int32 {
-    luaEntry(L, name) { L in
-        pushIntegerList(L, convert(try requireByteList(L, 1, "argument 1")))
-        return 1
-    }
+/// intToList's and longToList's argument (any range: the 16/32-bit encoders mask).
+private func requireInt64(_ L: LuaState, _ index: Int32, _ what: String) throws(LuaArgumentError) -> Int64 {
+    Int64(try requireInteger(L, index, what))
 }
 
-/// intToList, longToList: one integer in, its bytes out.
-private func integerToList(_ L: LuaState?, _ name: StaticString, _ convert: (Int64) -> [UInt8]) -> Int32 {
-    luaEntry(L, name) { L in
-        pushByteList(L, convert(Int64(try requireInteger(L, 1, "argument 1"))))
-        return 1
-    }
-}
+private func pushInt64(_ L: LuaState, _ value: Int64) { lua_pushinteger(L, lua_Integer(value)) }
 
-/// intsToList, longsToList: a list of integers in, their bytes out.
-private func integersToList(_ L: LuaState?, _ name: StaticString, _ convert: ([Int64]) -> [UInt8]) -> Int32 {
-    luaEntry(L, name) { L in
-        pushByteList(L, convert(try integerList(L, 1, "argument 1")))
-        return 1
-    }
-}
-
-private let listToInt: LuaFunction = { L in listToInteger(L, "listToInt") { Conversions.listToInt($0) } }
-private let listToInts: LuaFunction = { L in listToIntegers(L, "listToInts", Conversions.listToInts) }
-private let listToLong: LuaFunction = { L in listToInteger(L, "listToLong") { Conversions.listToLong($0) } }
-private let listToLongs: LuaFunction = { L in listToIntegers(L, "listToLongs", Conversions.listToLongs) }
-private let intToList: LuaFunction = { L in integerToList(L, "intToList", Conversions.intToList) }
-private let intsToList: LuaFunction = { L in integersToList(L, "intsToList", Conversions.intsToList) }
-private let longToList: LuaFunction = { L in integerToList(L, "longToList", Conversions.longToList) }
-private let longsToList: LuaFunction = { L in integersToList(L, "longsToList", Conversions.longsToList) }
+private let listToInt: LuaFunction = { L in conversion(L, "listToInt", requireByteList, { Conversions.listToInt($0) }, pushInt64) }
+private let listToInts: LuaFunction = { L in conversion(L, "listToInts", requireByteList, Conversions.listToInts, pushIntegerList) }
+private let listToLong: LuaFunction = { L in conversion(L, "listToLong", requireByteList, { Conversions.listToLong($0) }, pushInt64) }
+private let listToLongs: LuaFunction = { L in conversion(L, "listToLongs", requireByteList, Conversions.listToLongs, pushIntegerList) }
+private let intToList: LuaFunction = { L in conversion(L, "intToList", requireInt64, Conversions.intToList, pushByteList) }
+private let intsToList: LuaFunction = { L in conversion(L, "intsToList", integerList, Conversions.intsToList, pushByteList) }
+private let longToList: LuaFunction = { L in conversion(L, "longToList", requireInt64, Conversions.longToList, pushByteList) }
+private let longsToList: LuaFunction = { L in conversion(L, "longsToList", integerList, Conversions.longsToList, pushByteList) }
 
 /// Argument 1 as bytes: a Lua string's, or a byte list's (strToList and strToPaddedList take either).
 private func stringOrByteList(_ L: LuaState) throws(LuaArgumentError) -> [UInt8] {

@@ -19,14 +19,33 @@ let packetMethods: [(String, LuaFunction)] = [
     ("transformToDHCPLeaseUnknownPacket", transformLeaseUnknown),
 ] + messageTypePredicates
 
-private let getOption: LuaFunction = { L in
-    luaEntry(L, "getOption") { L in
+/// A method with one result, which `push` pushes: it is given the packet (argument 1) and reads
+/// any other arguments itself.
+private func packetResult(
+    _ L: LuaState?, _ name: StaticString, _ push: (LuaState, UnsafeMutablePointer<DHCPPacket>) throws -> Void
+) -> Int32 {
+    luaEntry(L, name) { L in
+        try push(L, try ScriptRuntime.from(L).packetPointer(at: 1))
+        return 1
+    }
+}
+
+/// `packetResult` for a method on one option (argument 2).
+private func optionResult(
+    _ L: LuaState?, _ name: StaticString, _ push: (LuaState, UnsafeMutablePointer<DHCPPacket>, OptionID) throws -> Void
+) -> Int32 {
+    luaEntry(L, name) { L in
         let runtime = ScriptRuntime.from(L)
         let packet = try runtime.packetPointer(at: 1)
-        let id = try runtime.optionID(at: 2)
+        try push(L, packet, try runtime.optionID(at: 2))
+        return 1
+    }
+}
+
+private let getOption: LuaFunction = { L in
+    optionResult(L, "getOption") { L, packet, id in
         let convert = optionalFlag(L, 3, false)
         pushOptionValue(L, try wireCall { () throws(WireError) in try packet.pointee.getOption(id, convert: convert) })
-        return 1
     }
 }
 
@@ -50,12 +69,7 @@ private let setOption: LuaFunction = { L in
 
 /// packet:deleteOption(option), packet:isOption(option), packet:isSelectedOption(option) -> boolean.
 private func optionQuery(_ L: LuaState?, _ name: StaticString, _ query: (inout DHCPPacket, OptionID) -> Bool) -> Int32 {
-    luaEntry(L, name) { L in
-        let runtime = ScriptRuntime.from(L)
-        let packet = try runtime.packetPointer(at: 1)
-        lua_pushboolean(L, query(&packet.pointee, try runtime.optionID(at: 2)) ? 1 : 0)
-        return 1
-    }
+    optionResult(L, name) { L, packet, id in lua_pushboolean(L, query(&packet.pointee, id) ? 1 : 0) }
 }
 
 private let deleteOption: LuaFunction = { L in optionQuery(L, "deleteOption") { $0.deleteOption($1) } }
@@ -89,11 +103,8 @@ private let setSelectedOptions: LuaFunction = { L in
 }
 
 private let getHardwareAddress: LuaFunction = { L in
-    luaEntry(L, "getHardwareAddress") { L in
-        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
-        let mac = try wireCall { () throws(WireError) in try packet.pointee.hardwareAddress() }
-        pushString(L, mac.description)
-        return 1
+    packetResult(L, "getHardwareAddress") { L, packet in
+        pushString(L, try wireCall { () throws(WireError) in try packet.pointee.hardwareAddress() }.description)
     }
 }
 
@@ -112,11 +123,9 @@ private let setHardwareAddress: LuaFunction = { L in
 }
 
 private let getFlag: LuaFunction = { L in
-    luaEntry(L, "getFlag") { L in
-        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
+    packetResult(L, "getFlag") { L, packet in
         let bit = try requireInteger(L, 2, "the flag bit")
         lua_pushboolean(L, packet.pointee.getFlag(UInt16(truncatingIfNeeded: bit)) ? 1 : 0)
-        return 1
     }
 }
 
@@ -133,36 +142,24 @@ private let setFlag: LuaFunction = { L in
 }
 
 private let extractIPOrNone: LuaFunction = { L in
-    luaEntry(L, "extractIPOrNone") { L in
-        let runtime = ScriptRuntime.from(L)
-        let packet = try runtime.packetPointer(at: 1)
-        let id = try runtime.optionID(at: 2)
+    optionResult(L, "extractIPOrNone") { L, packet, id in
         pushIPv4(L, try wireCall { () throws(WireError) in try packet.pointee.extractIPOrNone(id) })
-        return 1
     }
 }
 
 private let getDHCPMessageTypeName: LuaFunction = { L in
-    luaEntry(L, "getDHCPMessageTypeName") { L in
-        pushString(L, try ScriptRuntime.from(L).packetPointer(at: 1).pointee.getDHCPMessageTypeName())
-        return 1
-    }
+    packetResult(L, "getDHCPMessageTypeName") { L, packet in pushString(L, packet.pointee.getDHCPMessageTypeName()) }
 }
 
 /// The option 53 value, or -1 when absent.
 private let getDHCPMessageType: LuaFunction = { L in
-    luaEntry(L, "getDHCPMessageType") { L in
-        let packet = try ScriptRuntime.from(L).packetPointer(at: 1)
+    packetResult(L, "getDHCPMessageType") { L, packet in
         lua_pushinteger(L, packet.pointee.firstByte(ofOption: 53).map { lua_Integer($0) } ?? -1)
-        return 1
     }
 }
 
 private let encodePacket: LuaFunction = { L in
-    luaEntry(L, "encodePacket") { L in
-        pushBytesAsString(L, try ScriptRuntime.from(L).packetPointer(at: 1).pointee.encode())
-        return 1
-    }
+    packetResult(L, "encodePacket") { L, packet in pushBytesAsString(L, packet.pointee.encode()) }
 }
 
 /// packet:copy(): an independent packet owned by Lua, sharing the request's meta.
@@ -199,10 +196,7 @@ private let transformLeaseUnknown: LuaFunction = { L in
 }
 
 private func predicate(_ L: LuaState?, _ body: (DHCPPacket) -> Bool) -> Int32 {
-    luaEntry(L, "isDHCP...Packet") { L in
-        lua_pushboolean(L, body(try ScriptRuntime.from(L).packetPointer(at: 1).pointee) ? 1 : 0)
-        return 1
-    }
+    packetResult(L, "isDHCP...Packet") { L, packet in lua_pushboolean(L, body(packet.pointee) ? 1 : 0) }
 }
 
 private let messageTypePredicates: [(String, LuaFunction)] = [
@@ -220,7 +214,6 @@ private let messageTypePredicates: [(String, LuaFunction)] = [
     ("isDHCPLeaseActivePacket", { L in predicate(L) { $0.isDHCPLeaseActivePacket } }),
 ]
 
-/// packet.meta, packet.response_ip/_port/_mac/_source_port, word_align, word_size, terminal_pad.
 /// packet.meta, packet.response_ip/_port/_mac/_source_port, word_align, word_size, terminal_pad.
 /// Reached only for keys that are not methods, and for a `meta` that clua_packet_index (C) could
 /// not serve itself (a copy, the first use in a request, a stale packet).

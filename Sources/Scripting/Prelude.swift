@@ -111,12 +111,16 @@ local function indexOf(list, callback)
   return nil
 end
 
+-- True, with a warning logged, when the callback is in the list already (it is not added twice).
+local function registeredAlready(list, what, callback)
+  if not indexOf(list, callback) then return false end
+  log(3, "callbacks", what .. ": this callback is already registered; not added again")
+  return true
+end
+
 local function add(list, what, callback)
   requireFunction(what, callback)
-  if indexOf(list, callback) then
-    log(3, "callbacks", what .. ": this callback is already registered; not added again")
-    return false
-  end
+  if registeredAlready(list, what, callback) then return false end
   list[#list + 1] = callback
   return true
 end
@@ -185,10 +189,7 @@ end
 
 function callbacks.webAddHeader(cb)
   requireFunction("webAddHeader", cb)
-  if indexOf(private.headers, cb) then
-    log(3, "callbacks", "webAddHeader: this callback is already registered; not added again")
-    return false
-  end
+  if registeredAlready(private.headers, "webAddHeader", cb) then return false end
   local entry = { callback = cb }
   newId(entry)
   private.headers[#private.headers + 1] = entry
@@ -204,10 +205,7 @@ function callbacks.webAddDashboard(module, name, cb, ordering)
   if ordering ~= nil and math.type(ordering) ~= "integer" then
     error(what .. ": ordering must be an integer or nil, got " .. type(ordering), 2)
   end
-  if indexOf(private.dashboard, cb) then
-    log(3, "callbacks", what .. ": this callback is already registered; not added again")
-    return false
-  end
+  if registeredAlready(private.dashboard, what, cb) then return false end
   if ordering == nil then
     local highest
     for _, entry in ipairs(private.dashboard) do
@@ -320,10 +318,7 @@ function callbacks.logAddHandler(cb, minimum_level)
   if level == nil then
     error(what .. ": minimum_level must be one of DEBUG, INFO, WARN, WARNING, ERROR, CRITICAL or 0..4, got " .. tostring(minimum_level), 2)
   end
-  if indexOf(private.logHandlers, cb) then
-    log(3, "callbacks", what .. ": this callback is already registered; not added again")
-    return false
-  end
+  if registeredAlready(private.logHandlers, what, cb) then return false end
   private.logHandlers[#private.logHandlers + 1] = { callback = cb, level = level }
   updateLogLevel()
   return true

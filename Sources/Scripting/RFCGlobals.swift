@@ -182,16 +182,7 @@ private let rfc3361_120: LuaFunction = { L in
 /// rfc3442_121({ {{"0.0.0.0", 0}, "192.0.2.1"}, ... })
 private let rfc3442_121: LuaFunction = { L in
     luaEntry(L, "rfc3442_121") { L in
-        let shape = "a list of {{network, prefix_length}, router}"
-        guard lua_type(L, 1) == LUA_TTABLE else { throw LuaArgumentError("argument 1 must be \(shape), got \(describe(L, 1))") }
-        var routes: [(network: IPv4, prefixLength: Int, router: IPv4)] = []
-        for position in 1...max(Int(lua_rawlen(L, 1)), 1) where lua_rawlen(L, 1) > 0 {
-            lua_rawgeti(L, 1, lua_Integer(position))
-            defer { clua_pop(L, 1) }
-            guard lua_type(L, -1) == LUA_TTABLE else { throw LuaArgumentError("route \(position) must be {{network, prefix_length}, router}") }
-            lua_rawgeti(L, -1, 1)
-            lua_rawgeti(L, -2, 2)
-            defer { clua_pop(L, 2) }
+        let routes = try pairList(L, item: "route", shape: "{{network, prefix_length}, router}") { (position) throws(LuaArgumentError) in
             guard lua_type(L, -2) == LUA_TTABLE else { throw LuaArgumentError("route \(position): its first item must be {network, prefix_length}") }
             let router = try requireIPv4(L, -1, "route \(position): the router")
             lua_rawgeti(L, -2, 1)
@@ -199,7 +190,7 @@ private let rfc3442_121: LuaFunction = { L in
             defer { clua_pop(L, 2) }
             let network = try requireIPv4(L, -2, "route \(position): the network")
             let prefix = try requireInteger(L, -1, "route \(position): the prefix length")
-            routes.append((network, prefix, router))
+            return (network: network, prefixLength: prefix, router: router)
         }
         ScriptRuntime.from(L).pushRFC(try wireCall { () throws(WireError) in try RFC.rfc3442_121(routes) })
         return 1
@@ -268,23 +259,29 @@ private let rfc4174_83: LuaFunction = { L in
     }
 }
 
-/// Reads { {code, "text"}, ... } for rfc5678_139/140.
-private func codeTextPairs(_ L: LuaState, _ what: String) throws(LuaArgumentError) -> [(UInt8, String)] {
-    guard lua_type(L, 1) == LUA_TTABLE else { throw LuaArgumentError("argument 1 must be a list of {code, text}, got \(describe(L, 1))") }
-    var pairs: [(UInt8, String)] = []
-    let count = Int(lua_rawlen(L, 1))
-    for position in 1...max(count, 1) where count > 0 {
-        lua_rawgeti(L, 1, lua_Integer(position))
-        defer { clua_pop(L, 1) }
-        guard lua_type(L, -1) == LUA_TTABLE else { throw LuaArgumentError("item \(position) must be {code, text}") }
+/// Reads argument 1 as a list of two-item lists (rfc3442_121's routes, rfc5678_139/140's pairs):
+/// `read` takes each item's position, with its first value at -2 and its second at -1. `item` and
+/// `shape` name an item in errors ("route 2 must be {...}").
+private func pairList<T>(
+    _ L: LuaState, item: String, shape: String, _ read: (Int) throws(LuaArgumentError) -> T
+) throws(LuaArgumentError) -> [T] {
+    guard lua_type(L, 1) == LUA_TTABLE else { throw LuaArgumentError("argument 1 must be a list of \(shape), got \(describe(L, 1))") }
+    return try arrayItems(L, 1) { (position) throws(LuaArgumentError) in
+        guard lua_type(L, -1) == LUA_TTABLE else { throw LuaArgumentError("\(item) \(position) must be \(shape)") }
         lua_rawgeti(L, -1, 1)
         lua_rawgeti(L, -2, 2)
         defer { clua_pop(L, 2) }
+        return try read(position)
+    }
+}
+
+/// Reads { {code, "text"}, ... } for rfc5678_139/140.
+private func codeTextPairs(_ L: LuaState, _ what: String) throws(LuaArgumentError) -> [(UInt8, String)] {
+    try pairList(L, item: "item", shape: "{code, text}") { (position) throws(LuaArgumentError) in
         let code = try requireInteger(L, -2, "item \(position): the code")
         guard (0...255).contains(code) else { throw LuaArgumentError("item \(position): code \(code) is out of range 0...255") }
-        pairs.append((UInt8(code), try requireString(L, -1, "item \(position): the \(what)")))
+        return (UInt8(code), try requireString(L, -1, "item \(position): the \(what)"))
     }
-    return pairs
 }
 
 private let rfc5678_139: LuaFunction = { L in

@@ -176,48 +176,19 @@ enum StoreCodec {
             case UInt8(ascii: "\""):
                 pushString(L, try string())
             case UInt8(ascii: "["):
-                position += 1
                 lua_createtable(L, 0, 0)
                 var index: lua_Integer = 1
-                skipSpace()
-                if position < bytes.count, bytes[position] == UInt8(ascii: "]") { position += 1; return }
-                while true {
-                    try value(L, depth: depth + 1)
+                try items(closedBy: "]", "array") { (parser) throws(LuaArgumentError) in
+                    try parser.value(L, depth: depth + 1)
                     lua_rawseti(L, -2, index)
                     index += 1
-                    skipSpace()
-                    guard position < bytes.count else { throw failure("unterminated array") }
-                    if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
-                    if bytes[position] == UInt8(ascii: "]") { position += 1; return }
-                    throw failure("expected ',' or ']'")
                 }
             case UInt8(ascii: "{"):
-                position += 1
                 lua_createtable(L, 0, 0)
-                skipSpace()
-                if position < bytes.count, bytes[position] == UInt8(ascii: "}") { position += 1; return }
-                while true {
-                    skipSpace()
-                    guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw failure("expected a key") }
-                    let key = try string()
-                    if key.hasPrefix("##") {
-                        pushString(L, String(key.dropFirst()))
-                    } else if key.hasPrefix("#") {
-                        guard let integer = Int(key.dropFirst()) else { throw failure("bad integer key \(key)") }
-                        lua_pushinteger(L, lua_Integer(integer))
-                    } else {
-                        pushString(L, key)
-                    }
-                    skipSpace()
-                    guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw failure("expected ':'") }
-                    position += 1
-                    try value(L, depth: depth + 1)
+                try items(closedBy: "}", "object") { (parser) throws(LuaArgumentError) in
+                    try parser.key(L)
+                    try parser.value(L, depth: depth + 1)
                     lua_rawset(L, -3)
-                    skipSpace()
-                    guard position < bytes.count else { throw failure("unterminated object") }
-                    if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
-                    if bytes[position] == UInt8(ascii: "}") { position += 1; return }
-                    throw failure("expected ',' or '}'")
                 }
             case UInt8(ascii: "t"):
                 try literal("true"); lua_pushboolean(L, 1)
@@ -226,6 +197,43 @@ enum StoreCodec {
             default:
                 try number(L)
             }
+        }
+
+        /// An array's or an object's items, from its opening bracket to `close`: `item` reads each
+        /// one (an object's key and value), and the commas between them are checked here.
+        mutating func items(
+            closedBy close: Unicode.Scalar, _ container: String, _ item: (inout Parser) throws(LuaArgumentError) -> Void
+        ) throws(LuaArgumentError) {
+            position += 1
+            skipSpace()
+            if position < bytes.count, bytes[position] == UInt8(ascii: close) { position += 1; return }
+            while true {
+                try item(&self)
+                skipSpace()
+                guard position < bytes.count else { throw failure("unterminated \(container)") }
+                if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
+                if bytes[position] == UInt8(ascii: close) { position += 1; return }
+                throw failure("expected ',' or '\(close)'")
+            }
+        }
+
+        /// Pushes an object's key as the Lua key it stands for ("#3" the integer 3, "##a" the string
+        /// "#a"), and reads the colon after it.
+        mutating func key(_ L: LuaState) throws(LuaArgumentError) {
+            skipSpace()
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw failure("expected a key") }
+            let key = try string()
+            if key.hasPrefix("##") {
+                pushString(L, String(key.dropFirst()))
+            } else if key.hasPrefix("#") {
+                guard let integer = Int(key.dropFirst()) else { throw failure("bad integer key \(key)") }
+                lua_pushinteger(L, lua_Integer(integer))
+            } else {
+                pushString(L, key)
+            }
+            skipSpace()
+            guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw failure("expected ':'") }
+            position += 1
         }
 
         mutating func literal(_ word: String) throws(LuaArgumentError) {

@@ -1,4 +1,4 @@
-import DHCPWire
+@testable import DHCPWire
 import Testing
 
 /// A datagram cut off inside its last option is decoded without that option, as the original and

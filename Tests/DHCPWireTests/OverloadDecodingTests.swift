@@ -1,4 +1,4 @@
-import DHCPWire
+@testable import DHCPWire
 import Testing
 
 /// Option 52 on input (RFC 2131 §4.1): options in `file` (bit 1) then `sname` (bit 2) are read,

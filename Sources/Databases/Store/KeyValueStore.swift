@@ -64,21 +64,15 @@ public final class KeyValueStore: @unchecked Sendable {
         }
     }
 
-    private func reading<T>(_ body: (GRDB.Database) throws -> T) throws(StoreError) -> T {
-        do {
-            if let active { return try body(active) }
-            return try queue.read(body)
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError("store \(path): \(error)")
-        }
-    }
+    private func reading<T>(_ body: (GRDB.Database) throws -> T) throws(StoreError) -> T { try run(writing: false, body) }
+    private func writing<T>(_ body: (GRDB.Database) throws -> T) throws(StoreError) -> T { try run(writing: true, body) }
 
-    private func writing<T>(_ body: (GRDB.Database) throws -> T) throws(StoreError) -> T {
+    /// Runs `body` on the open transaction's connection, or else in a read or a write transaction
+    /// of its own; any failure becomes a `StoreError`.
+    private func run<T>(writing: Bool, _ body: (GRDB.Database) throws -> T) throws(StoreError) -> T {
         do {
             if let active { return try body(active) }
-            return try queue.write(body)
+            return try writing ? queue.write(body) : queue.read(body)
         } catch let error as StoreError {
             throw error
         } catch {

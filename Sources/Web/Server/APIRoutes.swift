@@ -28,15 +28,20 @@ struct APIRoutes: Sendable {
         var message: String
     }
 
+    /// A peer as `StatusSnapshot.Peer` encodes itself, with `secondsSinceHeard` beside its fields.
     struct PeerDocument: Encodable {
-        var name: String
-        var host: String
-        var serverIP: String
-        var version: String
-        var configGeneration: Int
-        var lastHeard: Date
+        var peer: StatusSnapshot.Peer
         var secondsSinceHeard: Double
-        var isSelf: Bool
+
+        private enum CodingKeys: String, CodingKey {
+            case secondsSinceHeard
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            try peer.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(secondsSinceHeard, forKey: .secondsSinceHeard)
+        }
     }
 
     func status() async -> Reply {
@@ -46,11 +51,7 @@ struct APIRoutes: Sendable {
             uptimeSeconds: max(0, Int(state.now().timeIntervalSince(status.startTime))), configGeneration: status.configGeneration,
             lastReload: status.lastReload, sockets: status.sockets, databaseEngine: status.databaseEngine,
             cacheHitRate: status.cacheHitRate, store: status.store,
-            peers: status.peers.map { peer in
-                PeerDocument(name: peer.name, host: peer.host, serverIP: peer.serverIP, version: peer.version,
-                             configGeneration: peer.configGeneration, lastHeard: peer.lastHeard,
-                             secondsSinceHeard: max(0, state.now().timeIntervalSince(peer.lastHeard)), isSelf: peer.isSelf)
-            }))
+            peers: status.peers.map { PeerDocument(peer: $0, secondsSinceHeard: max(0, state.now().timeIntervalSince($0.lastHeard))) }))
     }
 
     func statistics() async -> Reply { .json(await state.source.metrics()) }
