@@ -278,12 +278,14 @@ def million_main(args, topology: Topology, started: float, load_before: str) -> 
         "PostgreSQL": f"{result.postgres_version}, the original's tables with text columns, in the server's namespace "
                       f"on 127.0.0.1 pinned to CPU {args.client_cpu}; the maps by COPY from the same CSV, then ANALYZE (timed)",
         "perfdhcp": f"-4 -l {topology.relay_ip} -R SIZE -b mac={args.mac_base} -r RATE -p {plan.step_seconds:g} -d 1 "
-                    "-W 300000 -g single -F RATE, a fresh daemon per run",
+                    "-W 300000 -g single -F RATE, a fresh daemon per run; RATE "
+                    + ", ".join(f"{rate:,}" for rate in plan.rates) + "/s with SQLite, "
+                    + ", ".join(f"{rate:,}" for rate in plan.postgres_rates) + "/s with PostgreSQL",
         "pinning": f"daemon on CPU {args.server_cpu}, perfdhcp and PostgreSQL on CPU {args.client_cpu} (taskset)",
         "wall time": f"{time.monotonic() - started:.0f} s",
         "machine load (1-min average, before / after)": f"{load_before} / {load_average()} on {os.cpu_count()} CPUs",
     }
-    text = millionreport.render(result, plan.rates, {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+    text = millionreport.render(result, plan.all_rates, {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
                                                      "settings": settings})
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

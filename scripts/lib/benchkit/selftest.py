@@ -552,7 +552,8 @@ def million_cell(engine, size, cpu, startup=0.05, reload=0.01, rss_mb=30.0, load
     cell.cpu_us = {1000: cpu}
     cell.drops = {1000: [0.0] * len(cpu)}
     cell.startup_s, cell.reload_s = [startup], [reload]
-    cell.rss_started_kib = cell.rss_reloaded_kib = cell.peak_rss_kib = [int(rss_mb * 1024)]
+    cell.rss_started_kib = cell.rss_reloaded_kib = [int(rss_mb * 1024)]
+    cell.peak_rss_kib = {1000: [int(rss_mb * 1024)]}
     return cell
 
 
@@ -581,6 +582,11 @@ class MillionTests(unittest.TestCase):
         self.assertIn("largest RSS seen 70.0 MB (NOT under 64 MB)", lines[3])
         text = millionreport.render(result, (1000,), {"date": "d", "settings": {"mode": "m"}})
         self.assertIn("| SQLite | 1,000,000 | 58.0 (56.0-60.0) (0.00 %) |", text)
+        self.assertIn("1,000/s 70.0 |", text)
+        # A rate one database was not run at reads as a dash, and is left out of its verdict.
+        text = millionreport.render(result, (1000, 4000), {"date": "d", "settings": {"mode": "m"}})
+        self.assertIn("| PostgreSQL | 10,000 | 100.0 (0.00 %) | – |", text)
+        self.assertNotIn("4,000/s –", text)
 
 
 if __name__ == "__main__":
