@@ -14,7 +14,6 @@ extension Settings {
         EngineConfiguration(
             serverIP: dhcpServerIP,
             serverPort: UInt16(dhcpServerPort),
-            proxyPort: proxyPort.map { UInt16($0) },
             authoritative: authoritative,
             nakRenewals: nakRenewals,
             allowLocalDHCP: allowLocalDHCP,
