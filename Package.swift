@@ -110,6 +110,17 @@ let package = Package(
             ]
         ),
         .target(
+            // What one generation of conf.lua is made of, and how: conf.lua's settings mapped into
+            // each module's configuration, the database and the scripts' store built (or kept) for
+            // them, and explain's run through a generation built the same way. Out of the
+            // executable so it is tested on its own.
+            name: "Generations",
+            dependencies: [
+                "Scripting", "Engine", "ScriptedHooks", "Databases", "DHCPNetwork", "DHCPService", "DaemonLogging",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             // The daemon's log sinks: console, rotated file, dashboard FIFO, e-mail of CRITICAL records.
             // Not "Logging": that is swift-log's module.
             name: "DaemonLogging",
@@ -125,6 +136,7 @@ let package = Package(
             name: "staticdhcpd",
             dependencies: [
                 "DHCPWire", "DHCPModel", "Scripting", "Databases", "Engine", "ScriptedHooks", "DHCPNetwork", "DHCPService", "Web", "DaemonLogging",
+                "Generations",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -179,6 +191,13 @@ let package = Package(
         .testTarget(
             name: "ScriptedHooksTests",
             dependencies: ["ScriptedHooks", "Engine", "Scripting", "DaemonLogging", "DHCPWire", "Databases"]
+        ),
+        .testTarget(
+            name: "GenerationsTests",
+            dependencies: [
+                "Generations", "Scripting", "Engine", "Databases", "DHCPNetwork", "DHCPWire", "DaemonLogging",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "DaemonLoggingTests",

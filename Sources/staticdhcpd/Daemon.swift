@@ -5,6 +5,7 @@ import DHCPWire
 import Dispatch
 import Engine
 import Foundation
+import Generations
 import Glibc
 import Logging
 import Scripting

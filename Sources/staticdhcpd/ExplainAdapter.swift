@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Generations
 import Synchronization
 import Web
 

@@ -2,6 +2,7 @@ import Databases
 import DHCPWire
 import Engine
 import Foundation
+import Generations
 import Web
 
 /// The leases page's view of the dynamism pools: the serving generation's store, read and released

@@ -2,6 +2,7 @@ import Databases
 import DHCPNetwork
 import Engine
 import Foundation
+import Generations
 import Glibc
 import Logging
 import Scripting

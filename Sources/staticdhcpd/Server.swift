@@ -6,21 +6,13 @@ import DHCPWire
 import Dispatch
 import Engine
 import Foundation
+import Generations
 import Glibc
 import Logging
 import Scripting
 import ScriptedHooks
 import Synchronization
 import Web
-
-/// One script generation as the daemon keeps it: the runtime, its settings, the database it uses.
-struct LoadedGeneration: Sendable {
-    var number: Int
-    var runtime: ScriptRuntime
-    var settings: Settings
-    var database: any Database
-    var store: ScriptStore
-}
 
 /// The running server: sockets, engine, ticks, signals, reloads and shutdown.
 actor Server {

@@ -3,6 +3,7 @@ import Databases
 import DHCPWire
 import Engine
 import Foundation
+import Generations
 import Logging
 import Scripting
 import Web

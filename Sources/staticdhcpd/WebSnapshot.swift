@@ -1,6 +1,7 @@
 import Databases
 import DHCPNetwork
 import Engine
+import Generations
 import Scripting
 
 /// Everything the dashboard and the API read about the daemon, published by `Server` under a lock
