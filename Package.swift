@@ -121,6 +121,17 @@ let package = Package(
             ]
         ),
         .target(
+            // Web's seams over the running daemon (the dashboard's status and metrics, the scripts'
+            // web callbacks, leases, explain, reservation editing) and the dashboard's lifecycle
+            // across reloads. The adapters read the snapshot the server publishes, not the server,
+            // so they are built in tests. Web itself imports none of the modules that do the work.
+            name: "DaemonWeb",
+            dependencies: [
+                "Web", "Generations", "Scripting", "Engine", "Databases", "DHCPNetwork", "DaemonLogging", "DHCPWire",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             // The daemon's log sinks: console, rotated file, dashboard FIFO, e-mail of CRITICAL records.
             // Not "Logging": that is swift-log's module.
             name: "DaemonLogging",
@@ -136,7 +147,7 @@ let package = Package(
             name: "staticdhcpd",
             dependencies: [
                 "DHCPWire", "DHCPModel", "Scripting", "Databases", "Engine", "ScriptedHooks", "DHCPNetwork", "DHCPService", "Web", "DaemonLogging",
-                "Generations",
+                "Generations", "DaemonWeb",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -194,10 +205,13 @@ let package = Package(
         ),
         .testTarget(
             name: "GenerationsTests",
-            dependencies: [
-                "Generations", "Scripting", "Engine", "Databases", "DHCPNetwork", "DHCPWire", "DaemonLogging",
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            dependencies: ["Generations", "Scripting", "Engine", "Databases", "DHCPNetwork", "DHCPWire", "DaemonLogging",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "DaemonWebTests",
+            dependencies: ["DaemonWeb", "Web", "Generations", "Scripting", "Engine", "Databases", "DHCPNetwork", "DHCPWire",
+                           "DaemonLogging", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "DaemonLoggingTests",

@@ -12,7 +12,7 @@ extension Server {
     /// it take over, at a packet boundary. Any failure leaves the running generation serving.
     func reload(trigger: String) async -> ReloadOutcome {
         let started = ContinuousClock.now
-        guard let engine = engineForWeb, let previous = generationForWeb else {
+        guard let engine = engineForReload, let previous = generationForReload else {
             return ReloadOutcome(time: Date(), succeeded: false, durationSeconds: 0, error: "the server is not serving yet",
                                  generation: 0, trigger: trigger)
         }
@@ -98,7 +98,7 @@ extension Server {
 
     private func recordReload(_ outcome: ReloadOutcome) {
         noteReload(outcome)
-        if let settings = generationForWeb?.settings {
+        if let settings = generationForReload?.settings {
             ReloadStatusFile.write(ReloadStatus(outcome: outcome, pid: getpid(), sequence: reloadCount),
                                    pidFile: movePIDFile(to: settings.controlPIDFile(configFile: configFile)))
         }
