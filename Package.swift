@@ -132,6 +132,12 @@ let package = Package(
             ]
         ),
         .target(
+            // How `staticdhcpd reload` finds the running daemon and hears back from it: the pid file
+            // (where it is for a conf.lua, even a broken one) and the reload status file beside it.
+            name: "DaemonControl",
+            dependencies: ["Scripting", "DHCPModel", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
             // The daemon's log sinks: console, rotated file, dashboard FIFO, e-mail of CRITICAL records.
             // Not "Logging": that is swift-log's module.
             name: "DaemonLogging",
@@ -147,7 +153,7 @@ let package = Package(
             name: "staticdhcpd",
             dependencies: [
                 "DHCPWire", "DHCPModel", "Scripting", "Databases", "Engine", "ScriptedHooks", "DHCPNetwork", "DHCPService", "Web", "DaemonLogging",
-                "Generations", "DaemonWeb",
+                "Generations", "DaemonWeb", "DaemonControl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -213,6 +219,7 @@ let package = Package(
             dependencies: ["DaemonWeb", "Web", "Generations", "Scripting", "Engine", "Databases", "DHCPNetwork", "DHCPWire",
                            "DaemonLogging", .product(name: "Logging", package: "swift-log")]
         ),
+        .testTarget(name: "DaemonControlTests", dependencies: ["DaemonControl", "Scripting", "DHCPModel", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "DaemonLoggingTests",
             dependencies: [

@@ -1,3 +1,4 @@
+import DaemonControl
 import Databases
 import DHCPNetwork
 import Engine
@@ -99,38 +100,8 @@ extension Server {
     private func recordReload(_ outcome: ReloadOutcome) {
         noteReload(outcome)
         if let settings = generationForReload?.settings {
-            ReloadStatusFile.write(ReloadStatus(outcome: outcome, pid: getpid(), sequence: reloadCount),
+            ReloadStatusFile.write(outcome, pid: getpid(), sequence: reloadCount,
                                    pidFile: movePIDFile(to: settings.controlPIDFile(configFile: configFile)))
         }
-    }
-}
-
-/// The last reload as `<PID_FILE>.reload` holds it, with which daemon and which of its reloads it
-/// was: `staticdhcpd reload` waits for a new one. (The outcome's time alone is not enough: the
-/// file keeps it to the second.)
-struct ReloadStatus: Codable {
-    var outcome: ReloadOutcome
-    var pid: Int32
-    var sequence: Int
-
-    var identity: String { "\(pid)/\(sequence)/\(outcome.time.timeIntervalSince1970)" }
-}
-
-/// `<PID_FILE>.reload`: the outcome of the last reload, which `staticdhcpd reload` waits for.
-enum ReloadStatusFile {
-    static func path(pidFile: String) -> String { pidFile + ".reload" }
-
-    static func write(_ status: ReloadStatus, pidFile: String) {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        guard let data = try? encoder.encode(status) else { return }
-        try? data.write(to: URL(fileURLWithPath: path(pidFile: pidFile)), options: .atomic)
-    }
-
-    static func read(pidFile: String) -> ReloadStatus? {
-        guard let data = FileManager.default.contents(atPath: path(pidFile: pidFile)) else { return nil }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try? decoder.decode(ReloadStatus.self, from: data)
     }
 }

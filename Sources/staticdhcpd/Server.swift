@@ -1,3 +1,4 @@
+import DaemonControl
 import DaemonLogging
 import DaemonWeb
 import Databases
@@ -290,31 +291,6 @@ actor Server {
 
     var engineForReload: DHCPEngine? { engine }
     var generationForReload: LoadedGeneration? { current }
-}
-
-/// `PID_FILE`.
-enum PIDFile {
-    static func write(_ path: String, logger: Logger) {
-        if FileManager.default.fileExists(atPath: path) {
-            logger.warning("PID file \(path) already exists; overwriting it")
-        }
-        do {
-            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try "\(getpid())\n".write(toFile: path, atomically: true, encoding: .utf8)
-        } catch {
-            logger.error("Cannot write PID file \(path): \(error)")
-        }
-    }
-
-    static func remove(_ path: String) {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    static func read(_ path: String) -> pid_t? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
-    }
 }
 
 /// `UID`/`GID`: dropped after the sockets are bound. Raw replies keep working because the
