@@ -1,9 +1,5 @@
 import DaemonLogging
-import Databases
-import DHCPNetwork
-import DHCPWire
 import Dispatch
-import Engine
 import Foundation
 import Generations
 import Glibc

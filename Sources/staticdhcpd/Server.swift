@@ -4,7 +4,6 @@ import DaemonWeb
 import Databases
 import DHCPNetwork
 import DHCPService
-import DHCPWire
 import Dispatch
 import Engine
 import Foundation
