@@ -110,6 +110,34 @@ let package = Package(
             ]
         ),
         .target(
+            // What one generation of conf.lua is made of, and how: conf.lua's settings mapped into
+            // each module's configuration, the database and the scripts' store built (or kept) for
+            // them, and explain's run through a generation built the same way. Out of the
+            // executable so it is tested on its own.
+            name: "Generations",
+            dependencies: [
+                "Scripting", "Engine", "ScriptedHooks", "Databases", "DHCPNetwork", "DHCPService", "DaemonLogging",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            // Web's seams over the running daemon (the dashboard's status and metrics, the scripts'
+            // web callbacks, leases, explain, reservation editing) and the dashboard's lifecycle
+            // across reloads. The adapters read the snapshot the server publishes, not the server,
+            // so they are built in tests. Web itself imports none of the modules that do the work.
+            name: "DaemonWeb",
+            dependencies: [
+                "Web", "Generations", "Scripting", "Engine", "Databases", "DHCPNetwork", "DaemonLogging", "DHCPWire",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            // How `staticdhcpd reload` finds the running daemon and hears back from it: the pid file
+            // (where it is for a conf.lua, even a broken one) and the reload status file beside it.
+            name: "DaemonControl",
+            dependencies: ["Scripting", "DHCPModel", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
             // The daemon's log sinks: console, rotated file, dashboard FIFO, e-mail of CRITICAL records.
             // Not "Logging": that is swift-log's module.
             name: "DaemonLogging",
@@ -125,6 +153,7 @@ let package = Package(
             name: "staticdhcpd",
             dependencies: [
                 "DHCPWire", "DHCPModel", "Scripting", "Databases", "Engine", "ScriptedHooks", "DHCPNetwork", "DHCPService", "Web", "DaemonLogging",
+                "Generations", "DaemonWeb", "DaemonControl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -180,6 +209,17 @@ let package = Package(
             name: "ScriptedHooksTests",
             dependencies: ["ScriptedHooks", "Engine", "Scripting", "DaemonLogging", "DHCPWire", "Databases"]
         ),
+        .testTarget(
+            name: "GenerationsTests",
+            dependencies: ["Generations", "Scripting", "Engine", "Databases", "DHCPNetwork", "DHCPWire", "DaemonLogging",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "DaemonWebTests",
+            dependencies: ["DaemonWeb", "Web", "Generations", "Scripting", "Engine", "Databases", "DHCPNetwork", "DHCPWire",
+                           "DaemonLogging", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "DaemonControlTests", dependencies: ["DaemonControl", "Scripting", "DHCPModel", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "DaemonLoggingTests",
             dependencies: [

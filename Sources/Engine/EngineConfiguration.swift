@@ -5,7 +5,6 @@ import DHCPWire
 public struct EngineConfiguration: Sendable, Equatable {
     public var serverIP: IPv4
     public var serverPort: UInt16
-    public var proxyPort: UInt16?
     public var authoritative: Bool
     public var nakRenewals: Bool
     public var allowLocalDHCP: Bool
@@ -19,14 +18,13 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var realtimePriority: Int
 
     public init(
-        serverIP: IPv4, serverPort: UInt16 = 67, proxyPort: UInt16? = nil,
+        serverIP: IPv4, serverPort: UInt16 = 67,
         authoritative: Bool = false, nakRenewals: Bool = false,
         allowLocalDHCP: Bool = true, allowDHCPRelays: Bool = false, allowedDHCPRelays: Set<IPv4> = [],
         enableRapidCommit: Bool = true, abuse: AbuseGuard.Configuration = .init(), realtimePriority: Int = 0
     ) {
         self.serverIP = serverIP
         self.serverPort = serverPort
-        self.proxyPort = proxyPort
         self.authoritative = authoritative
         self.nakRenewals = nakRenewals
         self.allowLocalDHCP = allowLocalDHCP

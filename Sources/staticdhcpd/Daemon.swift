@@ -1,10 +1,7 @@
 import DaemonLogging
-import Databases
-import DHCPNetwork
-import DHCPWire
 import Dispatch
-import Engine
 import Foundation
+import Generations
 import Glibc
 import Logging
 import Scripting
@@ -59,7 +56,8 @@ final class Daemon: Sendable {
         }
         let hub = LogHub(configuration: settings.logConfiguration(debugFlag: options.debug, console: console))
         LoggingSystem.bootstrap { label in HubLogHandler(label: label, hub: hub) }
-        early.attach(Logger(label: "conf"))
+        let conf = Logger(label: "conf")
+        early.attach(ClosureScriptLog { level, _, message in conf.log(level: level.swiftLogLevel, "\(message)") })
 
         let mailWait = (settings.emailSettings?.timeout ?? 0) + 1
         let finished = DispatchSemaphore(value: 0)
@@ -75,29 +73,6 @@ final class Daemon: Sendable {
         hub.flushMail(seconds: mailWait)
         hub.flush()
         return status.withLock { $0 }
-    }
-}
-
-/// The scripts' log: buffers records until logging is set up (conf.lua's top level runs before
-/// that), then forwards every record to swift-log.
-final class DeferredScriptLog: ScriptLog {
-    private let state = Mutex<(buffer: [(LogLevel, String)], target: Logger?)>(([], nil))
-
-    func log(_ level: LogLevel, logger: String, _ message: String) {
-        let target: Logger? = state.withLock { state in
-            if state.target == nil { state.buffer.append((level, message)) }
-            return state.target
-        }
-        target?.log(level: level.swiftLogLevel, "\(message)")
-    }
-
-    func attach(_ logger: Logger) {
-        let buffered = state.withLock { state in
-            state.target = logger
-            defer { state.buffer.removeAll() }
-            return state.buffer
-        }
-        for (level, message) in buffered { logger.log(level: level.swiftLogLevel, "\(message)") }
     }
 }
 

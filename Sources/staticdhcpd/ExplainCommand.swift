@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Generations
 import Logging
 
 /// `staticdhcpd explain --mac MAC [--method M] [--relay IP] [--requested-ip IP] [--json]`: what

@@ -1,7 +1,9 @@
+import DaemonControl
 import Databases
 import DHCPNetwork
 import Engine
 import Foundation
+import Generations
 import Glibc
 import Logging
 import Scripting
@@ -11,7 +13,7 @@ extension Server {
     /// it take over, at a packet boundary. Any failure leaves the running generation serving.
     func reload(trigger: String) async -> ReloadOutcome {
         let started = ContinuousClock.now
-        guard let engine = engineForWeb, let previous = generationForWeb else {
+        guard let engine = engineForReload, let previous = generationForReload else {
             return ReloadOutcome(time: Date(), succeeded: false, durationSeconds: 0, error: "the server is not serving yet",
                                  generation: 0, trigger: trigger)
         }
@@ -97,39 +99,9 @@ extension Server {
 
     private func recordReload(_ outcome: ReloadOutcome) {
         noteReload(outcome)
-        if let settings = generationForWeb?.settings {
-            ReloadStatusFile.write(ReloadStatus(outcome: outcome, pid: getpid(), sequence: reloadCount),
+        if let settings = generationForReload?.settings {
+            ReloadStatusFile.write(outcome, pid: getpid(), sequence: reloadCount,
                                    pidFile: movePIDFile(to: settings.controlPIDFile(configFile: configFile)))
         }
-    }
-}
-
-/// The last reload as `<PID_FILE>.reload` holds it, with which daemon and which of its reloads it
-/// was: `staticdhcpd reload` waits for a new one. (The outcome's time alone is not enough: the
-/// file keeps it to the second.)
-struct ReloadStatus: Codable {
-    var outcome: ReloadOutcome
-    var pid: Int32
-    var sequence: Int
-
-    var identity: String { "\(pid)/\(sequence)/\(outcome.time.timeIntervalSince1970)" }
-}
-
-/// `<PID_FILE>.reload`: the outcome of the last reload, which `staticdhcpd reload` waits for.
-enum ReloadStatusFile {
-    static func path(pidFile: String) -> String { pidFile + ".reload" }
-
-    static func write(_ status: ReloadStatus, pidFile: String) {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        guard let data = try? encoder.encode(status) else { return }
-        try? data.write(to: URL(fileURLWithPath: path(pidFile: pidFile)), options: .atomic)
-    }
-
-    static func read(pidFile: String) -> ReloadStatus? {
-        guard let data = FileManager.default.contents(atPath: path(pidFile: pidFile)) else { return nil }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try? decoder.decode(ReloadStatus.self, from: data)
     }
 }

@@ -1,26 +1,18 @@
+import DaemonControl
 import DaemonLogging
+import DaemonWeb
 import Databases
 import DHCPNetwork
 import DHCPService
-import DHCPWire
 import Dispatch
 import Engine
 import Foundation
+import Generations
 import Glibc
 import Logging
 import Scripting
 import ScriptedHooks
-import Synchronization
 import Web
-
-/// One script generation as the daemon keeps it: the runtime, its settings, the database it uses.
-struct LoadedGeneration: Sendable {
-    var number: Int
-    var runtime: ScriptRuntime
-    var settings: Settings
-    var database: any Database
-    var store: ScriptStore
-}
 
 /// The running server: sockets, engine, ticks, signals, reloads and shutdown.
 actor Server {
@@ -41,7 +33,7 @@ actor Server {
     private var stopped: CheckedContinuation<Int32, Never>?
     /// Where the pid was written (see `Settings.controlPIDFile`).
     private var pidFile: String?
-    let webSnapshot = Mutex(WebSnapshot())
+    let webSnapshot = LockedWebSnapshot()
     private(set) var lastReload: ReloadOutcome?
     private(set) var reloadCount = 0
     private(set) var reloadFailures = 0
@@ -138,14 +130,19 @@ actor Server {
 
     private var hubConsole: Bool { options.verbose || !(current?.settings.daemon ?? true) }
 
-    /// The dashboard, over this server's seams; made once, then it follows reloads.
+    /// The dashboard, over this server's seams (DaemonWeb's adapters, reading `webSnapshot`);
+    /// made once, then it follows reloads.
     func makeDashboard() -> Dashboard {
         if let dashboard { return dashboard }
-        let made = Dashboard { [unowned self] configuration, reservations in
+        let (snapshot, telemetry, hub, startedAt, configFile) = (webSnapshot, telemetry, hub, startedAt, configFile)
+        let made = Dashboard(version: StaticDHCPDCommand.version) { [unowned self] configuration, reservations in
             WebServer(
-                config: configuration, source: DaemonDashboardSource(server: self), reservations: reservations,
-                scripts: LuaWebHost(server: self), leases: DaemonLeaseSource(server: self),
-                explainer: DaemonExplainSource(configFile: self.configFile), logger: Logger(label: "web"))
+                config: configuration,
+                source: DaemonDashboardSource(
+                    snapshot: snapshot, telemetry: telemetry, hub: hub, startedAt: startedAt, host: Server.hostName,
+                    reload: { [unowned self] in await self.reload(trigger: "web") }),
+                reservations: reservations, scripts: LuaWebHost(snapshot: snapshot), leases: DaemonLeaseSource(snapshot: snapshot),
+                explainer: DaemonExplainSource(configFile: configFile), logger: Logger(label: "web"))
         }
         dashboard = made
         return made
@@ -176,7 +173,7 @@ actor Server {
 
     private func heartbeat() async {
         guard let generation = current, case .remote(let store) = generation.store else {
-            webSnapshot.withLock { $0.peers = [] }
+            webSnapshot.update { $0.peers = [] }
             return
         }
         let record = PeerRecord(
@@ -185,15 +182,14 @@ actor Server {
             heartbeat: Date().timeIntervalSince1970)
         do {
             let peers = try await ClusterPeers.heartbeat(record, store: store)
-            webSnapshot.withLock { $0.peers = peers }
+            webSnapshot.update { $0.peers = peers }
         } catch {
             logger.debug("Heartbeat to the shared store failed: \(error)")
         }
     }
 
+    /// This daemon's host as its peers and its own dashboard know it.
     static let hostName = ProcessInfo.processInfo.hostName
-
-    static func peerKey(host: String, serverIP: String) -> String { "\(host)/\(serverIP)" }
 
     /// What the dashboard reads about the engine, refreshed once per tick and after each reload, so
     /// a page never waits in the engine's queue behind packets (a snapshot at most a second old).
@@ -203,7 +199,7 @@ actor Server {
         let registrations = await engine.perform { generation.runtime.webRegistrations() }
         let sockets = WebSnapshot.describe(service?.sockets, settings: generation.settings)
         let network = service?.sockets.counters
-        webSnapshot.withLock {
+        webSnapshot.update {
             $0.publish(generation: generation, engine: engine, counters: counters, registrations: registrations,
                        sockets: sockets, network: network)
         }
@@ -283,43 +279,17 @@ actor Server {
         reloadCount += 1
         if !outcome.succeeded { reloadFailures += 1 }
         let (count, failures) = (reloadCount, reloadFailures)
-        webSnapshot.withLock {
+        webSnapshot.update {
             $0.lastReload = outcome
             $0.reloads = count
             $0.reloadFailures = failures
         }
     }
 
-    // MARK: state for the dashboard
+    // MARK: state for the reload
 
-    var engineForWeb: DHCPEngine? { engine }
-    var generationForWeb: LoadedGeneration? { current }
-    var socketsForWeb: DHCPSockets? { service?.sockets }
-}
-
-/// `PID_FILE`.
-enum PIDFile {
-    static func write(_ path: String, logger: Logger) {
-        if FileManager.default.fileExists(atPath: path) {
-            logger.warning("PID file \(path) already exists; overwriting it")
-        }
-        do {
-            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try "\(getpid())\n".write(toFile: path, atomically: true, encoding: .utf8)
-        } catch {
-            logger.error("Cannot write PID file \(path): \(error)")
-        }
-    }
-
-    static func remove(_ path: String) {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    static func read(_ path: String) -> pid_t? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
-    }
+    var engineForReload: DHCPEngine? { engine }
+    var generationForReload: LoadedGeneration? { current }
 }
 
 /// `UID`/`GID`: dropped after the sockets are bound. Raw replies keep working because the

@@ -158,7 +158,7 @@ func eventually(_ condition: () async -> Bool) async -> Bool {
     /// The socket the datagram came in on decides, not its port: a ProxyDHCP port the kernel
     /// picked (PROXY_PORT = 0) matches no configured port (docs/PROTOCOL.md §4.2).
     @Test func aDatagramThatArrivedOnTheProxySocketIsAnsweredAsSuch() async throws {
-        let harness = Harness() // proxyPort not configured: only the datagram knows
+        let harness = Harness() // the engine knows no proxy port: only the datagram does
         await harness.engine.handle(Datagram(
             bytes: clientPacket(1).encode(), sourceIP: IPv4(192, 0, 2, 77), sourcePort: 4011, localPort: 40_123,
             arrivedOnProxy: true, interfaceIndex: 2, destinationIP: IPv4(192, 0, 2, 1)))
@@ -167,11 +167,12 @@ func eventually(_ condition: () async -> Bool) async -> Bool {
         // Answered at the request's own source, which the proxy rules send it back to.
         #expect(proxied.answerIP == IPv4(192, 0, 2, 77) && proxied.answerPort == 4011)
 
-        var configured = EngineConfiguration(serverIP: serverIP, allowDHCPRelays: true)
-        configured.proxyPort = 67
-        let onMain = Harness(configuration: configured)
-        await onMain.exchange(clientPacket(1))
-        // The main socket's datagram is not taken for a proxied one because the ports compare equal.
-        #expect(onMain.sender.replies.last?.arrivedOnProxy == false)
+        // A main-socket datagram sent to the usual proxy port is not taken for a proxied one.
+        harness.sender.clear()
+        await harness.engine.handle(Datagram(
+            bytes: clientPacket(1).encode(), sourceIP: IPv4(192, 0, 2, 77), sourcePort: 68, localPort: 4011,
+            arrivedOnProxy: false, interfaceIndex: 2, destinationIP: IPv4(192, 0, 2, 1)))
+        let onMain = try #require(harness.sender.replies.last)
+        #expect(!onMain.arrivedOnProxy)
     }
 }

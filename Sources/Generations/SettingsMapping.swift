@@ -1,20 +1,15 @@
 import DaemonLogging
-import Databases
 import DHCPNetwork
-import DHCPWire
 import Engine
-import Foundation
-import Logging
 import Scripting
 
-/// Turns conf.lua's validated settings into each module's own configuration, so no module
-/// below the executable depends on the scripting layer's types.
+/// Turns conf.lua's validated settings into each module's own configuration, so neither the
+/// engine, the sockets nor the log sinks depend on the scripting layer's types.
 extension Settings {
-    var engineConfiguration: EngineConfiguration {
+    public var engineConfiguration: EngineConfiguration {
         EngineConfiguration(
             serverIP: dhcpServerIP,
             serverPort: UInt16(dhcpServerPort),
-            proxyPort: proxyPort.map { UInt16($0) },
             authoritative: authoritative,
             nakRenewals: nakRenewals,
             allowLocalDHCP: allowLocalDHCP,
@@ -31,7 +26,7 @@ extension Settings {
         )
     }
 
-    func networkConfiguration() -> NetworkConfig {
+    public func networkConfiguration() -> NetworkConfig {
         NetworkConfig(
             serverIP: dhcpServerIP,
             serverPort: UInt16(dhcpServerPort),
@@ -45,11 +40,11 @@ extension Settings {
 
     /// Whether the sockets must be rebound for these settings: compared as the network layer's
     /// whole configuration, so no setting can be left out of the decision.
-    func sameSockets(as other: Settings) -> Bool {
+    public func sameSockets(as other: Settings) -> Bool {
         networkConfiguration() == other.networkConfiguration()
     }
 
-    func logConfiguration(debugFlag: Bool, console: Bool) -> LogHub.Configuration {
+    public func logConfiguration(debugFlag: Bool, console: Bool) -> LogHub.Configuration {
         var configuration = LogHub.Configuration()
         let forceDebug = debugFlag
         configuration.consoleLevel = console ? (forceDebug ? .debug : Severity.parse(logConsoleSeverity) ?? .info) : nil
@@ -64,7 +59,7 @@ extension Settings {
     }
 
     /// EMAIL_*: nil unless EMAIL_ENABLED (validation already required server, source and destination).
-    var emailSettings: EmailSettings? {
+    public var emailSettings: EmailSettings? {
         guard emailEnabled, let server = emailServer, let source = emailSource, let destination = emailDestination else { return nil }
         return EmailSettings(
             server: server, port: emailPort, timeout: emailTimeout, source: source,

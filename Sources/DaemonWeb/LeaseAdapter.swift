@@ -12,16 +12,19 @@ import Web
 /// threading contract asks (a Lua transaction would otherwise see another thread's calls join it);
 /// there only the scan, or the release's transaction, runs, and the records are decoded here. The
 /// shared PostgreSQL store is called from here directly: every call is its own round trip.
-struct DaemonLeaseSource: LeaseSource {
-    let server: Server
+public struct DaemonLeaseSource: LeaseSource {
+    let snapshot: LockedWebSnapshot
+
+    public init(snapshot: LockedWebSnapshot) {
+        self.snapshot = snapshot
+    }
 
     private func serving() throws -> (ScriptStore, DHCPEngine) {
-        let (generation, engine) = server.webSnapshot.withLock { ($0.generation, $0.engine) }
-        guard let generation, let engine else { throw DaemonError("the server is not serving yet") }
+        guard let (generation, engine) = snapshot.read().serving else { throw DaemonWebError.notServing }
         return (generation.store, engine)
     }
 
-    func leases() async throws -> [PoolLease] {
+    public func leases() async throws -> [PoolLease] {
         let (store, engine) = try serving()
         switch store {
         case .local(let local):
@@ -32,11 +35,11 @@ struct DaemonLeaseSource: LeaseSource {
         }
     }
 
-    func poolUsage() async throws -> [PoolUsage] {
-        PoolUsage.fromDynamismGauges(await DaemonDashboardSource(server: server).metrics().scripted)
+    public func poolUsage() async throws -> [PoolUsage] {
+        PoolUsage.fromDynamismGauges(await scriptedMetrics(snapshot.read()))
     }
 
-    func release(mac: MAC) async throws -> [PoolLease] {
+    public func release(mac: MAC) async throws -> [PoolLease] {
         let parsed = mac.description
         let (store, engine) = try serving()
         switch store {

@@ -12,13 +12,13 @@ import ScriptedHooks
 /// a request"): conf.lua loaded and `init()` called as at start-up, the configured database and
 /// store, `LuaHooks`, and an engine whose sender only computes the route. No DHCP socket is
 /// opened and nothing is sent.
-enum ExplainRun {
+public enum ExplainRun {
     /// Why explain could not run at all (exit status 2).
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
-    static func run(_ request: ExplainRequest, configFile: URL) async throws(Failure) -> ExplainReport {
+    public static func run(_ request: ExplainRequest, configFile: URL) async throws(Failure) -> ExplainReport {
         let capture = ExplainLogCapture()
         let logger = capture.logger(label: "main")
         let runtime: ScriptRuntime

@@ -8,10 +8,10 @@ import ScriptedHooks
 /// The database and the scripts' store a generation uses, built from its settings: shared by the
 /// daemon (`Server`) and `staticdhcpd explain`, so explain asks exactly the database and store
 /// the daemon would.
-enum GenerationParts {
+public enum GenerationParts {
     /// The database `settings` name; a reload keeps `previous` when its settings are unchanged.
     /// A Lua `DATABASE_ENGINE` function is built on `engine`'s executor, where every Lua call runs.
-    static func makeDatabase(
+    public static func makeDatabase(
         runtime: ScriptRuntime, settings: Settings, engine: DHCPEngine, previous: LoadedGeneration?, logger: Logger,
         databaseLogger: Logger = Logger(label: "databases")
     ) async throws -> any Database {
@@ -33,7 +33,7 @@ enum GenerationParts {
     /// that cannot be reached is not a reason to stop serving (static clients need no store): it
     /// is logged and set up when it comes back; one written by a newer daemon is refused.
     /// `takeOwnership` gives a new local store's file to `UID`/`GID` (the daemon, not explain).
-    static func openStore(
+    public static func openStore(
         settings: Settings, configFile: URL, previous: LoadedGeneration?, logger: Logger, takeOwnership: Bool = true
     ) async throws -> ScriptStore {
         if settings.storeEngine == "PostgreSQL" {

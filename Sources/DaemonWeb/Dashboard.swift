@@ -7,20 +7,23 @@ import Web
 /// conf.lua. Settings that only shape pages and access (titles, credentials, secure flags, the
 /// reservation store) apply to the running server; a new WEB_IP, WEB_PORT or WEB_ENABLED starts
 /// another server in its place.
-actor Dashboard {
+public actor Dashboard {
     private var web: WebServer?
     private var task: Task<Void, Never>?
+    private let version: String
     private let makeServer: @Sendable (WebConfiguration, (any ReservationStore)?) -> WebServer
     private let logger = Logger(label: "main")
 
-    /// `makeServer` builds a server over the daemon's seams for the given settings.
-    init(makeServer: @escaping @Sendable (WebConfiguration, (any ReservationStore)?) -> WebServer) {
+    /// `makeServer` builds a server over the daemon's seams for the given settings; `version` is
+    /// the daemon's, for the pages' footer.
+    public init(version: String, makeServer: @escaping @Sendable (WebConfiguration, (any ReservationStore)?) -> WebServer) {
+        self.version = version
         self.makeServer = makeServer
     }
 
     /// Brings the dashboard in line with `settings`; returns a warning when it could not be started
     /// there (DHCP keeps serving either way).
-    func apply(_ settings: Settings) async -> String? {
+    public func apply(_ settings: Settings) async -> String? {
         guard settings.webEnabled else {
             if task != nil {
                 await stop()
@@ -28,7 +31,7 @@ actor Dashboard {
             }
             return nil
         }
-        let configuration = settings.webConfiguration
+        let configuration = settings.webConfiguration(version: version)
         // Once per start and per reload, whether or not the listener changes.
         if let warning = configuration.exposureWarning { logger.warning("\(warning)") }
         let store = Self.reservationStore(settings)
@@ -45,7 +48,7 @@ actor Dashboard {
     /// Waits for that at most 2 s: a reload asked for through the dashboard (the reinitialise
     /// button, `/api/reload`) is itself one of the requests in progress, and it cannot finish
     /// before the reload it waits for.
-    func stop() async {
+    public func stop() async {
         guard let task else { return }
         task.cancel()
         // Unstructured waiters: a task group would wait for its slower child as well.
@@ -104,9 +107,39 @@ actor Dashboard {
     }
 
     /// The reservation editor's store: the SQLite file DHCP serves from, when that is the engine.
-    private static func reservationStore(_ settings: Settings) -> (any ReservationStore)? {
+    static func reservationStore(_ settings: Settings) -> (any ReservationStore)? {
         guard settings.databaseEngine == .named("SQLite"), let file = settings.sqliteFile,
               let reservations = try? Reservations(path: file) else { return nil }
         return SQLiteReservationStore(reservations: reservations)
+    }
+}
+
+/// conf.lua's WEB_* settings as Web's own configuration: Web does not know the scripting layer's
+/// types. `version` is the daemon's, shown in the page footer.
+extension Settings {
+    func webConfiguration(version: String) -> WebConfiguration {
+        var configuration = WebConfiguration()
+        configuration.systemName = systemName
+        configuration.debug = debug
+        configuration.enabled = webEnabled
+        configuration.ip = webIP.description
+        configuration.port = webPort
+        configuration.logHistory = webLogHistory
+        configuration.logSeverity = Severity.parse(webLogSeverity) ?? .info
+        configuration.logMaxHeight = webLogMaxHeight
+        configuration.digestUsername = webDigestUsername
+        configuration.digestPassword = webDigestPassword
+        configuration.dashboardSecure = webDashboardSecure
+        configuration.reinitialiseConfirm = webReinitialiseConfirm
+        configuration.reinitialiseSecure = webReinitialiseSecure
+        configuration.reinitialiseHidden = webReinitialiseHidden
+        configuration.reinitialiseEnabled = webReinitialiseEnabled
+        configuration.dashboardOrderLog = webDashboardOrderLog
+        configuration.headerTitle = webHeaderTitle
+        configuration.headerCSS = webHeaderCSS
+        configuration.headerFavicon = webHeaderFavicon
+        configuration.version = version
+        if let webContentSecurityPolicy { configuration.contentSecurityPolicy = webContentSecurityPolicy }
+        return configuration
     }
 }
