@@ -21,7 +21,8 @@ E2E_PACKAGES=(busybox python3 isc-dhcp-client dhcpcd-base kea-admin iproute2 eth
 # when it is missing.
 OPTIONAL_TEST_PACKAGES=(systemd)
 # Packages scripts/bench needs: the peers, perfdhcp, the capture of perfdhcp's MACs, taskset.
-BENCH_PACKAGES=(kea-dhcp4-server kea-admin coredhcp-server tcpdump sqlite3 iproute2 ethtool util-linux python3)
+# time: GNU time, the importer's peak RSS in --million.
+BENCH_PACKAGES=(kea-dhcp4-server kea-admin coredhcp-server tcpdump sqlite3 iproute2 ethtool util-linux python3 time)
 
 # Installs the Debian packages given as arguments, running 'apt-get update' once first,
 # and only when something is missing (so repeated runs cost nothing).
