@@ -197,12 +197,7 @@ import Testing
         let path = directory.file("migrated.sqlite3")
         let queue = try GRDB.DatabaseQueue(path: path)
         try queue.write { db in
-            try db.execute(sql: """
-                CREATE TABLE subnets (subnet TEXT NOT NULL, serial INTEGER NOT NULL DEFAULT 0, lease_time INTEGER NOT NULL,
-                    gateway TEXT, subnet_mask TEXT, broadcast_address TEXT, ntp_servers TEXT, domain_name_servers TEXT,
-                    domain_name TEXT, PRIMARY KEY (subnet, serial));
-                CREATE TABLE maps (mac TEXT PRIMARY KEY NOT NULL, ip TEXT NOT NULL, hostname TEXT, subnet TEXT NOT NULL,
-                    serial INTEGER NOT NULL DEFAULT 0, UNIQUE (ip, subnet, serial));
+            try db.execute(sql: originalSchema + """
                 INSERT INTO subnets VALUES ('192.0.2.0/24', 0, 3600, NULL, NULL, NULL, NULL, NULL, NULL);
                 INSERT INTO maps VALUES ('02:00:00:00:00:AA', '192.0.2.30', NULL, '192.0.2.0/24', 0);
                 """)

@@ -145,6 +145,16 @@ def _positive(kind, option):
     return parse
 
 
+def publish(path: str, text: str) -> None:
+    """Writes a report where scripts/bench said and prints it."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    print()
+    print(text)
+    log(f"written to {out}")
+
+
 def soak_main(args, topology: Topology, started: float, load_before: str) -> int:
     """The memory soak (issue #8): our daemon only, one long steady load, RSS sampled throughout."""
     try:
@@ -209,12 +219,8 @@ def pools_main(args, started: float, load_before: str) -> int:
     plan = pools.PoolsPlan.quick() if args.quick else pools.PoolsPlan.full()
     workdir = Path(args.workdir) / "pools"
     workdir.mkdir(parents=True, exist_ok=True)
-    try:
-        result = pools.run_pools(topology, workdir, Path(args.pg_dir), args.ours, args.server_cpu, args.client_cpu,
-                                 args.pg_cpus, plan, log)
-    except ServerUnavailable as error:
-        log(f"error: {error}")
-        return 1
+    result = pools.run_pools(topology, workdir, Path(args.pg_dir), args.ours, args.server_cpu, args.client_cpu,
+                             args.pg_cpus, plan, log)
     settings = {
         "mode": "quick (one run per figure, 2 s steps; rough)" if args.quick else
                 f"full: {plan.runs} runs per figure, {plan.step_seconds:g} s steps",
@@ -243,12 +249,7 @@ def pools_main(args, started: float, load_before: str) -> int:
         "machine load (1-min average, before / after)": f"{load_before} / {load_average()} on {os.cpu_count()} CPUs",
     }
     text = poolsreport.render(result, {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "settings": settings})
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    print()
-    print(text)
-    log(f"written to {out}")
+    publish(args.out, text)
     return 0
 
 
@@ -263,11 +264,7 @@ def million_main(args, topology: Topology, started: float, load_before: str) -> 
     plan = million.MillionPlan.quick() if args.quick else million.MillionPlan()
     bench = million.MillionBench(topology, Path(args.workdir) / "million", Path(args.pg_dir), args.ours,
                                  args.server_cpu, args.client_cpu, args.mac_base, plan, log)
-    try:
-        result = bench.run()
-    except ServerUnavailable as error:
-        log(f"error: {error}")
-        return 1
+    result = bench.run()
     settings = {
         "mode": "quick (a smoke test of the harness: small sizes, one round)" if args.quick else
                 f"full: {plan.rounds} rounds, {plan.step_seconds:g} s per paced run",
@@ -287,12 +284,7 @@ def million_main(args, topology: Topology, started: float, load_before: str) -> 
     }
     text = millionreport.render(result, plan.all_rates, {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
                                                      "settings": settings})
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    print()
-    print(text)
-    log(f"written to {out}")
+    publish(args.out, text)
     return 0
 
 
@@ -303,10 +295,14 @@ def main(argv) -> int:
     topology = Topology(args.server_ns, args.client_ns, args.server_if)
     if args.soak:
         return soak_main(args, topology, started, load_before)
-    if args.pools:
-        return pools_main(args, started, load_before)
-    if args.million:
-        return million_main(args, topology, started, load_before)
+    try:
+        if args.pools:
+            return pools_main(args, started, load_before)
+        if args.million:
+            return million_main(args, topology, started, load_before)
+    except ServerUnavailable as error:  # PostgreSQL or our daemon could not be set up
+        log(f"error: {error}")
+        return 1
     plan = Plan.quick() if args.quick else Plan()
     entries = rsv.reservations(args.mac_base, args.clients)
     specs = server_specs(args.ours, args.web)
