@@ -49,7 +49,8 @@ public struct DatabaseCheck: Sendable, Encodable, Equatable {
                 let query = try DefinitionQuery(
                     extraMaps: configuration.extraMaps, extraSubnets: configuration.extraSubnets,
                     caseInsensitiveMACs: configuration.caseInsensitiveMACs)
-                let database = try PostgreSQLDatabase(settings: configuration.postgresql, query: query, logger: logger)
+                let database = try PostgreSQLDatabase(
+                    settings: configuration.postgresql, query: query, timeout: configuration.lookupTimeout, logger: logger)
                 defer { database.shutdown() }
                 return await database.check(timeout: configuration.lookupTimeout ?? 5)
             }

@@ -4,7 +4,8 @@ import Logging
 ///
 /// Layering, outermost first: cache chain (when `USE_CACHE`) -> timeout -> backend. A cache hit
 /// therefore never pays for the timeout machinery, and a timed-out lookup can still be answered
-/// from a stale cache entry.
+/// from a stale cache entry. A backend that keeps its own deadline (`ResumingLookup`) is given
+/// DATABASE_TIMEOUT instead of the wrapper.
 public enum DatabaseFactory {
     /// Engine names that `DATABASE_ENGINE` accepts (besides nil and a Lua function).
     public static let availableEngines = ["SQLite", "INI", "PostgreSQL", "HTTP"]
@@ -18,7 +19,7 @@ public enum DatabaseFactory {
             return backend
         }
         var database: any Database = backend
-        if let seconds = config.lookupTimeout, seconds > 0 {
+        if let seconds = config.lookupTimeout, seconds > 0, !(backend is any ResumingLookup) {
             database = TimeoutDatabase(database, seconds: seconds)
         }
         if config.useCache {
@@ -50,7 +51,8 @@ public enum DatabaseFactory {
                 let settings = config.postgresql
                 _ = try required(settings.database, "POSTGRESQL_DATABASE", for: name)
                 _ = try required(settings.username, "POSTGRESQL_USERNAME", for: name)
-                return try PostgreSQLDatabase(settings: settings, query: try query(config), logger: logger)
+                return try PostgreSQLDatabase(
+                    settings: settings, query: try query(config), timeout: config.lookupTimeout, logger: logger)
             case "HTTP":
                 return try HTTPDatabase(settings: config.http, logger: logger)
             case _ where unavailableEngines.contains(name):

@@ -11,10 +11,15 @@ public struct Generation: Sendable {
     public var configuration: EngineConfiguration
     public var hooks: any DHCPHooks
     public var database: any Database {
-        didSet { immediate = database as? any ImmediateLookup }
+        didSet {
+            immediate = database as? any ImmediateLookup
+            resuming = database as? any ResumingLookup
+        }
     }
     /// The database's immediate path, when it has one (looked up once, not per packet).
     private(set) var immediate: (any ImmediateLookup)?
+    /// The database's lookup that resumes on the engine's thread, when it has one.
+    private(set) var resuming: (any ResumingLookup)?
 
     public init(number: Int, configuration: EngineConfiguration, hooks: any DHCPHooks, database: any Database) {
         self.number = number
@@ -22,6 +27,7 @@ public struct Generation: Sendable {
         self.hooks = hooks
         self.database = database
         immediate = database as? any ImmediateLookup
+        resuming = database as? any ResumingLookup
     }
 }
 
@@ -187,7 +193,11 @@ public actor DHCPEngine {
 
     private func resumeAfterLookup(_ parked: Request) async {
         var request = parked
-        let (answer, time) = await lookUp(request)
+        let (answer, time) = if let resuming = request.generation.resuming {
+            await lookUp(request, on: resuming)
+        } else {
+            await lookUp(request)
+        }
         do throws(Stop) {
             try record(&request, lookup: answer, lookupTime: time)
         } catch {
@@ -234,6 +244,19 @@ public actor DHCPEngine {
         guard let mac = request.mac else { return (.success([]), .zero) }
         do {
             let found = try await database.lookupMAC(mac)
+            return (.success(found), ContinuousClock.now - started)
+        } catch {
+            return (.failure(error), ContinuousClock.now - started)
+        }
+    }
+
+    /// The same for a database that resumes its caller where it was: the request waits here, on
+    /// the engine's thread, with no hop through another executor (docs/ARCHITECTURE.md).
+    private func lookUp(_ request: Request, on database: any ResumingLookup) async -> (Result<[Definition], any Error>, Duration) {
+        let started = ContinuousClock.now
+        guard let mac = request.mac else { return (.success([]), .zero) }
+        do {
+            let found = try await database.lookupResuming(mac)
             return (.success(found), ContinuousClock.now - started)
         } catch {
             return (.failure(error), ContinuousClock.now - started)

@@ -1,5 +1,6 @@
 import DHCPWire
 import Foundation
+import PostgresNIO
 import Testing
 
 @testable import Databases
@@ -73,7 +74,8 @@ enum PostgresSchema: String, CaseIterable, Sendable, CustomTestStringConvertible
 /// A PostgreSQL lookup engine on `server`, connecting as `username`.
 private func postgresDatabase(
     _ server: PostgresTestServer, query: DefinitionQuery,
-    username: String = PostgresTestServer.username, password: String = PostgresTestServer.password
+    username: String = PostgresTestServer.username, password: String = PostgresTestServer.password,
+    timeout: Double = 5
 ) throws -> PostgreSQLDatabase {
     var settings = DatabaseConfiguration().postgresql
     settings.host = "127.0.0.1"
@@ -82,7 +84,7 @@ private func postgresDatabase(
     settings.password = password
     settings.database = PostgresTestServer.database
     settings.maximumConnections = 2
-    return try PostgreSQLDatabase(settings: settings, query: query, logger: quietLogger)
+    return try PostgreSQLDatabase(settings: settings, query: query, timeout: timeout, logger: quietLogger)
 }
 
 private func withServer(_ sql: String, _ body: (PostgresTestServer) async throws -> Void) async throws {
@@ -213,6 +215,75 @@ struct PostgresColumnTypesTests {
             #expect(!error.isSchemaError)
             #expect(!error.description.contains("rejects the lookup"), "\(error)")
             #expect(error.description.hasPrefix("PostgreSQL database"), "\(error)")
+        }
+    }
+}
+
+/// The lookup's prepared statements and its own deadline (DATABASE_TIMEOUT without `TimeoutDatabase`).
+@Suite("PostgreSQL lookups: prepared statements and DATABASE_TIMEOUT", .serialized,
+       .enabled(if: PostgresTestServer.unavailableReason == nil, "PostgreSQL is not installed"))
+struct PostgresPreparedLookupTests {
+    @Test func aLookupPastTheTimeOutFailsAndTheNextOneIsAnswered() async throws {
+        try await withServer(PostgresSchema.original.sql) { server in
+            let database = try postgresDatabase(server, query: PostgresSchema.query, timeout: 0.5)
+            defer { database.shutdown() }
+            let alpha = PostgresSchema.alpha
+            #expect(try await database.lookupMAC(alpha) == [PostgresSchema.expected[alpha]!])
+            // Another session holds the table: the lookup waits on its lock until the deadline.
+            let holder = try await PostgresConnection.connect(
+                configuration: .init(host: "127.0.0.1", port: server.port, username: PostgresTestServer.username,
+                                     password: PostgresTestServer.password, database: PostgresTestServer.database, tls: .disable),
+                id: 1, logger: quietLogger)
+            try await holder.query("BEGIN", logger: quietLogger)
+            try await holder.query("LOCK TABLE maps IN ACCESS EXCLUSIVE MODE", logger: quietLogger)
+            let error = try await #require(throws: DatabaseError.self) { try await database.lookupResuming(alpha) }
+            #expect(error.description.contains("0.5"), "\(error)")
+            #expect(!error.isSchemaError)
+            try await holder.query("ROLLBACK", logger: quietLogger)
+            try await holder.close()
+            #expect(try await database.lookupMAC(alpha) == [PostgresSchema.expected[alpha]!])
+            try await database.reinitialise()
+        }
+    }
+
+    @Test func aResultTypeChangedUnderTheDaemonIsPreparedAgain() async throws {
+        try await withServer(PostgresSchema.original.sql) { server in
+            let database = try postgresDatabase(server, query: PostgresSchema.query)
+            defer { database.shutdown() }
+            let alpha = PostgresSchema.alpha
+            // Both connections (POSTGRESQL_MAXIMUM_CONNECTIONS = 2) prepare the lookup.
+            for _ in 0..<4 { #expect(try await database.lookupMAC(alpha) == [PostgresSchema.expected[alpha]!]) }
+            // A prepared statement's result type may not change: PostgreSQL rejects each old one once.
+            try await onOwnThread { try server.psql("ALTER TABLE subnets ALTER COLUMN lease_time TYPE BIGINT") }
+            var failures = 0
+            var answers: [[Definition]] = []
+            for _ in 0..<4 {
+                do { answers.append(try await database.lookupMAC(alpha)) } catch { failures += 1 }
+            }
+            #expect(failures <= 2, "each connection's old statement fails once, then it is prepared again")
+            #expect(answers.count >= 2 && answers.allSatisfy { $0 == [PostgresSchema.expected[alpha]!] })
+        }
+    }
+
+    @Test func aMACWithAQuoteIsNeverPartOfTheStatement() async throws {
+        // The EXECUTE carries the MAC as a quoted literal; quoting keeps any text a literal.
+        try await withServer(PostgresSchema.original.sql) { server in
+            let database = try postgresDatabase(server, query: PostgresSchema.query)
+            defer { database.shutdown() }
+            var settings = DatabaseConfiguration().postgresql
+            settings.host = "127.0.0.1"
+            settings.port = server.port
+            settings.username = PostgresTestServer.username
+            settings.password = PostgresTestServer.password
+            settings.database = PostgresTestServer.database
+            let connections = StatementConnections(
+                configuration: try PostgreSQLDatabase.connectionConfiguration(settings), count: 1, logger: quietLogger)
+            defer { connections.closeAll() }
+            let rows = try await connections.run(
+                prepared: "SELECT count(*)::int8 FROM maps WHERE mac = $1", literals: ["x'); DROP TABLE maps; --"], timeout: 5
+            ).get()
+            #expect(try rows.first?.decode(Int64.self) == 0)
+            #expect(try await database.lookupMAC(PostgresSchema.alpha) == [PostgresSchema.expected[PostgresSchema.alpha]!])
         }
     }
 }

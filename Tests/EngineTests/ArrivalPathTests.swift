@@ -1,4 +1,5 @@
 import Databases
+import Dispatch
 import DHCPWire
 @testable import Engine
 import Synchronization
@@ -174,5 +175,65 @@ func eventually(_ condition: () async -> Bool) async -> Bool {
             arrivedOnProxy: false, interfaceIndex: 2, destinationIP: IPv4(192, 0, 2, 1)))
         let onMain = try #require(harness.sender.replies.last)
         #expect(!onMain.arrivedOnProxy)
+    }
+}
+
+/// A database that resumes its caller where it was, as PostgreSQL's lookups do: it records on
+/// which thread it is asked and resumed, and answers from another thread (a driver's event loop).
+final class ResumingFake: ResumingLookup {
+    let entries: [MAC: [Definition]]
+    let engineThread: JobThread
+    /// (asked on the engine's thread, resumed on it), per lookup.
+    let threads = Mutex<[(asked: Bool, resumed: Bool)]>([])
+    let slowPathLookups = Atomic<Int>(0)
+
+    init(_ entries: [MAC: [Definition]], engineThread: JobThread) {
+        self.entries = entries
+        self.engineThread = engineThread
+    }
+
+    var engineName: String { "Resuming" }
+    func reinitialise() async throws {}
+
+    func lookupMAC(_ mac: MAC) async throws -> [Definition] {
+        slowPathLookups.add(1, ordering: .relaxed)
+        return entries[mac] ?? []
+    }
+
+    nonisolated(nonsending) func lookupResuming(_ mac: MAC) async throws -> [Definition] {
+        let asked = engineThread.isCurrent
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume() }
+        }
+        let resumed = engineThread.isCurrent
+        threads.withLock { $0.append((asked, resumed)) }
+        return entries[mac] ?? []
+    }
+}
+
+@Suite struct ResumingLookupTests {
+    /// The engine awaits such a database on its own thread: no task hops to another executor,
+    /// and the request is answered when the lookup resumes.
+    @Test func aResumingDatabaseIsAskedAndResumedOnTheEngineThread() async throws {
+        let thread = JobThread()
+        let mac = MAC(0x0200_0000_0031)
+        let database = ResumingFake([mac: [knownDefinition]], engineThread: thread)
+        let sender = CollectingSender()
+        let engine = DHCPEngine(
+            generation: Generation(
+                number: 1, configuration: EngineConfiguration(serverIP: serverIP, allowDHCPRelays: true),
+                hooks: ClosureHooks(), database: database),
+            sender: sender, parkedLimit: 16, executor: thread)
+        for xid in 1...3 {
+            var discover = clientPacket(1, mac: mac)
+            discover.xid = UInt32(xid)
+            await engine.handle(Datagram(bytes: discover.encode(), sourceIP: .zero, sourcePort: 68, localPort: 67))
+        }
+        #expect(sender.replies.count == 3)
+        let threads = database.threads.withLock { $0 }
+        #expect(threads.count == 3)
+        #expect(threads.allSatisfy { $0.asked && $0.resumed }, "\(threads)")
+        #expect(database.slowPathLookups.load(ordering: .relaxed) == 0)
+        #expect(await engine.parked == 0)
     }
 }

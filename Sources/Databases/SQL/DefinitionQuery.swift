@@ -63,10 +63,10 @@ public struct DefinitionQuery: Sendable, Equatable {
     /// The PostgreSQL lookup for the column types the site's tables have (`PostgresColumnTypes`,
     /// learned from the catalog once per pool, docs/DEPLOYMENT.md "The reservation tables").
     ///
-    /// The MAC is compared in the column's own type (the parameter is sent untyped, so PostgreSQL
-    /// gives it the column's type, as it did the original's literals), so the column's index
-    /// serves: `CHAR(17)` against a `text` parameter would compare as text and skip it. MACADDR
-    /// and MACADDR8 compare case-blind, so `CASE_INSENSITIVE_MACS` needs no `lower()` there (and
+    /// The MAC is compared in the column's own type (the parameter is sent or prepared untyped,
+    /// so PostgreSQL gives it the column's type, as it did the original's literals), so the
+    /// column's index serves: `CHAR(17)` against a `text` parameter would compare as text and
+    /// skip it. MACADDR and MACADDR8 compare case-blind, so `CASE_INSENSITIVE_MACS` needs no `lower()` there (and
     /// `lower(macaddr)` does not exist). Values come back in a form the row reader knows: INET
     /// addresses through `host()` (their `::text` carries a "/32"), other types as `::text`.
     /// `allRows`: every reservation, with `maps.mac` as text after the extras (`db check`).

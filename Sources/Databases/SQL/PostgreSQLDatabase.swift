@@ -11,11 +11,15 @@ import PostgresNIO
 /// is down at start or restarts mid-run is picked up again without intervention; while it is
 /// down, lookups fail (and `DATABASE_TIMEOUT` bounds how long they wait).
 /// Several daemons on several machines can serve one site from one such database.
-public final class PostgreSQLDatabase: Database {
+public final class PostgreSQLDatabase: ResumingLookup {
     public var engineName: String { "PostgreSQL" }
 
     private let client: PostgresClient
     private let runner: Task<Void, Never>
+    /// The lookups' own connections (the pool serves the catalog, `db check` and EXPLAIN).
+    private let lookups: StatementConnections
+    /// DATABASE_TIMEOUT: how long a lookup or a reload's check may take.
+    private let timeout: Double
     private let query: DefinitionQuery
     private let extraKeys: [String]
     private let logger: Logger
@@ -25,18 +29,25 @@ public final class PostgreSQLDatabase: Database {
     /// PostgreSQL rejects the lookup, so a schema changed under a running daemon is learned again.
     private let learned = Locked<String?>(nil)
 
-    public init(settings: DatabaseConfiguration.PostgreSQL, query: DefinitionQuery, logger: Logger) throws {
+    /// `timeout` (DATABASE_TIMEOUT, nil or 0 for none) bounds each lookup and each reload's check.
+    public init(settings: DatabaseConfiguration.PostgreSQL, query: DefinitionQuery, timeout: Double?, logger: Logger) throws {
         let configuration = try Self.clientConfiguration(settings)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.runner = Task { await client.run() }
+        lookups = StatementConnections(
+            configuration: try Self.connectionConfiguration(settings), count: settings.maximumConnections, logger: logger)
+        self.timeout = timeout.flatMap { $0 > 0 ? $0 : nil } ?? Self.noTimeout
         self.query = query
         self.extraKeys = query.extraKeys
         self.logger = logger
         self.username = settings.username ?? ""
     }
 
-    deinit { runner.cancel() }
+    deinit {
+        runner.cancel()
+        lookups.closeAll()
+    }
 
     /// The pool configuration of `POSTGRESQL_*` (shared with `PostgreSQLStore`). Connections are
     /// made on demand (none is kept while idle) and remade after a failure.
@@ -66,7 +77,10 @@ public final class PostgreSQLDatabase: Database {
     }
 
     /// Closes the pool; lookups afterwards fail.
-    public func shutdown() { runner.cancel() }
+    public func shutdown() {
+        runner.cancel()
+        lookups.closeAll()
+    }
 
     /// `POSTGRESQL_SSLMODE` in libpq's terms.
     static func tls(_ mode: String) throws -> PostgresClient.Configuration.TLS {
@@ -122,22 +136,34 @@ public final class PostgreSQLDatabase: Database {
         return configuration
     }
 
+    /// How long a lookup may take when DATABASE_TIMEOUT sets no limit.
+    static let noTimeout = 3600.0
+
     public func lookupMAC(_ mac: MAC) async throws -> [Definition] {
+        try await lookupResuming(mac)
+    }
+
+    /// The lookup as a statement prepared once per connection, on `lookups`' connections, bounded
+    /// by DATABASE_TIMEOUT. Resumes on the caller's executor, so the engine's thread waits for
+    /// the answer without a task of its own.
+    public nonisolated(nonsending) func lookupResuming(_ mac: MAC) async throws -> [Definition] {
         let macText = mac.description
-        var binds = PostgresBindings(capacity: 1)
-        binds.append(UntypedText(macText), context: .default)
         let record: DefinitionRecord?
         do {
-            let sql = try await lookupSQL()
-            let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-            var first: DefinitionRecord?
-            for try await row in rows where first == nil {
-                first = try PostgresDefinitionRow(cells: Array(row), mac: macText).checkedRecord(extraKeys: extraKeys)
+            let sql: String
+            if let known = learned.withLock({ $0 }) { sql = known } else { sql = try await lookupSQL() }
+            let answer = lookups.run(prepared: sql, literals: [macText], timeout: timeout)
+            let rows = try await withCheckedThrowingContinuation { continuation in
+                answer.whenComplete { continuation.resume(with: $0) }
             }
-            record = first
+            record = try rows.first.map {
+                try PostgresDefinitionRow(cells: Array($0), mac: macText).checkedRecord(extraKeys: extraKeys)
+            }
         } catch let error as DatabaseError {
             if error.isSchemaError { learned.withLock { $0 = nil } }
             throw error
+        } catch is StatementConnections.TimedOut {
+            throw DatabaseError.timeout(engine: engineName, seconds: timeout)
         } catch {
             let classified = Self.classify(error)
             if classified.isSchemaError { learned.withLock { $0 = nil } }
@@ -194,8 +220,14 @@ public final class PostgreSQLDatabase: Database {
             WHERE c.oid = to_regclass('maps') OR c.oid = to_regclass('subnets')
             """
         var found: [String: (type: String, readable: Bool)] = [:]
-        let rows = try await client.query(catalog, logger: logger)
-        for try await (table, column, type, readable) in rows.decode((String, String, String, Bool).self) {
+        let rows: [PostgresRow]
+        do {
+            rows = try await lookups.run(catalog, timeout: timeout).get()
+        } catch is StatementConnections.TimedOut {
+            throw DatabaseError.timeout(engine: engineName, seconds: timeout)
+        }
+        for row in rows {
+            let (table, column, type, readable) = try row.decode((String, String, String, Bool).self)
             found["\(table).\(column)"] = (type, readable)
         }
         return found
@@ -239,13 +271,16 @@ public final class PostgreSQLDatabase: Database {
         return PostgresColumnTypes(found.mapValues(\.type))
     }
 
-    /// Nothing to reload: every lookup reads the live tables, and the pool replaces broken
-    /// connections by itself. Checks the server answers, so a reload reports an outage, and
+    /// Nothing to reload: every lookup reads the live tables, and broken connections are replaced
+    /// by themselves. Checks the server answers on the lookups' connections, so a reload reports an outage, and
     /// learns the column types again (the site may have changed them).
     public func reinitialise() async throws {
         learned.withLock { $0 = nil }
+        let answer = lookups.run(PostgresQuery(unsafeSQL: "SELECT 1"), timeout: timeout)
         do {
-            try await client.query("SELECT 1", logger: logger)
+            _ = try await answer.get()
+        } catch is StatementConnections.TimedOut {
+            throw DatabaseError.timeout(engine: engineName, seconds: timeout)
         } catch {
             throw Self.classify(error)
         }

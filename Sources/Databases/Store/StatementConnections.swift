@@ -4,11 +4,11 @@ import NIOPosix
 import PostgresNIO
 import Synchronization
 
-/// The shared store's single statements (every operation outside a transaction) on a few
-/// connections of its own, driven with NIO's futures: a statement is written to its connection at
+/// Single statements on a few PostgreSQL connections of their own: the shared store's (every
+/// operation outside a transaction) and the reservation lookups (`PostgreSQLDatabase`), driven with NIO's futures: a statement is written to its connection at
 /// once, its answer completes a promise on the connection's event loop, and a timer there bounds
 /// it. No task, no pool lease and no second timer task per statement, so a round trip costs the
-/// waiting hook two hand-offs between threads (the engine's thread to the event loop and back)
+/// waiting hook or lookup two hand-offs between threads (the engine's thread to the event loop and back)
 /// instead of the nine or so of the pooled path (docs/BENCHMARK.md, "Dynamic pools").
 ///
 /// Statements are spread over the connections in turn; each connection runs its own one after
@@ -26,11 +26,15 @@ final class StatementConnections: Sendable {
     private struct SlotState {
         var slot = Slot.empty
         var generation = 0
+        /// The statement prepared on this generation's connection by `run(prepared:)`: its SQL,
+        /// its name and when its PREPARE is done.
+        var prepared: (sql: String, name: String, ready: EventLoopFuture<Void>)?
     }
 
     private let slots: [Locked<SlotState>]
     private let turn = Atomic<Int>(0)
     private let connectionIDs = Atomic<Int>(0)
+    private let statementIDs = Atomic<Int>(0)
     private let configuration: PostgresConnection.Configuration
     private let group: any EventLoopGroup
     private let logger: Logger
@@ -49,26 +53,79 @@ final class StatementConnections: Sendable {
     /// Runs `query` on the next connection; fails with `TimedOut` after `timeout` seconds, or
     /// with the driver's error.
     func run(_ query: PostgresQuery, timeout: Double) -> EventLoopFuture<[PostgresRow]> {
+        perform(timeout: timeout) { [logger] connection, _, _ in
+            connection.query(query, logger: logger).map(\.rows)
+        }
+    }
+
+    /// Runs `sql` as a statement prepared once per connection, with `literals` as its parameters
+    /// ($1, $2...); otherwise as `run`. PostgreSQL then parses and plans the statement once per
+    /// connection rather than per call, which for a lookup by key is most of its work.
+    ///
+    /// The statement is made with SQL's PREPARE and run with EXECUTE (the driver's own prepared
+    /// statements need SQL fixed at compile time). A failure forgets the statement, so the next
+    /// call prepares it again (a table changed under it); a new SQL prepares a new statement.
+    func run(prepared sql: String, literals: [String], timeout: Double) -> EventLoopFuture<[PostgresRow]> {
+        perform(timeout: timeout) { [self, logger] connection, index, generation in
+            let (name, ready) = statement(sql, index: index, generation: generation, on: connection)
+            let arguments = literals.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }
+            let execute = PostgresQuery(unsafeSQL: "EXECUTE \(name)(\(arguments.joined(separator: ", ")))")
+            return ready.flatMap { connection.query(execute, logger: logger) }.map(\.rows)
+                .flatMapErrorThrowing { [self] error in
+                    slots[index].withLock { state in
+                        if state.generation == generation && state.prepared?.name == name { state.prepared = nil }
+                    }
+                    throw error
+                }
+        }
+    }
+
+    /// The name of `sql`'s statement on this slot's connection, and when it is ready to run:
+    /// prepared by the first call, then shared by the calls after it.
+    private func statement(
+        _ sql: String, index: Int, generation: Int, on connection: PostgresConnection
+    ) -> (String, EventLoopFuture<Void>) {
+        slots[index].withLock { state in
+            if state.generation == generation, let prepared = state.prepared, prepared.sql == sql {
+                return (prepared.name, prepared.ready)
+            }
+            let name = "staticdhcpd_\(statementIDs.wrappingAdd(1, ordering: .relaxed).oldValue)"
+            let ready = connection.query(PostgresQuery(unsafeSQL: "PREPARE \(name) AS \(sql)"), logger: logger).map { _ in }
+            if state.generation == generation {
+                if let replaced = state.prepared?.name {
+                    connection.query(PostgresQuery(unsafeSQL: "DEALLOCATE \(replaced)"), logger: logger).whenComplete { _ in }
+                }
+                state.prepared = (sql, name, ready)
+            }
+            return (name, ready)
+        }
+    }
+
+    /// Runs `work` on the next slot's connection (connecting first when needed), with one timer
+    /// for the connecting and the work together.
+    private func perform(
+        timeout: Double,
+        _ work: @escaping @Sendable (PostgresConnection, Int, Int) -> EventLoopFuture<[PostgresRow]>
+    ) -> EventLoopFuture<[PostgresRow]> {
         let index = turn.wrappingAdd(1, ordering: .relaxed).oldValue % slots.count
         let deadline = TimeAmount.nanoseconds(Int64(timeout * 1_000_000_000))
         let (connecting, generation) = connection(index)
         let promise = connecting.eventLoop.makePromise(of: [PostgresRow].self)
-        // One timer for the connecting and the statement together.
         let timer = connecting.eventLoop.scheduleTask(in: deadline) { [self] in
             promise.fail(TimedOut())
             discard(index, generation)
         }
-        connecting.whenComplete { [self, logger] outcome in
+        connecting.whenComplete { [self] outcome in
             switch outcome {
             case .failure(let error):
                 discard(index, generation)
                 timer.cancel()
                 promise.fail(error)
             case .success(let connection):
-                connection.query(query, logger: logger).whenComplete { answer in
+                work(connection, index, generation).whenComplete { answer in
                     timer.cancel()
                     switch answer {
-                    case .success(let result): promise.succeed(result.rows)
+                    case .success(let rows): promise.succeed(rows)
                     case .failure(let error):
                         if connection.isClosed { self.discard(index, generation) }
                         promise.fail(error)
@@ -97,6 +154,7 @@ final class StatementConnections: Sendable {
                 let future = PostgresConnection.connect(
                     on: group.next(), configuration: configuration, id: id, logger: logger)
                 state.generation += 1
+                state.prepared = nil
                 state.slot = .connecting(future)
                 let generation = state.generation
                 future.whenComplete { [self] outcome in
@@ -118,7 +176,10 @@ final class StatementConnections: Sendable {
     private func discard(_ index: Int, _ generation: Int?) {
         let previous = slots[index].withLock { state -> Slot in
             guard generation == nil || state.generation == generation else { return .empty }
-            defer { state.slot = .empty }
+            defer {
+                state.slot = .empty
+                state.prepared = nil
+            }
             return state.slot
         }
         switch previous {
