@@ -48,8 +48,9 @@ IMPORT_TARGET_SECONDS = 30
 class MillionPlan:
     sizes: tuple = (10_000, 1_000_000)
     rates: tuple = (1000, 4000, 10000)
-    # PostgreSQL shares perfdhcp's CPU and answers about 2,000 exchanges/s here (two lookups
-    # each: DISCOVER and RELEASE); CPU per exchange is compared where it is not overloaded.
+    # PostgreSQL shares perfdhcp's CPU: with pooled lookups it answered about 3,000 exchanges/s
+    # here (two lookups each: DISCOVER and RELEASE), with prepared ones about 5,000 (BENCHMARK.md);
+    # CPU per exchange is compared where it is not overloaded.
     postgres_rates: tuple = (1000, 2000)
     rounds: int = 3
     step_seconds: float = 5
