@@ -193,11 +193,7 @@ public actor DHCPEngine {
 
     private func resumeAfterLookup(_ parked: Request) async {
         var request = parked
-        let (answer, time) = if let resuming = request.generation.resuming {
-            await lookUp(request, on: resuming)
-        } else {
-            await lookUp(request)
-        }
+        let (answer, time) = await lookUp(request)
         do throws(Stop) {
             try record(&request, lookup: answer, lookupTime: time)
         } catch {
@@ -237,26 +233,18 @@ public actor DHCPEngine {
         if advance(&request) { finish(request) }
     }
 
-    /// The database lookup that may wait, off the actor.
-    private nonisolated func lookUp(_ request: Request) async -> (Result<[Definition], any Error>, Duration) {
-        let started = ContinuousClock.now
-        let database = request.generation.database
-        guard let mac = request.mac else { return (.success([]), .zero) }
-        do {
-            let found = try await database.lookupMAC(mac)
-            return (.success(found), ContinuousClock.now - started)
-        } catch {
-            return (.failure(error), ContinuousClock.now - started)
-        }
-    }
-
-    /// The same for a database that resumes its caller where it was: the request waits here, on
-    /// the engine's thread, with no hop through another executor (docs/ARCHITECTURE.md).
-    private func lookUp(_ request: Request, on database: any ResumingLookup) async -> (Result<[Definition], any Error>, Duration) {
+    /// The database lookup that may wait. A `ResumingLookup` is awaited here, on the engine's
+    /// thread, with no hop through another executor (docs/ARCHITECTURE.md, "Concurrency"); any
+    /// other database's `lookupMAC` runs on Swift's cooperative pool.
+    private func lookUp(_ request: Request) async -> (Result<[Definition], any Error>, Duration) {
         let started = ContinuousClock.now
         guard let mac = request.mac else { return (.success([]), .zero) }
         do {
-            let found = try await database.lookupResuming(mac)
+            let found = if let resuming = request.generation.resuming {
+                try await resuming.lookupResuming(mac)
+            } else {
+                try await request.generation.database.lookupMAC(mac)
+            }
             return (.success(found), ContinuousClock.now - started)
         } catch {
             return (.failure(error), ContinuousClock.now - started)
