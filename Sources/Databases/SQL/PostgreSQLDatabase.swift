@@ -6,10 +6,10 @@ import PostgresNIO
 
 /// `DATABASE_ENGINE = "PostgreSQL"`: the spec's schema and query over a postgres-nio pool.
 ///
-/// The pool holds at most `POSTGRESQL_MAXIMUM_CONNECTIONS` connections, which also bounds the
-/// lookups in flight. Connections are made on demand and remade after a failure, so a server that
-/// is down at start or restarts mid-run is picked up again without intervention; while it is
-/// down, lookups fail (and `DATABASE_TIMEOUT` bounds how long they wait).
+/// Lookups run on `POSTGRESQL_MAXIMUM_CONNECTIONS` connections of their own, taken in turn, each
+/// with the lookup prepared on it. Connections are made on demand and remade after a failure, so
+/// a server that is down at start or restarts mid-run is picked up again without intervention;
+/// while it is down, lookups fail (and `DATABASE_TIMEOUT` bounds how long they wait).
 /// Several daemons on several machines can serve one site from one such database.
 public final class PostgreSQLDatabase: ResumingLookup {
     public var engineName: String { "PostgreSQL" }
@@ -272,8 +272,8 @@ public final class PostgreSQLDatabase: ResumingLookup {
     }
 
     /// Nothing to reload: every lookup reads the live tables, and broken connections are replaced
-    /// by themselves. Checks the server answers on the lookups' connections, so a reload reports an outage, and
-    /// learns the column types again (the site may have changed them).
+    /// by themselves. Checks the server answers on the lookups' connections, so a reload reports
+    /// an outage, and learns the column types again (the site may have changed them).
     public func reinitialise() async throws {
         learned.withLock { $0 = nil }
         let answer = lookups.run(PostgresQuery(unsafeSQL: "SELECT 1"), timeout: timeout)

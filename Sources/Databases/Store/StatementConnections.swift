@@ -5,11 +5,12 @@ import PostgresNIO
 import Synchronization
 
 /// Single statements on a few PostgreSQL connections of their own: the shared store's (every
-/// operation outside a transaction) and the reservation lookups (`PostgreSQLDatabase`), driven with NIO's futures: a statement is written to its connection at
-/// once, its answer completes a promise on the connection's event loop, and a timer there bounds
-/// it. No task, no pool lease and no second timer task per statement, so a round trip costs the
-/// waiting hook or lookup two hand-offs between threads (the engine's thread to the event loop and back)
-/// instead of the nine or so of the pooled path (docs/BENCHMARK.md, "Dynamic pools").
+/// operation outside a transaction) and the reservation lookups (`PostgreSQLDatabase`), driven
+/// with NIO's futures: a statement is written to its connection at once, its answer completes a
+/// promise on the connection's event loop, and a timer there bounds it. No task, no pool lease and
+/// no second timer task per statement, so a round trip costs the waiting hook or lookup two
+/// hand-offs between threads (the engine's thread to the event loop and back) instead of the nine
+/// or so of the pooled path (docs/BENCHMARK.md, "Dynamic pools").
 ///
 /// Statements are spread over the connections in turn; each connection runs its own one after
 /// another. A connection that fails or outlives a statement's time-out is closed, and the next
