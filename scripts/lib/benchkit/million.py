@@ -51,7 +51,7 @@ class MillionPlan:
     # PostgreSQL shares perfdhcp's CPU: with pooled lookups it answered about 3,000 exchanges/s
     # here (two lookups each: DISCOVER and RELEASE), with prepared ones about 5,000 (BENCHMARK.md);
     # CPU per exchange is compared where it is not overloaded.
-    postgres_rates: tuple = (1000, 2000)
+    postgres_rates: tuple = (1000, 2000, 4000)
     rounds: int = 3
     step_seconds: float = 5
 
