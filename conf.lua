@@ -36,7 +36,7 @@ USE_POOL = true                      -- connection pooling for PostgreSQL
 -- POSTGRESQL_HOST = "127.0.0.1"     -- nil = local socket
 POSTGRESQL_PORT = 5432               -- PostgreSQL port
 POSTGRESQL_SSLMODE = "disable"       -- disable, allow, prefer, require, verify-ca, verify-full
-POSTGRESQL_MAXIMUM_CONNECTIONS = 4   -- pool size and concurrent lookups
+POSTGRESQL_MAXIMUM_CONNECTIONS = 4   -- connections for lookups (and the store's transactions)
 -- MYSQL_DATABASE / MYSQL_USERNAME / MYSQL_PASSWORD / MYSQL_HOST: no driver is available in this port
 MYSQL_PORT = 3306                    -- kept for compatibility
 MYSQL_MAXIMUM_CONNECTIONS = 4        -- kept for compatibility
