@@ -49,10 +49,11 @@ public struct DatabaseCheck: Sendable, Encodable, Equatable {
                 let query = try DefinitionQuery(
                     extraMaps: configuration.extraMaps, extraSubnets: configuration.extraSubnets,
                     caseInsensitiveMACs: configuration.caseInsensitiveMACs)
+                // A check that waits longer than DATABASE_TIMEOUT (5 s when unset) reports the time-out.
                 let database = try PostgreSQLDatabase(
-                    settings: configuration.postgresql, query: query, timeout: configuration.lookupTimeout, logger: logger)
+                    settings: configuration.postgresql, query: query, timeout: configuration.lookupTimeout ?? 5, logger: logger)
                 defer { database.shutdown() }
-                return await database.check(timeout: configuration.lookupTimeout ?? 5)
+                return await database.check()
             }
             if case .named(let name) = configuration.engine, name == "SQLite", let path = configuration.sqliteFile {
                 let query = try DefinitionQuery(

@@ -11,10 +11,7 @@ public struct Generation: Sendable {
     public var configuration: EngineConfiguration
     public var hooks: any DHCPHooks
     public var database: any Database {
-        didSet {
-            immediate = database as? any ImmediateLookup
-            resuming = database as? any ResumingLookup
-        }
+        didSet { findLookupPaths() }
     }
     /// The database's immediate path, when it has one (looked up once, not per packet).
     private(set) var immediate: (any ImmediateLookup)?
@@ -26,6 +23,10 @@ public struct Generation: Sendable {
         self.configuration = configuration
         self.hooks = hooks
         self.database = database
+        findLookupPaths()
+    }
+
+    private mutating func findLookupPaths() {
         immediate = database as? any ImmediateLookup
         resuming = database as? any ResumingLookup
     }

@@ -66,8 +66,8 @@ public struct DefinitionQuery: Sendable, Equatable {
     /// The MAC is compared in the column's own type (the parameter is sent or prepared untyped,
     /// so PostgreSQL gives it the column's type, as it did the original's literals), so the
     /// column's index serves: `CHAR(17)` against a `text` parameter would compare as text and
-    /// skip it. MACADDR and MACADDR8 compare case-blind, so `CASE_INSENSITIVE_MACS` needs no `lower()` there (and
-    /// `lower(macaddr)` does not exist). Values come back in a form the row reader knows: INET
+    /// skip it. MACADDR and MACADDR8 compare case-blind, so `CASE_INSENSITIVE_MACS` needs no
+    /// `lower()` there (and `lower(macaddr)` does not exist). Values come back in a form the row reader knows: INET
     /// addresses through `host()` (their `::text` carries a "/32"), other types as `::text`.
     /// `allRows`: every reservation, with `maps.mac` as text after the extras (`db check`).
     func postgresSQL(_ types: PostgresColumnTypes, allRows: Bool = false) -> String {
