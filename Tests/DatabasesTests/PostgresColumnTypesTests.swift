@@ -280,9 +280,23 @@ struct PostgresPreparedLookupTests {
                 configuration: try PostgreSQLDatabase.connectionConfiguration(settings), count: 1, logger: quietLogger)
             defer { connections.closeAll() }
             let rows = try await connections.run(
-                prepared: "SELECT count(*)::int8 FROM maps WHERE mac = $1", literals: ["x'); DROP TABLE maps; --"], timeout: 5
+                prepared: "SELECT count(*)::int8 FROM maps WHERE mac = $1", arguments: [.text("x'); DROP TABLE maps; --")], timeout: 5
             ).get()
             #expect(try rows.first?.decode(Int64.self) == 0)
+            // Quotes and backslashes come back as sent, whatever standard_conforming_strings says.
+            let awkward = #"a'b\'c\\d"e"# + "\u{e9}"
+            for conforming in ["on", "off"] {
+                _ = try await connections.run("SET standard_conforming_strings = \(unescaped: conforming)", timeout: 5).get()
+                let echoed = try await connections.run(
+                    prepared: "SELECT $1::text, array_length($2::text[], 1), $3::int8", arguments: [.text(awkward), .textArray([awkward, "x"]), .integer(-7)], timeout: 5
+                ).get()
+                let row = try #require(echoed.first).decode((String, Int32, Int64).self)
+                #expect(row.0 == awkward && row.1 == 2 && row.2 == -7, "standard_conforming_strings \(conforming)")
+            }
+            // A NUL byte fails that call with a message naming it; nothing is sent.
+            await #expect { try await connections.run(prepared: "SELECT $1::text", arguments: [.text("a\u{0}b")], timeout: 5).get() } throws: {
+                "\($0)".contains("NUL byte")
+            }
             #expect(try await database.lookupMAC(PostgresSchema.alpha) == [PostgresSchema.expected[PostgresSchema.alpha]!])
         }
     }

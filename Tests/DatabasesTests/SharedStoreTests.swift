@@ -111,6 +111,36 @@ struct SharedStoreTests {
         #expect(try await store.perform(.swap(key: "a/1", value: nil, expected: nil), in: nil) == .swapped(false, current: "1"))
     }
 
+    @Test func everyCharacterComesBackAsWrittenAndANULIsRefusedByName() async throws {
+        // The statements are prepared and run with their arguments written as constants: a
+        // quote, a backslash or any other character must stay data, under either
+        // standard_conforming_strings (an old site may have turned it off).
+        let server = try #require(try await onOwnThread { try PostgresTestServer.start() })
+        defer { server.stop() }
+        let key = #"k'ey\"#
+        let value = #"{"a": "it's", "b": "c:\\d\'", "e": "\u00e9"}"# + " \u{1F600} '); DROP TABLE staticdhcpd_store; --"
+        for conforming in ["on", "off"] {
+            try await onOwnThread { try server.psql("ALTER DATABASE \(PostgresTestServer.database) SET standard_conforming_strings = \(conforming)") }
+            let store = try PostgreSQLStore(settings: Self.settings(server), timeout: 5, logger: quietLogger)
+            defer { store.shutdown() }
+            try await store.prepare()
+            _ = try await store.perform(.put(key, value), in: nil)
+            #expect(try await store.perform(.get(key), in: nil) == .value(value), "standard_conforming_strings \(conforming)")
+            #expect(try await store.perform(.getMany([key, "other"]), in: nil) == .values([key: value]))
+            #expect(try await store.perform(.swap(key: key, value: value + "2", expected: value), in: nil) == .swapped(true, current: nil))
+            #expect(try await store.perform(.swap(key: key, value: "x", expected: value), in: nil) == .swapped(false, current: value + "2"))
+            #expect(try await store.perform(.scan(prefix: "k'", limit: 5), in: nil) == .rows([StoreRow(key: key, value: value + "2")]))
+            // Inside a transaction the same statement runs with bound parameters.
+            let transaction = try await store.begin(.snapshot)
+            #expect(try await store.perform(.get(key), in: transaction) == .value(value + "2"))
+            #expect(try await transaction.finish(commit: true))
+            for request in [StoreRequest.put("a\u{0}b", "1"), .put("a", "1\u{0}"), .getMany(["a", "b\u{0}"]), .swap(key: "a", value: "\u{0}", expected: nil)] {
+                await #expect { _ = try await store.perform(request, in: nil) } throws: { "\($0)".contains("NUL byte") }
+            }
+            #expect(try await store.perform(.count, in: nil) == .count(1))
+        }
+    }
+
     @Test func aSchemaWrittenByANewerDaemonIsRefused() async throws {
         let server = try #require(try await onOwnThread { try PostgresTestServer.start() })
         defer { server.stop() }

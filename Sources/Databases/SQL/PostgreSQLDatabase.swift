@@ -152,7 +152,7 @@ public final class PostgreSQLDatabase: ResumingLookup {
         do {
             let sql: String
             if let known = learned.withLock({ $0 }) { sql = known } else { sql = try await lookupSQL() }
-            let answer = lookups.run(prepared: sql, literals: [macText], timeout: timeout)
+            let answer = lookups.run(prepared: sql, arguments: [.text(macText)], timeout: timeout)
             let rows = try await withCheckedThrowingContinuation { continuation in
                 answer.whenComplete { continuation.resume(with: $0) }
             }

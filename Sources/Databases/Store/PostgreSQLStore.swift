@@ -4,7 +4,8 @@ import PostgresNIO
 /// `STORE_ENGINE = "PostgreSQL"`: the scripts' `store` in one table that every daemon of a site
 /// shares (docs/SCRIPTING.md, "store"; docs/DEPLOYMENT.md).
 ///
-/// Each operation outside a transaction is one statement on a pooled connection (autocommit).
+/// Each operation outside a transaction is one statement (autocommit) on the store's statement
+/// connections, prepared once per connection, so PostgreSQL does not parse and plan it per call.
 /// A transaction holds one connection from `BEGIN ISOLATION LEVEL SERIALIZABLE` (or REPEATABLE
 /// READ, the snapshot mode) to its end, so PostgreSQL itself decides which of two daemons'
 /// concurrent transactions wins; the loser's statement or commit fails with a serialization
@@ -118,15 +119,15 @@ public final class PostgreSQLStore: RemoteStore {
     /// Runs on the caller's executor: outside a transaction the statement goes straight to a
     /// connection and the caller resumes where it was (the engine's thread) when the answer is in.
     public nonisolated(nonsending) func perform(_ request: StoreRequest, in transaction: (any RemoteStoreTransaction)?) async throws(StoreError) -> StoreAnswer {
-        let query = try Self.query(for: request)
+        let statement = try Self.statement(for: request)
         if !prepared.withLock({ $0 }) { try await prepare() }
         let rows: [PostgresRow]
         if let transaction = transaction as? PostgresStoreTransaction {
             rows = try await bounded(request.summary, transaction: transaction) {
-                try await transaction.run(query)
+                try await transaction.run(statement.query)
             }
         } else {
-            let answer = statements.run(query, timeout: timeout)
+            let answer = statements.run(prepared: statement.sql, arguments: statement.arguments, timeout: timeout)
             do {
                 rows = try await withCheckedThrowingContinuation { continuation in
                     answer.whenComplete { continuation.resume(with: $0) }
@@ -158,48 +159,47 @@ public final class PostgreSQLStore: RemoteStore {
 
     // MARK: statements
 
-    static func query(for request: StoreRequest) throws(StoreError) -> PostgresQuery {
+    /// The statement for `request`: its SQL is one of a few fixed texts, so outside a
+    /// transaction each is prepared once per connection (`StatementConnections`).
+    static func statement(for request: StoreRequest) throws(StoreError) -> StoreStatement {
         switch request {
         case .get(let key):
             try checkKey(key)
-            return "SELECT value FROM staticdhcpd_store WHERE key = \(key)"
+            return StoreStatement("SELECT value FROM staticdhcpd_store WHERE key = $1", .text(key))
         case .getMany(let keys):
             for key in keys { try checkKey(key) }
-            return "SELECT key, value FROM staticdhcpd_store WHERE key = ANY(\(keys))"
+            return StoreStatement("SELECT key, value FROM staticdhcpd_store WHERE key = ANY($1)", .textArray(keys))
         case .swap(let key, let value, let expected):
-            return try swapQuery(key, value: value, expected: expected)
+            return try swapStatement(key, value: value, expected: expected)
         case .put(let key, let value):
             try checkKey(key)
-            guard value.utf8.count <= KeyValueStore.maximumValueLength else {
-                throw StoreError("store value for \(key) is \(value.utf8.count) bytes; the limit is \(KeyValueStore.maximumValueLength)")
-            }
-            return """
-                INSERT INTO staticdhcpd_store (key, value, updated_at) VALUES (\(key), \(value), now())
+            try checkValue(value, of: key)
+            return StoreStatement("""
+                INSERT INTO staticdhcpd_store (key, value, updated_at) VALUES ($1, $2, now())
                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
-                """
+                """, .text(key), .text(value))
         case .delete(let key):
             try checkKey(key)
-            return "DELETE FROM staticdhcpd_store WHERE key = \(key) RETURNING 1"
+            return StoreStatement("DELETE FROM staticdhcpd_store WHERE key = $1 RETURNING 1", .text(key))
         case .scan(let prefix, let limit):
-            var binds = PostgresBindings(capacity: 3)
+            var arguments: [StatementArgument] = [.text(prefix)]
             var sql = "SELECT key, value FROM staticdhcpd_store WHERE key >= $1"
-            binds.append(prefix)
             if let upper = KeyValueStore.upperBound(of: prefix) {
-                binds.append(upper)
-                sql += " AND key < $\(binds.count)"
+                arguments.append(.text(upper))
+                sql += " AND key < $\(arguments.count)"
             }
             sql += " ORDER BY key"
             if let limit {
-                binds.append(Int64(limit))
-                sql += " LIMIT $\(binds.count)"
+                arguments.append(.integer(Int64(limit)))
+                sql += " LIMIT $\(arguments.count)"
             }
-            return PostgresQuery(unsafeSQL: sql, binds: binds)
+            return StoreStatement(sql, arguments)
         case .count:
-            return "SELECT count(*) FROM staticdhcpd_store"
+            return StoreStatement("SELECT count(*) FROM staticdhcpd_store")
         case .lock(let key):
             // An advisory lock on the key's hash, held until the transaction ends: two keys that
             // share a hash only wait for each other, they never mix.
-            return "SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))"
+            return StoreStatement("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", .text(key))
         }
     }
 
@@ -208,39 +208,47 @@ public final class PostgreSQLStore: RemoteStore {
     /// meanwhile is checked again against its newest version by the UPDATE or DELETE (READ
     /// COMMITTED), so the condition is never judged on a stale value, though the `current` it
     /// returns may be stale: the caller's next attempt then fails once more and reads it anew.
-    private static func swapQuery(_ key: String, value: String?, expected: String?) throws(StoreError) -> PostgresQuery {
+    private static func swapStatement(_ key: String, value: String?, expected: String?) throws(StoreError) -> StoreStatement {
         try checkKey(key)
-        if let value, value.utf8.count > KeyValueStore.maximumValueLength {
-            throw StoreError("store value for \(key) is \(value.utf8.count) bytes; the limit is \(KeyValueStore.maximumValueLength)")
-        }
-        var binds = PostgresBindings(capacity: 3)
-        binds.append(key)
+        if let value { try checkValue(value, of: key) }
         let write: String
+        var arguments: [StatementArgument] = [.text(key)]
         switch (value, expected) {
         case (let value?, nil):
-            binds.append(value)
+            arguments.append(.text(value))
             write = "INSERT INTO staticdhcpd_store (key, value, updated_at) VALUES ($1, $2, now()) ON CONFLICT (key) DO NOTHING RETURNING 1"
         case (let value?, let expected?):
-            binds.append(value)
-            binds.append(expected)
+            arguments += [.text(value), .text(expected)]
             write = "UPDATE staticdhcpd_store SET value = $2, updated_at = now() WHERE key = $1 AND value = $3 RETURNING 1"
         case (nil, let expected?):
-            binds.append(expected)
+            arguments.append(.text(expected))
             write = "DELETE FROM staticdhcpd_store WHERE key = $1 AND value = $2 RETURNING 1"
         case (nil, nil):
             // Deleting what must be absent: done when it is absent.
-            return PostgresQuery(unsafeSQL: "SELECT current IS NULL, current FROM (SELECT (SELECT value FROM staticdhcpd_store WHERE key = $1) AS current) AS found", binds: binds)
+            return StoreStatement("SELECT current IS NULL, current FROM (SELECT (SELECT value FROM staticdhcpd_store WHERE key = $1) AS current) AS found", arguments)
         }
-        return PostgresQuery(unsafeSQL: """
+        return StoreStatement("""
             WITH written AS (\(write))
             SELECT EXISTS (SELECT 1 FROM written), (SELECT value FROM staticdhcpd_store WHERE key = $1)
-            """, binds: binds)
+            """, arguments)
     }
 
     private static func checkKey(_ key: String) throws(StoreError) {
         guard !key.isEmpty else { throw StoreError("store keys must not be empty") }
         guard key.utf8.count <= KeyValueStore.maximumKeyLength else {
             throw StoreError("store key is \(key.utf8.count) bytes long; the limit is \(KeyValueStore.maximumKeyLength)")
+        }
+        guard !key.utf8.contains(0) else {
+            throw StoreError("store key \(key.debugDescription) holds a NUL byte, which PostgreSQL's text cannot")
+        }
+    }
+
+    private static func checkValue(_ value: String, of key: String) throws(StoreError) {
+        guard value.utf8.count <= KeyValueStore.maximumValueLength else {
+            throw StoreError("store value for \(key) is \(value.utf8.count) bytes; the limit is \(KeyValueStore.maximumValueLength)")
+        }
+        guard !value.utf8.contains(0) else {
+            throw StoreError("store value for \(key) holds a NUL byte, which PostgreSQL's text cannot")
         }
     }
 
@@ -408,5 +416,34 @@ final class PostgresStoreTransaction: RemoteStoreTransaction, @unchecked Sendabl
             }
             throw StoreError("the store's COMMIT failed: \(PostgreSQLStore.describe(error)); nothing was written")
         }
+    }
+}
+
+/// One of the store's statements: its SQL and its parameters, run prepared on the statement
+/// connections or, inside a transaction, as an ordinary query with bound parameters.
+struct StoreStatement: Sendable {
+    let sql: String
+    let arguments: [StatementArgument]
+
+    init(_ sql: String, _ arguments: StatementArgument...) {
+        self.init(sql, arguments)
+    }
+
+    init(_ sql: String, _ arguments: [StatementArgument]) {
+        self.sql = sql
+        self.arguments = arguments
+    }
+
+    /// The statement with its parameters bound, for a transaction's connection.
+    var query: PostgresQuery {
+        var binds = PostgresBindings(capacity: arguments.count)
+        for argument in arguments {
+            switch argument {
+            case .text(let text): binds.append(text)
+            case .textArray(let texts): binds.append(texts)
+            case .integer(let value): binds.append(value)
+            }
+        }
+        return PostgresQuery(unsafeSQL: sql, binds: binds)
     }
 }

@@ -27,10 +27,14 @@ final class StatementConnections: Sendable {
     private struct SlotState {
         var slot = Slot.empty
         var generation = 0
-        /// The statement prepared on this generation's connection by `run(prepared:)`: its SQL,
-        /// its name and when its PREPARE is done.
-        var prepared: (sql: String, name: String, ready: EventLoopFuture<Void>)?
+        /// The statements prepared on this generation's connection by `run(prepared:)`, by SQL:
+        /// each one's number (its name is `staticdhcpd_<number>`) and when its PREPARE is done.
+        var prepared: [String: (id: Int, ready: EventLoopFuture<Void>)] = [:]
     }
+
+    /// How many statements a connection keeps prepared. The store uses about ten and a lookup
+    /// one; past this, the oldest-made is dropped to make room (a changed table's new SQL).
+    static let preparedPerConnection = 32
 
     private let slots: [Locked<SlotState>]
     private let turn = Atomic<Int>(0)
@@ -59,22 +63,29 @@ final class StatementConnections: Sendable {
         }
     }
 
-    /// Runs `sql` as a statement prepared once per connection, with `literals` as its parameters
+    /// Runs `sql` as a statement prepared once per connection, with `arguments` as its parameters
     /// ($1, $2...); otherwise as `run`. PostgreSQL then parses and plans the statement once per
     /// connection rather than per call, which for a lookup by key is most of its work.
     ///
-    /// The statement is made with SQL's PREPARE and run with EXECUTE (the driver's own prepared
-    /// statements need SQL fixed at compile time). A failure forgets the statement, so the next
-    /// call prepares it again (a table changed under it); a new SQL prepares a new statement.
-    func run(prepared sql: String, literals: [String], timeout: Double) -> EventLoopFuture<[PostgresRow]> {
-        perform(timeout: timeout) { [self, logger] connection, index, generation in
+    /// The statement is made with SQL's PREPARE and run with EXECUTE, its arguments written as
+    /// constants (the driver's own prepared statements need SQL fixed at compile time, and its
+    /// asynchronous API would add hops between threads). A failure forgets the statement, so the
+    /// next call prepares it again (a table changed under it).
+    func run(prepared sql: String, arguments: [StatementArgument], timeout: Double) -> EventLoopFuture<[PostgresRow]> {
+        if let text = arguments.lazy.flatMap(\.texts).first(where: { $0.utf8.contains(0) }) {
+            return group.any().makeFailedFuture(StatementArgument.NULInText(text: text))
+        }
+        // A statement without parameters is run with a bare EXECUTE: "()" is a syntax error.
+        let constants = arguments.isEmpty ? "" : "(" + arguments.map(\.constant).joined(separator: ", ") + ")"
+        return perform(timeout: timeout) { [self, logger] connection, index, generation in
             let (name, ready) = statement(sql, index: index, generation: generation, on: connection)
-            let arguments = literals.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }
-            let execute = PostgresQuery(unsafeSQL: "EXECUTE \(name)(\(arguments.joined(separator: ", ")))")
+            let execute = PostgresQuery(unsafeSQL: "EXECUTE \(name)\(constants)")
             return ready.flatMap { connection.query(execute, logger: logger) }.map(\.rows)
                 .flatMapErrorThrowing { [self] error in
                     slots[index].withLock { state in
-                        if state.generation == generation && state.prepared?.name == name { state.prepared = nil }
+                        if state.generation == generation && state.prepared[sql].map({ Self.name($0.id) }) == name {
+                            state.prepared[sql] = nil
+                        }
                     }
                     throw error
                 }
@@ -87,20 +98,24 @@ final class StatementConnections: Sendable {
         _ sql: String, index: Int, generation: Int, on connection: PostgresConnection
     ) -> (String, EventLoopFuture<Void>) {
         slots[index].withLock { state in
-            if state.generation == generation, let prepared = state.prepared, prepared.sql == sql {
-                return (prepared.name, prepared.ready)
+            if state.generation == generation, let prepared = state.prepared[sql] {
+                return (Self.name(prepared.id), prepared.ready)
             }
-            let name = "staticdhcpd_\(statementIDs.wrappingAdd(1, ordering: .relaxed).oldValue)"
-            let ready = connection.query(PostgresQuery(unsafeSQL: "PREPARE \(name) AS \(sql)"), logger: logger).map { _ in }
+            let id = statementIDs.wrappingAdd(1, ordering: .relaxed).oldValue
+            let ready = connection.query(PostgresQuery(unsafeSQL: "PREPARE \(Self.name(id)) AS \(sql)"), logger: logger).map { _ in }
             if state.generation == generation {
-                if let replaced = state.prepared?.name {
-                    connection.query(PostgresQuery(unsafeSQL: "DEALLOCATE \(replaced)"), logger: logger).whenComplete { _ in }
+                if state.prepared.count >= Self.preparedPerConnection,
+                   let oldest = state.prepared.min(by: { $0.value.id < $1.value.id }) {
+                    state.prepared[oldest.key] = nil
+                    connection.query(PostgresQuery(unsafeSQL: "DEALLOCATE \(Self.name(oldest.value.id))"), logger: logger).whenComplete { _ in }
                 }
-                state.prepared = (sql, name, ready)
+                state.prepared[sql] = (id, ready)
             }
-            return (name, ready)
+            return (Self.name(id), ready)
         }
     }
+
+    private static func name(_ id: Int) -> String { "staticdhcpd_\(id)" }
 
     /// Runs `work` on the next slot's connection (connecting first when needed), with one timer
     /// for the connecting and the work together.
@@ -155,7 +170,7 @@ final class StatementConnections: Sendable {
                 let future = PostgresConnection.connect(
                     on: group.next(), configuration: configuration, id: id, logger: logger)
                 state.generation += 1
-                state.prepared = nil
+                state.prepared = [:]
                 state.slot = .connecting(future)
                 let generation = state.generation
                 future.whenComplete { [self] outcome in
@@ -179,7 +194,7 @@ final class StatementConnections: Sendable {
             guard generation == nil || state.generation == generation else { return .empty }
             defer {
                 state.slot = .empty
-                state.prepared = nil
+                state.prepared = [:]
             }
             return state.slot
         }
@@ -193,5 +208,55 @@ final class StatementConnections: Sendable {
     /// Closes a connection, keeping it alive until it is closed (the driver insists).
     private static func close(_ connection: PostgresConnection) {
         connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
+    }
+}
+
+/// A parameter of a statement that `StatementConnections.run(prepared:)` runs, written into its
+/// EXECUTE as a constant.
+enum StatementArgument: Sendable, Equatable {
+    case text(String)
+    case textArray([String])
+    case integer(Int64)
+
+    /// PostgreSQL's text cannot hold a NUL byte, and the EXECUTE would be cut at one.
+    struct NULInText: Error, CustomStringConvertible {
+        let text: String
+        var description: String { "a text holds a NUL byte, which PostgreSQL's text cannot: \(text.debugDescription)" }
+    }
+
+    /// The texts it carries.
+    var texts: [String] {
+        switch self {
+        case .text(let text): [text]
+        case .textArray(let texts): texts
+        case .integer: []
+        }
+    }
+
+    /// The argument as an SQL constant. A text is an escape string (E'...'), which reads the same
+    /// whatever standard_conforming_strings says, so a quote or a backslash in it stays data; its
+    /// type is left for PostgreSQL to take from the prepared statement's parameter.
+    var constant: String {
+        switch self {
+        case .text(let text): Self.escaped(text)
+        case .textArray(let texts): "ARRAY[" + texts.map(Self.escaped).joined(separator: ", ") + "]::text[]"
+        case .integer(let value): "\(value)"
+        }
+    }
+
+    private static func escaped(_ text: String) -> String {
+        if !text.utf8.contains(where: { $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "\\") }) {
+            return "E'" + text + "'"
+        }
+        var constant = "E'"
+        constant.reserveCapacity(text.utf8.count + 3)
+        for character in text.unicodeScalars {
+            switch character {
+            case "'": constant += "''"
+            case "\\": constant += "\\\\"
+            default: constant.unicodeScalars.append(character)
+            }
+        }
+        return constant + "'"
     }
 }
