@@ -51,6 +51,9 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                // The engine thread's own PostgreSQL connections (Store/LoopTransport.swift).
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
@@ -85,8 +88,9 @@ let package = Package(
             // socket changeover on reload. Kept out of the executable so it is tested on its own.
             name: "DHCPService",
             dependencies: [
-                "Engine", "DHCPNetwork", "CNetLinux",
+                "Engine", "DHCPNetwork", "CNetLinux", "Databases",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .target(
@@ -198,6 +202,8 @@ let package = Package(
             dependencies: [
                 // Scripting: the Lua-defined engine runs in the shared reservation-set suite too.
                 "Databases", "DHCPWire", "Scripting", .product(name: "GRDB", package: "GRDB.swift"),
+                // The engine's thread, on which hooks' PostgreSQL statements run in the daemon.
+                "DHCPService",
                 // A stub HTTP service for the HTTP engine's tests.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

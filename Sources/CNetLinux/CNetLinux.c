@@ -219,6 +219,14 @@ int cnet_epoll_add(int epoll_fd, int fd) {
     return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event);
 }
 
+int cnet_epoll_interest(int epoll_fd, int fd, int readable, int writable) {
+    struct epoll_event event;
+    memset(&event, 0, sizeof(event));
+    event.events = (readable ? EPOLLIN : 0) | (writable ? EPOLLOUT : 0);
+    event.data.fd = fd;
+    return epoll_ctl(epoll_fd, EPOLL_CTL_MOD, fd, &event);
+}
+
 int cnet_epoll_remove(int epoll_fd, int fd) {
     struct epoll_event event;
     memset(&event, 0, sizeof(event));

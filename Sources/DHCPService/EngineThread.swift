@@ -4,8 +4,10 @@ import Glibc
 import Musl
 #endif
 import CNetLinux
+import Databases
 import Engine
 import Logging
+import NIOCore
 import Synchronization
 
 /// The engine's own thread: a serial executor that also waits on the DHCP sockets.
@@ -18,13 +20,21 @@ import Synchronization
 /// busy wait in the socket's kernel buffer (`NetworkConfig.receiveBufferBytes`, 4 MiB; there is no
 /// setting for it), which bounds the backlog without any memory of ours.
 ///
+/// It is also a `SocketLoop`: the PostgreSQL connections of the store and of the reservation
+/// lookups that hooks use from this thread are read and written here too (`LoopTransport`), so
+/// a round trip to PostgreSQL hands nothing to another thread.
+///
 /// Web servers, timers and signal handlers stay on their own threads; they reach the engine
 /// through actor calls, which arrive here as jobs. `DHCPService` gives this thread to the engine as
 /// its executor and watches the sockets on it.
-public final class EngineThread: EngineExecutor, @unchecked Sendable {
+public final class EngineThread: EngineExecutor, SocketLoop, @unchecked Sendable {
     private let epollFD: Int32
     private let wakeFD: Int32
     private let jobs = Mutex<[UnownedJob]>([])
+    /// `SocketLoop.execute`'s work, run with the jobs.
+    private let works = Mutex<[@Sendable () -> Void]>([])
+    /// `SocketLoop.schedule`'s work, by deadline (a few at a time: one per PostgreSQL transport).
+    private let timers = Mutex<[(deadline: NIODeadline, work: @Sendable () -> Void)]>([])
     private let watchers = Mutex<[Int32: @Sendable () -> Void]>([:])
     private let stopping = Atomic<Bool>(false)
     private let thread = LoopThread()
@@ -46,6 +56,7 @@ public final class EngineThread: EngineExecutor, @unchecked Sendable {
             // render must not sit between a client and its reply. Needs CAP_SYS_NICE (root has
             // it); without it the thread keeps the default priority.
             _ = cnet_set_thread_nice(EngineThread.niceValue)
+            SocketLoops.enter(self)
             run()
         }
     }
@@ -124,6 +135,21 @@ public final class EngineThread: EngineExecutor, @unchecked Sendable {
         watchers.withLock { _ = $0.removeValue(forKey: fd) }
     }
 
+    public func interest(_ fd: Int32, readable: Bool, writable: Bool) {
+        cnet_epoll_interest(epollFD, fd, readable ? 1 : 0, writable ? 1 : 0)
+    }
+
+    public func execute(_ work: @escaping @Sendable () -> Void) {
+        works.withLock { $0.append(work) }
+        if !isCurrent { wake() }
+    }
+
+    public func schedule(at deadline: NIODeadline, _ work: @escaping @Sendable () -> Void) {
+        timers.withLock { $0.append((deadline, work)) }
+        // The loop works out its next wait before it sleeps; one asleep must work it out again.
+        if !isCurrent { wake() }
+    }
+
     /// Ends the loop after the current job or handler; later jobs are never run.
     public func stop() {
         stopping.store(true, ordering: .releasing)
@@ -140,7 +166,8 @@ public final class EngineThread: EngineExecutor, @unchecked Sendable {
         var ready = [Int32](repeating: 0, count: 16)
         while !stopping.load(ordering: .acquiring) {
             runJobs()
-            let count = ready.withUnsafeMutableBufferPointer { cnet_epoll_wait(epollFD, $0.baseAddress, Int32($0.count), -1) }
+            let wait = runTimers()
+            let count = ready.withUnsafeMutableBufferPointer { cnet_epoll_wait(epollFD, $0.baseAddress, Int32($0.count), wait) }
             guard count >= 0 else {
                 if errno == EINTR { continue }
                 break
@@ -162,10 +189,36 @@ public final class EngineThread: EngineExecutor, @unchecked Sendable {
                 defer { queued.removeAll(keepingCapacity: true) }
                 return queued
             }
-            if batch.isEmpty { return }
+            let work = works.withLock { queued -> [@Sendable () -> Void] in
+                defer { queued.removeAll(keepingCapacity: true) }
+                return queued
+            }
+            if batch.isEmpty && work.isEmpty { return }
             for job in batch {
                 job.runSynchronously(on: asUnownedSerialExecutor())
             }
+            for item in work { item() }
         }
+    }
+
+    /// Runs the timers that are due; returns how long epoll may wait for the next (ms, -1: none).
+    private func runTimers() -> Int32 {
+        let now = NIODeadline.now()
+        let (due, next) = timers.withLock { timers -> ([@Sendable () -> Void], NIODeadline?) in
+            guard !timers.isEmpty else { return ([], nil) }
+            var due: [@Sendable () -> Void] = []
+            timers.removeAll { timer in
+                guard timer.deadline <= now else { return false }
+                due.append(timer.work)
+                return true
+            }
+            return (due, timers.map(\.deadline).min())
+        }
+        for work in due { work() }
+        guard !due.isEmpty || next != nil else { return -1 }
+        // A timer's work may have queued jobs or more timers: look again at once.
+        if !due.isEmpty { return 0 }
+        let nanoseconds = (next! - now).nanoseconds
+        return Int32(min(60_000, (nanoseconds + 999_999) / 1_000_000))
     }
 }

@@ -57,6 +57,20 @@ final class PostgresTestServer: @unchecked Sendable {
         ])
     }
 
+    /// Turns TLS on, with a self-signed certificate made for the purpose (clients that verify
+    /// nothing, `POSTGRESQL_SSLMODE = "require"`, accept it).
+    func enableTLS() throws {
+        let certificate = directory + "/data/server.crt", key = directory + "/data/server.key"
+        try Self.run("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+            "-keyout", key, "-out", certificate,
+        ])
+        try Self.run("/bin/chown", ["postgres:postgres", certificate, key])
+        try Self.run("/bin/chmod", ["600", key])
+        try psql("ALTER SYSTEM SET ssl = on", database: "postgres")
+        try psql("SELECT pg_reload_conf()", database: "postgres")
+    }
+
     /// Stops the server, keeping its data for `begin()`.
     func halt() throws {
         try asPostgres("pg_ctl", ["-D", directory + "/data", "-m", "immediate", "-w", "stop"])

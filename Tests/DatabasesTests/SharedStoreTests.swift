@@ -1,6 +1,8 @@
+import DHCPService
 import DHCPWire
-import Databases
+@testable import Databases
 import Foundation
+import PostgresNIO
 import Scripting
 import Synchronization
 import Testing
@@ -35,9 +37,15 @@ struct SharedStoreTests {
     }
 
     /// One daemon's script generation on the shared store, used by one caller at a time.
+    /// Its hooks run on an engine thread, as the daemon's do, so their round trips take the
+    /// thread's own connections (`LoopTransport`).
     actor Daemon {
         let runtime: ScriptRuntime
         private var nextRequest: UInt64 = 0
+        private let thread = EngineThread(name: "test-engine")
+        nonisolated var unownedExecutor: UnownedSerialExecutor { thread.asUnownedSerialExecutor() }
+
+        deinit { thread.stop() }
 
         init(_ source: String, store: PostgreSQLStore, log: any ScriptLog = SilentLog()) throws {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shared-store-\(UUID().uuidString)")
@@ -81,11 +89,22 @@ struct SharedStoreTests {
         }
     }
 
-    @Test func operationsKeepTheirShapeAndKeyOrder() async throws {
+    /// Off the engine thread (the dashboard, init()) and on it (hooks), where the statements go
+    /// through connections the thread reads and writes itself.
+    @Test(arguments: [false, true])
+    func operationsKeepTheirShapeAndKeyOrder(onEngineThread: Bool) async throws {
         let server = try #require(try await onOwnThread { try PostgresTestServer.start() })
         defer { server.stop() }
         let store = try PostgreSQLStore(settings: Self.settings(server), timeout: 5, logger: quietLogger)
         try await store.prepare()
+        try await run(onEngineThread: onEngineThread) {
+            try await Self.operations(store)
+            let open = store.statements.openConnections
+            #expect(onEngineThread ? open.looped > 0 && open.shared == 0 : open.looped == 0 && open.shared > 0, "\(open)")
+        }
+    }
+
+    nonisolated(nonsending) static func operations(_ store: PostgreSQLStore) async throws {
         for key in ["b/2", "a/1", "b/1", "b/10", "c"] {
             _ = try await store.perform(.put(key, "\"\(key)\""), in: nil)
         }
@@ -111,7 +130,8 @@ struct SharedStoreTests {
         #expect(try await store.perform(.swap(key: "a/1", value: nil, expected: nil), in: nil) == .swapped(false, current: "1"))
     }
 
-    @Test func everyCharacterComesBackAsWrittenAndANULIsRefusedByName() async throws {
+    @Test(arguments: [false, true])
+    func everyCharacterComesBackAsWrittenAndANULIsRefusedByName(onEngineThread: Bool) async throws {
         // The statements are prepared and run with their arguments written as constants: a
         // quote, a backslash or any other character must stay data, under either
         // standard_conforming_strings (an old site may have turned it off).
@@ -124,20 +144,72 @@ struct SharedStoreTests {
             let store = try PostgreSQLStore(settings: Self.settings(server), timeout: 5, logger: quietLogger)
             defer { store.shutdown() }
             try await store.prepare()
-            _ = try await store.perform(.put(key, value), in: nil)
-            #expect(try await store.perform(.get(key), in: nil) == .value(value), "standard_conforming_strings \(conforming)")
-            #expect(try await store.perform(.getMany([key, "other"]), in: nil) == .values([key: value]))
-            #expect(try await store.perform(.swap(key: key, value: value + "2", expected: value), in: nil) == .swapped(true, current: nil))
-            #expect(try await store.perform(.swap(key: key, value: "x", expected: value), in: nil) == .swapped(false, current: value + "2"))
-            #expect(try await store.perform(.scan(prefix: "k'", limit: 5), in: nil) == .rows([StoreRow(key: key, value: value + "2")]))
-            // Inside a transaction the same statement runs with bound parameters.
-            let transaction = try await store.begin(.snapshot)
-            #expect(try await store.perform(.get(key), in: transaction) == .value(value + "2"))
-            #expect(try await transaction.finish(commit: true))
-            for request in [StoreRequest.put("a\u{0}b", "1"), .put("a", "1\u{0}"), .getMany(["a", "b\u{0}"]), .swap(key: "a", value: "\u{0}", expected: nil)] {
-                await #expect { _ = try await store.perform(request, in: nil) } throws: { "\($0)".contains("NUL byte") }
+            try await run(onEngineThread: onEngineThread) { try await Self.characters(store, key: key, value: value, conforming: conforming) }
+        }
+    }
+
+    nonisolated(nonsending) static func characters(_ store: PostgreSQLStore, key: String, value: String, conforming: String) async throws {
+        _ = try await store.perform(.put(key, value), in: nil)
+        #expect(try await store.perform(.get(key), in: nil) == .value(value), "standard_conforming_strings \(conforming)")
+        #expect(try await store.perform(.getMany([key, "other"]), in: nil) == .values([key: value]))
+        #expect(try await store.perform(.swap(key: key, value: value + "2", expected: value), in: nil) == .swapped(true, current: nil))
+        #expect(try await store.perform(.swap(key: key, value: "x", expected: value), in: nil) == .swapped(false, current: value + "2"))
+        #expect(try await store.perform(.scan(prefix: "k'", limit: 5), in: nil) == .rows([StoreRow(key: key, value: value + "2")]))
+        // Inside a transaction the same statement runs with bound parameters.
+        let transaction = try await store.begin(.snapshot)
+        #expect(try await store.perform(.get(key), in: transaction) == .value(value + "2"))
+        #expect(try await transaction.finish(commit: true))
+        for request in [StoreRequest.put("a\u{0}b", "1"), .put("a", "1\u{0}"), .getMany(["a", "b\u{0}"]), .swap(key: "a", value: "\u{0}", expected: nil)] {
+            await #expect { _ = try await store.perform(request, in: nil) } throws: { "\($0)".contains("NUL byte") }
+        }
+        #expect(try await store.perform(.count, in: nil) == .count(1))
+    }
+
+    /// dynamism's first scan of a pool reads every lease: a result far larger than a socket read,
+    /// which the driver takes a little at a time (it holds back the next read until its rows are
+    /// consumed, and traps if data comes without one).
+    @Test(arguments: [false, true])
+    func aScanOfThirtyThousandLeasesComesBackWhole(onEngineThread: Bool) async throws {
+        let server = try #require(try await onOwnThread { try PostgresTestServer.start() })
+        defer { server.stop() }
+        let store = try PostgreSQLStore(settings: Self.settings(server), timeout: 5, logger: quietLogger)
+        try await store.prepare()
+        try await onOwnThread {
+            try server.psql("""
+                INSERT INTO staticdhcpd_store (key, value) SELECT 'L/' || lpad(g::text, 5, '0'), \
+                '{"address":"198.18.' || (g / 256) || '.' || (g % 256) || '","expires":1900000000}' FROM generate_series(1, 30000) g
+                """)
+        }
+        try await run(onEngineThread: onEngineThread) {
+            guard case .rows(let rows) = try await store.perform(.scan(prefix: "L/", limit: nil), in: nil) else {
+                Issue.record("the scan gave no rows")
+                return
             }
-            #expect(try await store.perform(.count, in: nil) == .count(1))
+            #expect(rows.count == 30000)
+            #expect(rows.first?.key == "L/00001" && rows.last?.key == "L/30000")
+            #expect(rows.last?.value == #"{"address":"198.18.117.48","expires":1900000000}"#)
+            // The connection is still good for the next statement.
+            #expect(try await store.perform(.count, in: nil) == .count(30000))
+        }
+    }
+
+    /// POSTGRESQL_SSLMODE = "require": the statements travel over TLS on both lanes (on the
+    /// engine's thread the driver's TLS handler sits in the pipeline that thread drives).
+    @Test(arguments: [false, true])
+    func withTLSRequiredTheStatementsTravelEncrypted(onEngineThread: Bool) async throws {
+        let server = try #require(try await onOwnThread { try PostgresTestServer.start() })
+        defer { server.stop() }
+        try await onOwnThread { try server.enableTLS() }
+        var settings = Self.settings(server)
+        settings.sslMode = "require"
+        let store = try PostgreSQLStore(settings: settings, timeout: 5, logger: quietLogger)
+        try await store.prepare()
+        try await run(onEngineThread: onEngineThread) {
+            _ = try await store.perform(.put("tls", "1"), in: nil)
+            #expect(try await store.perform(.get("tls"), in: nil) == .value("1"))
+            let answer = store.statements.run(PostgresQuery(unsafeSQL: "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"), timeout: 5)
+            let rows = try await withCheckedThrowingContinuation { continuation in answer.whenComplete { continuation.resume(with: $0) } }
+            #expect(try rows.first?.decode(Bool.self) == true, "the statement connection uses TLS")
         }
     }
 
@@ -320,10 +392,15 @@ struct SharedStoreTests {
         #expect(value == .swapped(true, current: nil))
     }
 
-    @Test func aStatementPastTheTimeOutFailsAndTheNextOneConnectsAgain() async throws {
+    @Test(arguments: [false, true])
+    func aStatementPastTheTimeOutFailsAndTheNextOneConnectsAgain(onEngineThread: Bool) async throws {
         let server = try #require(try await onOwnThread { try PostgresTestServer.start() })
         defer { server.stop() }
         let store = try PostgreSQLStore(settings: Self.settings(server), timeout: 1, logger: quietLogger)
+        try await run(onEngineThread: onEngineThread) { try await Self.timeOuts(store) }
+    }
+
+    nonisolated(nonsending) static func timeOuts(_ store: PostgreSQLStore) async throws {
         _ = try await store.perform(.put("k", "1"), in: nil)
         // A transaction holds the key's lock, so a single statement waiting for it cannot finish.
         let holder = try await store.begin(.readCommitted)

@@ -71,6 +71,8 @@ int cnet_enter_netns(int fd);
 int cnet_epoll_create(void);
 int cnet_epoll_add(int epoll_fd, int fd);
 int cnet_epoll_remove(int epoll_fd, int fd);
+/* What a watched fd is watched for: readability, writability, both or (for now) neither. */
+int cnet_epoll_interest(int epoll_fd, int fd, int readable, int writable);
 int cnet_epoll_wait(int epoll_fd, int *ready_fds, int capacity, int timeout_ms);
 int cnet_eventfd_create(void);
 void cnet_eventfd_signal(int fd);

@@ -28,7 +28,7 @@ public final class PostgreSQLStore: RemoteStore {
     public let settings: DatabaseConfiguration.PostgreSQL
     private let client: PostgresClient
     /// Statements outside transactions (most of them) go here instead of through `client`.
-    private let statements: StatementConnections
+    let statements: StatementConnections
     /// How many connections `statements` keeps.
     public static let statementConnections = 4
     /// Whether the tables are known to exist at this build's version (checked once per process).

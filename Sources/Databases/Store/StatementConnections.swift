@@ -7,14 +7,17 @@ import Synchronization
 /// Single statements on a few PostgreSQL connections of their own: the shared store's (every
 /// operation outside a transaction) and the reservation lookups (`PostgreSQLDatabase`), driven
 /// with NIO's futures: a statement is written to its connection at once, its answer completes a
-/// promise on the connection's event loop, and a timer there bounds it. No task, no pool lease and
-/// no second timer task per statement, so a round trip costs the waiting hook or lookup two
-/// hand-offs between threads (the engine's thread to the event loop and back) instead of the nine
-/// or so of the pooled path (docs/BENCHMARK.md, "Dynamic pools").
+/// promise, and a timer bounds it. No task, no pool lease and no second timer task per statement.
 ///
-/// Statements are spread over the connections in turn; each connection runs its own one after
-/// another. A connection that fails or outlives a statement's time-out is closed, and the next
-/// statement for its slot connects again, so a PostgreSQL that restarts is picked up without help.
+/// Statements issued on a `SocketLoop` (the engine's thread: hooks and lookups) run on connections
+/// that thread reads and writes itself (`LoopTransport`), so a round trip involves no other thread.
+/// Statements issued anywhere else (the dashboard, `init()`, a reload's check) run on connections
+/// of the driver's event loops, at the cost of two hand-offs between threads.
+///
+/// Statements are spread over a lane's connections in turn; each connection runs its own one
+/// after another. A connection that fails or outlives a statement's time-out is closed, and the
+/// next statement for its slot connects again, so a PostgreSQL that restarts is picked up without
+/// help.
 final class StatementConnections: Sendable {
     private enum Slot {
         case empty
@@ -32,12 +35,47 @@ final class StatementConnections: Sendable {
         var prepared: [String: (id: Int, ready: EventLoopFuture<Void>)] = [:]
     }
 
+    /// One set of connections and where they run: the driver's event loops, or one socket loop's
+    /// thread (`transport`; then only that thread touches them).
+    private final class Lane: Sendable {
+        let slots: [Locked<SlotState>]
+        let turn = Atomic<Int>(0)
+        let transport: LoopTransport?
+
+        init(count: Int, transport: LoopTransport?) {
+            slots = (0..<max(1, count)).map { _ in Locked(SlotState()) }
+            self.transport = transport
+        }
+
+        /// Forgets a slot's connection of `generation` (any, when nil), closing it, so the next
+        /// statement there connects again.
+        func discard(_ index: Int, _ generation: Int?) {
+            let previous = slots[index].withLock { state -> Slot in
+                guard generation == nil || state.generation == generation else { return .empty }
+                defer {
+                    state.slot = .empty
+                    state.prepared = [:]
+                }
+                return state.slot
+            }
+            switch previous {
+            case .open(let connection): StatementConnections.close(connection)
+            case .connecting(let future): future.whenSuccess { StatementConnections.close($0) }
+            case .empty: break
+            }
+        }
+    }
+
     /// How many statements a connection keeps prepared. The store uses about ten and a lookup
     /// one; past this, the oldest-made is dropped to make room (a changed table's new SQL).
     static let preparedPerConnection = 32
 
-    private let slots: [Locked<SlotState>]
-    private let turn = Atomic<Int>(0)
+    private let count: Int
+    /// The driver's event loops' connections, for statements issued off any socket loop.
+    private let shared: Lane
+    /// The first socket loop's connections (made when it issues its first statement). Another
+    /// socket loop's statements (a second engine in one process: tests) use `shared`.
+    private let looped = Locked<Lane?>(nil)
     private let connectionIDs = Atomic<Int>(0)
     private let statementIDs = Atomic<Int>(0)
     private let configuration: PostgresConnection.Configuration
@@ -49,16 +87,18 @@ final class StatementConnections: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.group = group
-        slots = (0..<max(1, count)).map { _ in Locked(SlotState()) }
+        self.count = count
+        shared = Lane(count: count, transport: nil)
     }
 
     /// A statement took longer than the time-out given to `run` (its connection is closed).
     struct TimedOut: Error {}
 
     /// Runs `query` on the next connection; fails with `TimedOut` after `timeout` seconds, or
-    /// with the driver's error.
+    /// with the driver's error. The future belongs to the calling thread's socket loop when it
+    /// has one: wait on it there.
     func run(_ query: PostgresQuery, timeout: Double) -> EventLoopFuture<[PostgresRow]> {
-        perform(timeout: timeout) { [logger] connection, _, _ in
+        perform(timeout: timeout) { [logger] connection, _, _, _ in
             connection.query(query, logger: logger).map(\.rows)
         }
     }
@@ -73,16 +113,17 @@ final class StatementConnections: Sendable {
     /// next call prepares it again (a table changed under it).
     func run(prepared sql: String, arguments: [StatementArgument], timeout: Double) -> EventLoopFuture<[PostgresRow]> {
         if let text = arguments.lazy.flatMap(\.texts).first(where: { $0.utf8.contains(0) }) {
-            return group.any().makeFailedFuture(StatementArgument.NULInText(text: text))
+            return (SocketLoops.current.flatMap { lane(for: $0).transport?.eventLoop } ?? group.any())
+                .makeFailedFuture(StatementArgument.NULInText(text: text))
         }
         // A statement without parameters is run with a bare EXECUTE: "()" is a syntax error.
         let constants = arguments.isEmpty ? "" : "(" + arguments.map(\.constant).joined(separator: ", ") + ")"
-        return perform(timeout: timeout) { [self, logger] connection, index, generation in
-            let (name, ready) = statement(sql, index: index, generation: generation, on: connection)
+        return perform(timeout: timeout) { [self, logger] connection, lane, index, generation in
+            let (name, ready) = statement(sql, lane: lane, index: index, generation: generation, on: connection)
             let execute = PostgresQuery(unsafeSQL: "EXECUTE \(name)\(constants)")
             return ready.flatMap { connection.query(execute, logger: logger) }.map(\.rows)
-                .flatMapErrorThrowing { [self] error in
-                    slots[index].withLock { state in
+                .flatMapErrorThrowing { error in
+                    lane.slots[index].withLock { state in
                         if state.generation == generation && state.prepared[sql].map({ Self.name($0.id) }) == name {
                             state.prepared[sql] = nil
                         }
@@ -95,9 +136,9 @@ final class StatementConnections: Sendable {
     /// The name of `sql`'s statement on this slot's connection, and when it is ready to run:
     /// prepared by the first call, then shared by the calls after it.
     private func statement(
-        _ sql: String, index: Int, generation: Int, on connection: PostgresConnection
+        _ sql: String, lane: Lane, index: Int, generation: Int, on connection: PostgresConnection
     ) -> (String, EventLoopFuture<Void>) {
-        slots[index].withLock { state in
+        lane.slots[index].withLock { state in
             if state.generation == generation, let prepared = state.prepared[sql] {
                 return (Self.name(prepared.id), prepared.ready)
             }
@@ -117,49 +158,89 @@ final class StatementConnections: Sendable {
 
     private static func name(_ id: Int) -> String { "staticdhcpd_\(id)" }
 
-    /// Runs `work` on the next slot's connection (connecting first when needed), with one timer
-    /// for the connecting and the work together.
+    /// The lane for statements issued on `loop`'s thread.
+    private func lane(for loop: any SocketLoop) -> Lane {
+        looped.withLock { lane in
+            if let lane { return lane.transport!.loop === loop ? lane : shared }
+            let made = Lane(count: count, transport: LoopTransport(loop: loop, logger: logger))
+            lane = made
+            return made
+        }
+    }
+
+    /// Runs `work` on the next slot's connection of the calling thread's lane (connecting first
+    /// when needed), with one timer for the connecting and the work together.
     private func perform(
         timeout: Double,
-        _ work: @escaping @Sendable (PostgresConnection, Int, Int) -> EventLoopFuture<[PostgresRow]>
+        _ work: @escaping @Sendable (PostgresConnection, Lane, Int, Int) -> EventLoopFuture<[PostgresRow]>
     ) -> EventLoopFuture<[PostgresRow]> {
-        let index = turn.wrappingAdd(1, ordering: .relaxed).oldValue % slots.count
+        let lane = SocketLoops.current.map { self.lane(for: $0) } ?? shared
+        let index = lane.turn.wrappingAdd(1, ordering: .relaxed).oldValue % lane.slots.count
         let deadline = TimeAmount.nanoseconds(Int64(timeout * 1_000_000_000))
-        let (connecting, generation) = connection(index)
+        let (connecting, generation) = connection(lane, index)
         let promise = connecting.eventLoop.makePromise(of: [PostgresRow].self)
-        let timer = connecting.eventLoop.scheduleTask(in: deadline) { [self] in
+        let expired: @Sendable () -> Void = { [self] in
             promise.fail(TimedOut())
-            discard(index, generation)
+            lane.discard(index, generation)
+        }
+        let cancelTimer: @Sendable () -> Void
+        if let transport = lane.transport {
+            let expiry = transport.expire(at: .now() + deadline, expired)
+            cancelTimer = { transport.finished(expiry) }
+        } else {
+            let timer = connecting.eventLoop.scheduleTask(in: deadline, expired)
+            cancelTimer = { timer.cancel() }
         }
         connecting.whenComplete { [self] outcome in
             switch outcome {
             case .failure(let error):
-                discard(index, generation)
-                timer.cancel()
+                lane.discard(index, generation)
+                cancelTimer()
                 promise.fail(error)
             case .success(let connection):
-                work(connection, index, generation).whenComplete { answer in
-                    timer.cancel()
+                work(connection, lane, index, generation).whenComplete { answer in
+                    cancelTimer()
                     switch answer {
                     case .success(let rows): promise.succeed(rows)
                     case .failure(let error):
-                        if connection.isClosed { self.discard(index, generation) }
+                        if connection.isClosed { lane.discard(index, generation) }
                         promise.fail(error)
                     }
                 }
             }
         }
+        // The statement is written already; this runs what the driver queued besides.
+        lane.transport?.drive()
         return promise.futureResult
     }
 
-    /// Closes every connection; statements afterwards connect again.
+    /// How many connections are open in each lane (for tests: which one statements took).
+    var openConnections: (shared: Int, looped: Int) {
+        func open(_ lane: Lane?) -> Int {
+            lane?.slots.reduce(0) { count, slot in
+                count + slot.withLock { state in
+                    if case .open(let connection) = state.slot, !connection.isClosed { 1 } else { 0 }
+                }
+            } ?? 0
+        }
+        return (open(shared), open(looped.withLock { $0 }))
+    }
+
+    /// Closes every connection; statements afterwards connect again. A socket loop's are closed
+    /// on its thread.
     func closeAll() {
-        for index in slots.indices { discard(index, nil) }
+        for index in shared.slots.indices { shared.discard(index, nil) }
+        // The socket loop's lane leaves with its last connections, on its thread.
+        guard let lane = looped.withLock({ lane in defer { lane = nil }; return lane }), let transport = lane.transport else { return }
+        transport.loop.execute {
+            for index in lane.slots.indices { lane.discard(index, nil) }
+            transport.drive()
+        }
     }
 
     /// The open connection of a slot, or one being made, and its generation.
-    private func connection(_ index: Int) -> (EventLoopFuture<PostgresConnection>, Int) {
-        slots[index].withLock { state in
+    private func connection(_ lane: Lane, _ index: Int) -> (EventLoopFuture<PostgresConnection>, Int) {
+        lane.slots[index].withLock { state in
             switch state.slot {
             case .open(let connection) where !connection.isClosed:
                 return (connection.eventLoop.makeSucceededFuture(connection), state.generation)
@@ -167,14 +248,14 @@ final class StatementConnections: Sendable {
                 return (future, state.generation)
             default:
                 let id = connectionIDs.wrappingAdd(1, ordering: .relaxed).oldValue
-                let future = PostgresConnection.connect(
-                    on: group.next(), configuration: configuration, id: id, logger: logger)
+                let future = lane.transport?.connect(configuration, id: id, logger: logger)
+                    ?? PostgresConnection.connect(on: group.next(), configuration: configuration, id: id, logger: logger)
                 state.generation += 1
                 state.prepared = [:]
                 state.slot = .connecting(future)
                 let generation = state.generation
-                future.whenComplete { [self] outcome in
-                    slots[index].withLock { state in
+                future.whenComplete { outcome in
+                    lane.slots[index].withLock { state in
                         guard state.generation == generation, case .connecting = state.slot else { return }
                         switch outcome {
                         case .success(let connection): state.slot = .open(connection)
@@ -187,26 +268,8 @@ final class StatementConnections: Sendable {
         }
     }
 
-    /// Forgets a slot's connection of `generation` (any, when nil), closing it, so the next
-    /// statement there connects again.
-    private func discard(_ index: Int, _ generation: Int?) {
-        let previous = slots[index].withLock { state -> Slot in
-            guard generation == nil || state.generation == generation else { return .empty }
-            defer {
-                state.slot = .empty
-                state.prepared = [:]
-            }
-            return state.slot
-        }
-        switch previous {
-        case .open(let connection): Self.close(connection)
-        case .connecting(let future): future.whenSuccess { Self.close($0) }
-        case .empty: break
-        }
-    }
-
     /// Closes a connection, keeping it alive until it is closed (the driver insists).
-    private static func close(_ connection: PostgresConnection) {
+    fileprivate static func close(_ connection: PostgresConnection) {
         connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
     }
 }
