@@ -343,8 +343,10 @@ private let storeGetMany: LuaFunction = { L in
     }
 }
 
-/// store.cas(key, value, token): true and the new token when it wrote; false, the current value
-/// and its token when the key no longer holds what `token` says.
+/// store.cas(key, value, token [, alsoKey, alsoValue]): true and the new token when it wrote;
+/// false, the current value and its token when the key no longer holds what `token` says. With
+/// `alsoKey`, `alsoValue` is put there too when (only when) it writes, atomically and in the same
+/// round trip.
 private let storeCompareAndSet: LuaFunction = { L in
     luaEntry(L, "store.cas") { L in
         let key = try storeKey(L)
@@ -355,6 +357,17 @@ private let storeCompareAndSet: LuaFunction = { L in
         case LUA_TSTRING: expected = stringValue(L, 3)
         default: throw LuaArgumentError("the token must be a string from store.get, getMany, scan or cas (or nil: the key must be absent), got \(describe(L, 3))")
         }
+        var alsoPut: StoreRow?
+        switch lua_type(L, 4) {
+        case LUA_TNIL, LUA_TNONE: break
+        case LUA_TSTRING:
+            guard let alsoKey = stringValue(L, 4), !alsoKey.isEmpty else { throw LuaArgumentError("the key to put along must not be empty") }
+            guard lua_type(L, 5) != LUA_TNIL && lua_type(L, 5) != LUA_TNONE else {
+                throw LuaArgumentError("the key to put along (\(alsoKey)) needs a value (the fifth argument)")
+            }
+            alsoPut = StoreRow(key: alsoKey, value: try StoreCodec.encode(L, 5))
+        default: throw LuaArgumentError("the key to put along must be a string, got \(describe(L, 4))")
+        }
         let push = { (L: LuaState, swapped: Bool, current: String?) throws(LuaArgumentError) -> Int32 in
             lua_pushboolean(L, swapped ? 1 : 0)
             if swapped {
@@ -364,8 +377,8 @@ private let storeCompareAndSet: LuaFunction = { L in
             return 1 + (try pushVersioned(L, current, key: key))
         }
         return try perform(
-            L, local: { (store) throws(StoreError) in try store.swap(key, value: value, expected: expected) },
-            remote: .swap(key: key, value: value, expected: expected),
+            L, local: { (store) throws(StoreError) in try store.swap(key, value: value, expected: expected, alsoPut: alsoPut) },
+            remote: .swap(key: key, value: value, expected: expected, alsoPut: alsoPut),
             answered: { if case .swapped(let swapped, let current) = $0 { (swapped, current) } else { nil } }
         ) { (L, answer) throws(LuaArgumentError) in try push(L, answer.0, answer.1) }
     }

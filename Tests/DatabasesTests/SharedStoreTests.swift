@@ -128,6 +128,23 @@ struct SharedStoreTests {
         #expect(try await store.perform(.get("new"), in: nil) == .value(nil))
         #expect(try await store.perform(.swap(key: "new", value: nil, expected: nil), in: nil) == .swapped(true, current: nil))
         #expect(try await store.perform(.swap(key: "a/1", value: nil, expected: nil), in: nil) == .swapped(false, current: "1"))
+        // A row put along with the swap: written when the swap writes, in every form, else not.
+        let along = { (value: String) in StoreRow(key: "index", value: value) }
+        #expect(try await store.perform(.swap(key: "x", value: "1", expected: nil, alsoPut: along("1")), in: nil) == .swapped(true, current: nil))
+        #expect(try await store.perform(.swap(key: "x", value: "2", expected: "1", alsoPut: along("2")), in: nil) == .swapped(true, current: nil))
+        #expect(try await store.perform(.get("index"), in: nil) == .value("2"))
+        #expect(try await store.perform(.swap(key: "x", value: "3", expected: "1", alsoPut: along("3")), in: nil) == .swapped(false, current: "2"))
+        #expect(try await store.perform(.swap(key: "x", value: "3", expected: nil, alsoPut: along("3")), in: nil) == .swapped(false, current: "2"))
+        #expect(try await store.perform(.swap(key: "x", value: nil, expected: "1", alsoPut: along("3")), in: nil) == .swapped(false, current: "2"))
+        #expect(try await store.perform(.swap(key: "x", value: nil, expected: nil, alsoPut: along("3")), in: nil) == .swapped(false, current: "2"))
+        #expect(try await store.perform(.get("index"), in: nil) == .value("2"))
+        #expect(try await store.perform(.swap(key: "x", value: nil, expected: "2", alsoPut: along("4")), in: nil) == .swapped(true, current: nil))
+        #expect(try await store.perform(.swap(key: "x", value: nil, expected: nil, alsoPut: along("5")), in: nil) == .swapped(true, current: nil))
+        #expect(try await store.perform(.get("index"), in: nil) == .value("5"))
+        await #expect { _ = try await store.perform(.swap(key: "x", value: "1", expected: nil, alsoPut: StoreRow(key: "x", value: "1")), in: nil) } throws: {
+            "\($0)".contains("is the key compared")
+        }
+        _ = try await store.perform(.delete("index"), in: nil)
     }
 
     @Test(arguments: [false, true])

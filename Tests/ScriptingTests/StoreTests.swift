@@ -113,6 +113,35 @@ end)
         #expect(keys.contains("key 2 must be a non-empty string"), "\(keys)")
     }
 
+    /// store.cas(key, value, token, alsoKey, alsoValue): the second write happens with the first
+    /// or not at all (dynamism's address claim and its L/<mac> index, in one round trip).
+    @Test func casPutsAlongOnlyWhenItWrites() throws {
+        let (runtime, _, _) = try makeStoredRuntime(probeSource)
+        #expect(try evaluate(runtime, """
+            local out = {}
+            local function add(...) for i = 1, select("#", ...) do out[#out + 1] = tostring((select(i, ...))) end end
+            add((store.cas("A/1", {mac = "m"}, nil, "L/m", {ip = 1})))   -- true
+            add(store.get("L/m").ip)                                      -- 1
+            add((store.cas("A/1", {mac = "n"}, nil, "L/n", {ip = 1})))   -- false: A/1 is taken
+            add(store.get("L/n"))                                         -- nil: not written
+            local _, token = store.gets("A/1")
+            add((store.cas("A/1", nil, token, "L/m", {ip = 2})))          -- true: a delete puts along too
+            add(store.get("A/1"), store.get("L/m").ip)                    -- nil 2
+            add((store.cas("A/9", nil, nil, "L/k", "x")), store.get("L/k")) -- true x: absent stays absent
+            return table.concat(out, " ")
+            """) == "true 1 false nil true nil 2 true x")
+        for (call, words) in [
+            (#"store.cas("A/2", 1, nil, "A/2", 2)"#, "is the key compared"),
+            (#"store.cas("A/2", 1, nil, "L/x")"#, "needs a value"),
+            (#"store.cas("A/2", 1, nil, 7, 2)"#, "the key to put along must be a string"),
+            (#"store.cas("A/2", 1, nil, "", 2)"#, "must not be empty"),
+        ] {
+            let message = try evaluate(runtime, "return select(2, pcall(function() return \(call) end))")
+            #expect(message.contains(words), "\(call): \(message)")
+        }
+        #expect(try evaluate(runtime, #"return tostring(store.get("A/2"))"#) == "nil")
+    }
+
     @Test func updateIsAtomicAndAnErrorLeavesTheValueUnchanged() throws {
         let (runtime, _, _) = try makeStoredRuntime(probeSource)
         #expect(try evaluate(runtime, """

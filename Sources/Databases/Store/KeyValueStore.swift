@@ -111,12 +111,19 @@ public final class KeyValueStore: @unchecked Sendable {
     }
 
     /// Compare-and-set (docs/SCRIPTING.md, "store.cas"): writes `value` (deletes when nil) only
-    /// when the key holds exactly `expected` (is absent when nil). Returns whether it wrote and,
-    /// when it did not, what the key holds.
-    public func swap(_ key: String, value: String?, expected: String?) throws(StoreError) -> (swapped: Bool, current: String?) {
+    /// when the key holds exactly `expected` (is absent when nil), and then `alsoPut` too, in the
+    /// same transaction. Returns whether it wrote and, when it did not, what the key holds.
+    public func swap(_ key: String, value: String?, expected: String?, alsoPut: StoreRow? = nil) throws(StoreError) -> (swapped: Bool, current: String?) {
         try checkKey(key)
-        if let value, value.utf8.count > Self.maximumValueLength {
+        for (key, value) in [(key, value), (alsoPut?.key, alsoPut?.value)] {
+            guard let key, let value, value.utf8.count > Self.maximumValueLength else { continue }
             throw StoreError("store value for \(key) is \(value.utf8.count) bytes; the limit is \(Self.maximumValueLength)")
+        }
+        if let alsoPut {
+            try checkKey(alsoPut.key)
+            guard alsoPut.key != key else {
+                throw StoreError("store.cas: the key to put along (\(key)) is the key compared; give another")
+            }
         }
         return try writing { db in
             let current = try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM store WHERE key = ?"), arguments: [key])
@@ -125,6 +132,9 @@ public final class KeyValueStore: @unchecked Sendable {
                 try db.cachedStatement(sql: "INSERT OR REPLACE INTO store (key, value) VALUES (?, ?)").execute(arguments: [key, value])
             } else if current != nil {
                 try db.cachedStatement(sql: "DELETE FROM store WHERE key = ?").execute(arguments: [key])
+            }
+            if let alsoPut {
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO store (key, value) VALUES (?, ?)").execute(arguments: [alsoPut.key, alsoPut.value])
             }
             return (true, nil)
         }

@@ -169,8 +169,8 @@ public final class PostgreSQLStore: RemoteStore {
         case .getMany(let keys):
             for key in keys { try checkKey(key) }
             return StoreStatement("SELECT key, value FROM staticdhcpd_store WHERE key = ANY($1)", .textArray(keys))
-        case .swap(let key, let value, let expected):
-            return try swapStatement(key, value: value, expected: expected)
+        case .swap(let key, let value, let expected, let alsoPut):
+            return try swapStatement(key, value: value, expected: expected, alsoPut: alsoPut)
         case .put(let key, let value):
             try checkKey(key)
             try checkValue(value, of: key)
@@ -208,27 +208,50 @@ public final class PostgreSQLStore: RemoteStore {
     /// meanwhile is checked again against its newest version by the UPDATE or DELETE (READ
     /// COMMITTED), so the condition is never judged on a stale value, though the `current` it
     /// returns may be stale: the caller's next attempt then fails once more and reads it anew.
-    private static func swapStatement(_ key: String, value: String?, expected: String?) throws(StoreError) -> StoreStatement {
+    /// With `alsoPut`, a second data-modifying CTE upserts that row when the first wrote: both in
+    /// one statement, so in one transaction.
+    private static func swapStatement(_ key: String, value: String?, expected: String?, alsoPut: StoreRow?) throws(StoreError) -> StoreStatement {
         try checkKey(key)
         if let value { try checkValue(value, of: key) }
-        let write: String
         var arguments: [StatementArgument] = [.text(key)]
+        var also = ""
+        if let alsoPut {
+            try checkKey(alsoPut.key)
+            try checkValue(alsoPut.value, of: alsoPut.key)
+            guard alsoPut.key != key else {
+                throw StoreError("store.cas: the key to put along (\(key)) is the key compared; give another")
+            }
+            arguments += [.text(alsoPut.key), .text(alsoPut.value)]
+        }
+        func alsoUpsert(when condition: String) -> String {
+            """
+            , also AS (INSERT INTO staticdhcpd_store (key, value, updated_at) SELECT $2, $3, now() WHERE \(condition) \
+            ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now())
+            """
+        }
+        // Parameters: $1 the key, then the row to put along ($2, $3), then the swap's own.
+        let first = alsoPut == nil ? 2 : 4
+        let write: String
         switch (value, expected) {
         case (let value?, nil):
             arguments.append(.text(value))
-            write = "INSERT INTO staticdhcpd_store (key, value, updated_at) VALUES ($1, $2, now()) ON CONFLICT (key) DO NOTHING RETURNING 1"
+            write = "INSERT INTO staticdhcpd_store (key, value, updated_at) VALUES ($1, $\(first), now()) ON CONFLICT (key) DO NOTHING RETURNING 1"
         case (let value?, let expected?):
             arguments += [.text(value), .text(expected)]
-            write = "UPDATE staticdhcpd_store SET value = $2, updated_at = now() WHERE key = $1 AND value = $3 RETURNING 1"
+            write = "UPDATE staticdhcpd_store SET value = $\(first), updated_at = now() WHERE key = $1 AND value = $\(first + 1) RETURNING 1"
         case (nil, let expected?):
             arguments.append(.text(expected))
-            write = "DELETE FROM staticdhcpd_store WHERE key = $1 AND value = $2 RETURNING 1"
+            write = "DELETE FROM staticdhcpd_store WHERE key = $1 AND value = $\(first) RETURNING 1"
         case (nil, nil):
             // Deleting what must be absent: done when it is absent.
-            return StoreStatement("SELECT current IS NULL, current FROM (SELECT (SELECT value FROM staticdhcpd_store WHERE key = $1) AS current) AS found", arguments)
+            let absent = "NOT EXISTS (SELECT 1 FROM staticdhcpd_store WHERE key = $1)"
+            return StoreStatement("""
+                \(alsoPut == nil ? "" : "WITH nothing AS (SELECT 1)" + alsoUpsert(when: absent))
+                SELECT current IS NULL, current FROM (SELECT (SELECT value FROM staticdhcpd_store WHERE key = $1) AS current) AS found
+                """, arguments)
         }
         return StoreStatement("""
-            WITH written AS (\(write))
+            WITH written AS (\(write))\(alsoPut == nil ? "" : alsoUpsert(when: "EXISTS (SELECT 1 FROM written)"))
             SELECT EXISTS (SELECT 1 FROM written), (SELECT value FROM staticdhcpd_store WHERE key = $1)
             """, arguments)
     }
@@ -328,7 +351,7 @@ extension StoreRequest {
         switch self {
         case .get(let key): "get(\"\(key)\")"
         case .getMany(let keys): "getMany(\(keys.count) keys)"
-        case .swap(let key, _, _): "cas(\"\(key)\")"
+        case .swap(let key, _, _, let alsoPut): "cas(\"\(key)\"\(alsoPut.map { ", \"\($0.key)\"" } ?? ""))"
         case .put(let key, _): "put(\"\(key)\")"
         case .delete(let key): "delete(\"\(key)\")"
         case .scan(let prefix, _): "scan(\"\(prefix)\")"

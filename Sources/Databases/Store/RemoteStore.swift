@@ -5,8 +5,10 @@ public enum StoreRequest: Sendable, Equatable {
     case getMany([String])
     case put(String, String)
     /// Compare-and-set: writes `value` (deletes when nil) only when the key holds exactly
-    /// `expected` now (is absent when nil). A value's text is its version token.
-    case swap(key: String, value: String?, expected: String?)
+    /// `expected` now (is absent when nil). A value's text is its version token. `alsoPut`, when
+    /// given, is written too when (and only when) the swap writes, in the same round trip and
+    /// atomically with it (dynamism's address claim and its L/<mac> index).
+    case swap(key: String, value: String?, expected: String?, alsoPut: StoreRow? = nil)
     case delete(String)
     /// Keys starting with the prefix, in byte order; at most `limit` when given.
     case scan(prefix: String, limit: Int?)
