@@ -219,8 +219,9 @@ def pools_main(args, started: float, load_before: str) -> int:
     plan = pools.PoolsPlan.quick() if args.quick else pools.PoolsPlan.full()
     workdir = Path(args.workdir) / "pools"
     workdir.mkdir(parents=True, exist_ok=True)
+    only = [part.strip().lower() for part in args.only.split(",") if part.strip()]
     result = pools.run_pools(topology, workdir, Path(args.pg_dir), args.ours, args.server_cpu, args.client_cpu,
-                             args.pg_cpus, plan, log)
+                             args.pg_cpus, plan, log, only)
     settings = {
         "mode": "quick (one run per figure, 2 s steps; rough)" if args.quick else
                 f"full: {plan.runs} runs per figure, {plan.step_seconds:g} s steps",
@@ -248,6 +249,9 @@ def pools_main(args, started: float, load_before: str) -> int:
         "wall time": f"{time.monotonic() - started:.0f} s",
         "machine load (1-min average, before / after)": f"{load_before} / {load_average()} on {os.cpu_count()} CPUs",
     }
+    if only:
+        settings["rows"] = "only those matching --only " + ", ".join(only) + ": " + (
+            ", ".join(f"{row.workload}:{row.config.key}" for row in result.rows) or "none")
     text = poolsreport.render(result, {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "settings": settings})
     publish(args.out, text)
     return 0

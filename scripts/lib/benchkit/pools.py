@@ -39,7 +39,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 from . import reservations as rsv
 from .perfdhcp import Perfdhcp, PerfdhcpError, parse_report
@@ -1121,8 +1121,15 @@ def median_rate(row: Row) -> Optional[int]:
     return int(statistics.median_low(rates)) if rates else None
 
 
+def row_name(workload: Workload, config: Config) -> str:
+    """How --only names a row: "<workload>:<configuration key>", e.g. "renew:pg2"."""
+    return f"{workload.kind}:{config.key}"
+
+
 def run_pools(topology: PoolsTopology, workdir: Path, pg_dir: Path, binary: str, server_cpu: int, client_cpu: int,
-              pg_cpus: str, plan: PoolsPlan, log) -> PoolsResult:
+              pg_cpus: str, plan: PoolsPlan, log, only: Sequence[str] = ()) -> PoolsResult:
+    """Every row, or those whose row_name contains one of `only`'s fragments (a profile of one
+    row, for instance); the duplicate checks follow the rows that ran."""
     result = PoolsResult()
     postgres = PostgreSQL(pg_dir, topology, pg_cpus, log)
     log(f"== PostgreSQL: initdb and start in {topology.pg_ns} ({pg_dir})")
@@ -1133,10 +1140,13 @@ def run_pools(topology: PoolsTopology, workdir: Path, pg_dir: Path, binary: str,
         for workload, configs in ((ALLOCATE, (SQLITE_1, POSTGRES_1, POSTGRES_2)), (RENEW, (SQLITE_1, POSTGRES_1, POSTGRES_2)),
                                   (STATIC, (STATIC_SQLITE, STATIC_POSTGRES))):
             for config in configs:
+                if only and not any(fragment in row_name(workload, config) for fragment in only):
+                    continue
                 result.rows.append(measure_row(bench, config, workload, plan.searches[(workload.kind, config.key)], log))
-        static_rows = result.rows[-2:]
-        log(f"== static clients: CPU at {STATIC_CPU_RATE:,}/s, SQLite and PostgreSQL store alternating")
-        for pair in range(plan.static_cpu_pairs):
+        static_rows = [row for row in result.rows if row.workload == "static"]
+        if static_rows:
+            log(f"== static clients: CPU at {STATIC_CPU_RATE:,}/s, SQLite and PostgreSQL store alternating")
+        for pair in range(plan.static_cpu_pairs if static_rows else 0):
             for row in static_rows:
                 if row.error:
                     continue
@@ -1145,8 +1155,11 @@ def run_pools(topology: PoolsTopology, workdir: Path, pg_dir: Path, binary: str,
                 except (ServerUnavailable, PerfdhcpError) as error:
                     row.error = str(error)
         # Zero duplicates, judged by what the daemons put on the wire (lease_check.py), at each
-        # configuration's median clean rate; with two daemons every MAC goes to both at once.
-        for row in result.rows[:3] + [result.rows[5]]:
+        # configuration's median clean rate: every allocation row, and renewals by two daemons;
+        # with two daemons allocating, every MAC goes to both at once.
+        checked = [row for row in result.rows if row.workload == "allocate"] + \
+                  [row for row in result.rows if row.workload == "renew" and row.config.daemons > 1]
+        for row in checked:
             rate = median_rate(row)
             if rate is None:
                 continue

@@ -528,6 +528,19 @@ class PoolsTests(unittest.TestCase):
         result.rows[3].fixed = result.rows[3].fixed[:1]
         self.assertIn("static clients unchanged within noise: not judged", poolsreport.target_lines(result)[3])
 
+    def test_a_run_of_some_rows_judges_only_what_it_measured(self):
+        # scripts/bench --pools --only renew:pg1: no two-daemon row and no capture checked.
+        self.assertEqual(pools.row_name(pools.RENEW, pools.POSTGRES_1), "renew:pg1")
+        self.assertNotIn("renew:pg1", pools.row_name(pools.RENEW, pools.POSTGRES_2))
+        renew = pools.Row(pools.POSTGRES_1, "renew", bests=[pool_step(2000, 1, {"A": 355.0}, 0.0)])
+        renew.steps = list(renew.bests)
+        lines = poolsreport.target_lines(pools.PoolsResult(rows=[renew]))
+        self.assertIn("5,000 renewals/s across two daemons on one PostgreSQL: not measured", lines[1])
+        self.assertIn("zero duplicates: **not judged (no capture checked)**", lines[2])
+        broken = pools.Row(pools.POSTGRES_1, "renew", bests=[pool_step(2000, 1, {"A": 355.0}, 0.0, 1)])
+        broken.steps = list(broken.bests)
+        self.assertIn("zero duplicates: **NOT met**", poolsreport.target_lines(pools.PoolsResult(rows=[broken]))[2])
+
     def test_pools_report_has_every_table(self):
         result = self.result()
         result.rows[0].steps[0].log_lines = ["A: 2026-01-01 10:00:00 WARNING pool bench is exhausted; no address for 02:00:00:01:00:05"]
