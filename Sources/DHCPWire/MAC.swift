@@ -52,16 +52,32 @@ public struct MAC: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public var description: String {
         // Written straight into the string's storage: MACs are formatted for every logged packet.
-        String(unsafeUninitializedCapacity: 17) { text in
-            let digits: StaticString = "0123456789abcdef"
-            let hex = digits.utf8Start
-            for index in 0..<6 {
-                let byte = Int(truncatingIfNeeded: value >> UInt64(40 - 8 * index)) & 0xFF
-                text[index * 3] = hex[byte >> 4]
-                text[index * 3 + 1] = hex[byte & 0x0F]
-                if index < 5 { text[index * 3 + 2] = 58 } // ':'
-            }
-            return 17
+        String(unsafeUninitializedCapacity: MAC.textLength) { text in
+            writeText(into: text)
+            return MAC.textLength
+        }
+    }
+
+    /// The length of the canonical text, `aa:bb:cc:dd:ee:ff`.
+    public static let textLength = 17
+
+    /// The canonical text in a buffer on the stack, for a caller that hands it straight to C (a
+    /// database lookup binds it): 17 bytes do not fit a small string, so `description` allocates.
+    public func withText<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: MAC.textLength) { buffer in
+            writeText(into: buffer)
+            return try body(UnsafeBufferPointer(buffer))
+        }
+    }
+
+    private func writeText(into text: UnsafeMutableBufferPointer<UInt8>) {
+        let digits: StaticString = "0123456789abcdef"
+        let hex = digits.utf8Start
+        for index in 0..<6 {
+            let byte = Int(truncatingIfNeeded: value >> UInt64(40 - 8 * index)) & 0xFF
+            text[index * 3] = hex[byte >> 4]
+            text[index * 3 + 1] = hex[byte & 0x0F]
+            if index < 5 { text[index * 3 + 2] = 58 } // ':'
         }
     }
 

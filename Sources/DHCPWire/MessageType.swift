@@ -22,8 +22,25 @@ public enum DHCPMessageType: UInt8, Sendable, CaseIterable, CustomStringConverti
         }
     }
 
-    /// The part after `DHCP_`, as staticDHCPd logs it (`OFFER`, `ACK`...).
-    public var shortName: String { String(name.dropFirst(5)) }
+    /// The part after `DHCP_`, as staticDHCPd logs it (`OFFER`, `ACK`...). Spelled out rather
+    /// than cut from `name`: every reply asks for it, and literals cost no allocation.
+    public var shortName: String {
+        switch self {
+        case .discover: "DISCOVER"
+        case .offer: "OFFER"
+        case .request: "REQUEST"
+        case .decline: "DECLINE"
+        case .ack: "ACK"
+        case .nak: "NAK"
+        case .release: "RELEASE"
+        case .inform: "INFORM"
+        case .forceRenew: "FORCERENEW"
+        case .leaseQuery: "LEASEQUERY"
+        case .leaseUnassigned: "LEASEUNASSIGNED"
+        case .leaseUnknown: "LEASEUNKNOWN"
+        case .leaseActive: "LEASEACTIVE"
+        }
+    }
 
     public var description: String { name }
 }

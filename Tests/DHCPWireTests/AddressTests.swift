@@ -36,3 +36,12 @@ import Testing
     #expect(MAC(0xFFFF_FFFF_FFFF).description == "ff:ff:ff:ff:ff:ff")
     #expect(MAC(0x0A1B_2C3D_4E5F).description == "0a:1b:2c:3d:4e:5f")
 }
+
+@Test func macTextOnTheStackIsTheDescription() {
+    // A SQLite lookup binds this buffer instead of `description`; both must spell the same key.
+    for value: UInt64 in [0, 0xFFFF_FFFF_FFFF, 0x0A1B_2C3D_4E5F, 0x0200_0001_2710] {
+        let mac = MAC(value)
+        #expect(mac.withText { String(decoding: $0, as: UTF8.self) } == mac.description)
+        #expect(mac.withText { $0.count } == MAC.textLength)
+    }
+}

@@ -25,6 +25,14 @@ import Testing
         #expect(DHCPOptions.info(230)?.type == .reserved)
     }
 
+    /// The log's short names are spelled out for speed; each must stay the constant name
+    /// without its `DHCP_` prefix.
+    @Test func shortNamesAreTheConstantNamesWithoutThePrefix() {
+        for type in DHCPMessageType.allCases {
+            #expect(type.name == "DHCP_" + type.shortName, "\(type)")
+        }
+    }
+
     @Test func badKeysAreRejected() {
         for key: OptionKey in [0, 255, 300, -1, "3", "Router", "no_such_option"] {
             #expect(throws: WireError.self) { try OptionID(key) }

@@ -119,16 +119,18 @@ final class SQLiteLookupConnection {
     func lookup(_ mac: MAC) throws -> [Definition] {
         guard let statement else { return [] }
         prepareSnapshot()
-        defer {
-            sqlite3_reset(statement)
-            sqlite3_clear_bindings(statement)
+        // Every lookup binds the parameter afresh, so the bindings need no clearing.
+        defer { sqlite3_reset(statement) }
+        // SQLite copies the text into the statement's own buffer, which it keeps between lookups.
+        let bound = mac.withText { text in
+            text.withMemoryRebound(to: CChar.self) {
+                sqlite3_bind_text(statement, 1, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT_VALUE)
+            }
         }
-        let macText = mac.description
-        let bound = macText.withCString { sqlite3_bind_text(statement, 1, $0, -1, SQLITE_TRANSIENT_VALUE) }
         guard bound == SQLITE_OK else { throw failure() }
         switch sqlite3_step(statement) {
         case SQLITE_ROW:
-            let row = RawRow(statement: statement, mac: macText)
+            let row = RawRow(statement: statement, macAddress: mac)
             if extraKeys.isEmpty, let definition = row.plainDefinition() { return [definition] }
             return [try row.record(extraKeys: extraKeys).definition(for: mac)]
         case SQLITE_DONE:
@@ -151,7 +153,9 @@ private let SQLITE_TRANSIENT_VALUE = unsafeBitCast(-1, to: sqlite3_destructor_ty
 /// The current row of the definition query, read with the same rules as GRDB's `SQLiteRow`.
 private struct RawRow: DefinitionRow {
     let statement: OpaquePointer
-    let mac: String
+    let macAddress: MAC
+    /// Formatted only when an error message names it.
+    var mac: String { macAddress.description }
 
     private func type(_ index: Int32) -> Int32 { sqlite3_column_type(statement, index) }
 

@@ -84,12 +84,18 @@ class ServerResult:
 class Paced:
     cpu_us: Optional[float]
     drop_ratio: float
+    # The part of cpu_us spent in user space (the server's own code and libraries, utime); the
+    # rest is the kernel's (stime). Sampled by the kernel at each clock tick, so it is a share,
+    # not an exact split.
+    user_us: Optional[float] = None
 
 
 class Measurer:
     def __init__(self, perfdhcp: Perfdhcp, plan: Plan, log, start_server):
         """start_server() returns a RunningServer that is already listening."""
         self.start_server = start_server
+        # utime of the server during the last _run, in seconds.
+        self.last_user_seconds = 0.0
         self.perfdhcp = perfdhcp
         self.plan = plan
         self.log = log
@@ -104,7 +110,7 @@ class Measurer:
         try:
             probe = self._start_web_probe(web_url, seconds) if web_url else None
             tap = wire.Capture(self.perfdhcp.topology, self.perfdhcp.cpu) if capture else contextlib.nullcontext()
-            before = server.cpu_seconds()
+            user_before, system_before = server.cpu_split()
             with tap:
                 result = self.perfdhcp.run(rate, seconds, timers)
             if capture:
@@ -114,7 +120,9 @@ class Measurer:
             time.sleep(SETTLE_SECONDS)
             if not server.alive():
                 raise PerfdhcpError(f"{server.spec.name} exited during the run: {server.tail()}")
-            cpu = server.cpu_seconds() - before
+            user_after, system_after = server.cpu_split()
+            cpu = (user_after + system_after) - (user_before + system_before)
+            self.last_user_seconds = user_after - user_before
             peak = server.memory_kib("VmHWM")
             record.rss_peak_kib = max(record.rss_peak_kib or 0, peak)
         finally:
@@ -142,8 +150,10 @@ class Measurer:
         for rate in self.plan.paced_rates:
             result, cpu = self._run(record, rate, self.plan.step_seconds)
             cpu_us = cpu / result.completed * 1e6 if result.completed else None
-            record.paced[rate] = Paced(cpu_us, result.drop_ratio)
-            self.log(f"    paced {rate}/s: {cpu_us or 0:.1f} µs CPU per exchange, drops {result.drop_ratio * 100:.3f} %")
+            user_us = self.last_user_seconds / result.completed * 1e6 if result.completed else None
+            record.paced[rate] = Paced(cpu_us, result.drop_ratio, user_us)
+            self.log(f"    paced {rate}/s: {cpu_us or 0:.1f} µs CPU per exchange ({user_us or 0:.1f} in user space), "
+                     f"drops {result.drop_ratio * 100:.3f} %")
 
     def overload_recovery(self, record: ServerResult) -> None:
         """Twice the clean rate, then the clean rate, back to back on one server (no pause between

@@ -49,7 +49,7 @@ def paced_table(results: list) -> list:
     if not rates:
         return []
     floor = next((r for r in results if r.family == "floor" and r.available), None)
-    header = "| Server | " + " | ".join(f"{rate:,}/s: CPU µs (x floor), drops" for rate in rates) + " |"
+    header = "| Server | " + " | ".join(f"{rate:,}/s: CPU µs (x floor; user space), drops" for rate in rates) + " |"
     lines = [header, "|---|" + "---:|" * len(rates)]
     for r in results:
         if not r.available or not r.paced:
@@ -61,8 +61,13 @@ def paced_table(results: list) -> list:
                 cells.append("–")
                 continue
             base = floor.paced.get(rate) if floor is not None else None
-            times = f" ({paced.cpu_us / base.cpu_us:.2f}x)" if base and base.cpu_us and paced.cpu_us and r is not floor else ""
-            cells.append(f"{_number(paced.cpu_us, 1)}{times}, {paced.drop_ratio * 100:.2f} %")
+            notes = []
+            if base and base.cpu_us and paced.cpu_us and r is not floor:
+                notes.append(f"{paced.cpu_us / base.cpu_us:.2f}x")
+            if paced.user_us is not None:
+                notes.append(f"user {paced.user_us:.1f}")
+            detail = f" ({'; '.join(notes)})" if notes else ""
+            cells.append(f"{_number(paced.cpu_us, 1)}{detail}, {paced.drop_ratio * 100:.2f} %")
         lines.append(f"| {r.name} | " + " | ".join(cells) + " |")
     return lines
 
@@ -134,7 +139,9 @@ def render(results: list, context: dict) -> str:
         out += ["", "## Ratios (ours / peer; above 1x is better for rates, below 1x for CPU, p99, RSS)", ""] + ratios
     paced = paced_table(results)
     if paced:
-        out += ["", "## Cost at paced rates (a fresh server per rate)", ""] + paced
+        out += ["", "## Cost at paced rates (a fresh server per rate)", "",
+                "\"user\": the µs of each exchange's CPU spent in the server's own code and libraries "
+                "(utime, sampled at each clock tick); the rest is the kernel's.", ""] + paced
     recovery = recovery_table(results)
     if recovery:
         out += ["", "## Overload recovery (twice the clean rate, then the clean rate, one server, no pause)", ""] + recovery

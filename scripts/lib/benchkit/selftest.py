@@ -120,6 +120,15 @@ class PacedAndRecoveryTests(unittest.TestCase):
         self.assertIn("50.0 (1.25x), 0.10 %", lines[2])
         self.assertNotIn("x)", lines[3])
 
+    def test_paced_cells_show_the_user_space_share_when_measured(self):
+        ours, floor = ServerResult("ours", "ours"), ServerResult("floor", "floor")
+        ours.paced = {4000: Paced(90.0, 0.0, user_us=55.0)}
+        floor.paced = {4000: Paced(45.0, 0.0, user_us=1.5)}
+        lines = report.paced_table([ours, floor])
+        self.assertIn("user space", lines[0])
+        self.assertIn("90.0 (2.00x; user 55.0), 0.00 %", lines[2])
+        self.assertIn("45.0 (user 1.5), 0.00 %", lines[3])
+
     def test_recovery_table_shows_only_measured_servers(self):
         measured, skipped = ServerResult("ours", "ours"), ServerResult("peer", "coredhcp")
         measured.clean_rate, measured.overload_drop_ratio, measured.recovered_drop_ratio = 5000, 0.4, 0.002

@@ -198,10 +198,16 @@ class RunningServer:
 
     def cpu_seconds(self) -> float:
         """utime + stime of the server process (all its threads), in seconds."""
+        user, system = self.cpu_split()
+        return user + system
+
+    def cpu_split(self) -> tuple:
+        """(utime, stime) of the server process (all its threads), in seconds: the time in its
+        own code and libraries, and the time the kernel spent on its behalf."""
         with open(f"/proc/{self.pid}/stat") as stat:
             # The command name may contain spaces; fields after the closing parenthesis are fixed.
             fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _ticks_per_second()
+        return int(fields[11]) / _ticks_per_second(), int(fields[12]) / _ticks_per_second()
 
     def memory_kib(self, key: str) -> int:
         """A Vm* line of /proc/PID/status (VmHWM: peak RSS, VmRSS: current) in KiB."""
