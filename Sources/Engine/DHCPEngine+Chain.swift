@@ -208,8 +208,8 @@ extension DHCPEngine {
         }
     }
 
-    /// Both read the address in place: copying the option's bytes into an array first cost more
-    /// than the rest of a DISCOVER's rules.
+    /// Both read the address in place: copying the option into an array first took 2-3 % of the
+    /// daemon's CPU under perfdhcp (docs/BENCHMARK.md, session 16).
     func requestedIP(_ packet: DHCPPacket) -> IPv4? {
         packet.ipv4Option(OptionCode.requestedIP)
     }
