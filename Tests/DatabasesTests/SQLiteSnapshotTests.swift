@@ -44,6 +44,27 @@ import Testing
         #expect(try database.lookupImmediately(ReservationSet.beta)?.count == 1)
     }
 
+    /// The engine's own connection reads rows without GRDB; a bad row must still be named by
+    /// its MAC (formatted only for the error) and column, and leave the other rows served.
+    @Test func malformedRowsOnTheEnginesConnectionNameTheMAC() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let path = directory.file("bad.sqlite3")
+        try makeSQLiteFile(path, sql: ReservationSet.sql + """
+            INSERT INTO subnets VALUES ('late', 0, 'soon', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+            INSERT INTO maps VALUES ('02:00:00:00:0b:11', '198.51.100.300', NULL, 'floor 3', 0, NULL);
+            INSERT INTO maps VALUES ('02:00:00:00:0b:12', '198.51.100.12', NULL, 'late', 0, NULL);
+            """)
+        let database = try engine(path)
+        let badIP = #expect(throws: Databases.DatabaseError.self) { try database.lookupImmediately(MAC(0x0200_0000_0B11)) }
+        #expect(badIP == .malformedRecord(
+            mac: "02:00:00:00:0b:11", column: "maps.ip", value: "198.51.100.300", reason: "not an IPv4 address"))
+        let badLease = #expect(throws: Databases.DatabaseError.self) { try database.lookupImmediately(MAC(0x0200_0000_0B12)) }
+        #expect(badLease?.description.contains("02:00:00:00:0b:12") == true)
+        #expect(badLease?.description.contains("'soon'") == true)
+        #expect(try database.lookupImmediately(ReservationSet.alpha)?.first?.ip == IPv4(192, 0, 2, 10))
+    }
+
     @Test func rollbackJournalFilesKeepOneTransactionPerLookup() throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
