@@ -65,6 +65,53 @@ import Testing
         #expect(try database.lookupImmediately(ReservationSet.alpha)?.first?.ip == IPv4(192, 0, 2, 10))
     }
 
+    /// A MAC looked up again is answered from the rows already read, until anything is
+    /// committed to the file: then every lookup queries afresh, unknown MACs included.
+    @Test func rowsReadAreAnsweredAgainUntilTheNextCommit() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let path = directory.file("recent.sqlite3")
+        try makeSQLiteFile(path, sql: ReservationSet.sql)
+        let database = try engine(path)
+        #expect(try database.lookupImmediately(ReservationSet.alpha)?.first?.ip == IPv4(192, 0, 2, 10))
+        #expect(try database.lookupImmediately(ReservationSet.alpha)?.first?.hostname == "alpha")
+        #expect(try database.lookupImmediately(ReservationSet.unknown)?.isEmpty == true)
+        #expect(database.recentRowCount == 2)
+        // The tick gives the read transaction back; with nothing committed the rows stay good.
+        database.endReadSnapshot()
+        #expect(try database.lookupImmediately(ReservationSet.gamma)?.first?.ip == IPv4(198, 51, 100, 7))
+        #expect(database.recentRowCount == 3)
+        // The MAC that was unknown is added by another connection: the next lookup finds it.
+        try execute(path, "INSERT INTO maps VALUES ('02:00:00:00:99:99', '198.51.100.99', 'late', 'floor 3', 0, NULL)")
+        let added = try database.lookupImmediately(ReservationSet.unknown)
+        #expect(added?.first?.ip == IPv4(198, 51, 100, 99))
+        #expect(added?.first?.hostname == "late")
+        #expect(database.recentRowCount == 1)
+        // Even after the tick, a commit between two lookups of the same MAC is seen.
+        database.endReadSnapshot()
+        try execute(path, "UPDATE maps SET hostname = 'renamed' WHERE mac = '02:00:00:00:99:99'")
+        #expect(try database.lookupImmediately(ReservationSet.unknown)?.first?.hostname == "renamed")
+    }
+
+    /// The rows kept are bounded, so a flood of distinct MACs (or a million reservations)
+    /// cannot grow the daemon's memory.
+    @Test func rowsKeptAreBounded() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let path = directory.file("bounded.sqlite3")
+        try makeSQLiteFile(path, sql: ReservationSet.sql)
+        let database = try engine(path)
+        let limit = SQLiteLookupConnection.recentRowsLimit
+        var largest = 0
+        for index in 0..<(limit + 1) {
+            #expect(try database.lookupImmediately(MAC(0x0200_0100_0000 + UInt64(index)))?.isEmpty == true)
+            largest = max(largest, database.recentRowCount)
+        }
+        #expect(largest == limit)
+        #expect(database.recentRowCount == 1)
+        #expect(try database.lookupImmediately(ReservationSet.alpha)?.count == 1)
+    }
+
     @Test func rollbackJournalFilesKeepOneTransactionPerLookup() throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
@@ -74,6 +121,8 @@ import Testing
         let database = try engine(path)
         #expect(try database.lookupImmediately(ReservationSet.alpha)?.count == 1)
         #expect(!database.holdsReadSnapshot)
+        // Without the WAL's snapshot there is nothing to check rows against: none are kept.
+        #expect(database.recentRowCount == 0)
         try queue.write { db in try db.execute(sql: "DELETE FROM maps WHERE mac = '00:11:22:33:44:55'") }
         #expect(try database.lookupImmediately(ReservationSet.alpha)?.isEmpty == true)
     }

@@ -98,6 +98,11 @@ public final class SQLiteDatabase: ImmediateLookup {
         direct.withLock { $0?.connection.holdsSnapshot ?? false }
     }
 
+    /// How many MACs' rows the engine's connection keeps since the last commit (tests).
+    var recentRowCount: Int {
+        direct.withLock { $0?.connection.recentRowCount ?? 0 }
+    }
+
     private static func fetch(_ db: GRDB.Database, mac: MAC, sql: String, extraKeys: [String]) throws -> [Definition] {
         let macText = mac.description
         let statement = try db.cachedStatement(sql: sql)

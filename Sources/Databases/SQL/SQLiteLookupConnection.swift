@@ -17,6 +17,15 @@ import GRDBSQLite
 /// transaction is never kept past `snapshotLimit`, and the engine's 1 Hz tick ends an idle one
 /// (`endSnapshot`), so the WAL can be checkpointed and reset behind it.
 ///
+/// In WAL mode the rows already read are kept by MAC (`recentRows`) and answered again without a
+/// query for as long as nothing is committed to the file: each new read transaction first reads
+/// `PRAGMA data_version`, which changes with every commit by any other connection, and forgets
+/// them all when it has. A lookup therefore returns what a query would at that moment, and a
+/// change made with the web editor, `staticdhcpd db` or `sqlite3` is seen exactly as soon as
+/// before (docs/ARCHITECTURE.md, "SQLite read transactions"). A MAC that comes back (the RELEASE
+/// after its ACK, the DISCOVER of a returning client, a renewal) then costs a dictionary lookup
+/// instead of a query: 11-12 % of the CPU per exchange under perfdhcp (docs/BENCHMARK.md).
+///
 /// Not thread-safe by itself; `SQLiteDatabase` serialises access with a lock.
 final class SQLiteLookupConnection {
     private var connection: OpaquePointer?
@@ -25,6 +34,15 @@ final class SQLiteLookupConnection {
     private let extraKeys: [String]
     private var begin: OpaquePointer?
     private var commit: OpaquePointer?
+    private var dataVersion: OpaquePointer?
+    /// Rows read since the last commit to the file, by MAC (an empty list: no row), while a
+    /// read transaction is kept; at most `recentRowsLimit` of them.
+    private var recentRows: [MAC: [Definition]] = [:]
+    /// `PRAGMA data_version` when `recentRows` were read.
+    private var recentVersion: Int64?
+    /// About 530 bytes each (10,000 added 5.3 MB of RSS), so at most about 9 MB however many
+    /// reservations or MACs there are. When full it starts again empty.
+    static let recentRowsLimit = 16_384
     /// Set up at the first lookup: nil outside WAL mode.
     private var watch: WALIndexWatch?
     private var watchChecked = false
@@ -66,18 +84,23 @@ final class SQLiteLookupConnection {
         statement = prepared
         sqlite3_prepare_v3(handle, "BEGIN", -1, UInt32(SQLITE_PREPARE_PERSISTENT), &begin, nil)
         sqlite3_prepare_v3(handle, "COMMIT", -1, UInt32(SQLITE_PREPARE_PERSISTENT), &commit, nil)
+        sqlite3_prepare_v3(handle, "PRAGMA data_version", -1, UInt32(SQLITE_PREPARE_PERSISTENT), &dataVersion, nil)
     }
 
     deinit {
         endSnapshot()
         sqlite3_finalize(begin)
         sqlite3_finalize(commit)
+        sqlite3_finalize(dataVersion)
         sqlite3_finalize(statement)
         sqlite3_close(connection)
     }
 
     /// Whether a read transaction is open across lookups (tests).
     var holdsSnapshot: Bool { snapshot != nil }
+
+    /// How many MACs' rows are kept (tests).
+    var recentRowCount: Int { recentRows.count }
 
     /// Ends the read transaction kept across lookups, if any.
     func endSnapshot() {
@@ -104,7 +127,34 @@ final class SQLiteLookupConnection {
         }
         let started = sqlite3_step(begin)
         sqlite3_reset(begin)
-        if started == SQLITE_DONE { snapshot = (current, now) }
+        guard started == SQLITE_DONE else { return }
+        snapshot = (current, now)
+        forgetRecentRowsIfCommitted()
+    }
+
+    /// Reads `PRAGMA data_version`, which also takes the new transaction's snapshot, and
+    /// forgets the rows kept when anything was committed since they were read. Without an
+    /// answer the snapshot is given back, so the next lookups query as without one.
+    private func forgetRecentRowsIfCommitted() {
+        guard let dataVersion else { return endSnapshot() }
+        let stepped = sqlite3_step(dataVersion)
+        let version = stepped == SQLITE_ROW ? sqlite3_column_int64(dataVersion, 0) : nil
+        sqlite3_reset(dataVersion)
+        guard let version else {
+            recentRows.removeAll()
+            return endSnapshot()
+        }
+        if version != recentVersion {
+            recentRows.removeAll(keepingCapacity: true)
+            recentVersion = version
+        }
+    }
+
+    private func remember(_ rows: [Definition], for mac: MAC) -> [Definition] {
+        guard snapshot != nil else { return rows }
+        if recentRows.count >= Self.recentRowsLimit { recentRows.removeAll(keepingCapacity: true) }
+        recentRows[mac] = rows
+        return rows
     }
 
     private func isWAL() -> Bool {
@@ -119,6 +169,7 @@ final class SQLiteLookupConnection {
     func lookup(_ mac: MAC) throws -> [Definition] {
         guard let statement else { return [] }
         prepareSnapshot()
+        if snapshot != nil, let rows = recentRows[mac] { return rows }
         // Every lookup binds the parameter afresh, so the bindings need no clearing.
         defer { sqlite3_reset(statement) }
         // SQLite copies the text into the statement's own buffer, which it keeps between lookups.
@@ -131,10 +182,10 @@ final class SQLiteLookupConnection {
         switch sqlite3_step(statement) {
         case SQLITE_ROW:
             let row = RawRow(statement: statement, macAddress: mac)
-            if extraKeys.isEmpty, let definition = row.plainDefinition() { return [definition] }
-            return [try row.record(extraKeys: extraKeys).definition(for: mac)]
+            if extraKeys.isEmpty, let definition = row.plainDefinition() { return remember([definition], for: mac) }
+            return remember([try row.record(extraKeys: extraKeys).definition(for: mac)], for: mac)
         case SQLITE_DONE:
-            return []
+            return remember([], for: mac)
         default:
             throw failure()
         }
