@@ -11,12 +11,17 @@ import Testing
         try SQLiteDatabase(path: path, query: ReservationSet.query, logger: quietLogger)
     }
 
+    /// A WAL-mode file in `directory` holding the reservation set, and the engine's database on it.
+    private func walDatabase(in directory: TemporaryDirectory, _ name: String) throws -> (path: String, database: SQLiteDatabase) {
+        let path = directory.file(name)
+        try makeSQLiteFile(path, sql: ReservationSet.sql)
+        return (path, try engine(path))
+    }
+
     @Test func lookupsShareATransactionButSeeEveryCommitAtOnce() throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
-        let path = directory.file("wal.sqlite3")
-        try makeSQLiteFile(path, sql: ReservationSet.sql)
-        let database = try engine(path)
+        let (path, database) = try walDatabase(in: directory, "wal.sqlite3")
         #expect(try database.lookupImmediately(ReservationSet.alpha)?.first?.ip == IPv4(192, 0, 2, 10))
         #expect(database.holdsReadSnapshot)
         // Another connection (as the web editor or sqlite3 would) commits between lookups.
@@ -70,9 +75,7 @@ import Testing
     @Test func rowsReadAreAnsweredAgainUntilTheNextCommit() throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
-        let path = directory.file("recent.sqlite3")
-        try makeSQLiteFile(path, sql: ReservationSet.sql)
-        let database = try engine(path)
+        let (path, database) = try walDatabase(in: directory, "recent.sqlite3")
         #expect(try database.lookupImmediately(ReservationSet.alpha)?.first?.ip == IPv4(192, 0, 2, 10))
         #expect(try database.lookupImmediately(ReservationSet.alpha)?.first?.hostname == "alpha")
         #expect(try database.lookupImmediately(ReservationSet.unknown)?.isEmpty == true)
@@ -98,9 +101,7 @@ import Testing
     @Test func rowsKeptAreBounded() throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
-        let path = directory.file("bounded.sqlite3")
-        try makeSQLiteFile(path, sql: ReservationSet.sql)
-        let database = try engine(path)
+        let (_, database) = try walDatabase(in: directory, "bounded.sqlite3")
         let limit = SQLiteLookupConnection.recentRowsLimit
         var largest = 0
         for index in 0..<(limit + 1) {
